@@ -1,0 +1,89 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The connection pool, and the only ways the service runs SQL: in a plain
+/// transaction, or in a transaction that acts for one tenant.
+public struct Database: Sendable {
+    public let client: PostgresClient
+    public let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Runs `body` in a transaction: committed if it returns, rolled back if it throws.
+    /// The error thrown by `body` reaches the caller unchanged, so typed domain errors stay typed.
+    public func withTransaction<Result: Sendable>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await client.withConnection(isolation: isolation) { connection in
+            try await connection.inTransaction(logger: logger, isolation: isolation, body)
+        }
+    }
+
+    /// Runs `body` in a transaction that acts for `tenant` (and `user`, when known).
+    ///
+    /// The tenant is set with `set_config(…, true)`, which lasts until the end of the
+    /// transaction: a pooled connection never carries one request's tenant into the next.
+    public func withTenant<Result: Sendable>(
+        _ tenant: UUID,
+        user: UUID? = nil,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await withTransaction(isolation: isolation) { connection in
+            try await connection.actAs(tenant: tenant, user: user, logger: logger)
+            return try await body(connection)
+        }
+    }
+}
+
+extension PostgresConnection {
+    /// BEGIN, `body`, COMMIT — or ROLLBACK and rethrow `body`'s own error.
+    public func inTransaction<Result: Sendable>(
+        logger: Logger,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await query("BEGIN", logger: logger)
+        let result: Result
+        do {
+            result = try await body(self)
+        } catch {
+            do { try await query("ROLLBACK", logger: logger) } catch {
+                logger.error("rollback failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            throw error
+        }
+        try await query("COMMIT", logger: logger)
+        return result
+    }
+
+    /// Sets the acting tenant and user for the rest of the current transaction.
+    /// Row-level security policies read them through `app_current_tenant()` and `app_current_user()`.
+    public func actAs(tenant: UUID, user: UUID? = nil, logger: Logger) async throws {
+        try await query(
+            "SELECT set_config('app.tenant_id', \(tenant.uuidString), true), set_config('app.user_id', \(user?.uuidString ?? ""), true)",
+            logger: logger
+        )
+    }
+}
+
+/// Runs `body` with a started `PostgresClient` and shuts the client down afterwards.
+/// For commands and tests; the server runs its client as a service instead.
+public func withPostgresClient<Result: Sendable>(
+    _ url: DatabaseURL,
+    logger: Logger,
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (PostgresClient) async throws -> Result
+) async throws -> Result {
+    let client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: logger)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await client.run() }
+        defer { group.cancelAll() }
+        return try await body(client)
+    }
+}

@@ -1,0 +1,34 @@
+import Hummingbird
+import Logging
+
+/// `/healthz`: the process is up. `/readyz`: the database answers and its schema is current.
+struct HealthRoutes<Context: RequestContext>: Sendable {
+    let database: Database
+    let migrator: Migrator
+
+    func register(on router: Router<Context>) {
+        router.get("/healthz") { _, _ in
+            Status(status: "ok")
+        }
+        router.get("/readyz") { _, _ -> Status in
+            let states: [MigrationState]
+            do {
+                states = try await migrator.status(database.client)
+            } catch {
+                database.logger.warning("readiness check failed", metadata: ["error": "\(String(reflecting: error))"])
+                throw Problem(.serviceUnavailable, detail: "The database cannot be reached. Check that PostgreSQL runs and DATABASE_URL is right.")
+            }
+            let waiting = states.filter { $0.status != .applied && $0.status != .unknownFile }
+            guard waiting.isEmpty else {
+                throw Problem(
+                    .serviceUnavailable,
+                    detail: "The database schema is not current: \(waiting.map { "\($0.version) (\($0.status.rawValue))" }.joined(separator: ", ")). Run kreiswerk migrate.")
+            }
+            return Status(status: "ready")
+        }
+    }
+
+    struct Status: ResponseEncodable {
+        var status: String
+    }
+}

@@ -1,0 +1,28 @@
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// Refuses to serve as a role that row-level security would not hold: a superuser,
+/// a role with BYPASSRLS, or one that owns tables (owners can switch RLS off).
+struct RuntimeRoleCheck: Service {
+    let database: Database
+
+    func run() async throws {
+        let rows = try await database.client.query(
+            """
+            SELECT current_user, r.rolsuper, r.rolbypassrls,
+                   (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid AND c.relkind IN ('r', 'p'))::integer
+            FROM pg_roles r WHERE r.rolname = current_user
+            """,
+            logger: database.logger)
+        for try await (role, isSuperuser, bypassesRLS, ownedTables) in rows.decode((String, Bool, Bool, Int).self) {
+            guard !isSuperuser, !bypassesRLS, ownedTables == 0 else {
+                throw ConfigurationError(
+                    "the service connects as '\(role)', which \(isSuperuser ? "is a superuser" : bypassesRLS ? "has BYPASSRLS" : "owns \(ownedTables) tables"): "
+                        + "row-level security would not protect tenants. Connect as kreiswerk_app (KREISWERK_APP_DATABASE_URL).")
+            }
+            database.logger.info("runtime role checked", metadata: ["role": "\(role)"])
+        }
+        try await gracefulShutdown()
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import Kreiswerk
+import Logging
+
+@main
+struct KreiswerkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kreiswerk",
+        abstract: "Kreiswerk: the platform for the Kommunales Integrationsmanagement of a district.",
+        discussion: """
+            Database settings come from the environment:
+              DATABASE_URL                 owner role: migrate, tenants (postgres://kreiswerk_owner:…@host:port/kreiswerk)
+              KREISWERK_APP_DATABASE_URL   runtime role kreiswerk_app: serve
+            ops/kreiswerk sets both for the checkout's private cluster.
+            """,
+        subcommands: [Serve.self, Migrate.self, Tenants.self]
+    )
+}
+
+/// Options every command shares.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "Log level: trace, debug, info, notice, warning, error. Default: env LOG_LEVEL or the command's own.")
+    var logLevel: Logger.Level?
+
+    func logger(default level: Logger.Level) -> Logger {
+        let chosen = logLevel ?? ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? level
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = chosen
+            return handler
+        }
+        return Logger(label: "kreiswerk")
+    }
+}
+
+/// Reads a database URL from the environment, or says which variable is missing.
+func databaseURL(from variable: String) throws -> DatabaseURL {
+    guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else {
+        throw ConfigurationError("\(variable) is not set: give the database as postgres://USER:PASSWORD@HOST:PORT/DATABASE (or use ops/kreiswerk)")
+    }
+    return try DatabaseURL(value)
+}
+
+/// The migrations folder: `--migrations`, else KREISWERK_MIGRATIONS, else ./migrations.
+func migrationsDirectory(_ option: String?) -> URL {
+    URL(fileURLWithPath: option ?? ProcessInfo.processInfo.environment["KREISWERK_MIGRATIONS"] ?? "migrations")
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Kreiswerk
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve HTTP until SIGTERM or SIGINT, then finish open requests and stop.")
+
+    @Option(help: "Address to listen on (env KREISWERK_HOST).")
+    var host: String = ProcessInfo.processInfo.environment["KREISWERK_HOST"] ?? "127.0.0.1"
+
+    @Option(help: "Port to listen on (env KREISWERK_PORT).")
+    var port: Int = ProcessInfo.processInfo.environment["KREISWERK_PORT"].flatMap(Int.init) ?? 8080
+
+    @Option(help: "Folder of the migrations, to tell whether the schema is current.")
+    var migrations: String?
+
+    @Option(help: "Most database connections the server opens.")
+    var maxConnections: Int = 16
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let logger = common.logger(default: .info)
+        let configuration = AppConfiguration(
+            host: host, port: port, databaseURL: try databaseURL(from: "KREISWERK_APP_DATABASE_URL"),
+            migrationsDirectory: migrationsDirectory(migrations), maximumConnections: maxConnections)
+        let app = try buildApplication(configuration, logger: logger)
+        try await app.runService()
+    }
+}

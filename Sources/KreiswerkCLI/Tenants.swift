@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Kreiswerk
+
+struct Tenants: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The hosted districts and their tenants, declared in tenants/.",
+        subcommands: [Plan.self, Apply.self, List.self])
+
+    struct Plan: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show what apply would change; change nothing.")
+
+        @Argument(help: "The tenants folder.") var directory: String = "tenants"
+        @Flag(help: "Plan to deactivate tenants that are no longer in the files.") var deactivateMissing = false
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            let logger = common.logger(default: .warning)
+            let desired = try TenantFiles.load(from: URL(fileURLWithPath: directory))
+            try await withOwnerDatabase(logger: logger) { database in
+                print(try await TenantCatalogue(database: database).plan(desired, deactivateMissing: deactivateMissing).summary)
+            }
+        }
+    }
+
+    struct Apply: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Bring the catalogue in line with the files: all or nothing, and a second run changes nothing.")
+
+        @Argument(help: "The tenants folder.") var directory: String = "tenants"
+        @Flag(help: "Deactivate tenants that are no longer in the files (they are never deleted).") var deactivateMissing = false
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            let logger = common.logger(default: .warning)
+            let desired = try TenantFiles.load(from: URL(fileURLWithPath: directory))
+            try await withOwnerDatabase(logger: logger) { database in
+                let done = try await TenantCatalogue(database: database).apply(desired, deactivateMissing: deactivateMissing)
+                print(done.isEmpty ? done.summary : done.summary.replacingOccurrences(of: "Plan: ", with: "Applied: "))
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every tenant with district, delegation, flags and funded staff shares.")
+
+        @Option(help: "Only this district's tenants.") var district: String?
+        @Flag(help: "JSON on stdout.") var json = false
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            let logger = common.logger(default: .warning)
+            try await withOwnerDatabase(logger: logger) { database in
+                let tenants = try await TenantCatalogue(database: database).list(district: district)
+                if json {
+                    print(try TenantListing.json(tenants))
+                } else {
+                    for stored in tenants {
+                        let tenant = stored.tenant
+                        let shares = tenant.staffShares.filter { $0.key.programme == .caseManagement }.sorted { $0.key < $1.key }
+                            .map { "\($0.key.year): \($0.value)" }.joined(separator: ", ")
+                        print(
+                            [tenant.slug, tenant.kind.rawValue, tenant.district ?? "–", tenant.name, shares.isEmpty ? "" : "CM \(shares)",
+                             stored.active ? "" : "(inactive)"].filter { !$0.isEmpty }.joined(separator: "  "))
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+# The checkout's private cluster (used by ops/run and ops/kreiswerk): .kreiswerk/postgres,
+# its passwords and URLs in .kreiswerk/env. Source after common.sh.
+
+PRIVATE_DIR="$KREISWERK_ROOT/.kreiswerk"
+PRIVATE_CLUSTER="$PRIVATE_DIR/postgres"
+PRIVATE_ENV="$PRIVATE_DIR/env"
+
+# Sets DATABASE_URL and KREISWERK_APP_DATABASE_URL: from the environment when
+# DATABASE_URL is given (no cluster is started), else from the private cluster,
+# which is created on first use and started when it is not running.
+use_database() {
+    if [ -n "${DATABASE_URL:-}" ]; then
+        if [ -z "${KREISWERK_APP_DATABASE_URL:-}" ]; then
+            # Same server and database, as the runtime role.
+            KREISWERK_APP_DATABASE_URL="$(printf '%s' "$DATABASE_URL" | sed -E "s#^(postgres(ql)?://)[^@/]*@#\1kreiswerk_app:${KREISWERK_APP_PASSWORD:-}@#")"
+        fi
+        export DATABASE_URL KREISWERK_APP_DATABASE_URL
+        return 0
+    fi
+    mkdir -p "$PRIVATE_DIR"
+    if [ ! -f "$PRIVATE_ENV" ] || [ ! -f "$PRIVATE_CLUSTER/data/PG_VERSION" ]; then
+        local port="${KREISWERK_PG_PORT:-54329}"
+        local superuser owner app
+        superuser="$(random_secret)"; owner="$(random_secret)"; app="$(random_secret)"
+        (umask 077; cat > "$PRIVATE_ENV" <<ENV
+KREISWERK_PG_PORT=$port
+KREISWERK_PG_SUPERUSER_URL=postgres://postgres:$superuser@127.0.0.1:$port/postgres
+DATABASE_URL=postgres://kreiswerk_owner:$owner@127.0.0.1:$port/kreiswerk
+KREISWERK_APP_DATABASE_URL=postgres://kreiswerk_app:$app@127.0.0.1:$port/kreiswerk
+KREISWERK_OWNER_PASSWORD=$owner
+KREISWERK_APP_PASSWORD=$app
+ENV
+        )
+        rm -rf "$PRIVATE_CLUSTER"
+        say "creating the private PostgreSQL cluster in $PRIVATE_CLUSTER (port $port)"
+        cluster_init "$PRIVATE_CLUSTER" "$port" "$superuser"
+    fi
+    set -a; . "$PRIVATE_ENV"; set +a
+    cluster_start "$PRIVATE_CLUSTER"
+    bootstrap_roles "$KREISWERK_PG_SUPERUSER_URL" "$KREISWERK_OWNER_PASSWORD" "$KREISWERK_APP_PASSWORD" kreiswerk
+}
