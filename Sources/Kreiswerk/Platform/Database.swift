@@ -80,7 +80,10 @@ public func withPostgresClient<Result: Sendable>(
     isolation: isolated (any Actor)? = #isolation,
     _ body: (PostgresClient) async throws -> Result
 ) async throws -> Result {
-    let client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: logger)
+    // The pool warns when it is leased before run() has started; here that race is harmless.
+    var backgroundLogger = logger
+    backgroundLogger.logLevel = max(logger.logLevel, .error)
+    let client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: backgroundLogger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await client.run() }
         defer { group.cancelAll() }

@@ -11,7 +11,11 @@ import Testing
 /// `owner` connects as kreiswerk_owner (migrations, tenants apply); `app` as
 /// kreiswerk_app, the runtime role that row-level security constrains.
 struct TestDatabase {
-    static let logger = Logger(label: "kreiswerk-tests")
+    static let logger: Logger = {
+        var logger = Logger(label: "kreiswerk-tests")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .error
+        return logger
+    }()
     static let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
     static let migrationsDirectory = checkout.appendingPathComponent("migrations")
