@@ -10,15 +10,14 @@ struct Tenants: AsyncParsableCommand {
     struct Plan: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show what apply would change; change nothing.")
 
-        @Argument(help: "The tenants folder.") var directory: String = "tenants"
-        @Flag(help: "Plan to deactivate tenants that are no longer in the files.") var deactivateMissing = false
+        @OptionGroup var files: TenantFilesOptions
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
             let logger = common.logger(default: .warning)
-            let desired = try TenantFiles.load(from: URL(fileURLWithPath: directory))
+            let desired = try files.load()
             try await withOwnerDatabase(logger: logger) { database in
-                print(try await TenantCatalogue(database: database).plan(desired, deactivateMissing: deactivateMissing).summary)
+                print(try await TenantCatalogue(database: database).plan(desired, deactivateMissing: files.deactivateMissing).summary)
             }
         }
     }
@@ -27,15 +26,14 @@ struct Tenants: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Bring the catalogue in line with the files: all or nothing, and a second run changes nothing.")
 
-        @Argument(help: "The tenants folder.") var directory: String = "tenants"
-        @Flag(help: "Deactivate tenants that are no longer in the files (they are never deleted).") var deactivateMissing = false
+        @OptionGroup var files: TenantFilesOptions
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
             let logger = common.logger(default: .warning)
-            let desired = try TenantFiles.load(from: URL(fileURLWithPath: directory))
+            let desired = try files.load()
             try await withOwnerDatabase(logger: logger) { database in
-                let done = try await TenantCatalogue(database: database).apply(desired, deactivateMissing: deactivateMissing)
+                let done = try await TenantCatalogue(database: database).apply(desired, deactivateMissing: files.deactivateMissing)
                 print(done.isEmpty ? done.summary : done.summary.replacingOccurrences(of: "Plan: ", with: "Applied: "))
             }
         }
@@ -66,5 +64,15 @@ struct Tenants: AsyncParsableCommand {
                 }
             }
         }
+    }
+}
+
+/// The tenants folder and what to do with tenants that left it, shared by plan and apply.
+struct TenantFilesOptions: ParsableArguments {
+    @Argument(help: "The tenants folder.") var directory: String = "tenants"
+    @Flag(help: "Deactivate tenants that are no longer in the files (they are never deleted).") var deactivateMissing = false
+
+    func load() throws -> [Tenant] {
+        try TenantFiles.load(from: URL(fileURLWithPath: directory))
     }
 }

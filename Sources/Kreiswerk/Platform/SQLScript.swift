@@ -60,30 +60,12 @@ public struct SQLScript: Sendable, Equatable {
                 } while depth > 0 && j < s.count
                 append(i..<min(j, s.count))
                 i = min(j, s.count)
-            case "'":
-                let backslashEscapes = i > 0 && (s[i - 1] == "E" || s[i - 1] == "e")
-                var j = i + 1
-                while j < s.count {
-                    if backslashEscapes && s[j] == "\\" { j += 2; continue }
-                    if s[j] == "'" {
-                        if at(j + 1) == "'" { j += 2; continue }
-                        break
-                    }
-                    j += 1
-                }
-                append(i..<min(j + 1, s.count))
-                i = min(j + 1, s.count)
-            case "\"":
-                var j = i + 1
-                while j < s.count {
-                    if s[j] == "\"" {
-                        if at(j + 1) == "\"" { j += 2; continue }
-                        break
-                    }
-                    j += 1
-                }
-                append(i..<min(j + 1, s.count))
-                i = min(j + 1, s.count)
+            case "'", "\"":
+                // E'…' strings also escape with backslashes; both kinds escape their quote by doubling it.
+                let backslashEscapes = c == "'" && i > 0 && (s[i - 1] == "E" || s[i - 1] == "e")
+                let end = closingQuote(s, from: i, backslashEscapes: backslashEscapes)
+                append(i..<end)
+                i = end
             case "$":
                 if let tagEnd = dollarTagEnd(s, from: i) {
                     let tag = Array(s[i...tagEnd])
@@ -106,6 +88,21 @@ public struct SQLScript: Sendable, Equatable {
         }
         finish()
         return statements
+    }
+
+    /// The index just after the quote that closes the one opening at `start`.
+    private static func closingQuote(_ s: [Unicode.Scalar], from start: Int, backslashEscapes: Bool) -> Int {
+        let quote = s[start]
+        var j = start + 1
+        while j < s.count {
+            if backslashEscapes && s[j] == "\\" { j += 2; continue }
+            if s[j] == quote {
+                if j + 1 < s.count && s[j + 1] == quote { j += 2; continue }
+                return j + 1
+            }
+            j += 1
+        }
+        return s.count
     }
 
     /// The index of the closing `$` of a dollar-quote tag opening at `start`, if one opens there.
