@@ -9,10 +9,11 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Installs what the build and the cluster need when it is missing:
-# postgresql (15, Debian), libpq-dev and libssl-dev (named by the product card).
+# postgresql-15 (Debian), libpq-dev and libssl-dev (named by the product card), curl for the checks.
 ensure_system_packages() {
     local missing=()
-    [ -x "$PG_BIN/initdb" ] || missing+=(postgresql)
+    [ -x "$PG_BIN/initdb" ] || missing+=(postgresql-15)
+    command -v curl >/dev/null || missing+=(curl)
     dpkg -s libpq-dev >/dev/null 2>&1 || missing+=(libpq-dev)
     dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
     if [ ${#missing[@]} -gt 0 ]; then
@@ -52,18 +53,17 @@ cluster_init() {
     [ "$(id -u)" = 0 ] && { run_as_postgres true; chown postgres:postgres "$dir"; chmod 700 "$dir"; }
     run_as_postgres test -w "$dir" || die "the postgres user cannot write $dir: every folder above it must be searchable by others (chmod o+x)"
     local pwfile="$dir/.pwfile"
-    printf '%s\n' "$password" > "$pwfile"
+    (umask 077; printf '%s\n' "$password" > "$pwfile")
     [ "$(id -u)" = 0 ] && chown postgres:postgres "$pwfile"
     run_as_postgres "$PG_BIN/initdb" -D "$dir/data" -U postgres --pwfile="$pwfile" \
         --auth-local=scram-sha-256 --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
-        || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+        || { rm -f "$pwfile"; cat "$dir/initdb.log" >&2; die "initdb failed"; }
     rm -f "$pwfile"
-    run_as_postgres mkdir -p "$dir/run"
     cat <<CONF | run_as_postgres tee -a "$dir/data/postgresql.conf" >/dev/null
 # Kreiswerk private cluster
 listen_addresses = '127.0.0.1'
 port = $port
-unix_socket_directories = '$dir/run'
+unix_socket_directories = ''   # TCP on 127.0.0.1 only; long checkout paths exceed the socket path limit
 max_connections = 200
 shared_buffers = 256MB
 fsync = ${KREISWERK_PG_FSYNC:-on}

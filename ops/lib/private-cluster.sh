@@ -10,10 +10,8 @@ PRIVATE_ENV="$PRIVATE_DIR/env"
 # which is created on first use and started when it is not running.
 use_database() {
     if [ -n "${DATABASE_URL:-}" ]; then
-        if [ -z "${KREISWERK_APP_DATABASE_URL:-}" ]; then
-            # Same server and database, as the runtime role.
-            KREISWERK_APP_DATABASE_URL="$(printf '%s' "$DATABASE_URL" | sed -E "s#^(postgres(ql)?://)[^@/]*@#\1kreiswerk_app:${KREISWERK_APP_PASSWORD:-}@#")"
-        fi
+        [ -n "${KREISWERK_APP_DATABASE_URL:-}" ] \
+            || die "DATABASE_URL is set, so set KREISWERK_APP_DATABASE_URL too: the same database as the runtime role, postgres://kreiswerk_app:PASSWORD@HOST:PORT/DB"
         export DATABASE_URL KREISWERK_APP_DATABASE_URL
         return 0
     fi
@@ -31,6 +29,7 @@ KREISWERK_OWNER_PASSWORD=$owner
 KREISWERK_APP_PASSWORD=$app
 ENV
         )
+        cluster_stop "$PRIVATE_CLUSTER"
         rm -rf "$PRIVATE_CLUSTER"
         say "creating the private PostgreSQL cluster in $PRIVATE_CLUSTER (port $port)"
         cluster_init "$PRIVATE_CLUSTER" "$port" "$superuser"

@@ -12,7 +12,12 @@ expect_in() { grep -qF -- "$1" <<<"$2" || fail "expected '$1' in: $2"; }
 
 db="kwe2e_$$"
 psql "$KREISWERK_TEST_SUPERUSER_URL" -qc "CREATE DATABASE $db OWNER kreiswerk_owner"
-trap 'psql "$KREISWERK_TEST_SUPERUSER_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+server=""
+cleanup() {
+    [ -n "$server" ] && kill "$server" 2>/dev/null
+    psql "$KREISWERK_TEST_SUPERUSER_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
 base="${KREISWERK_TEST_SUPERUSER_URL%/postgres}"
 hostport="${base#*@}"
 export DATABASE_URL="postgres://kreiswerk_owner:$KREISWERK_TEST_OWNER_PASSWORD@$hostport/$db"
@@ -66,6 +71,7 @@ for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")" = 200 ] || fail "/readyz is not 200: $(cat /tmp/kw-serve.$$)"
 kill -TERM $server
 wait $server || fail "serve did not exit cleanly on SIGTERM: $(cat /tmp/kw-serve.$$)"
+server=""
 rm -f /tmp/kw-serve.$$
 
 # The server refuses to run as the owner role.

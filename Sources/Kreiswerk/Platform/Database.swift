@@ -54,7 +54,9 @@ extension PostgresConnection {
             result = try await body(self)
         } catch {
             do { try await query("ROLLBACK", logger: logger) } catch {
-                logger.error("rollback failed", metadata: ["error": "\(String(reflecting: error))"])
+                // A connection stuck in a transaction must never go back to the pool.
+                logger.error("rollback failed, closing the connection", metadata: ["error": "\(String(reflecting: error))"])
+                try? await close()
             }
             throw error
         }

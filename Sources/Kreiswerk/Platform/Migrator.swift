@@ -24,14 +24,15 @@ public struct Migrator: Sendable {
     public func migrate(_ client: PostgresClient) async throws -> [String] {
         try await client.withConnection { connection in
             try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
+            let result: Result<[String], any Error>
+            do { result = .success(try await apply(on: connection)) } catch { result = .failure(error) }
             do {
-                let applied = try await apply(on: connection)
                 try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
-                return applied
             } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
-                throw error
+                // Closing the session is what surely releases a session-level lock.
+                try? await connection.close()
             }
+            return try result.get()
         }
     }
 
@@ -73,6 +74,11 @@ public struct Migrator: Sendable {
             let started = ContinuousClock.now
             try await connection.inTransaction(logger: logger) { connection in
                 for statement in SQLScript(migration.sql).statements {
+                    let firstWord = statement.text.prefix { $0.isLetter }.uppercased()
+                    if ["BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT"].contains(firstWord) {
+                        throw MigrationError(
+                            description: "migration \(migration.version).sql has \(firstWord) on line \(statement.line): each migration already runs in its own transaction; remove it.")
+                    }
                     do {
                         try await connection.query(PostgresQuery(unsafeSQL: statement.text), logger: logger)
                     } catch let error as PSQLError {

@@ -3,7 +3,7 @@ import PostgresNIO
 import ServiceLifecycle
 
 /// Refuses to serve as a role that row-level security would not hold: a superuser,
-/// a role with BYPASSRLS, or one that owns tables (owners can switch RLS off).
+/// a role with BYPASSRLS, or one that owns tables or may act as their owner (owners can switch RLS off).
 struct RuntimeRoleCheck: Service {
     let database: Database
 
@@ -11,14 +11,15 @@ struct RuntimeRoleCheck: Service {
         let rows = try await database.client.query(
             """
             SELECT current_user, r.rolsuper, r.rolbypassrls,
-                   (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid AND c.relkind IN ('r', 'p'))::integer
+                   (SELECT count(*) FROM pg_class c
+                    WHERE c.relkind IN ('r', 'p') AND pg_has_role(r.oid, c.relowner, 'MEMBER'))::integer
             FROM pg_roles r WHERE r.rolname = current_user
             """,
             logger: database.logger)
         for try await (role, isSuperuser, bypassesRLS, ownedTables) in rows.decode((String, Bool, Bool, Int).self) {
             guard !isSuperuser, !bypassesRLS, ownedTables == 0 else {
                 throw ConfigurationError(
-                    "the service connects as '\(role)', which \(isSuperuser ? "is a superuser" : bypassesRLS ? "has BYPASSRLS" : "owns \(ownedTables) tables"): "
+                    "the service connects as '\(role)', which \(isSuperuser ? "is a superuser" : bypassesRLS ? "has BYPASSRLS" : "owns (or is a member of the owner of) \(ownedTables) tables"): "
                         + "row-level security would not protect tenants. Connect as kreiswerk_app (KREISWERK_APP_DATABASE_URL).")
             }
             database.logger.info("runtime role checked", metadata: ["role": "\(role)"])

@@ -62,7 +62,8 @@ public struct SQLScript: Sendable, Equatable {
                 i = min(j, s.count)
             case "'", "\"":
                 // E'…' strings also escape with backslashes; both kinds escape their quote by doubling it.
-                let backslashEscapes = c == "'" && i > 0 && (s[i - 1] == "E" || s[i - 1] == "e")
+                let backslashEscapes =
+                    c == "'" && i > 0 && (s[i - 1] == "E" || s[i - 1] == "e") && (i < 2 || !isIdentifierCharacter(s[i - 2]))
                 let end = closingQuote(s, from: i, backslashEscapes: backslashEscapes)
                 append(i..<end)
                 i = end
@@ -90,6 +91,10 @@ public struct SQLScript: Sendable, Equatable {
         return statements
     }
 
+    private static func isIdentifierCharacter(_ c: Unicode.Scalar) -> Bool {
+        c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "_" || c == "$"
+    }
+
     /// The index just after the quote that closes the one opening at `start`.
     private static func closingQuote(_ s: [Unicode.Scalar], from start: Int, backslashEscapes: Bool) -> Int {
         let quote = s[start]
@@ -110,7 +115,7 @@ public struct SQLScript: Sendable, Equatable {
         if start > 0 {
             let previous = s[start - 1]
             // `$1` parameters and identifiers such as `a$b` are not quotes.
-            if previous.properties.isAlphabetic || ("0"..."9").contains(previous) || previous == "_" { return nil }
+            if isIdentifierCharacter(previous) { return nil }
         }
         var j = start + 1
         while j < s.count {

@@ -281,20 +281,24 @@ private struct Reader {
     private mutating func requiredString(
         _ fields: [String: Node], _ key: String, pattern: Regex<Substring>? = nil, hint: String? = nil
     ) -> String? {
-        guard let node = fields[key] else {
-            report(key, nil, "is missing")
+        guard let node = fields[key], node.null == nil else {
+            report(key, fields[key], "is missing")
             return nil
         }
         return string(node, key, pattern: pattern, hint: hint)
     }
 
     private mutating func optionalString(_ fields: [String: Node], _ key: String) -> String? {
-        fields[key].flatMap { string($0, key, pattern: nil, hint: nil) }
+        fields[key].flatMap { $0.null != nil ? nil : string($0, key, pattern: nil, hint: nil) }
     }
 
     private mutating func string(_ node: Node, _ key: String, pattern: Regex<Substring>?, hint: String?) -> String? {
         guard let text = node.scalar?.string.trimmingWhitespace(), !text.isEmpty else {
             report(key, node, "must be non-empty text")
+            return nil
+        }
+        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            report(key, node, "contains control characters: write it on one line without them")
             return nil
         }
         if let pattern, (try? pattern.wholeMatch(in: text)) == nil {

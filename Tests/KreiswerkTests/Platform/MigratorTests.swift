@@ -48,6 +48,23 @@ import Testing
         }
     }
 
+    @Test func transactionControlInsideAMigrationIsRefused() async throws {
+        try await TestDatabase.with { db in
+            try await withTemporaryDirectory { folder in
+                try copyContents(of: TestDatabase.migrationsDirectory, to: folder)
+                try "CREATE TABLE committed_early (id int);\nCOMMIT;\nSELECT 1 / 0;\n"
+                    .write(to: folder.appendingPathComponent("9999_commits.sql"), atomically: true, encoding: .utf8)
+                let migrator = Migrator(migrations: try Migration.load(from: folder), logger: logger)
+                let error = await #expect(throws: MigrationError.self) { try await migrator.migrate(db.owner.client) }
+                #expect(error?.description.contains("has COMMIT on line 2") == true)
+                let exists = try await db.owner.client.query("SELECT to_regclass('committed_early') IS NOT NULL").collect().first?.decode(Bool.self)
+                #expect(exists == false)
+                // The lock was released: the next run gets through (and stops at the same file again).
+                await #expect(throws: MigrationError.self) { try await migrator.migrate(db.owner.client) }
+            }
+        }
+    }
+
     @Test func concurrentMigratorsApplyEachMigrationOnce() async throws {
         try await TestDatabase.with(migrated: false) { db in
             let migrator = Migrator(migrations: try Migration.load(from: TestDatabase.migrationsDirectory), logger: logger)

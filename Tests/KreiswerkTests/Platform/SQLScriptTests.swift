@@ -21,6 +21,12 @@ import Testing
         #expect(script.statements[3].line == 6)
     }
 
+    @Test func onlyAStandaloneEStartsABackslashString() {
+        // `LIKE'…\'` is an ordinary string: the backslash does not escape its quote.
+        let script = SQLScript("SELECT 1 WHERE x LIKE'C:\\';\nSELECT 2")
+        #expect(script.statements.map(\.line) == [1, 2])
+    }
+
     @Test func ignoresTrailingCommentsAndEmptyStatements() {
         #expect(SQLScript("SELECT 1;;\n-- done\n").statements.map(\.text) == ["SELECT 1"])
     }

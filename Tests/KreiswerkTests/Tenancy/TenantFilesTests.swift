@@ -28,6 +28,7 @@ import Testing
         ("comma decimal", "hattingen.yaml", "2022: 2.0", "2022: \"2,0\"", "uses a comma"),
         ("unknown field", "hattingen.yaml", "kind: municipality", "kind: municipality\nfunded: yes", "funded: is not a known field"),
         ("yaml syntax", "hattingen.yaml", "name: Stadt Hattingen", "name: [Stadt Hattingen", "en-kreis/hattingen.yaml:"),
+        ("null name", "hattingen.yaml", "name: Stadt Hattingen", "name: ~", "en-kreis/hattingen.yaml:2: name: is missing"),
         ("unknown district", "hattingen.yaml", "district: en-kreis", "district: en-kries", "district: 'en-kries' is not a district"),
     ])
     func aBadFileIsNamedWithItsFieldAndWhatIsWrong(
