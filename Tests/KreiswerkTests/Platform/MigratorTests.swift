@@ -7,6 +7,15 @@ import Testing
 @Suite struct MigratorTests {
     let logger = TestDatabase.logger
 
+    /// A migrator over the project's migrations plus one more file.
+    private func withExtraMigration(_ version: String, _ sql: String, _ body: (Migrator) async throws -> Void) async throws {
+        try await withTemporaryDirectory { folder in
+            try copyContents(of: TestDatabase.migrationsDirectory, to: folder)
+            try sql.write(to: folder.appendingPathComponent("\(version).sql"), atomically: true, encoding: .utf8)
+            try await body(Migrator(migrations: try Migration.load(from: folder), logger: logger))
+        }
+    }
+
     @Test func freshDatabaseGetsEveryMigrationAndASecondRunIsANoOp() async throws {
         try await TestDatabase.with(migrated: false) { db in
             let migrator = Migrator(migrations: try Migration.load(from: TestDatabase.migrationsDirectory), logger: logger)
@@ -34,11 +43,7 @@ import Testing
 
     @Test func aFailingMigrationLeavesNothingBehind() async throws {
         try await TestDatabase.with { db in
-            try await withTemporaryDirectory { folder in
-                try copyContents(of: TestDatabase.migrationsDirectory, to: folder)
-                try "CREATE TABLE half_written (id int);\n\nSELECT 1 / 0;\n"
-                    .write(to: folder.appendingPathComponent("9999_broken.sql"), atomically: true, encoding: .utf8)
-                let migrator = Migrator(migrations: try Migration.load(from: folder), logger: logger)
+            try await withExtraMigration("9999_broken", "CREATE TABLE half_written (id int);\n\nSELECT 1 / 0;\n") { migrator in
                 let error = await #expect(throws: MigrationError.self) { try await migrator.migrate(db.owner.client) }
                 #expect(error?.description.contains("9999_broken.sql failed at the statement on line 3") == true)
                 let exists = try await db.owner.client.query("SELECT to_regclass('half_written') IS NOT NULL").collect().first?.decode(Bool.self)
@@ -50,11 +55,7 @@ import Testing
 
     @Test func transactionControlInsideAMigrationIsRefused() async throws {
         try await TestDatabase.with { db in
-            try await withTemporaryDirectory { folder in
-                try copyContents(of: TestDatabase.migrationsDirectory, to: folder)
-                try "CREATE TABLE committed_early (id int);\nCOMMIT;\nSELECT 1 / 0;\n"
-                    .write(to: folder.appendingPathComponent("9999_commits.sql"), atomically: true, encoding: .utf8)
-                let migrator = Migrator(migrations: try Migration.load(from: folder), logger: logger)
+            try await withExtraMigration("9999_commits", "CREATE TABLE committed_early (id int);\nCOMMIT;\nSELECT 1 / 0;\n") { migrator in
                 let error = await #expect(throws: MigrationError.self) { try await migrator.migrate(db.owner.client) }
                 #expect(error?.description.contains("has COMMIT on line 2") == true)
                 let exists = try await db.owner.client.query("SELECT to_regclass('committed_early') IS NOT NULL").collect().first?.decode(Bool.self)
