@@ -19,14 +19,21 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most database connections the server opens.")
     var maxConnections: Int = 16
 
+    @Option(help: "The address people reach the server at, for invitation links; https makes cookies Secure (env KREISWERK_PUBLIC_URL).")
+    var publicURL: String? = ProcessInfo.processInfo.environment["KREISWERK_PUBLIC_URL"]
+
+    @Flag(help: "Behind a reverse proxy: take the client address from X-Forwarded-For.")
+    var trustForwardedFor = false
+
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
         let logger = common.logger(default: .info)
         let configuration = AppConfiguration(
             host: host, port: port, databaseURL: try databaseURL(from: "KREISWERK_APP_DATABASE_URL"),
-            migrationsDirectory: migrationsDirectory(migrations), maximumConnections: maxConnections)
-        let app = try buildApplication(configuration, logger: logger)
+            migrationsDirectory: migrationsDirectory(migrations), maximumConnections: maxConnections,
+            publicURL: publicURL, trustForwardedFor: trustForwardedFor)
+        let app = try await buildApplication(configuration, logger: logger)
         try await app.runService()
     }
 }

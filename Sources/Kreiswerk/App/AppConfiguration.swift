@@ -8,12 +8,33 @@ public struct AppConfiguration: Sendable {
     public var databaseURL: DatabaseURL
     public var migrationsDirectory: URL
     public var maximumConnections: Int
+    /// The address people reach the server at (invitation links; https makes cookies `Secure`).
+    public var publicURL: String
+    /// Behind a reverse proxy: take the client address from X-Forwarded-For.
+    public var trustForwardedFor: Bool
+    public var passwords: Passwords
+    public var throttle: SignInThrottle.Limits
+    public var lifetimes: Credentials.Lifetimes
+    /// How often the server seals new audit entries into the chain.
+    public var auditSealInterval: Duration
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, databaseURL: DatabaseURL, migrationsDirectory: URL, maximumConnections: Int = 16) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, databaseURL: DatabaseURL, migrationsDirectory: URL, maximumConnections: Int = 16,
+        publicURL: String? = nil, trustForwardedFor: Bool = false, passwords: Passwords = Passwords(), throttle: SignInThrottle.Limits = .init(),
+        lifetimes: Credentials.Lifetimes = .init(), auditSealInterval: Duration = .seconds(2)
+    ) {
         self.host = host
         self.port = port
         self.databaseURL = databaseURL
         self.migrationsDirectory = migrationsDirectory
         self.maximumConnections = maximumConnections
+        self.publicURL = (publicURL ?? "http://\(host):\(port)").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        self.trustForwardedFor = trustForwardedFor
+        self.passwords = passwords
+        self.throttle = throttle
+        self.lifetimes = lifetimes
+        self.auditSealInterval = auditSealInterval
     }
+
+    public var secureCookies: Bool { publicURL.lowercased().hasPrefix("https://") }
 }

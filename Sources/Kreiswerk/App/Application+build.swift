@@ -2,27 +2,57 @@ import Hummingbird
 import Logging
 import PostgresNIO
 
-/// The request context of every route.
-public typealias AppRequestContext = BasicRequestContext
-
 /// Creates and wires everything the server runs: the database client, the routes, the services.
 /// The one place where things are built; tests call it with their own configuration.
-public func buildApplication(_ configuration: AppConfiguration, logger: Logger) throws -> some ApplicationProtocol {
+public func buildApplication(_ configuration: AppConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
     var clientConfiguration = configuration.databaseURL.clientConfiguration
     clientConfiguration.options.maximumConnections = configuration.maximumConnections
     let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
     let database = Database(client: client, logger: logger)
-    let migrator = Migrator(migrations: try Migration.load(from: configuration.migrationsDirectory), logger: logger)
-
-    let router = Router(context: AppRequestContext.self)
-    router.add(middleware: ProblemMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.debug))
-    HealthRoutes(database: database, migrator: migrator).register(on: router)
-
+    let routes = try await buildRoutes(configuration, database: database, logger: logger)
     return Application(
-        router: router,
+        router: routes.router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kreiswerk"),
-        services: [client, RuntimeRoleCheck(database: database)],
+        services: [
+            client, RuntimeRoleCheck(database: database), AuditSealer(chain: AuditChain(database: database), interval: configuration.auditSealInterval),
+        ],
         logger: logger
     )
+}
+
+/// Every route of the server, each registered with its access rule. Separate from
+/// `buildApplication` so that tests can inspect the rules next to the router's own list.
+public func buildRoutes(_ configuration: AppConfiguration, database: Database, logger: Logger) async throws -> GuardedRouter {
+    let migrator = Migrator(migrations: try Migration.load(from: configuration.migrationsDirectory), logger: logger)
+    let pages = try await Pages.load()
+    let policy = Policy()
+    let passwords = configuration.passwords
+    let credentials = Credentials(lifetimes: configuration.lifetimes, logger: logger)
+    let invitations = Invitations(lifetime: configuration.lifetimes.invitation, logger: logger)
+    let signIn = SignIn(database: database, passwords: passwords, throttle: SignInThrottle(limits: configuration.throttle))
+    let users = UserAdministration(database: database, policy: policy, invitations: invitations, publicURL: configuration.publicURL)
+    let onboarding = TenantOnboarding(database: database, policy: policy, users: users)
+    let settings = TenantSettings(database: database, policy: policy)
+
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ProblemMiddleware(pages: pages))
+    router.add(middleware: LogRequestsMiddleware(.debug))
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: AuthenticationMiddleware(credentials: credentials, database: database, trustForwardedFor: configuration.trustForwardedFor))
+    let routes = GuardedRouter(router: router, policy: policy, secureCookies: configuration.secureCookies)
+
+    HealthRoutes(database: database, migrator: migrator).register(on: routes)
+    try StaticFiles.load().register(on: routes)
+    try APIDescription.load().register(on: routes)
+    IdentityAPI(database: database, policy: policy, signIn: signIn, credentials: credentials, users: users).register(on: routes)
+    TenantAPI(database: database, policy: policy, onboarding: onboarding, settings: settings).register(on: routes)
+    AuditRoutes(database: database, policy: policy, users: users, pages: pages).register(on: routes)
+    SignInPages(
+        database: database, pages: pages, signIn: signIn, credentials: credentials, invitations: invitations, passwords: passwords,
+        secureCookies: configuration.secureCookies
+    ).register(on: routes)
+    AccountPages(database: database, pages: pages, passwords: passwords).register(on: routes)
+    TenantPages(database: database, policy: policy, pages: pages, onboarding: onboarding).register(on: routes)
+    UserPages(database: database, policy: policy, pages: pages, users: users).register(on: routes)
+    return routes
 }

@@ -31,11 +31,12 @@ public struct Database: Sendable {
     public func withTenant<Result: Sendable>(
         _ tenant: UUID,
         user: UUID? = nil,
+        district: UUID? = nil,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await withTransaction(isolation: isolation) { connection in
-            try await connection.actAs(tenant: tenant, user: user, logger: logger)
+            try await connection.actAs(tenant: tenant, user: user, district: district, logger: logger)
             return try await body(connection)
         }
     }
@@ -64,11 +65,15 @@ extension PostgresConnection {
         return result
     }
 
-    /// Sets the acting tenant and user for the rest of the current transaction.
-    /// Row-level security policies read them through `app_current_tenant()` and `app_current_user()`.
-    public func actAs(tenant: UUID, user: UUID? = nil, logger: Logger) async throws {
+    /// Sets the acting tenant and user for the rest of the current transaction, and the district whose
+    /// tenants a district coordinator may read. Row-level security policies read them through
+    /// `app_current_tenant()`, `app_current_user()` and `app_current_district()`.
+    public func actAs(tenant: UUID, user: UUID? = nil, district: UUID? = nil, logger: Logger) async throws {
         try await query(
-            "SELECT set_config('app.tenant_id', \(tenant.uuidString), true), set_config('app.user_id', \(user?.uuidString ?? ""), true)",
+            """
+            SELECT set_config('app.tenant_id', \(tenant.uuidString), true), set_config('app.user_id', \(user?.uuidString ?? ""), true),
+                   set_config('app.district_id', \(district?.uuidString ?? ""), true)
+            """,
             logger: logger
         )
     }

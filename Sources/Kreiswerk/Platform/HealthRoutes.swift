@@ -2,15 +2,15 @@ import Hummingbird
 import Logging
 
 /// `/healthz`: the process is up. `/readyz`: the database answers and its schema is current.
-struct HealthRoutes<Context: RequestContext>: Sendable {
+struct HealthRoutes: Sendable {
     let database: Database
     let migrator: Migrator
 
-    func register(on router: Router<Context>) {
-        router.get("/healthz") { _, _ in
+    func register(on routes: GuardedRouter) {
+        routes.open(.get, "/healthz") { _, _ in
             Status(status: "ok")
         }
-        router.get("/readyz") { _, _ -> Status in
+        routes.open(.get, "/readyz") { _, _ -> Status in
             let states: [MigrationState]
             do {
                 states = try await migrator.status(database.client)

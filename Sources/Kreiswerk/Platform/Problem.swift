@@ -37,35 +37,113 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     }
 }
 
-/// Turns every error into problem+json: a `Problem` as it is, Hummingbird's `HTTPError`s
-/// with their status, and anything unexpected into a 500 whose details go to the log only.
+/// Turns every error into a response in one place: problem+json for the API and the operations
+/// endpoints, a German HTML page for everything else. Domain errors and invalid input keep their
+/// status; anything unexpected becomes a 500 whose details go to the log only.
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
-    public init() {}
+    let pages: Pages?
+
+    public init(pages: Pages? = nil) { self.pages = pages }
+
+    /// The problem a known error stands for; nil for an unexpected one.
+    static func problem(for error: any Error, path: String, method: HTTPRequest.Method) -> (Problem, HTTPFields)? {
+        switch error {
+        case let problem as Problem:
+            return (problem, [:])
+        case let error as DomainError:
+            let status: HTTPResponse.Status =
+                switch error {
+                case .notFound: .notFound
+                case .conflict: .conflict
+                case .stale: .preconditionFailed
+                case .versionRequired: .init(code: 428, reasonPhrase: "Precondition Required")
+                case .gone: .gone
+                case .unauthorized: .unauthorized
+                case .forbidden: .forbidden
+                case .throttled: .tooManyRequests
+                }
+            var headers: HTTPFields = [:]
+            if case .throttled(_, let seconds) = error { headers[.retryAfter] = "\(seconds)" }
+            if case .unauthorized = error, path.hasPrefix("/api/") { headers[.wwwAuthenticate] = "Bearer realm=\"kreiswerk\"" }
+            return (Problem(status, detail: error.message), headers)
+        case let invalid as InvalidInput:
+            return (Problem(.unprocessableContent, detail: "Die Angaben sind nicht vollständig oder nicht gültig: \(invalid.description)", errors: invalid.errors), [:])
+        case let error as DecodingError:
+            return (Problem(.badRequest, detail: "The request body is not the JSON this endpoint expects: \(Self.describe(error))"), [:])
+        case let error as HTTPError:
+            let detail =
+                error.body
+                ?? (error.status == .notFound
+                    ? "There is nothing at \(path). Check the address."
+                    : error.status == .methodNotAllowed ? "\(method) is not allowed on \(path)." : error.status.reasonPhrase)
+            return (Problem(error.status, detail: detail), error.headers)
+        case let error as any HTTPResponseError:
+            return (Problem(error.status, detail: error.status.reasonPhrase), [:])
+        default:
+            return nil
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound(let key, _): "the field '\(key.stringValue)' is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            "the field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"
+        case .dataCorrupted(let context):
+            context.codingPath.isEmpty ? "it is not valid JSON" : "the field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' is not valid"
+        @unknown default: "it cannot be read"
+        }
+    }
+
+    static func isMachineFacing(_ path: String) -> Bool {
+        path.hasPrefix("/api/") || path == "/healthz" || path == "/readyz" || path == "/metrics"
+    }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let problem as Problem {
-            return try problem.response(from: request, context: context)
-        } catch let error as HTTPError {
-            let detail =
-                error.body
-                ?? (error.status == .notFound
-                    ? "There is nothing at \(request.uri.path). Check the address."
-                    : error.status == .methodNotAllowed ? "\(request.method) is not allowed on \(request.uri.path)." : error.status.reasonPhrase)
-            var response = try Problem(error.status, detail: detail).response(from: request, context: context)
-            response.headers.append(contentsOf: error.headers)
-            return response
-        } catch let error as any HTTPResponseError {
-            return try Problem(error.status, detail: error.status.reasonPhrase).response(from: request, context: context)
         } catch {
-            let reference = UUID().uuidString.prefix(8).lowercased()
-            context.logger.error(
-                "unhandled error", metadata: ["reference": "\(reference)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
-            return try Problem(
-                .internalServerError,
-                detail: "Something went wrong on our side. Nothing you did caused it. Please try again; if it keeps happening, give the operators the reference \(reference)."
-            ).response(from: request, context: context)
+            let path = request.uri.path
+            var problem: Problem
+            var headers: HTTPFields = [:]
+            if let (known, extra) = Self.problem(for: error, path: path, method: request.method) {
+                problem = known
+                headers = extra
+            } else {
+                let reference = UUID().uuidString.prefix(8).lowercased()
+                context.logger.error(
+                    "unhandled error", metadata: ["reference": "\(reference)", "path": "\(path)", "error": "\(String(reflecting: error))"])
+                problem = Problem(
+                    .internalServerError,
+                    detail: "Something went wrong on our side. Nothing you did caused it. Please try again; if it keeps happening, give the operators the reference \(reference)."
+                )
+                if !Self.isMachineFacing(path) {
+                    problem.detail = "Bei uns ist ein Fehler aufgetreten, nicht durch Ihre Eingabe. Bitte versuchen Sie es noch einmal; wenn es wieder passiert, nennen Sie dem Betrieb die Kennung \(reference)."
+                }
+            }
+            var response: Response
+            if let pages, !Self.isMachineFacing(path) {
+                response = pages.render(
+                    "error", ["status": problem.status.code, "heading": Self.germanHeading(problem.status), "message": problem.detail],
+                    identity: (context as? AppRequestContext)?.identity, path: path, status: problem.status)
+            } else {
+                response = try problem.response(from: request, context: context)
+            }
+            response.headers.append(contentsOf: headers)
+            return response
+        }
+    }
+
+    static func germanHeading(_ status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 400, 422: "Die Angaben sind nicht gültig"
+        case 401: "Bitte melden Sie sich an"
+        case 403: "Keine Berechtigung"
+        case 404: "Seite nicht gefunden"
+        case 409, 412: "Konflikt mit einer anderen Änderung"
+        case 410: "Nicht mehr gültig"
+        case 429: "Zu viele Versuche"
+        default: "Ein Fehler ist aufgetreten"
         }
     }
 }

@@ -7,6 +7,8 @@ public struct StoredTenant: Sendable, Equatable {
     public var id: UUID
     public var tenant: Tenant
     public var active: Bool
+    /// False for a tenant onboarded through the API that no file names yet.
+    public var managedByFiles: Bool = true
 }
 
 /// The tenant catalogue in PostgreSQL: reading it, and bringing it in line with `tenants/`.
@@ -76,23 +78,24 @@ public struct TenantCatalogue: Sendable {
             """
             SELECT t.id, t.slug, t.name, t.kind, d.slug, c.slug, t.organisational_unit,
                    t.has_own_foreigners_authority, t.has_youth_office, t.has_integration_council,
-                   t.contact_email, t.contact_phone, t.active
+                   t.contact_email, t.contact_phone, t.active, t.managed_by
             FROM tenants t
             LEFT JOIN tenants d ON d.id = t.district_id
             LEFT JOIN tenants c ON c.id = t.case_management_by
+            WHERE t.kind <> 'platform'
             ORDER BY array_position(ARRAY['district', 'municipality', 'carrier', 'authority'], t.kind), t.slug
             """,
             logger: database.logger
         )
         var tenants: [StoredTenant] = []
         for try await row in rows.decode(
-            (UUID, String, String, String, String?, String?, String?, Bool?, Bool?, Bool?, String?, String?, Bool).self)
+            (UUID, String, String, String, String?, String?, String?, Bool?, Bool?, Bool?, String?, String?, Bool, String).self)
         {
             let tenant = Tenant(
                 slug: row.1, name: row.2, kind: TenantKind(rawValue: row.3) ?? .carrier, district: row.4, caseManagementBy: row.5,
                 organisationalUnit: row.6, hasOwnForeignersAuthority: row.7, hasYouthOffice: row.8, hasIntegrationCouncil: row.9,
                 contactEmail: row.10, contactPhone: row.11)
-            tenants.append(StoredTenant(id: row.0, tenant: tenant, active: row.12))
+            tenants.append(StoredTenant(id: row.0, tenant: tenant, active: row.12, managedByFiles: row.13 == "files"))
         }
         for index in tenants.indices {
             tenants[index].tenant.staffShares = try await staffShares(of: tenants[index].id, on: connection)
@@ -135,7 +138,7 @@ public struct TenantCatalogue: Sendable {
                     case_management_by = \(delegate), organisational_unit = \(tenant.organisationalUnit),
                     has_own_foreigners_authority = \(tenant.hasOwnForeignersAuthority), has_youth_office = \(tenant.hasYouthOffice),
                     has_integration_council = \(tenant.hasIntegrationCouncil), contact_email = \(tenant.contactEmail),
-                    contact_phone = \(tenant.contactPhone), active = true, updated_at = now()
+                    contact_phone = \(tenant.contactPhone), active = true, managed_by = 'files', updated_at = now()
                 WHERE id = \(id)
                 """,
                 logger: database.logger)

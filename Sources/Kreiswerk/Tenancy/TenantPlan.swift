@@ -26,10 +26,12 @@ public struct TenantPlan: Sendable, Equatable {
             }
             var changes = fieldChanges(from: current.tenant, to: tenant)
             if !current.active { changes.insert("active: false → true (back in the files)", at: 0) }
+            if !current.managedByFiles { changes.insert("managed_by: api → files (onboarded through the API; the file takes it over)", at: 0) }
             if !changes.isEmpty { plan.updates.append(Update(slug: tenant.slug, changes: changes)) }
         }
         let desiredSlugs = Set(desired.map(\.slug))
-        plan.missing = stored.filter { $0.active && !desiredSlugs.contains($0.tenant.slug) }.map(\.tenant.slug).sorted()
+        // Tenants onboarded through the API are not expected in the files until someone adds them.
+        plan.missing = stored.filter { $0.active && $0.managedByFiles && !desiredSlugs.contains($0.tenant.slug) }.map(\.tenant.slug).sorted()
         return plan
     }
 

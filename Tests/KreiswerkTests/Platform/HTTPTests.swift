@@ -7,7 +7,7 @@ import Testing
 @Suite struct HTTPTests {
     @Test func healthAndReadinessWhenTheSchemaIsCurrent() async throws {
         try await TestDatabase.with { db in
-            let app = try buildApplication(
+            let app = try await buildApplication(
                 AppConfiguration(databaseURL: db.appURL, migrationsDirectory: TestDatabase.migrationsDirectory), logger: TestDatabase.logger)
             try await app.test(.router) { client in
                 try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
@@ -24,7 +24,7 @@ import Testing
             try await withTemporaryDirectory { folder in
                 try copyContents(of: TestDatabase.migrationsDirectory, to: folder)
                 try "SELECT 1;".write(to: folder.appendingPathComponent("9999_next.sql"), atomically: true, encoding: .utf8)
-                let app = try buildApplication(AppConfiguration(databaseURL: db.appURL, migrationsDirectory: folder), logger: TestDatabase.logger)
+                let app = try await buildApplication(AppConfiguration(databaseURL: db.appURL, migrationsDirectory: folder), logger: TestDatabase.logger)
                 try await app.test(.router) { client in
                     try await client.execute(uri: "/readyz", method: .get) { response in
                         #expect(response.status == .serviceUnavailable)
@@ -36,17 +36,22 @@ import Testing
         }
     }
 
-    @Test func unknownAddressesAreProblemJSON() async throws {
+    @Test func unknownAddressesAreProblemJSONForTheAPIAndAGermanPageForPeople() async throws {
         try await TestDatabase.with { db in
-            let app = try buildApplication(
+            let app = try await buildApplication(
                 AppConfiguration(databaseURL: db.appURL, migrationsDirectory: TestDatabase.migrationsDirectory), logger: TestDatabase.logger)
             try await app.test(.router) { client in
-                try await client.execute(uri: "/nowhere", method: .get) { response in
+                try await client.execute(uri: "/api/v1/nowhere", method: .get) { response in
                     #expect(response.status == .notFound)
                     #expect(response.headers[.contentType]?.hasPrefix("application/problem+json") == true)
                     let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
                     #expect(body?["status"] as? Int == 404)
-                    #expect((body?["detail"] as? String)?.contains("/nowhere") == true)
+                    #expect((body?["detail"] as? String)?.contains("/api/v1/nowhere") == true)
+                }
+                try await client.execute(uri: "/nowhere", method: .get) { response in
+                    #expect(response.status == .notFound)
+                    #expect(response.headers[.contentType]?.hasPrefix("text/html") == true)
+                    #expect(String(buffer: response.body).contains("Seite nicht gefunden"))
                 }
             }
         }

@@ -1,0 +1,65 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Appends to the audit trail and reads it back.
+///
+/// Appending is a plain INSERT in the caller's transaction: the entry commits with the change it
+/// records, or not at all, and no request waits for another's entry. `AuditChain` seals entries
+/// into the hash chain afterwards.
+public enum AuditLog {
+    public static func record(_ event: AuditEvent, on connection: PostgresConnection, logger: Logger) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let detail = String(decoding: try encoder.encode(event.detail), as: UTF8.self)
+        try await connection.query(
+            """
+            INSERT INTO audit_log (tenant_id, actor_id, action, object_type, object_id, purpose, detail, client_address)
+            VALUES (\(event.tenantID), \(event.actorID), \(event.action), \(event.objectType), \(event.objectID), \(event.purpose),
+                    \(detail)::jsonb, \(event.clientAddress))
+            """,
+            logger: logger)
+    }
+
+    /// An entry as a reader of the trail sees it.
+    public struct Entry: Sendable, Codable, Equatable {
+        public var id: Int
+        public var seq: Int?
+        public var occurredAt: Date
+        public var tenant: String?
+        public var actorID: UUID?
+        public var action: String
+        public var objectType: String?
+        public var objectID: String?
+        public var detail: [String: String]
+        public var sealed: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case id, seq, tenant, action, detail, sealed
+            case occurredAt = "occurred_at", actorID = "actor_id", objectType = "object_type", objectID = "object_id"
+        }
+    }
+
+    /// The newest entries that row-level security lets the current transaction see, newest first.
+    /// `tenant` narrows them to one tenant.
+    public static func entries(tenant: UUID?, limit: Int, on connection: PostgresConnection, logger: Logger) async throws -> [Entry] {
+        let rows = try await connection.query(
+            """
+            SELECT a.id, a.seq, a.occurred_at, t.slug, a.actor_id, a.action, a.object_type, a.object_id, a.detail::text
+            FROM audit_log a LEFT JOIN tenants t ON t.id = a.tenant_id
+            WHERE \(tenant)::uuid IS NULL OR a.tenant_id = \(tenant)
+            ORDER BY a.id DESC LIMIT \(limit)
+            """,
+            logger: logger)
+        var entries: [Entry] = []
+        for try await (id, seq, occurredAt, tenant, actor, action, objectType, objectID, detail) in rows.decode(
+            (Int, Int?, Date, String?, UUID?, String, String?, String?, String).self)
+        {
+            let fields = (try? JSONDecoder().decode([String: String].self, from: Data(detail.utf8))) ?? [:]
+            entries.append(
+                Entry(id: id, seq: seq, occurredAt: occurredAt, tenant: tenant, actorID: actor, action: action, objectType: objectType,
+                      objectID: objectID, detail: fields, sealed: seq != nil))
+        }
+        return entries
+    }
+}

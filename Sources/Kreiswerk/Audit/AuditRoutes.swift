@@ -1,0 +1,46 @@
+import Foundation
+import Hummingbird
+
+/// Reading the audit trail: `GET /api/v1/audit` and the page `/protokoll`.
+/// Tenant administrators read their tenant, district coordinators their district, platform administrators all.
+struct AuditRoutes {
+    let database: Database
+    let policy: Policy
+    let users: UserAdministration
+    let pages: Pages
+
+    func entries(for identity: Identity, tenant slug: String?, limit: Int) async throws -> [AuditLog.Entry] {
+        let target = slug == nil ? nil : try await users.target(slug, for: identity, .readAudit)
+        // Platform administrators read from the platform tenant, whose policy shows every entry.
+        let district = policy.readableDistrict(of: identity, for: .readAudit)
+        return try await database.withTenant(identity.tenant.id, user: identity.userID, district: district) { connection in
+            try await AuditLog.entries(tenant: target?.id, limit: limit, on: connection, logger: database.logger)
+        }
+    }
+
+    func register(on routes: GuardedRouter) {
+        routes.get("/api/v1/audit", .readAudit) { request, context in
+            let limit = request.uri.queryParameters["limit"].map { Int(String($0)) } ?? 100
+            guard let limit, (1...500).contains(limit) else {
+                throw InvalidInput(field: "limit", "limit muss eine Zahl von 1 bis 500 sein.")
+            }
+            return JSONResponse(try await entries(for: context.identity, tenant: request.uri.queryParameters["tenant"].map(String.init), limit: limit))
+        }
+
+        routes.get("/protokoll", .readAudit) { request, context in
+            let entries = try await entries(for: context.identity, tenant: request.uri.queryParameters["mandant"].map(String.init), limit: 200)
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "de_DE")
+            formatter.timeZone = TimeZone(identifier: "Europe/Berlin")
+            formatter.dateFormat = "dd.MM.yyyy HH:mm:ss"
+            let rows: [[String: Any]] = entries.map { entry in
+                [
+                    "id": entry.id, "time": formatter.string(from: entry.occurredAt), "tenant": entry.tenant ?? "Plattform",
+                    "action": entry.action, "object": [entry.objectType, entry.objectID].compactMap { $0 }.joined(separator: " "),
+                    "sealed": entry.sealed ? "ja" : "noch nicht",
+                ]
+            }
+            return pages.render("audit", ["entries": rows, "count": rows.count], identity: context.identity, path: "/protokoll")
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import Hummingbird
+
+/// Finds out who sends a request: a bearer token on `/api/`, the session cookie everywhere else.
+/// It only identifies; what the identity may do is decided by the guard of each route.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    static let sessionCookie = "kw_session"
+
+    let credentials: Credentials
+    let database: Database
+    let trustForwardedFor: Bool
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if trustForwardedFor, let forwarded = request.headers[.init("X-Forwarded-For")!]?.split(separator: ",").first {
+            context.clientAddress = forwarded.trimmingCharacters(in: .whitespaces)
+        }
+        if request.uri.path.hasPrefix("/api/") {
+            if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
+                let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+                context.identity = try await credentials.identity(bearer: token, on: database.client)
+                if context.identity == nil {
+                    throw DomainError.unauthorized("Der Token ist ungültig, abgelaufen oder widerrufen. Bitte neu anmelden (POST /api/v1/auth/login).")
+                }
+            }
+        } else if let cookie = request.cookies[Self.sessionCookie]?.value, !cookie.isEmpty {
+            if let (identity, pending) = try await credentials.identity(session: cookie, on: database.client) {
+                if pending { context.pendingSecondFactor = identity } else { context.identity = identity }
+            }
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Web sessions and bearer tokens: issuing them, finding the identity behind one, ending them.
+/// Only SHA-256 digests of the secrets are stored.
+public struct Credentials: Sendable {
+    public struct Lifetimes: Sendable {
+        /// A web session ends after this long without a request…
+        public var sessionIdle: Duration = .seconds(30 * 60)
+        /// …and after this long in any case.
+        public var sessionAbsolute: Duration = .seconds(10 * 60 * 60)
+        /// A token from POST /api/v1/auth/login.
+        public var loginToken: Duration = .seconds(12 * 60 * 60)
+        /// An invitation link.
+        public var invitation: Duration = .seconds(7 * 24 * 60 * 60)
+        public init() {}
+    }
+
+    public let lifetimes: Lifetimes
+    let logger: Logger
+
+    public init(lifetimes: Lifetimes = Lifetimes(), logger: Logger) {
+        self.lifetimes = lifetimes
+        self.logger = logger
+    }
+
+    // MARK: - Resolving
+
+    /// The identity behind a session cookie, if the session is live.
+    public func identity(session cookie: String, on client: PostgresClient) async throws -> (Identity, secondFactorPending: Bool)? {
+        let idle = Double(lifetimes.sessionIdle.components.seconds)
+        let rows = try await client.query(
+            "SELECT * FROM auth_session(\(Secret.digest(cookie)), make_interval(secs => \(idle)))", logger: logger)
+        return try await Self.decode(rows).first
+    }
+
+    /// The identity behind a bearer token, if the token is live.
+    public func identity(bearer token: String, on client: PostgresClient) async throws -> Identity? {
+        try await Self.decode(client.query("SELECT * FROM auth_token(\(Secret.digest(token)))", logger: logger)).first?.0
+    }
+
+    private static func decode(_ rows: PostgresRowSequence) async throws -> [(Identity, secondFactorPending: Bool)] {
+        var result: [(Identity, Bool)] = []
+        for try await row in rows {
+            let (tenantID, credentialID, userID, csrf, pending, tokenKind, email, name, roles, totp) = try row.decode(
+                (UUID, UUID, UUID, String?, Bool, String?, String, String, [String], Bool).self)
+            let columns = row.makeRandomAccess()
+            let tenant = TenantRef(
+                id: tenantID, slug: try columns[10].decode(String.self), name: try columns[11].decode(String.self),
+                kind: try columns[12].decode(String.self), districtID: try columns[13].decode(UUID?.self), district: try columns[14].decode(String?.self))
+            let required = try columns[15].decode(Bool.self)
+            let credential: Credential =
+                if let csrf { .session(id: credentialID, csrfToken: csrf) } else { .token(id: credentialID, personal: tokenKind == "personal") }
+            result.append(
+                (Identity(userID: userID, email: email, displayName: name, roles: Set(roles.compactMap(Role.init(rawValue:))), tenant: tenant,
+                          secondFactorEnabled: totp, secondFactorRequired: required, credential: credential), pending))
+        }
+        return result
+    }
+
+    // MARK: - Web sessions
+
+    /// Starts a web session; the returned secret goes into the cookie. Runs in a transaction acting for `tenant`.
+    public func startSession(
+        tenant: UUID, user: UUID, secondFactorPending: Bool, clientAddress: String?, on connection: PostgresConnection
+    ) async throws -> Secret {
+        let secret = Secret.generate(prefix: "kws_")
+        let csrf = Secret.generate(prefix: "").value
+        let absolute = Double(lifetimes.sessionAbsolute.components.seconds)
+        try await connection.query(
+            """
+            INSERT INTO sessions (tenant_id, id, user_id, token_hash, csrf_token, second_factor_pending, client_address, expires_at)
+            VALUES (\(tenant), \(UUID()), \(user), \(secret.digest), \(csrf), \(secondFactorPending), \(clientAddress),
+                    now() + make_interval(secs => \(absolute)))
+            """,
+            logger: logger)
+        return secret
+    }
+
+    public func endSession(_ id: UUID, on connection: PostgresConnection) async throws {
+        try await connection.query("UPDATE sessions SET ended_at = now() WHERE id = \(id) AND ended_at IS NULL", logger: logger)
+    }
+
+    // MARK: - Bearer tokens
+
+    /// A personal access token as its owner sees it (the secret is shown once, at creation).
+    public struct PersonalToken: Sendable, Codable, Equatable {
+        public var id: UUID
+        public var name: String
+        public var createdAt: Date
+        public var expiresAt: Date?
+        public var lastUsedAt: Date?
+
+        enum CodingKeys: String, CodingKey {
+            case id, name
+            case createdAt = "created_at", expiresAt = "expires_at", lastUsedAt = "last_used_at"
+        }
+    }
+
+    /// Issues a token from the login endpoint (kind `login`) or a personal access token (kind `personal`).
+    public func issueToken(
+        tenant: UUID, user: UUID, personal: Bool, name: String, lifetime: Duration?, on connection: PostgresConnection
+    ) async throws -> (PersonalToken, Secret) {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= 100 else {
+            throw InvalidInput(field: "name", "Bitte dem Token einen Namen von 1 bis 100 Zeichen geben, z. B. den der Anbindung.")
+        }
+        let secret = Secret.generate(prefix: personal ? "kwp_" : "kwt_")
+        let id = UUID()
+        let seconds = lifetime.map { Double($0.components.seconds) }
+        let row = try await connection.query(
+            """
+            INSERT INTO api_tokens (tenant_id, id, user_id, token_hash, kind, name, expires_at)
+            VALUES (\(tenant), \(id), \(user), \(secret.digest), \(personal ? "personal" : "login"), \(trimmed),
+                    now() + make_interval(secs => \(seconds)))
+            RETURNING created_at, expires_at
+            """,
+            logger: logger
+        ).collect().first!.decode((Date, Date?).self)
+        return (PersonalToken(id: id, name: trimmed, createdAt: row.0, expiresAt: row.1, lastUsedAt: nil), secret)
+    }
+
+    public func personalTokens(of user: UUID, on connection: PostgresConnection) async throws -> [PersonalToken] {
+        let rows = try await connection.query(
+            """
+            SELECT id, name, created_at, expires_at, last_used_at FROM api_tokens
+            WHERE user_id = \(user) AND kind = 'personal' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+            ORDER BY created_at
+            """,
+            logger: logger)
+        var tokens: [PersonalToken] = []
+        for try await (id, name, created, expires, used) in rows.decode((UUID, String, Date, Date?, Date?).self) {
+            tokens.append(PersonalToken(id: id, name: name, createdAt: created, expiresAt: expires, lastUsedAt: used))
+        }
+        return tokens
+    }
+
+    /// Revokes a token of `user` (nil: of anyone the transaction may see); false if there was none to revoke.
+    public func revokeToken(_ id: UUID, of user: UUID?, on connection: PostgresConnection) async throws -> Bool {
+        try await !connection.query(
+            """
+            UPDATE api_tokens SET revoked_at = now()
+            WHERE id = \(id) AND (\(user)::uuid IS NULL OR user_id = \(user)) AND revoked_at IS NULL RETURNING 1
+            """,
+            logger: logger
+        ).collect().isEmpty
+    }
+}

@@ -1,0 +1,197 @@
+import Foundation
+import Hummingbird
+
+/// `/api/v1/auth`, `/api/v1/me`, `/api/v1/users`, `/api/v1/tokens`.
+struct IdentityAPI {
+    let database: Database
+    let policy: Policy
+    let signIn: SignIn
+    let credentials: Credentials
+    let users: UserAdministration
+
+    struct LoginRequest: Decodable {
+        var email: String
+        var password: String
+        var totp: String?
+    }
+
+    struct LoginResult: Encodable, Sendable {
+        var token: String
+        var tokenType = "Bearer"
+        var expiresAt: Date?
+        var user: Me
+        enum CodingKeys: String, CodingKey { case token, user, tokenType = "token_type", expiresAt = "expires_at" }
+    }
+
+    struct Me: Encodable, Sendable {
+        var id: UUID
+        var email: String
+        var displayName: String
+        var roles: [Role]
+        var homeTenant: TenantRefJSON
+        var actingTenants: [TenantRefJSON]
+        var secondFactorEnabled: Bool
+        var secondFactorRequired: Bool
+        enum CodingKeys: String, CodingKey {
+            case id, email, roles
+            case displayName = "display_name", homeTenant = "home_tenant", actingTenants = "acting_tenants"
+            case secondFactorEnabled = "second_factor_enabled", secondFactorRequired = "second_factor_required"
+        }
+    }
+
+    struct TenantRefJSON: Encodable, Sendable {
+        var id: UUID
+        var slug: String
+        var name: String
+        var kind: String
+        var district: String?
+        init(_ ref: TenantRef) {
+            (id, slug, name, kind, district) = (ref.id, ref.slug, ref.name, ref.kind, ref.district)
+        }
+        init(_ summary: TenantDirectory.Summary) {
+            (id, slug, name, kind, district) = (summary.id, summary.slug, summary.name, summary.kind, summary.district)
+        }
+    }
+
+    struct NewUser: Decodable {
+        var email: String
+        var displayName: String
+        var roles: [String]
+        var tenant: String?
+        enum CodingKeys: String, CodingKey { case email, roles, tenant, displayName = "display_name" }
+    }
+
+    struct UserPatch: Decodable {
+        var roles: [String]?
+        var active: Bool?
+        var displayName: String?
+        enum CodingKeys: String, CodingKey { case roles, active, displayName = "display_name" }
+    }
+
+    struct NewToken: Decodable {
+        var name: String
+        var expiresInDays: Int?
+        enum CodingKeys: String, CodingKey { case name, expiresInDays = "expires_in_days" }
+    }
+
+    struct CreatedToken: Encodable, Sendable {
+        var token: Credentials.PersonalToken
+        var secret: String
+    }
+
+    func register(on routes: GuardedRouter) {
+        routes.open(.post, "/api/v1/auth/login") { request, context in
+            let body = try await request.json(LoginRequest.self, context: context)
+            let verified = try await signIn.verify(
+                email: body.email, password: body.password, code: body.totp, requireCode: true, clientAddress: context.clientAddress)
+            let (token, secret) = try await database.withTenant(verified.tenantID, user: verified.userID) { connection in
+                let issued = try await credentials.issueToken(
+                    tenant: verified.tenantID, user: verified.userID, personal: false, name: "API-Anmeldung", lifetime: credentials.lifetimes.loginToken,
+                    on: connection)
+                try await AuditLog.record(
+                    AuditEvent("auth.sign_in", tenant: verified.tenantID, actor: verified.userID, objectType: "user", objectID: verified.userID.uuidString,
+                               detail: ["via": "api"], clientAddress: context.clientAddress),
+                    on: connection, logger: database.logger)
+                return issued
+            }
+            guard let identity = try await credentials.identity(bearer: secret.value, on: database.client) else {
+                throw DomainError.unauthorized(SignIn.wrongCredentials)
+            }
+            return JSONResponse(LoginResult(token: secret.value, expiresAt: token.expiresAt, user: try await me(identity)))
+        }
+
+        routes.on(.post, "/api/v1/auth/logout", .ownAccount) { _, context -> Response in
+            guard case .token(let id, _) = context.identity.credential else { throw DomainError.unauthorized("Abmelden braucht einen Bearer-Token.") }
+            try await database.withTenant(context.identity.tenant.id, user: context.identity.userID) { connection in
+                _ = try await credentials.revokeToken(id, of: context.identity.userID, on: connection)
+                try await AuditLog.record(context.audit("auth.sign_out", objectType: "user", objectID: context.identity.userID.uuidString, detail: ["via": "api"]),
+                                          on: connection, logger: database.logger)
+            }
+            return Response(status: .noContent)
+        }
+
+        routes.get("/api/v1/me", .ownAccount) { _, context in
+            JSONResponse(try await me(context.identity))
+        }
+
+        routes.get("/api/v1/users", .viewUsers) { request, context in
+            JSONResponse(try await users.list(by: context.identity, tenant: request.uri.queryParameters["tenant"].map(String.init)))
+        }
+
+        routes.on(.post, "/api/v1/users", .manageUsers) { request, context in
+            let body = try await request.json(NewUser.self, context: context)
+            let invited = try await users.create(
+                by: context.identity, tenant: body.tenant, email: body.email, displayName: body.displayName, roles: try Role.parse(body.roles),
+                clientAddress: context.clientAddress)
+            return JSONResponse(invited, status: .created, headers: [.location: "/api/v1/users/\(invited.user.id)"])
+        }
+
+        routes.get("/api/v1/users/{id}", .viewUsers) { _, context in
+            let user = try await users.find(by: context.identity, id: try Self.uuid(context.parameters.require("id"), "user"))
+            return JSONResponse(user, headers: [.eTag: "\"\(user.version)\""])
+        }
+
+        routes.on(.patch, "/api/v1/users/{id}", .manageUsers) { request, context in
+            let id = try Self.uuid(context.parameters.require("id"), "user")
+            guard let header = request.headers[.ifMatch] else {
+                throw DomainError.versionRequired(
+                    "Bitte die Version mitsenden, auf der die Änderung beruht: Header If-Match mit dem ETag aus GET /api/v1/users/\(id).")
+            }
+            guard let version = Int(header.trimmingCharacters(in: CharacterSet(charactersIn: "\" W/"))) else {
+                throw Problem(.badRequest, detail: "If-Match must be the ETag of GET /api/v1/users/\(id), e.g. \"3\".")
+            }
+            let patch = try await request.json(UserPatch.self, context: context)
+            let changes = UserChanges(roles: try patch.roles.map { try Role.parse($0) }, active: patch.active, displayName: patch.displayName)
+            let user = try await users.update(by: context.identity, id: id, version: version, changes: changes, clientAddress: context.clientAddress)
+            return JSONResponse(user, headers: [.eTag: "\"\(user.version)\""])
+        }
+
+        routes.get("/api/v1/tokens", .ownAccount) { _, context in
+            JSONResponse(
+                try await database.withTenant(context.identity.tenant.id, user: context.identity.userID) {
+                    try await credentials.personalTokens(of: context.identity.userID, on: $0)
+                })
+        }
+
+        routes.on(.post, "/api/v1/tokens", .ownAccount) { request, context in
+            let body = try await request.json(NewToken.self, context: context)
+            if let days = body.expiresInDays, !(1...365).contains(days) {
+                throw InvalidInput(field: "expires_in_days", "Die Gültigkeit muss zwischen 1 und 365 Tagen liegen (oder weggelassen werden: unbefristet).")
+            }
+            let (token, secret) = try await database.withTenant(context.identity.tenant.id, user: context.identity.userID) { connection in
+                let issued = try await credentials.issueToken(
+                    tenant: context.identity.tenant.id, user: context.identity.userID, personal: true, name: body.name,
+                    lifetime: body.expiresInDays.map { .seconds($0 * 86400) }, on: connection)
+                try await AuditLog.record(context.audit("token.created", objectType: "token", objectID: issued.0.id.uuidString, detail: ["name": issued.0.name]),
+                                          on: connection, logger: database.logger)
+                return issued
+            }
+            return JSONResponse(CreatedToken(token: token, secret: secret.value), status: .created)
+        }
+
+        routes.on(.delete, "/api/v1/tokens/{id}", .ownAccount) { _, context -> Response in
+            let id = try Self.uuid(context.parameters.require("id"), "token")
+            try await database.withTenant(context.identity.tenant.id, user: context.identity.userID) { connection in
+                guard try await credentials.revokeToken(id, of: context.identity.userID, on: connection) else {
+                    throw DomainError.notFound("Einen Token mit dieser Kennung gibt es unter Ihren Tokens nicht.")
+                }
+                try await AuditLog.record(context.audit("token.revoked", objectType: "token", objectID: id.uuidString), on: connection, logger: database.logger)
+            }
+            return Response(status: .noContent)
+        }
+    }
+
+    func me(_ identity: Identity) async throws -> Me {
+        let acting = try await database.withTransaction { try await TenantDirectory.visible(to: identity, policy: policy, on: $0, logger: database.logger) }
+        return Me(
+            id: identity.userID, email: identity.email, displayName: identity.displayName, roles: identity.roles.sorted(),
+            homeTenant: TenantRefJSON(identity.tenant), actingTenants: acting.map(TenantRefJSON.init),
+            secondFactorEnabled: identity.secondFactorEnabled, secondFactorRequired: identity.secondFactorRequired)
+    }
+
+    /// A path id that is no UUID names nothing: 404, like an id that does not exist.
+    static func uuid(_ text: String, _ what: String) throws -> UUID {
+        guard let id = UUID(uuidString: text) else { throw DomainError.notFound("'\(text)' ist keine gültige Kennung (UUID).") }
+        return id
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Account operations of the command line, run by an operator as the owner role (DATABASE_URL):
+/// the first platform administrator, password resets, tokens for integrations. Each is audited
+/// with `via: cli` and no actor.
+public struct OperatorAccounts: Sendable {
+    let database: Database
+    let passwords: Passwords
+
+    public init(database: Database, passwords: Passwords = Passwords()) {
+        self.database = database
+        self.passwords = passwords
+    }
+
+    func tenant(_ slug: String, on connection: PostgresConnection) async throws -> TenantRef {
+        guard let tenant = try await TenantDirectory.find(slug: slug, on: connection, logger: database.logger) else {
+            throw TenantNotFound(slug: slug)
+        }
+        return tenant
+    }
+
+    /// Creates an account with a password (no invitation).
+    public func create(tenant slug: String, email: String, displayName: String, roles: Set<Role>, password: String) async throws -> User {
+        try Passwords.validate(password)
+        let hash = try await passwords.hash(password)
+        return try await database.withTransaction { connection in
+            let tenant = try await tenant(slug, on: connection)
+            if roles.contains(.platformAdmin) != (tenant.kind == "platform") || (tenant.kind == "platform" && roles != [.platformAdmin]) {
+                throw InvalidInput(field: "roles", "platform_admin is the only role of the platform tenant 'betrieb', and exists nowhere else")
+            }
+            if !roles.isDisjoint(with: [.districtCoordinator, .districtAssistant]) && tenant.kind != "district" {
+                throw InvalidInput(field: "roles", "district_coordinator and district_assistant belong to a district tenant, not to \(tenant.slug)")
+            }
+            try await connection.actAs(tenant: tenant.id, logger: database.logger)
+            let user = try await Accounts.create(
+                tenant: tenant.id, email: email, displayName: displayName, roles: roles, passwordHash: hash, on: connection, logger: database.logger)
+            try await AuditLog.record(
+                AuditEvent("user.created", tenant: tenant.id, actor: nil, objectType: "user", objectID: user.id.uuidString,
+                           detail: ["roles": user.roles.map(\.rawValue).joined(separator: ","), "via": "cli"]),
+                on: connection, logger: database.logger)
+            return user
+        }
+    }
+
+    public func list(tenant slug: String) async throws -> [User] {
+        try await database.withTransaction { connection in
+            let tenant = try await tenant(slug, on: connection)
+            return try await Accounts.list(tenant: tenant.id, on: connection, logger: database.logger)
+        }
+    }
+
+    /// Sets a new password, ends the account's sessions and login tokens, and unlocks it.
+    public func resetPassword(email: String, password: String) async throws {
+        try Passwords.validate(password)
+        let hash = try await passwords.hash(password)
+        try await database.withTransaction { connection in
+            guard let user = try await Accounts.find(email: email, on: connection, logger: database.logger) else {
+                throw InvalidInput(field: "email", "no account has the e-mail address \(email)")
+            }
+            let tenant = try await tenant(user.tenant, on: connection)
+            try await connection.actAs(tenant: tenant.id, logger: database.logger)
+            try await Accounts.setPasswordHash(hash, of: user.id, on: connection, logger: database.logger)
+            try await connection.query("UPDATE sessions SET ended_at = now() WHERE user_id = \(user.id) AND ended_at IS NULL", logger: database.logger)
+            try await connection.query(
+                "UPDATE api_tokens SET revoked_at = now() WHERE user_id = \(user.id) AND kind = 'login' AND revoked_at IS NULL", logger: database.logger)
+            try await connection.query("DELETE FROM sign_in_failures WHERE key = \(SignInThrottle.accountKey(user.email))", logger: database.logger)
+            try await AuditLog.record(
+                AuditEvent("user.password_reset", tenant: tenant.id, actor: nil, objectType: "user", objectID: user.id.uuidString, detail: ["via": "cli"]),
+                on: connection, logger: database.logger)
+        }
+    }
+
+    /// A personal access token for the account of `email`; the secret is returned once.
+    public func createToken(email: String, name: String, expiresInDays: Int?) async throws -> (Credentials.PersonalToken, Secret) {
+        try await database.withTransaction { connection in
+            guard let user = try await Accounts.find(email: email, on: connection, logger: database.logger) else {
+                throw InvalidInput(field: "email", "no account has the e-mail address \(email)")
+            }
+            let tenant = try await tenant(user.tenant, on: connection)
+            try await connection.actAs(tenant: tenant.id, logger: database.logger)
+            let issued = try await Credentials(logger: database.logger).issueToken(
+                tenant: tenant.id, user: user.id, personal: true, name: name, lifetime: expiresInDays.map { .seconds($0 * 86400) }, on: connection)
+            try await AuditLog.record(
+                AuditEvent("token.created", tenant: tenant.id, actor: nil, objectType: "token", objectID: issued.0.id.uuidString,
+                           detail: ["name": issued.0.name, "via": "cli"]),
+                on: connection, logger: database.logger)
+            return issued
+        }
+    }
+
+    public func revokeToken(_ id: UUID) async throws {
+        try await database.withTransaction { connection in
+            let row = try await connection.query(
+                "UPDATE api_tokens SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL RETURNING tenant_id", logger: database.logger
+            ).collect().first
+            guard let tenant = try row?.decode(UUID.self) else { throw InvalidInput(field: "id", "no live token has the id \(id)") }
+            try await connection.actAs(tenant: tenant, logger: database.logger)
+            try await AuditLog.record(
+                AuditEvent("token.revoked", tenant: tenant, actor: nil, objectType: "token", objectID: id.uuidString, detail: ["via": "cli"]),
+                on: connection, logger: database.logger)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Hummingbird
+
+/// `/benutzer`: accounts of one's scope, and for administrators creating accounts and changing roles.
+struct UserPages {
+    let database: Database
+    let policy: Policy
+    let pages: Pages
+    let users: UserAdministration
+
+    func usersPage(
+        _ context: SignedInContext, slug: String?, invited: UserAdministration.Invited? = nil, errors: [String: String] = [:], message: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let identity = context.identity
+        let target = try await users.target(slug, for: identity, .viewUsers)
+        let list = try await users.list(by: identity, tenant: slug)
+        let canManage = policy.allows(identity, .manageUsers, in: target)
+        let grantable = Role.allCases.filter { role in (try? users.checkGrantable([role], in: target, by: identity)) != nil }
+        var data = FormErrors.values(errors, labels: ["email": "E-Mail-Adresse", "display_name": "Name", "roles": "Rollen", "active": "Status"])
+        data.merge([
+            "scopeName": slug == nil && policy.scope(of: identity, for: .viewUsers) == .district ? "\(identity.tenant.name) und seine Mandanten" : target.name,
+            "scopeSlug": target.slug,
+            "count": list.count,
+            "canManage": canManage,
+            "users": list.map { user -> [String: Any] in
+                [
+                    "id": user.id.uuidString, "userID": user.id.uuidString.prefix(8).lowercased(), "displayName": user.displayName, "email": user.email,
+                    "tenant": user.tenant, "roleLabels": user.roles.map(\.label).joined(separator: ", "), "version": user.version, "active": user.active,
+                    "status": user.active ? "aktiv" : "deaktiviert",
+                    "roleOptions": grantable.map { ["value": $0.rawValue, "label": $0.label, "checked": user.roles.contains($0)] },
+                ]
+            },
+            "newRoleOptions": grantable.map { ["value": $0.rawValue, "label": $0.label] },
+        ]) { $1 }
+        if let message { data["message"] = message }
+        if policy.scope(of: identity, for: .viewUsers) == .all {
+            let tenants = try await database.withTransaction { try await TenantDirectory.visible(to: identity, policy: policy, on: $0, logger: database.logger) }
+            data["tenantChoices"] = ([["slug": identity.tenant.slug, "name": identity.tenant.name, "selected": target.id == identity.tenant.id]]
+                + tenants.map { ["slug": $0.slug, "name": $0.name, "selected": $0.id == target.id] }) as [[String: Any]]
+        }
+        if let invited { data.merge(InvitationView.values(url: invited.invitationURL, expires: invited.invitationExpiresAt, user: invited.user)) { $1 } }
+        return pages.render("users", data, identity: identity, path: "/benutzer", status: status)
+    }
+
+    func register(on routes: GuardedRouter) {
+        routes.get("/benutzer", .viewUsers) { request, context in
+            try await usersPage(context, slug: request.uri.queryParameters["mandant"].map(String.init))
+        }
+
+        routes.post("/benutzer", .manageUsers) { _, context -> Response in
+            let form = context.form
+            let slug = form["mandant"].isEmpty ? nil : form["mandant"]
+            do {
+                let invited = try await users.create(
+                    by: context.identity, tenant: slug, email: form["email"], displayName: form["display_name"], roles: try Role.parse(form.all("roles")),
+                    clientAddress: context.clientAddress)
+                return try await usersPage(context, slug: slug, invited: invited, status: .created)
+            } catch let error as InvalidInput {
+                return try await usersPage(context, slug: slug, errors: error.errors, status: .unprocessableContent)
+            } catch DomainError.conflict(let message) {
+                return try await usersPage(context, slug: slug, errors: ["email": message], status: .conflict)
+            }
+        }
+
+        routes.post("/benutzer/{id}", .manageUsers) { _, context -> Response in
+            let form = context.form
+            let id = try IdentityAPI.uuid(context.parameters.require("id"), "user")
+            guard let version = Int(form["version"]) else { throw InvalidInput(field: "version", "Das Formular ist unvollständig; bitte die Seite neu laden.") }
+            let current = try await users.find(by: context.identity, id: id)
+            let slug = current.tenant
+            do {
+                _ = try await users.update(
+                    by: context.identity, id: id, version: version,
+                    changes: UserChanges(roles: try Role.parse(form.all("roles")), active: form["active"] == "1"), clientAddress: context.clientAddress)
+            } catch let error as InvalidInput {
+                return try await usersPage(context, slug: slug, errors: error.errors, status: .unprocessableContent)
+            } catch DomainError.stale(let message) {
+                return try await usersPage(context, slug: slug, message: message, status: .conflict)
+            }
+            return .redirect(to: "/benutzer?mandant=\(slug)", type: .normal)
+        }
+    }
+}

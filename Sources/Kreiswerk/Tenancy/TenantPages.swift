@@ -1,0 +1,102 @@
+import Foundation
+import Hummingbird
+
+/// The start page per role (`/`), the onboarding form (`POST /mandanten`) and a tenant's page.
+struct TenantPages {
+    let database: Database
+    let policy: Policy
+    let pages: Pages
+    let onboarding: TenantOnboarding
+
+    static func kindLabel(_ kind: String) -> String {
+        switch kind {
+        case "district": "Kreis"
+        case "municipality": "Stadt/Gemeinde"
+        case "carrier": "Träger"
+        case "authority": "Behörde"
+        case "platform": "Betrieb"
+        default: kind
+        }
+    }
+
+    func startPage(_ context: SignedInContext, form: Form = Form(), errors: [String: String] = [:], status: HTTPResponse.Status = .ok) async throws -> Response {
+        let identity = context.identity
+        let tenants = try await database.withTransaction { try await TenantDirectory.visible(to: identity, policy: policy, on: $0, logger: database.logger) }
+        let scope = policy.scope(of: identity, for: .viewTenants)
+        let canOnboard = policy.allows(identity, .onboardTenants)
+        var data = FormErrors.values(
+            errors, labels: ["slug": "Kürzel", "name": "Name", "kind": "Art", "district": "Kreis", "email": "E-Mail-Adresse", "display_name": "Name der Administration"])
+        data.merge([
+            "tenantHeading": scope == .all ? "Alle Kreise und Mandanten" : scope == .district ? "Die Mandanten Ihres Kreises" : "Ihr Mandant",
+            "tenantCaption": "\(tenants.count) Mandant\(tenants.count == 1 ? "" : "en")",
+            "tenants": tenants.map { tenant -> [String: Any] in
+                [
+                    "slug": tenant.slug, "name": tenant.name, "kindLabel": Self.kindLabel(tenant.kind), "district": tenant.district ?? "–",
+                    "status": tenant.active ? "aktiv" : "inaktiv", "canOpen": canOnboard,
+                ]
+            },
+            "canOnboard": canOnboard,
+            "setUpSecondFactor": identity.mustSetUpSecondFactor,
+            "form": ["slug": form["slug"], "name": form["name"], "admin_email": form["admin_email"], "admin_name": form["admin_name"]],
+        ]) { $1 }
+        if canOnboard {
+            let chosenKind = form["kind"].isEmpty ? "carrier" : form["kind"]
+            data["kinds"] = ["carrier", "municipality", "authority", "district"].map { ["value": $0, "label": Self.kindLabel($0), "selected": $0 == chosenKind] }
+            data["districts"] = tenants.filter { $0.kind == "district" }.map { ["slug": $0.slug, "name": $0.name, "selected": $0.slug == form["district"]] }
+        }
+        return pages.render("start", data, identity: identity, path: "/", status: status)
+    }
+
+    func register(on routes: GuardedRouter) {
+        routes.get("/", .viewTenants) { _, context in try await startPage(context) }
+
+        routes.post("/mandanten", .onboardTenants) { _, context -> Response in
+            let form = context.form
+            let request = TenantOnboarding.Request(
+                slug: form["slug"], name: form["name"], kind: form["kind"], district: form["district"],
+                admin: .init(email: form["admin_email"], displayName: form["admin_name"]))
+            let result: TenantOnboarding.Result
+            do {
+                result = try await onboarding.onboard(request, by: context.identity, clientAddress: context.clientAddress)
+            } catch let error as InvalidInput {
+                return try await startPage(context, form: form, errors: error.errors, status: .unprocessableContent)
+            } catch let error as DomainError {
+                let field = error.message.contains("E-Mail") ? "email" : "slug"
+                return try await startPage(context, form: form, errors: [field: error.message], status: .conflict)
+            }
+            return tenantPage(result.tenant, identity: context.identity, invited: result)
+        }
+
+        routes.get("/mandanten/{slug}", .onboardTenants) { _, context in
+            let slug = try context.parameters.require("slug")
+            let tenants = try await database.withTransaction { try await TenantDirectory.visible(to: context.identity, policy: policy, on: $0, logger: database.logger) }
+            guard let tenant = tenants.first(where: { $0.slug == slug }) else {
+                throw DomainError.notFound("Einen Mandanten '\(slug)' gibt es nicht.")
+            }
+            return tenantPage(tenant, identity: context.identity, invited: nil)
+        }
+    }
+
+    func tenantPage(_ tenant: TenantDirectory.Summary, identity: Identity, invited: TenantOnboarding.Result?) -> Response {
+        var data: [String: Any] = [
+            "tenant": ["slug": tenant.slug, "name": tenant.name, "district": tenant.district as Any],
+            "kindLabel": Self.kindLabel(tenant.kind),
+            "managedLabel": tenant.managedBy == "files" ? "in den Mandanten-Dateien (tenants/)" : "über die Aufnahme im Betrieb",
+        ]
+        if let invited {
+            data.merge(InvitationView.values(url: invited.invitationURL, expires: invited.invitationExpiresAt, user: invited.admin)) { $1 }
+        }
+        return pages.render("tenant", data, identity: identity, path: "/mandanten/\(tenant.slug)", status: invited == nil ? .ok : .created)
+    }
+}
+
+/// The invitation link as pages show it once, right after the account was created.
+enum InvitationView {
+    static func values(url: String, expires: Date, user: User) -> [String: Any] {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "de_DE")
+        formatter.timeZone = TimeZone(identifier: "Europe/Berlin")
+        formatter.dateFormat = "dd.MM.yyyy, HH:mm 'Uhr'"
+        return ["invitationURL": url, "invitationExpires": formatter.string(from: expires), "invitedName": user.displayName, "invitedEmail": user.email]
+    }
+}

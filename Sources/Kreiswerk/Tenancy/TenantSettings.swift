@@ -1,0 +1,45 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Settings a tenant administrator keeps for their tenant: whether every account needs a second factor.
+public struct TenantSettings: Sendable {
+    let database: Database
+    let policy: Policy
+
+    public init(database: Database, policy: Policy) {
+        self.database = database
+        self.policy = policy
+    }
+
+    /// The tenant of `slug` if the identity may manage its security; 404 otherwise.
+    public func target(_ slug: String, for identity: Identity) async throws -> TenantRef {
+        let tenant = try await database.withTransaction { try await TenantDirectory.find(slug: slug, on: $0, logger: database.logger) }
+        guard let tenant, policy.allows(identity, .manageTenantSecurity, in: tenant) else {
+            throw DomainError.notFound("Einen Mandanten '\(slug)' gibt es in Ihrem Bereich nicht.")
+        }
+        return tenant
+    }
+
+    public func secondFactorRequired(_ tenant: TenantRef, by identity: Identity) async throws -> Bool {
+        try await database.withTenant(tenant.id, user: identity.userID) { connection in
+            try await connection.query("SELECT second_factor_required FROM tenant_settings WHERE tenant_id = \(tenant.id)", logger: database.logger)
+                .collect().first?.decode(Bool.self) ?? false
+        }
+    }
+
+    public func setSecondFactorRequired(_ required: Bool, for tenant: TenantRef, by identity: Identity, clientAddress: String?) async throws {
+        try await database.withTenant(tenant.id, user: identity.userID) { connection in
+            try await connection.query(
+                """
+                INSERT INTO tenant_settings (tenant_id, second_factor_required) VALUES (\(tenant.id), \(required))
+                ON CONFLICT (tenant_id) DO UPDATE SET second_factor_required = excluded.second_factor_required, updated_at = now()
+                """,
+                logger: database.logger)
+            try await AuditLog.record(
+                AuditEvent("tenant.security_changed", by: identity, in: tenant.id, objectType: "tenant", objectID: tenant.slug,
+                           detail: ["second_factor_required": "\(required)"], clientAddress: clientAddress),
+                on: connection, logger: database.logger)
+        }
+    }
+}

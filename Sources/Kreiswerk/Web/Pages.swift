@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+import Mustache
+
+/// Server-rendered pages: the mustache templates in `Web/Templates`, every one checked at start-up.
+public struct Pages: Sendable {
+    static let required = [
+        "layout", "sign-in", "second-factor", "start", "tenant", "invitation", "account", "users", "audit", "error",
+    ]
+    let library: MustacheLibrary
+
+    /// Loads the templates shipped with the library; fails naming any that is missing or does not parse.
+    public static func load() async throws -> Pages {
+        guard let folder = Bundle.module.url(forResource: "Templates", withExtension: nil) else {
+            throw ConfigurationError("the page templates are missing from the build (Web/Templates)")
+        }
+        let library = try await MustacheLibrary(directory: folder.path)
+        let missing = required.filter { library.getTemplate(named: $0) == nil }
+        guard missing.isEmpty else {
+            throw ConfigurationError("page templates missing in \(folder.path): \(missing.joined(separator: ", "))")
+        }
+        return Pages(library: library)
+    }
+
+    /// Renders `template` with `data` and the page chrome (header, navigation, CSRF token) for `identity`.
+    public func render(
+        _ template: String, _ data: [String: Any] = [:], identity: Identity?, path: String, status: HTTPResponse.Status = .ok,
+        cookies: [Cookie] = []
+    ) -> Response {
+        var values = Self.chrome(identity: identity, path: path)
+        values.merge(data) { _, page in page }
+        let html = library.render(values, withTemplate: template) ?? "Die Seite konnte nicht erzeugt werden."
+        var response = Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
+        for cookie in cookies { response.setCookie(cookie) }
+        return response
+    }
+
+    /// Header and navigation: what every page shows around its content.
+    static func chrome(identity: Identity?, path: String) -> [String: Any] {
+        guard let identity else { return ["signedIn": false] }
+        let policy = Policy()
+        var nav: [(String, String)] = [("/", "Übersicht")]
+        if policy.allows(identity, .viewUsers) { nav.append(("/benutzer", "Benutzer")) }
+        if policy.allows(identity, .readAudit) { nav.append(("/protokoll", "Protokoll")) }
+        nav.append(("/konto", "Mein Konto"))
+        var csrf = ""
+        if case .session(_, let token) = identity.credential { csrf = token }
+        return [
+            "signedIn": true,
+            "csrf": csrf,
+            "userName": identity.displayName,
+            "tenantName": identity.tenant.name,
+            "roleLabels": identity.roles.sorted().map(\.label).joined(separator: ", "),
+            "nav": nav.map { ["href": $0.0, "label": $0.1, "current": $0.0 == path] },
+        ]
+    }
+}
+
+/// A German message for a form, shown next to the field it belongs to and in the summary at the top.
+struct FormErrors {
+    static func values(_ errors: [String: String], labels: [String: String]) -> [String: Any] {
+        var values: [String: Any] = [
+            "hasErrors": !errors.isEmpty,
+            "errorList": errors.sorted { $0.key < $1.key }.map { ["field": $0.key, "label": labels[$0.key] ?? $0.key, "message": $0.value] },
+        ]
+        for (field, message) in errors { values["error_\(field)"] = message }
+        return values
+    }
+}

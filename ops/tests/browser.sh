@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# End to end in a real browser: headless Chromium (Selenium) signs in, onboards a
+# tenant, accepts the invitation and checks accessibility (axe), keyboard focus
+# and a phone's width, see browser_test.py. Installs Chromium, its driver,
+# selenium and axe-selenium-python when missing. Screenshots go to
+# .test-artifacts/browser/. Needs the environment ops/test sets (a throw-away
+# cluster and its roles).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+bin="$root/.build/debug/kreiswerk"
+artifacts="${KREISWERK_ROOT:-$root}/.test-artifacts/browser"
+cd "$root"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# Debian's chromium and chromium-driver, PyPI's selenium and axe-selenium-python
+# (which ships axe-core, so nothing is fetched at run time). Quick when all are there.
+ensure_browser() {
+    local missing=()
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
+    [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+    python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "browser: installing ${missing[*]}" >&2
+        [ "$(id -u)" = 0 ] || fail "need root to install ${missing[*]} (or install them yourself)"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
+            || fail "apt-get install ${missing[*]} failed"
+    fi
+    export PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
+    if ! python3 -c "import selenium, axe_selenium_python" 2>/dev/null; then
+        echo "browser: installing selenium axe-selenium-python" >&2
+        python3 -m pip install -q selenium axe-selenium-python >&2 || fail "pip install selenium axe-selenium-python failed"
+    fi
+    # axe-selenium-python on this Python bundles axe-core 3.1 (2018); axe-playwright-python ships a
+    # current axe-core, whose script the Selenium runner injects instead (its Playwright part is not used).
+    if ! python3 -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('axe_playwright_python') is None)" 2>/dev/null; then
+        echo "browser: installing axe-playwright-python (for its current axe-core)" >&2
+        python3 -m pip install -q --no-deps axe-playwright-python >&2 || fail "pip install axe-playwright-python failed"
+    fi
+}
+ensure_browser
+
+db="kwbrowser_$$"
+psql "$KREISWERK_TEST_SUPERUSER_URL" -qc "CREATE DATABASE $db OWNER kreiswerk_owner"
+server=""
+log="/tmp/kw-browser-serve.$$"
+cleanup() {
+    [ -n "$server" ] && kill "$server" 2>/dev/null
+    psql "$KREISWERK_TEST_SUPERUSER_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    rm -f "$log"
+}
+trap cleanup EXIT
+base="${KREISWERK_TEST_SUPERUSER_URL%/postgres}"
+hostport="${base#*@}"
+export DATABASE_URL="postgres://kreiswerk_owner:$KREISWERK_TEST_OWNER_PASSWORD@$hostport/$db"
+export KREISWERK_APP_DATABASE_URL="postgres://kreiswerk_app:$KREISWERK_TEST_APP_PASSWORD@$hostport/$db"
+
+# The catalogue and a platform admin to sign in with.
+"$bin" migrate >/dev/null || fail "migrate failed"
+"$bin" tenants apply tenants >/dev/null || fail "tenants apply failed"
+pw="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+printf '%s' "$pw" | "$bin" users create --tenant betrieb --email admin@betrieb.test --name "Paula Plattform" \
+    --role platform_admin --password-stdin >/dev/null || fail "users create failed"
+
+port=$((19000 + $$ % 1000))
+"$bin" serve --port "$port" > "$log" 2>&1 & server=$!
+for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fs "http://127.0.0.1:$port/healthz" >/dev/null || fail "the server did not come up: $(cat "$log")"
+
+mkdir -p "$artifacts"
+rm -f "$artifacts"/*.png
+echo "browser: screenshots in $artifacts"
+if ! KW_ADMIN_PASSWORD="$pw" python3 "$root/ops/tests/browser_test.py" "http://127.0.0.1:$port" "$artifacts"; then
+    echo "--- server log (last 40 lines)" >&2; tail -40 "$log" >&2
+    fail "browser checks failed (screenshots in $artifacts)"
+fi
+echo "browser: all checks passed (screenshots in $artifacts)"

@@ -1,0 +1,400 @@
+#!/usr/bin/env python3
+"""End to end in a real browser (headless Chromium through Selenium).
+
+Usage: KW_ADMIN_PASSWORD=... browser_test.py BASE_URL [SCREENSHOT_DIR]
+
+The scenario of the identity issue: sign in (wrong, then right), onboard a
+tenant, accept its admin's invitation (once only), sign in as that admin, the
+account page, sign out. On the way: axe on every page (serious and critical
+violations fail the run, the rest are warnings), keyboard focus on the sign-in
+page, and no horizontal scrolling at a phone's width. Screenshots of each page
+go to SCREENSHOT_DIR. Functional failures stop at once; accessibility failures
+are collected and listed together at the end. Exit status 0 only when all passed.
+"""
+import importlib.util
+import os
+import re
+import secrets
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from axe_selenium_python import Axe
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+if len(sys.argv) < 2 or not os.environ.get("KW_ADMIN_PASSWORD"):
+    sys.exit("usage: KW_ADMIN_PASSWORD=... browser_test.py BASE_URL [SCREENSHOT_DIR]")
+BASE = sys.argv[1].rstrip("/")
+SHOTS = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(__file__).resolve().parents[2] / ".test-artifacts" / "browser"
+ADMIN_EMAIL = "admin@betrieb.test"
+ADMIN_PASSWORD = os.environ["KW_ADMIN_PASSWORD"]
+
+TENANT = {
+    "slug": "diakonie-mark-ruhr",
+    "name": "Diakonie Mark-Ruhr",
+    "kind": "carrier",
+    "district": "en-kreis",
+    "admin_email": "admin@diakonie-mark-ruhr.test",
+    "admin_name": "Dora Diakonie",
+}
+TENANT_PASSWORD = "Dora-" + secrets.token_urlsafe(18)
+
+DESKTOP = (1280, 900)
+PHONE = (390, 844)
+WAIT_SECONDS = 15
+FAILING_IMPACTS = ("serious", "critical")
+
+accessibility_failures = []  # one readable block per page with serious/critical violations
+shot_count = 0
+
+
+class CheckFailed(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- helpers
+
+def step(message):
+    print(f"browser: {message}", flush=True)
+
+
+def check(condition, message):
+    if not condition:
+        raise CheckFailed(message)
+
+
+def start_browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     f"--window-size={DESKTOP[0]},{DESKTOP[1]}", "--lang=de-DE"):
+        options.add_argument(argument)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "de-DE,de"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_window_size(*DESKTOP)
+    driver.set_page_load_timeout(30)
+    driver.set_script_timeout(30)
+    return driver
+
+
+def path_of(driver):
+    return urlsplit(driver.current_url).path
+
+
+def page_text(driver):
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+def open_page(driver, path):
+    driver.get(BASE + path)
+
+
+def wait_for(driver, condition, what):
+    try:
+        return WebDriverWait(driver, WAIT_SECONDS).until(condition)
+    except WebDriverException as error:
+        raise CheckFailed(f"timed out waiting for {what} (at {driver.current_url})") from error
+
+
+def element(driver, css, what=None):
+    found = driver.find_elements(By.CSS_SELECTOR, css)
+    check(found, f"{what or css} not found on {driver.current_url}")
+    return found[0]
+
+
+def fill(form, field_id, value):
+    field = form.find_element(By.ID, field_id)
+    field.clear()
+    field.send_keys(value)
+
+
+def choose(form, field_id, value):
+    Select(form.find_element(By.ID, field_id)).select_by_value(value)
+
+
+def submit(driver, form):
+    """Clicks the form's submit button and waits until the next page has loaded."""
+    name = f"form#{form.get_attribute('id')}"
+    buttons = form.find_elements(By.CSS_SELECTOR, "button[type=submit], button:not([type]), input[type=submit]")
+    check(buttons, f"{name} has no submit button")
+    buttons[0].click()
+    wait_for(driver, EC.staleness_of(form), f"the page after submitting {name}")
+    wait_for(driver, lambda d: d.execute_script("return document.readyState") == "complete", "the page to load")
+
+
+def screenshot(driver, name):
+    global shot_count
+    shot_count += 1
+    target = SHOTS / f"{shot_count:02d}-{name}.png"
+    driver.save_screenshot(str(target))
+    return target
+
+
+def expect_start_page(driver, who):
+    check(path_of(driver) == "/", f"{who}: expected the start page /, got {driver.current_url}")
+    heading = element(driver, "h1", "<h1>")
+    check("Übersicht" in heading.text, f"{who}: <h1> is '{heading.text}', expected 'Übersicht'")
+
+
+def expect_sign_in_page(driver, why):
+    check(path_of(driver) == "/anmelden", f"{why}: expected /anmelden, got {driver.current_url}")
+    element(driver, "form#sign-in")
+
+
+# ---------------------------------------------------------------- accessibility
+
+def describe_violation(violation):
+    lines = [f"  {violation['id']} ({violation.get('impact')}): {violation.get('help')}"]
+    for node in violation.get("nodes", []):
+        lines.append(f"      at {' '.join(str(target) for target in node.get('target', []))}")
+    return "\n".join(lines)
+
+
+def current_axe_script():
+    """axe-core 4 from axe-playwright-python's package folder (imported by path: Playwright is not installed)."""
+    spec = importlib.util.find_spec("axe_playwright_python")
+    if spec and spec.submodule_search_locations:
+        script = Path(list(spec.submodule_search_locations)[0]) / "axe.min.js"
+        if script.exists():
+            return str(script)
+    raise CheckFailed("axe-core 4 (axe_playwright_python/axe.min.js) is not installed: run ops/tests/browser.sh")
+
+
+def run_axe(driver, page):
+    axe = Axe(driver, script_url=current_axe_script())
+    axe.inject()
+    results = axe.run()
+    violations = results.get("violations", [])
+    failing = [v for v in violations if v.get("impact") in FAILING_IMPACTS]
+    for violation in violations:
+        if violation not in failing:
+            print(f"browser:   warning on {page}:\n{describe_violation(violation)}", flush=True)
+    if failing:
+        block = "\n".join(describe_violation(v) for v in failing)
+        accessibility_failures.append(f"{page} ({driver.current_url}):\n{block}")
+        step(f"  axe on {page}: {len(failing)} serious/critical violation(s)")
+    else:
+        step(f"  axe on {page}: no serious or critical violations ({len(violations)} minor/moderate)")
+
+
+def has_visible_focus(driver, field):
+    style = driver.execute_script(
+        "const s = getComputedStyle(arguments[0]);"
+        "return [s.outlineStyle, s.outlineWidth, s.boxShadow];", field)
+    outline_style, outline_width, box_shadow = style
+    outlined = outline_style != "none" and outline_width not in ("0px", "")
+    return outlined or box_shadow not in ("none", ""), style
+
+
+def check_keyboard_focus(driver):
+    """From the top of the page, Tab reaches #email first (or a skip link, then #email), visibly focused."""
+    driver.execute_script(
+        "if (document.activeElement) document.activeElement.blur();"
+        "document.body.setAttribute('tabindex', '-1'); document.body.focus();"
+        "document.body.removeAttribute('tabindex'); window.scrollTo(0, 0);")
+    # Skip link, the site name, then the first field: the sign-in field within three presses.
+    for press in (1, 2, 3):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        focused = driver.switch_to.active_element
+        visible, style = has_visible_focus(driver, focused)
+        label = f"#{focused.get_attribute('id')}" if focused.get_attribute("id") else focused.tag_name
+        check(visible, f"the focused element {label} shows no focus indicator (outline-style, outline-width, box-shadow = {style})")
+        if focused.get_attribute("id") == "email":
+            return
+        href = focused.get_attribute("href") or ""
+        check(press > 1 or (focused.tag_name == "a" and "#" in href), f"the first Tab focused {label}, expected the skip link")
+    raise CheckFailed("three Tabs from the top did not reach #email")
+
+
+def check_phone_width(driver, page):
+    driver.set_window_size(*PHONE)
+    try:
+        wait_for(driver, lambda d: d.execute_script("return window.innerWidth") <= PHONE[0], "the phone-sized window")
+        scroll_width, inner_width = driver.execute_script(
+            "return [document.documentElement.scrollWidth, window.innerWidth];")
+        screenshot(driver, f"{page}-phone")
+        check(scroll_width <= inner_width,
+              f"{page} scrolls sideways at {PHONE[0]}px: scrollWidth {scroll_width} > innerWidth {inner_width}")
+        step(f"  {page} at {PHONE[0]}x{PHONE[1]}: no horizontal scrolling")
+    finally:
+        driver.set_window_size(*DESKTOP)
+
+
+def http_status(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+# ---------------------------------------------------------------- scenario steps
+
+def sign_in(driver, email, password):
+    open_page(driver, "/anmelden")
+    form = element(driver, "form#sign-in")
+    fill(form, "email", email)
+    fill(form, "password", password)
+    submit(driver, form)
+
+
+def sign_out(driver):
+    submit(driver, element(driver, "form#sign-out"))
+    expect_sign_in_page(driver, "after signing out")
+    check("Sie sind abgemeldet." in page_text(driver), "the sign-in page does not say 'Sie sind abgemeldet.'")
+
+
+def sign_in_page(driver):
+    step("open /anmelden")
+    open_page(driver, "/anmelden")
+    expect_sign_in_page(driver, "GET /anmelden")
+    run_axe(driver, "sign-in page")
+    screenshot(driver, "anmelden")
+    step("keyboard: Tab from the top focuses #email, visibly")
+    check_keyboard_focus(driver)
+    check_phone_width(driver, "sign-in-page")
+
+
+def wrong_password(driver):
+    step("sign in with a wrong password")
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD + "-falsch")
+    expect_sign_in_page(driver, "a wrong password")
+    errors = element(driver, "#form-errors", "#form-errors")
+    text = errors.text.strip()
+    check(errors.is_displayed() and text, "#form-errors is empty or hidden after a wrong password")
+    check(errors.get_attribute("role") == "alert", "#form-errors lacks role=\"alert\"")
+    check(re.search(r"E-Mail|Passwort|Anmeld|falsch|ungültig|nicht", text, re.IGNORECASE),
+          f"#form-errors does not read as German: '{text}'")
+    screenshot(driver, "anmelden-fehler")
+    step(f"  error shown: {text}")
+
+
+def platform_admin_start_page(driver):
+    step("sign in as the platform admin")
+    sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    expect_start_page(driver, "platform admin")
+    run_axe(driver, "start page (platform admin)")
+    screenshot(driver, "uebersicht-plattform")
+    check_phone_width(driver, "start-page")
+
+
+def onboard_tenant(driver):
+    step(f"onboard {TENANT['name']}")
+    form = element(driver, "form#onboarding")
+    for field in ("slug", "name", "admin_email", "admin_name"):
+        fill(form, field, TENANT[field])
+    choose(form, "kind", TENANT["kind"])
+    choose(form, "district", TENANT["district"])
+    submit(driver, form)
+    # The link is shown once, in the answer to the form (never in an address or a session).
+    check(path_of(driver) in ("/mandanten", f"/mandanten/{TENANT['slug']}"),
+          f"after onboarding expected the new tenant's page, got {driver.current_url}")
+    check(TENANT["name"] in driver.find_element(By.TAG_NAME, "h1").text, "the new tenant's page names it in its heading")
+    link = element(driver, "a#invitation-link").get_attribute("href") or ""
+    check("/einladung/" in link, f"#invitation-link has no /einladung/ link: '{link}'")
+    run_axe(driver, "tenant page")
+    screenshot(driver, "mandant-angelegt")
+    step(f"  invitation link: {link}")
+    # The server may name its public address; this run reaches it on BASE.
+    return urlsplit(link).path
+
+
+def accept_invitation(driver, invitation_path):
+    step("open the invitation link")
+    open_page(driver, invitation_path)
+    form = element(driver, "form#accept-invitation")
+    run_axe(driver, "invitation page")
+    screenshot(driver, "einladung")
+    step("set a password for the tenant admin")
+    fill(form, "password", TENANT_PASSWORD)
+    fill(form, "password_repeat", TENANT_PASSWORD)
+    submit(driver, form)
+    expect_sign_in_page(driver, "after accepting the invitation")
+
+
+def invitation_used_up(driver, invitation_path):
+    step("open the invitation link again: refused")
+    open_page(driver, invitation_path)
+    check("nicht mehr gültig" in page_text(driver), "a used invitation does not say 'nicht mehr gültig'")
+    check(not driver.find_elements(By.CSS_SELECTOR, "form#accept-invitation"), "a used invitation still shows its form")
+    status = http_status(BASE + invitation_path)
+    check(status == 410, f"a used invitation answers HTTP {status}, expected 410")
+    screenshot(driver, "einladung-verbraucht")
+
+
+def tenant_admin_start_page(driver):
+    step("sign in as the new tenant admin")
+    sign_in(driver, TENANT["admin_email"], TENANT_PASSWORD)
+    expect_start_page(driver, "tenant admin")
+    rows = driver.find_elements(By.CSS_SELECTOR, "table#tenants tr[data-slug]")
+    slugs = [row.get_attribute("data-slug") for row in rows]
+    check(slugs == [TENANT["slug"]], f"the tenant admin's table#tenants lists {slugs}, expected only {TENANT['slug']}")
+    run_axe(driver, "start page (tenant admin)")
+    screenshot(driver, "uebersicht-mandant")
+
+
+def account_page(driver):
+    step("open /konto")
+    open_page(driver, "/konto")
+    check(path_of(driver) == "/konto", f"/konto ended at {driver.current_url}")
+    run_axe(driver, "account page")
+    screenshot(driver, "konto")
+
+
+def signed_out_for_good(driver):
+    step("sign out; / then shows the sign-in page")
+    sign_out(driver)
+    open_page(driver, "/")
+    expect_sign_in_page(driver, "opening / after signing out")
+
+
+def scenario(driver):
+    sign_in_page(driver)
+    wrong_password(driver)
+    platform_admin_start_page(driver)
+    invitation_path = onboard_tenant(driver)
+    step("sign out")
+    sign_out(driver)
+    accept_invitation(driver, invitation_path)
+    invitation_used_up(driver, invitation_path)
+    tenant_admin_start_page(driver)
+    account_page(driver)
+    signed_out_for_good(driver)
+
+
+def main():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    step(f"Chromium against {BASE}; screenshots in {SHOTS}")
+    driver = start_browser()
+    try:
+        scenario(driver)
+    except (CheckFailed, WebDriverException) as error:
+        where = driver.current_url
+        try:
+            shot = screenshot(driver, "failure")
+        except WebDriverException:
+            shot = "(none)"
+        reason = getattr(error, "msg", None) or error  # a WebDriverException's str() carries a stack trace
+        print(f"FAIL: {reason}\n  at {where}\n  screenshot {shot}", file=sys.stderr)
+        return 1
+    finally:
+        driver.quit()
+    if accessibility_failures:
+        print("FAIL: serious or critical accessibility violations (axe):\n" + "\n".join(accessibility_failures),
+              file=sys.stderr)
+        return 1
+    step("all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
