@@ -35,9 +35,9 @@ public func buildRoutes(_ configuration: AppConfiguration, database: Database, l
     let settings = TenantSettings(database: database, policy: policy)
 
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ProblemMiddleware(pages: pages))
     router.add(middleware: LogRequestsMiddleware(.debug))
-    router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: AuthenticationMiddleware(credentials: credentials, database: database, trustForwardedFor: configuration.trustForwardedFor))
     let routes = GuardedRouter(router: router, policy: policy, secureCookies: configuration.secureCookies)
 

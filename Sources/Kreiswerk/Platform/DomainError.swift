@@ -1,6 +1,6 @@
 /// What went wrong, in words a person can act on (German: these reach forms and API clients alike).
 /// `ProblemMiddleware` maps each case to its HTTP status in one place.
-public enum DomainError: Error, Sendable, Equatable {
+public enum DomainError: Error, Sendable, Equatable, CustomStringConvertible {
     /// 404: the object does not exist — or belongs to another tenant, which must not be told apart.
     case notFound(String)
     /// 409: the change clashes with what is there (a taken address or slug).
@@ -17,6 +17,8 @@ public enum DomainError: Error, Sendable, Equatable {
     case forbidden(String)
     /// 429: too many attempts; try again after `retryAfter` seconds.
     case throttled(String, retryAfter: Int)
+
+    public var description: String { message }
 
     public var message: String {
         switch self {

@@ -1,0 +1,74 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import Kreiswerk
+
+/// Repeated failed sign-ins are slowed, then refused for a while with a message that says so.
+@Suite struct ThrottleTests {
+    static func login(_ email: String, _ password: String) -> String { #"{"email":"\#(email)","password":"\#(password)"}"# }
+
+    @Test func anAccountIsLockedAfterRepeatedFailuresEvenForTheRightPassword() async throws {
+        try await TestApp.with({ $0.throttle.accountLimit = 3 }) { _, people, client in
+            let email = people["wittenCM"].email
+            for _ in 0..<3 {
+                #expect(try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(email, "falsch-falsch")).status == .unauthorized)
+            }
+            let locked = try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(email, TestApp.password))
+            #expect(locked.status == .tooManyRequests)
+            #expect(Int(locked.headers[.retryAfter] ?? "") ?? 0 > 800)
+            #expect((locked.object["detail"] as? String)?.contains("gesperrt") == true)
+            var browser = WebBrowser()
+            let page = try await browser.signIn(email, client)
+            #expect(page.status == .tooManyRequests)
+            #expect(page.text.contains("Zu viele fehlgeschlagene Anmeldeversuche"))
+            // Other accounts are not affected.
+            #expect(try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(people["wittenLead"].email, TestApp.password)).status == .ok)
+        }
+    }
+
+    @Test func oneClientAddressTryingManyAccountsIsLocked() async throws {
+        try await TestApp.with({
+            $0.throttle.addressLimit = 4
+            $0.trustForwardedFor = true
+        }) { _, people, client in
+            let attacker: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "203.0.113.7"]
+            for index in 0..<4 {
+                let response = try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login("opfer\(index)@witten.test", "falsch-falsch"), headers: attacker)
+                #expect(response.status == .unauthorized)
+            }
+            let blocked = try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(people["wittenCM"].email, TestApp.password), headers: attacker)
+            #expect(blocked.status == .tooManyRequests)
+            let elsewhere: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "198.51.100.1"]
+            #expect(try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(people["wittenCM"].email, TestApp.password), headers: elsewhere).status == .ok)
+        }
+    }
+
+    @Test func failuresBeyondTheFirstFewAreSlowedDown() async throws {
+        try await TestApp.with({
+            $0.throttle.slowAfter = 1
+            $0.throttle.delayStep = .milliseconds(300)
+            $0.throttle.maximumDelay = .seconds(1)
+        }) { _, people, client in
+            let email = people["wittenCM"].email
+            let clock = ContinuousClock()
+            let first = try await clock.measure { _ = try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(email, "falsch-falsch")) }
+            let third = try await clock.measure {
+                _ = try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(email, "falsch-falsch"))
+                _ = try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(email, "falsch-falsch"))
+            }
+            // Failure 2 waits 300 ms, failure 3 waits 600 ms: the last two together at least 900 ms more than none.
+            #expect(third - first >= .milliseconds(800))
+        }
+    }
+
+    @Test func passwordsAreHashedWithBcryptCost12ByDefault() async throws {
+        let hash = try await Passwords().hash("ein-langes-passwort")
+        #expect(hash.hasPrefix("$2b$12$") || hash.hasPrefix("$2a$12$") || hash.hasPrefix("$2y$12$"))
+        #expect(try await Passwords().verify("ein-langes-passwort", against: hash))
+        #expect(try await !Passwords().verify("ein-anderes-passwort", against: hash))
+        #expect(try await !Passwords().verify("irgendwas", against: nil))
+    }
+}
