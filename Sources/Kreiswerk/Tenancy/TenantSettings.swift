@@ -29,6 +29,12 @@ public struct TenantSettings: Sendable {
     }
 
     public func setSecondFactorRequired(_ required: Bool, for tenant: TenantRef, by identity: Identity, clientAddress: String?) async throws {
+        // Whoever switches it on must not lock themselves out of the page that switches it.
+        if required, identity.tenant.id == tenant.id, !identity.secondFactorEnabled {
+            throw InvalidInput(
+                field: "second_factor_required",
+                "Richten Sie zuerst für Ihr eigenes Konto einen zweiten Faktor ein (Mein Konto); danach können Sie ihn für alle verlangen.")
+        }
         try await database.withTenant(tenant.id, user: identity.userID) { connection in
             try await connection.query(
                 """

@@ -1,0 +1,80 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import Kreiswerk
+
+/// Changing accounts: concurrent edits conflict, roles are granted only where they make sense.
+@Suite struct UserAdministrationTests {
+    @Test func aStaleOrMissingVersionIsRefusedAndNothingIsOverwritten() async throws {
+        try await TestApp.with { _, people, client in
+            let admin = people["wittenAdmin"].token
+            let uri = "/api/v1/users/\(people["wittenCM"].id)"
+            let read = try await client.api(.get, uri, token: admin)
+            let etag = try #require(read.headers[.eTag])
+            let missing = try await client.api(.patch, uri, token: admin, json: #"{"roles":["team_lead"]}"#)
+            #expect(missing.status.code == 428)
+            let first = try await client.api(.patch, uri, token: admin, json: #"{"roles":["case_manager","team_lead"]}"#, headers: [.ifMatch: etag])
+            #expect(first.status == .ok)
+            #expect(first.object["roles"] as? [String] == ["team_lead", "case_manager"])
+            let second = try await client.api(.patch, uri, token: admin, json: #"{"active":false}"#, headers: [.ifMatch: etag])
+            #expect(second.status == .preconditionFailed)
+            let now = try await client.api(.get, uri, token: admin).object
+            #expect(now["active"] as? Bool == true)
+            #expect(now["version"] as? Int == 2)
+        }
+    }
+
+    @Test func rolesAreGrantedOnlyWhereTheyBelong() async throws {
+        try await TestApp.with { _, people, client in
+            let admin = people["wittenAdmin"].token
+            for roles in [#"["platform_admin"]"#, #"["district_coordinator"]"#, #"[]"#, #"["chef"]"#] {
+                let response = try await client.api(.post, "/api/v1/users", token: admin, json: #"{"email":"x@witten.test","display_name":"X","roles":\#(roles)}"#)
+                #expect(response.status == .unprocessableContent, "roles \(roles)")
+                #expect((response.object["errors"] as? [String: String])?["roles"] != nil)
+            }
+            let invalid = try await client.api(.post, "/api/v1/users", token: admin, json: #"{"email":"kein-at","display_name":"","roles":["case_manager"]}"#)
+            #expect(invalid.status == .unprocessableContent)
+            #expect(Set((invalid.object["errors"] as? [String: String])?.keys.map { $0 } ?? []) == ["email", "display_name"])
+            let taken = try await client.api(
+                .post, "/api/v1/users", token: admin, json: #"{"email":"\#(people["hattingenCM"].email)","display_name":"X","roles":["case_manager"]}"#)
+            #expect(taken.status == .conflict)
+            // A tenant admin cannot lock themselves out.
+            let me = "/api/v1/users/\(people["wittenAdmin"].id)"
+            let selfLock = try await client.api(.patch, me, token: admin, json: #"{"active":false}"#, headers: [.ifMatch: "\"1\""])
+            #expect(selfLock.status == .unprocessableContent)
+            // A tenant admin cannot create accounts elsewhere.
+            let elsewhere = try await client.api(
+                .post, "/api/v1/users", token: admin, json: #"{"email":"y@hattingen.test","display_name":"Y","roles":["case_manager"],"tenant":"hattingen"}"#)
+            #expect(elsewhere.status == .notFound)
+        }
+    }
+
+    @Test func theUsersPageLetsAnAdminChangeRoles() async throws {
+        try await TestApp.with { _, people, client in
+            var browser = WebBrowser()
+            _ = try await browser.signIn(people["wittenAdmin"].email, client)
+            let page = try await browser.get("/benutzer", client)
+            #expect(page.status == .ok)
+            #expect(page.text.contains(people["wittenCM"].email))
+            #expect(!page.text.contains(people["hattingenCM"].email))
+            let id = people["wittenCM"].id
+            let changed = try await browser.post("/benutzer/\(id)", [("version", "1"), ("roles", "case_manager"), ("roles", "team_lead"), ("active", "1")], client)
+            #expect(changed.status == .seeOther)
+            let stale = try await browser.post("/benutzer/\(id)", [("version", "1"), ("roles", "case_manager")], client)
+            #expect(stale.status == .conflict)
+            #expect(stale.text.contains("inzwischen geändert"))
+            let json = try await client.api(.get, "/api/v1/users/\(id)", token: people["wittenAdmin"].token).object
+            #expect(json["roles"] as? [String] == ["team_lead", "case_manager"])
+            // Read-only for the coordinator: no forms to change accounts.
+            var coordinator = WebBrowser()
+            _ = try await coordinator.signIn(people["coordinator"].email, client)
+            let read = try await coordinator.get("/benutzer", client)
+            #expect(read.text.contains(people["wittenCM"].email))
+            #expect(!read.text.contains("action=\"/benutzer/"))
+            #expect(try await coordinator.post("/benutzer/\(id)", [("version", "2"), ("roles", "case_manager")], client).status == .forbidden)
+        }
+    }
+}
