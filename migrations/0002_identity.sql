@@ -34,6 +34,22 @@ CREATE FUNCTION app_is_platform() RETURNS boolean
 
 GRANT EXECUTE ON FUNCTION app_current_district(), app_is_platform() TO kreiswerk_app;
 
+-- Puts a tenant-owned table under forced row-level security: the runtime role sees and
+-- writes only the acting tenant's rows; the owner's SECURITY DEFINER lookups see all.
+-- Every table with a tenant_id goes through this (a test walks the catalogue to make sure).
+CREATE FUNCTION app_isolate_tenant_table(target regclass) RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', target);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', target);
+    EXECUTE format('CREATE POLICY tenant_isolation ON %s TO kreiswerk_app
+        USING (tenant_id = app_current_tenant()) WITH CHECK (tenant_id = app_current_tenant())', target);
+    EXECUTE format('CREATE POLICY definer_lookup ON %s TO kreiswerk_owner USING (true) WITH CHECK (true)', target);
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE ON %s TO kreiswerk_app', target);
+END
+$$;
+
 -- MARK: - Accounts
 
 CREATE TABLE users (
@@ -58,29 +74,17 @@ CREATE TABLE users (
 -- The e-mail address names the account at sign-in, so it is unique across the platform.
 CREATE UNIQUE INDEX users_email_key ON users (email);
 
-ALTER TABLE users ENABLE ROW LEVEL SECURITY;
-ALTER TABLE users FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON users TO kreiswerk_app
-    USING (tenant_id = app_current_tenant())
-    WITH CHECK (tenant_id = app_current_tenant());
+SELECT app_isolate_tenant_table('users');
 -- District coordinators read (never change) the accounts of their district's tenants.
 CREATE POLICY district_read ON users FOR SELECT TO kreiswerk_app
     USING (tenant_id IN (SELECT id FROM tenants WHERE district_id = app_current_district()));
-CREATE POLICY definer_lookup ON users TO kreiswerk_owner USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT, UPDATE ON users TO kreiswerk_app;
 
 CREATE TABLE tenant_settings (
     tenant_id uuid PRIMARY KEY REFERENCES tenants (id),
     second_factor_required boolean NOT NULL DEFAULT false,
     updated_at timestamptz NOT NULL DEFAULT now()
 );
-ALTER TABLE tenant_settings ENABLE ROW LEVEL SECURITY;
-ALTER TABLE tenant_settings FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON tenant_settings TO kreiswerk_app
-    USING (tenant_id = app_current_tenant())
-    WITH CHECK (tenant_id = app_current_tenant());
-CREATE POLICY definer_lookup ON tenant_settings TO kreiswerk_owner USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT, UPDATE ON tenant_settings TO kreiswerk_app;
+SELECT app_isolate_tenant_table('tenant_settings');
 
 -- MARK: - Sessions, tokens, invitations (only hashes of secrets are stored)
 
@@ -100,13 +104,7 @@ CREATE TABLE sessions (
     PRIMARY KEY (tenant_id, id),
     FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id)
 );
-ALTER TABLE sessions ENABLE ROW LEVEL SECURITY;
-ALTER TABLE sessions FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON sessions TO kreiswerk_app
-    USING (tenant_id = app_current_tenant())
-    WITH CHECK (tenant_id = app_current_tenant());
-CREATE POLICY definer_lookup ON sessions TO kreiswerk_owner USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT, UPDATE ON sessions TO kreiswerk_app;
+SELECT app_isolate_tenant_table('sessions');
 
 CREATE TABLE api_tokens (
     tenant_id uuid NOT NULL,
@@ -123,13 +121,7 @@ CREATE TABLE api_tokens (
     PRIMARY KEY (tenant_id, id),
     FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id)
 );
-ALTER TABLE api_tokens ENABLE ROW LEVEL SECURITY;
-ALTER TABLE api_tokens FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON api_tokens TO kreiswerk_app
-    USING (tenant_id = app_current_tenant())
-    WITH CHECK (tenant_id = app_current_tenant());
-CREATE POLICY definer_lookup ON api_tokens TO kreiswerk_owner USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT, UPDATE ON api_tokens TO kreiswerk_app;
+SELECT app_isolate_tenant_table('api_tokens');
 
 CREATE TABLE invitations (
     tenant_id uuid NOT NULL,
@@ -143,13 +135,7 @@ CREATE TABLE invitations (
     PRIMARY KEY (tenant_id, id),
     FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id)
 );
-ALTER TABLE invitations ENABLE ROW LEVEL SECURITY;
-ALTER TABLE invitations FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON invitations TO kreiswerk_app
-    USING (tenant_id = app_current_tenant())
-    WITH CHECK (tenant_id = app_current_tenant());
-CREATE POLICY definer_lookup ON invitations TO kreiswerk_owner USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT, UPDATE ON invitations TO kreiswerk_app;
+SELECT app_isolate_tenant_table('invitations');
 
 -- Failed sign-ins per account and per client address. A platform table: its keys
 -- are SHA-256 digests, so it holds no e-mail address and no IP address.
@@ -246,6 +232,12 @@ BEGIN
 END
 $$;
 
+-- The tenant of an account, for a transaction acting for the platform (platform administrators open any account).
+CREATE FUNCTION platform_user_tenant(account uuid) RETURNS uuid
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+AS $$ SELECT tenant_id FROM users WHERE id = account AND app_is_platform() $$;
+
+GRANT EXECUTE ON FUNCTION platform_user_tenant(uuid) TO kreiswerk_app;
 GRANT EXECUTE ON FUNCTION auth_account(text), auth_session(bytea, interval), auth_token(bytea), auth_invitation(bytea),
     platform_onboard_tenant(uuid, text, text, text, text, text, text) TO kreiswerk_app;
 

@@ -8,11 +8,7 @@
 # Bounded: a fixed seed, a few examples per operation, no shrinking.
 # Needs the environment ops/test sets (a throw-away cluster and its roles).
 set -euo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
-bin="$root/.build/debug/kreiswerk"
-cd "$root"
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 
 ensure_schemathesis() {
     export PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -27,43 +23,65 @@ ensure_schemathesis() {
 }
 ensure_schemathesis
 
-db="kwschema_$$"
-psql "$KREISWERK_TEST_SUPERUSER_URL" -qc "CREATE DATABASE $db OWNER kreiswerk_owner"
-server=""
+test_database kwschema
 log="/tmp/kw-schema-serve.$$"
-cleanup() {
-    [ -n "$server" ] && kill "$server" 2>/dev/null
-    psql "$KREISWERK_TEST_SUPERUSER_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-    rm -f "$log"
-}
-trap cleanup EXIT
-base="${KREISWERK_TEST_SUPERUSER_URL%/postgres}"
-hostport="${base#*@}"
-export DATABASE_URL="postgres://kreiswerk_owner:$KREISWERK_TEST_OWNER_PASSWORD@$hostport/$db"
-export KREISWERK_APP_DATABASE_URL="postgres://kreiswerk_app:$KREISWERK_TEST_APP_PASSWORD@$hostport/$db"
+work=""
+on_exit+=('[ -n "$work" ] && rm -rf "$work"')
 
 # The catalogue and a platform administrator with two personal access tokens.
 "$bin" migrate >/dev/null || fail "migrate failed"
 "$bin" tenants apply tenants >/dev/null || fail "tenants apply failed"
-pw="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+pw="$(new_password)"
 printf '%s' "$pw" | "$bin" users create --tenant betrieb --email schema@betrieb.test --name "Schema Prüfer" \
     --role platform_admin --password-stdin >/dev/null || fail "users create failed"
 token="$("$bin" tokens create --email schema@betrieb.test --name schemathesis 2>/dev/null)" || fail "tokens create failed"
 token_last="$("$bin" tokens create --email schema@betrieb.test --name schemathesis-last 2>/dev/null)" || fail "tokens create failed"
+# Accounts to read and change through /users/{id}: a second platform administrator
+# (not the one under test, whose roles the fuzzing would change) and one in witten.
+printf '%s' "$pw" | "$bin" users create --tenant betrieb --email ziel@betrieb.test --name "Ziel Konto" \
+    --role platform_admin --password-stdin >/dev/null || fail "users create (betrieb) failed"
+printf '%s' "$pw" | "$bin" users create --tenant witten --email fall@witten.test --name "Fall Managerin" \
+    --role case_manager --password-stdin >/dev/null || fail "users create (witten) failed"
+user_id() { "$bin" users list --tenant "$1" --json | python3 -c 'import json, sys; print(next(u["id"] for u in json.load(sys.stdin) if u["email"] == sys.argv[1]))' "$2"; }
+target_ids="\"$(user_id betrieb ziel@betrieb.test)\", \"$(user_id witten fall@witten.test)\""
+
+# Schemathesis works in a directory of its own (it keeps caches in its working
+# directory). Half of the generated ids, slugs and If-Match values are real ones,
+# so the fuzzing also reaches the successful responses. The hooks put a NUL
+# character into some bodies and query strings (see api_schema_hooks.py).
+work="$(mktemp -d /tmp/kw-schemathesis.XXXXXX)"
+cat > "$work/schemathesis.toml" <<TOML
+hooks = "$root/ops/tests/api_schema_hooks.py"
+
+[cache]
+enabled = false
+
+[dictionaries]
+users = { values = [$target_ids] }
+tenants = { values = ["witten", "en-kreis", "awo-en"] }
+districts = { values = ["en-kreis"] }
+versions = { values = ['"1"', '"2"', '"3"', '"4"'] }
+
+[parameters]
+"path.id" = { dictionary = "users", probability = 0.5 }
+"path.slug" = { dictionary = "tenants", probability = 0.5 }
+"query.tenant" = { dictionary = "tenants", probability = 0.5 }
+"header.If-Match" = { dictionary = "versions", probability = 0.5 }
+"body.tenant" = { dictionary = "tenants", probability = 0.5 }
+"body.district" = { dictionary = "districts", probability = 0.5 }
+TOML
 
 port=$((20000 + $$ % 1000))
-"$bin" serve --port "$port" > "$log" 2>&1 & server=$!
-for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -fs "http://127.0.0.1:$port/healthz" >/dev/null || fail "the server did not come up: $(cat "$log")"
+serve "$port" "$log"
 
 schema="http://127.0.0.1:$port/api/v1/openapi.json"
 st() {
-    python3 -m schemathesis.cli run "$schema" \
+    (cd "$work" && python3 -m schemathesis.cli --config-file "$work/schemathesis.toml" run "$schema" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
         --phases examples,coverage,fuzzing \
         --max-examples "${KREISWERK_SCHEMA_EXAMPLES:-20}" --seed 20240601 --no-shrink \
         --generation-database none --workers 1 --request-timeout 10 \
-        --continue-on-failure --no-color --output-truncate false "$@"
+        --continue-on-failure --no-color --output-truncate false "$@")
 }
 status=0
 echo "api-schema: every operation but logout and token revocation" >&2

@@ -6,12 +6,8 @@
 # .test-artifacts/browser/. Needs the environment ops/test sets (a throw-away
 # cluster and its roles).
 set -euo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
-bin="$root/.build/debug/kreiswerk"
+. "$(dirname "$0")/lib.sh"
 artifacts="${KREISWERK_ROOT:-$root}/.test-artifacts/browser"
-cd "$root"
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # Debian's chromium and chromium-driver, PyPI's selenium and axe-selenium-python
 # (which ships axe-core, so nothing is fetched at run time). Quick when all are there.
@@ -40,32 +36,18 @@ ensure_browser() {
 }
 ensure_browser
 
-db="kwbrowser_$$"
-psql "$KREISWERK_TEST_SUPERUSER_URL" -qc "CREATE DATABASE $db OWNER kreiswerk_owner"
-server=""
+test_database kwbrowser
 log="/tmp/kw-browser-serve.$$"
-cleanup() {
-    [ -n "$server" ] && kill "$server" 2>/dev/null
-    psql "$KREISWERK_TEST_SUPERUSER_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-    rm -f "$log"
-}
-trap cleanup EXIT
-base="${KREISWERK_TEST_SUPERUSER_URL%/postgres}"
-hostport="${base#*@}"
-export DATABASE_URL="postgres://kreiswerk_owner:$KREISWERK_TEST_OWNER_PASSWORD@$hostport/$db"
-export KREISWERK_APP_DATABASE_URL="postgres://kreiswerk_app:$KREISWERK_TEST_APP_PASSWORD@$hostport/$db"
 
 # The catalogue and a platform admin to sign in with.
 "$bin" migrate >/dev/null || fail "migrate failed"
 "$bin" tenants apply tenants >/dev/null || fail "tenants apply failed"
-pw="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+pw="$(new_password)"
 printf '%s' "$pw" | "$bin" users create --tenant betrieb --email admin@betrieb.test --name "Paula Plattform" \
     --role platform_admin --password-stdin >/dev/null || fail "users create failed"
 
 port=$((19000 + $$ % 1000))
-"$bin" serve --port "$port" > "$log" 2>&1 & server=$!
-for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -fs "http://127.0.0.1:$port/healthz" >/dev/null || fail "the server did not come up: $(cat "$log")"
+serve "$port" "$log"
 
 mkdir -p "$artifacts"
 rm -f "$artifacts"/*.png

@@ -4,25 +4,8 @@
 # after a password reset), serve with /readyz, graceful shutdown, and the audit chain.
 # Needs the environment ops/test sets (a throw-away cluster and its roles).
 set -euo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
-bin="$root/.build/debug/kreiswerk"
-cd "$root"
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-expect_in() { grep -qF -- "$1" <<<"$2" || fail "expected '$1' in: $2"; }
-
-db="kwe2e_$$"
-psql "$KREISWERK_TEST_SUPERUSER_URL" -qc "CREATE DATABASE $db OWNER kreiswerk_owner"
-server=""
-cleanup() {
-    [ -n "$server" ] && kill "$server" 2>/dev/null
-    psql "$KREISWERK_TEST_SUPERUSER_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-base="${KREISWERK_TEST_SUPERUSER_URL%/postgres}"
-hostport="${base#*@}"
-export DATABASE_URL="postgres://kreiswerk_owner:$KREISWERK_TEST_OWNER_PASSWORD@$hostport/$db"
-export KREISWERK_APP_DATABASE_URL="postgres://kreiswerk_app:$KREISWERK_TEST_APP_PASSWORD@$hostport/$db"
+. "$(dirname "$0")/lib.sh"
+test_database kwe2e
 
 # Two migrators at once: one applies, the other finds nothing to do.
 "$bin" migrate > /tmp/kw-m1.$$ 2>&1 & p1=$!
@@ -93,8 +76,7 @@ token_id="$(sed -n "s/^token \([0-9A-Fa-f-]*\) 'ci' created.*/\1/p" /tmp/kw-toke
 
 # Serve: ready, then SIGTERM ends it cleanly.
 port=$((18000 + $$ % 1000))
-"$bin" serve --port "$port" > /tmp/kw-serve.$$ 2>&1 & server=$!
-for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+serve "$port" /tmp/kw-serve.$$
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")" = 200 ] || fail "/readyz is not 200: $(cat /tmp/kw-serve.$$)"
 
 # The token works as a bearer token until it is revoked; then 401 as a problem document.
@@ -131,7 +113,7 @@ rm -f /tmp/kw-owner.$$
 # The audit chain: intact after sealing; an entry changed behind the triggers' back is found.
 out="$("$bin" audit verify --seal 2>&1)" || fail "audit verify --seal: $out"
 expect_in "Chain intact" "$out"
-psql "$base/$db" -qc "SET session_replication_role = replica; UPDATE audit_log SET detail = '{\"x\":\"y\"}' WHERE seq = 2" >/dev/null
+psql "$superuser_db_url" -qc "SET session_replication_role = replica; UPDATE audit_log SET detail = '{\"x\":\"y\"}' WHERE seq = 2" >/dev/null
 if out="$("$bin" audit verify 2>&1)"; then fail "audit verify passed a tampered chain: $out"; fi
 expect_in "BROKEN at entry #2" "$out"
 echo "cli: all checks passed"

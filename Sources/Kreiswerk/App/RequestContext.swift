@@ -44,3 +44,11 @@ public struct SignedInContext: ChildRequestContext {
         AuditEvent(action, by: identity, in: tenant, objectType: objectType, objectID: objectID, detail: detail, clientAddress: clientAddress)
     }
 }
+
+extension Parameters {
+    /// A path parameter, percent-decoded (`witte%6E` is `witten`).
+    public func decoded(_ name: String) throws -> String {
+        let raw = try require(name)
+        return raw.removingPercentEncoding ?? raw
+    }
+}

@@ -9,11 +9,7 @@ struct AccountPages {
 
     func accountPage(_ context: SignedInContext, errors: [String: String] = [:], notice: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let identity = context.identity
-        let pending = try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
-            try await connection.query(
-                "SELECT totp_secret FROM users WHERE id = \(identity.userID) AND totp_enabled_at IS NULL", logger: database.logger
-            ).collect().first?.decode(String?.self)
-        }
+        let pending = try await totpSecret(of: identity, pendingOnly: true)
         var data = FormErrors.values(
             errors,
             labels: ["current_password": "Bisheriges Passwort", "new_password": "Neues Passwort", "new_password_repeat": "Neues Passwort wiederholen",
@@ -30,6 +26,15 @@ struct AccountPages {
             data["notice"] = "Ihr Mandant verlangt einen zweiten Faktor. Bitte richten Sie ihn ein; bis dahin ist nur diese Seite erreichbar."
         }
         return pages.render("account", data, identity: identity, path: "/konto", status: status)
+    }
+
+    /// The account's TOTP secret; with `pendingOnly`, only while it is being set up (not yet confirmed).
+    func totpSecret(of identity: Identity, pendingOnly: Bool) async throws -> String? {
+        try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
+            try await connection.query(
+                "SELECT totp_secret FROM users WHERE id = \(identity.userID) AND (NOT \(pendingOnly) OR totp_enabled_at IS NULL)", logger: database.logger
+            ).collect().first?.decode(String?.self)
+        }
     }
 
     func register(on routes: GuardedRouter) {
@@ -81,12 +86,7 @@ struct AccountPages {
 
         routes.post("/konto/zweiter-faktor/bestaetigen", .ownAccount) { _, context -> Response in
             let identity = context.identity
-            let secret = try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
-                try await connection.query(
-                    "SELECT totp_secret FROM users WHERE id = \(identity.userID) AND totp_enabled_at IS NULL", logger: database.logger
-                ).collect().first?.decode(String?.self)
-            }
-            guard let secret else { return .redirect(to: "/konto", type: .normal) }
+            guard let secret = try await totpSecret(of: identity, pendingOnly: true) else { return .redirect(to: "/konto", type: .normal) }
             guard SecondFactor.verify(context.form["code"], secret: secret) else {
                 return try await accountPage(
                     context, errors: ["code": "Der Code stimmt nicht. Prüfen Sie die Uhrzeit Ihres Telefons und geben Sie den aktuellen Code ein."],
@@ -106,9 +106,7 @@ struct AccountPages {
             guard !identity.secondFactorRequired else {
                 return try await accountPage(context, errors: ["code": "Ihr Mandant verlangt den zweiten Faktor; er kann nicht entfernt werden."], status: .unprocessableContent)
             }
-            let secret = try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
-                try await connection.query("SELECT totp_secret FROM users WHERE id = \(identity.userID)", logger: database.logger).collect().first?.decode(String?.self)
-            }
+            let secret = try await totpSecret(of: identity, pendingOnly: false)
             guard let secret, SecondFactor.verify(context.form["code"], secret: secret) else {
                 return try await accountPage(context, errors: ["code": "Der Code stimmt nicht."], status: .unprocessableContent)
             }

@@ -127,12 +127,12 @@ struct IdentityAPI {
         }
 
         routes.get("/api/v1/users/{id}", .viewUsers) { _, context in
-            let user = try await users.find(by: context.identity, id: try Self.uuid(context.parameters.require("id"), "user"))
+            let user = try await users.find(by: context.identity, id: try Self.uuid(context.parameters.decoded("id"), "user"))
             return JSONResponse(user, headers: [.eTag: "\"\(user.version)\""])
         }
 
         routes.on(.patch, "/api/v1/users/{id}", .manageUsers) { request, context in
-            let id = try Self.uuid(context.parameters.require("id"), "user")
+            let id = try Self.uuid(context.parameters.decoded("id"), "user")
             guard let header = request.headers[.ifMatch] else {
                 throw DomainError.versionRequired(
                     "Bitte die Version mitsenden, auf der die Änderung beruht: Header If-Match mit dem ETag aus GET /api/v1/users/\(id).")
@@ -170,7 +170,7 @@ struct IdentityAPI {
         }
 
         routes.on(.delete, "/api/v1/tokens/{id}", .ownAccount) { _, context -> Response in
-            let id = try Self.uuid(context.parameters.require("id"), "token")
+            let id = try Self.uuid(context.parameters.decoded("id"), "token")
             try await database.withTenant(context.identity.tenant.id, user: context.identity.userID) { connection in
                 guard try await credentials.revokeToken(id, of: context.identity.userID, on: connection) else {
                     throw DomainError.notFound("Einen Token mit dieser Kennung gibt es unter Ihren Tokens nicht.")

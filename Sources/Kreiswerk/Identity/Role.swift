@@ -41,11 +41,11 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
         var roles = Set<Role>()
         for name in names {
             guard let role = Role(rawValue: name) else {
-                throw InvalidInput(field: "roles", "'\(name)' is not a role; choose from \(allCases.map(\.rawValue).joined(separator: ", ")).")
+                throw InvalidInput(field: "roles", "'\(name)' ist keine Rolle; möglich sind \(allCases.map(\.rawValue).joined(separator: ", ")).")
             }
             roles.insert(role)
         }
-        guard !roles.isEmpty else { throw InvalidInput(field: "roles", "Give at least one role.") }
+        guard !roles.isEmpty else { throw InvalidInput(field: "roles", "Bitte mindestens eine Rolle angeben.") }
         return roles
     }
 }

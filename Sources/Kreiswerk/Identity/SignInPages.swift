@@ -131,13 +131,13 @@ struct SignInPages {
         }
 
         routes.open(.get, "/einladung/{token}") { request, context -> Response in
-            let token = try context.parameters.require("token")
+            let token = try context.parameters.decoded("token")
             let invitation = try await invitations.pending(token, on: database.client)
             return invitationPage(request, token: token, invitation)
         }
 
         routes.openForm("/einladung/{token}") { request, context, form -> Response in
-            let token = try context.parameters.require("token")
+            let token = try context.parameters.decoded("token")
             let invitation = try await invitations.pending(token, on: database.client)
             do {
                 try Passwords.validate(form.raw("password"), repeated: form.raw("password_repeat"))

@@ -64,7 +64,16 @@ public struct UserAdministration: Sendable {
     }
 
     public func find(by identity: Identity, id: UUID) async throws -> User {
-        let user = try await withScope(identity, for: .viewUsers, target: nil) { try await Accounts.find(id, on: $0, logger: database.logger) }
+        // Platform administrators act as the account's own tenant, which the platform may look up.
+        var target: TenantRef?
+        if policy.scope(of: identity, for: .viewUsers) == .all {
+            target = try await database.withTenant(TenantRef.platformID, user: identity.userID) { connection in
+                guard let tenant = try await connection.query("SELECT platform_user_tenant(\(id))", logger: database.logger).collect().first?.decode(UUID?.self)
+                else { return nil }
+                return try await TenantDirectory.find(id: tenant, on: connection, logger: database.logger)
+            }
+        }
+        let user = try await withScope(identity, for: .viewUsers, target: target) { try await Accounts.find(id, on: $0, logger: database.logger) }
         guard let user else { throw DomainError.notFound("Ein Konto mit dieser Kennung gibt es nicht.") }
         return user
     }

@@ -65,7 +65,7 @@ struct UserPages {
 
         routes.post("/benutzer/{id}", .manageUsers) { _, context -> Response in
             let form = context.form
-            let id = try IdentityAPI.uuid(context.parameters.require("id"), "user")
+            let id = try IdentityAPI.uuid(context.parameters.decoded("id"), "user")
             guard let version = Int(form["version"]) else { throw InvalidInput(field: "version", "Das Formular ist unvollständig; bitte die Seite neu laden.") }
             let current = try await users.find(by: context.identity, id: id)
             let slug = current.tenant

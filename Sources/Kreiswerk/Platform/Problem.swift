@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import PostgresNIO
 
 /// An error as `application/problem+json` (RFC 9457): what went wrong, in words a person can act on.
 public struct Problem: Error, HTTPResponseError, Sendable {
@@ -68,6 +69,9 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return (Problem(status, detail: error.message), headers)
         case let invalid as InvalidInput:
             return (Problem(.unprocessableContent, detail: "Die Angaben sind nicht vollständig oder nicht gültig: \(invalid.description)", errors: invalid.errors), [:])
+        case let error as PSQLError where ["22021", "22P05"].contains(error.serverInfo?[.sqlState] ?? ""):
+            // PostgreSQL text cannot hold a NUL character; the transaction was rolled back, nothing was written.
+            return (Problem(.badRequest, detail: "The request contains a character that cannot be stored (a NUL, \\u0000). Remove it and send the request again."), [:])
         case let error as DecodingError:
             return (Problem(.badRequest, detail: "The request body is not the JSON this endpoint expects: \(Self.describe(error))"), [:])
         case let error as HTTPError:

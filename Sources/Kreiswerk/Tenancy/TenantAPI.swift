@@ -28,12 +28,12 @@ struct TenantAPI {
         }
 
         routes.get("/api/v1/tenants/{slug}/security", .manageTenantSecurity) { _, context in
-            let tenant = try await settings.target(try context.parameters.require("slug"), for: context.identity)
+            let tenant = try await settings.target(try context.parameters.decoded("slug"), for: context.identity)
             return JSONResponse(Security(secondFactorRequired: try await settings.secondFactorRequired(tenant, by: context.identity)))
         }
 
         routes.on(.put, "/api/v1/tenants/{slug}/security", .manageTenantSecurity) { request, context in
-            let tenant = try await settings.target(try context.parameters.require("slug"), for: context.identity)
+            let tenant = try await settings.target(try context.parameters.decoded("slug"), for: context.identity)
             let body = try await request.json(Security.self, context: context)
             try await settings.setSecondFactorRequired(body.secondFactorRequired, for: tenant, by: context.identity, clientAddress: context.clientAddress)
             return JSONResponse(body)

@@ -68,7 +68,7 @@ struct TenantPages {
         }
 
         routes.get("/mandanten/{slug}", .onboardTenants) { _, context in
-            let slug = try context.parameters.require("slug")
+            let slug = try context.parameters.decoded("slug")
             let tenants = try await database.withTransaction { try await TenantDirectory.visible(to: context.identity, policy: policy, on: $0, logger: database.logger) }
             guard let tenant = tenants.first(where: { $0.slug == slug }) else {
                 throw DomainError.notFound("Einen Mandanten '\(slug)' gibt es nicht.")

@@ -21,7 +21,7 @@ struct StaticFiles {
     func register(on routes: GuardedRouter) {
         let files = files
         routes.open(.get, "/static/{file}") { _, context -> Response in
-            guard let (body, type) = files[try context.parameters.require("file")] else {
+            guard let (body, type) = files[try context.parameters.decoded("file")] else {
                 throw DomainError.notFound("Diese Datei gibt es nicht.")
             }
             return Response(status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=3600"], body: .init(byteBuffer: body))

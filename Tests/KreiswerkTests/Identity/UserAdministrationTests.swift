@@ -77,4 +77,32 @@ import Testing
             #expect(try await coordinator.post("/benutzer/\(id)", [("version", "2"), ("roles", "case_manager")], client).status == .forbidden)
         }
     }
+
+    @Test func platformAdministratorsOpenAnyAccountByItsAddress() async throws {
+        try await TestApp.with { _, people, client in
+            let created = try await client.api(
+                .post, "/api/v1/users", token: people["platform"].token, json: #"{"email":"neu@witten.test","display_name":"Neu","roles":["team_lead"],"tenant":"witten"}"#)
+            #expect(created.status == .created)
+            let location = try #require(created.headers[.location])
+            let opened = try await client.api(.get, location, token: people["platform"].token)
+            #expect(opened.status == .ok)
+            #expect(opened.object["tenant"] as? String == "witten")
+            #expect(try await client.api(.get, location, token: people["wittenAdmin"].token).status == .ok)
+            #expect(try await client.api(.get, location, token: people["hattingenAdmin"].token).status == .notFound)
+        }
+    }
+
+    @Test func aNULCharacterIsABadRequestAndChangesNothing() async throws {
+        try await TestApp.with { _, people, client in
+            let token = people["wittenAdmin"].token
+            let body = try await client.api(.post, "/api/v1/tokens", token: token, json: #"{"name":"mit\u0000null"}"#)
+            #expect(body.status == .badRequest)
+            #expect((body.object["detail"] as? String)?.contains("NUL") == true)
+            #expect(try await client.api(.get, "/api/v1/users?tenant=witten%00", token: token).status == .badRequest)
+            let login = try await client.api(.post, "/api/v1/auth/login", token: nil, json: #"{"email":"a\u0000@b.de","password":"x"}"#)
+            #expect(login.status == .badRequest)
+            let tokens = try await client.api(.get, "/api/v1/tokens", token: token).array
+            #expect(tokens.count == 1)
+        }
+    }
 }

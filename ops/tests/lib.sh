@@ -1,0 +1,40 @@
+# Shared by the end-to-end checks in ops/tests/: a database of their own on the
+# throw-away cluster that ops/test starts, the server on a port of their own, and
+# cleanup on exit. Source it after `set -euo pipefail`.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+bin="$root/.build/debug/kreiswerk"
+cd "$root"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_in() { grep -qF -- "$1" <<<"$2" || fail "expected '$1' in: $2"; }
+
+# Commands run on exit, in order (the server first, the database last).
+on_exit=()
+run_on_exit() { for step in "${on_exit[@]}"; do eval "$step" || true; done; }
+trap run_on_exit EXIT
+
+# test_database PREFIX: creates PREFIX_PID owned by kreiswerk_owner, dropped on exit; sets db,
+# and exports DATABASE_URL (owner) and KREISWERK_APP_DATABASE_URL (runtime role) for it.
+test_database() {
+    db="$1_$$"
+    psql "$KREISWERK_TEST_SUPERUSER_URL" -qc "CREATE DATABASE $db OWNER kreiswerk_owner"
+    on_exit+=("psql \"\$KREISWERK_TEST_SUPERUSER_URL\" -qc \"DROP DATABASE IF EXISTS $db WITH (FORCE)\" >/dev/null 2>&1")
+    local base="${KREISWERK_TEST_SUPERUSER_URL%/postgres}"
+    local hostport="${base#*@}"
+    superuser_db_url="$base/$db"
+    export DATABASE_URL="postgres://kreiswerk_owner:$KREISWERK_TEST_OWNER_PASSWORD@$hostport/$db"
+    export KREISWERK_APP_DATABASE_URL="postgres://kreiswerk_app:$KREISWERK_TEST_APP_PASSWORD@$hostport/$db"
+}
+
+# serve PORT LOG [ARGS...]: starts `kreiswerk serve` in the background and waits until /healthz
+# answers; sets server (the pid) and stops it on exit unless it was stopped before.
+serve() {
+    local port="$1" log="$2"; shift 2
+    "$bin" serve --port "$port" "$@" > "$log" 2>&1 & server=$!
+    on_exit=("[ -n \"\${server:-}\" ] && kill \"\$server\" 2>/dev/null; rm -f \"$log\"" "${on_exit[@]}")
+    for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0; sleep 0.2; done
+    fail "the server did not come up on port $port: $(cat "$log")"
+}
+
+# new_password: a random password for test accounts.
+new_password() { head -c 18 /dev/urandom | base64 | tr -d '/+='; }
