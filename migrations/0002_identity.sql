@@ -168,14 +168,17 @@ CREATE TYPE auth_identity AS (
 );
 
 -- A live web session by the hash of its cookie, with its user and tenant. Idle and
--- absolute expiry are decided here; a live session's last_seen_at is bumped.
+-- absolute expiry are decided here. last_seen_at is bumped at most once a minute, so
+-- that requests in quick succession do not all wait for one row's lock.
 CREATE FUNCTION auth_session(hash bytea, idle interval) RETURNS SETOF auth_identity
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
     WITH live AS (
-        UPDATE sessions s SET last_seen_at = now()
+        SELECT s.tenant_id, s.id, s.user_id, s.csrf_token, s.second_factor_pending, s.last_seen_at FROM sessions s
         WHERE s.token_hash = hash AND s.ended_at IS NULL AND s.expires_at > now() AND s.last_seen_at > now() - idle
-        RETURNING s.tenant_id, s.id, s.user_id, s.csrf_token, s.second_factor_pending
+    ), touched AS (
+        UPDATE sessions s SET last_seen_at = now() FROM live
+        WHERE s.tenant_id = live.tenant_id AND s.id = live.id AND live.last_seen_at < now() - interval '1 minute'
     )
     SELECT l.tenant_id, l.id, l.user_id, l.csrf_token, l.second_factor_pending, NULL::text,
            u.email, u.display_name, u.roles, u.totp_enabled_at IS NOT NULL, t.slug, t.name, t.kind, t.district_id, d.slug,
@@ -187,14 +190,17 @@ AS $$
     LEFT JOIN tenant_settings ts ON ts.tenant_id = l.tenant_id
 $$;
 
--- A live bearer token by its hash, with its user and tenant.
+-- A live bearer token by its hash, with its user and tenant (last_used_at at most once a minute).
 CREATE FUNCTION auth_token(hash bytea) RETURNS SETOF auth_identity
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
     WITH live AS (
-        UPDATE api_tokens a SET last_used_at = now()
+        SELECT a.tenant_id, a.id, a.user_id, a.kind, a.last_used_at FROM api_tokens a
         WHERE a.token_hash = hash AND a.revoked_at IS NULL AND (a.expires_at IS NULL OR a.expires_at > now())
-        RETURNING a.tenant_id, a.id, a.user_id, a.kind
+    ), touched AS (
+        UPDATE api_tokens a SET last_used_at = now() FROM live
+        WHERE a.tenant_id = live.tenant_id AND a.id = live.id
+          AND (live.last_used_at IS NULL OR live.last_used_at < now() - interval '1 minute')
     )
     SELECT l.tenant_id, l.id, l.user_id, NULL::text, false, l.kind,
            u.email, u.display_name, u.roles, u.totp_enabled_at IS NOT NULL, t.slug, t.name, t.kind, t.district_id, d.slug,

@@ -54,5 +54,7 @@ public func buildRoutes(_ configuration: AppConfiguration, database: Database, l
     AccountPages(database: database, pages: pages, passwords: passwords).register(on: routes)
     TenantPages(database: database, policy: policy, pages: pages, onboarding: onboarding).register(on: routes)
     UserPages(database: database, policy: policy, pages: pages, users: users).register(on: routes)
+    let caseWork = CaseWork(database: database, policy: policy)
+    CaseAPI(work: caseWork, database: database, policy: policy).register(on: routes)
     return routes
 }

@@ -133,13 +133,7 @@ struct IdentityAPI {
 
         routes.on(.patch, "/api/v1/users/{id}", .manageUsers) { request, context in
             let id = try Self.uuid(context.parameters.decoded("id"), "user")
-            guard let header = request.headers[.ifMatch] else {
-                throw DomainError.versionRequired(
-                    "Bitte die Version mitsenden, auf der die Änderung beruht: Header If-Match mit dem ETag aus GET /api/v1/users/\(id).")
-            }
-            guard let version = Int(header.trimmingCharacters(in: CharacterSet(charactersIn: "\" W/"))) else {
-                throw Problem(.badRequest, detail: "If-Match must be the ETag of GET /api/v1/users/\(id), e.g. \"3\".")
-            }
+            let version = try request.ifMatchVersion(of: "/api/v1/users/\(id)")
             let patch = try await request.json(UserPatch.self, context: context)
             let changes = UserChanges(roles: try patch.roles.map { try Role.parse($0) }, active: patch.active, displayName: patch.displayName)
             let user = try await users.update(by: context.identity, id: id, version: version, changes: changes, clientAddress: context.clientAddress)

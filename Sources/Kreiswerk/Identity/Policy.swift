@@ -16,6 +16,14 @@ public enum Permission: String, Sendable, CaseIterable {
     case manageTenantSecurity
     /// Read the audit trail.
     case readAudit
+    /// Case work: clients, consent, cases, goals, notes of the own tenant.
+    case workCases
+    /// Define the tenant's own client fields.
+    case defineClientFields
+    /// Read the district's minimum documentation standard.
+    case viewDocumentationStandard
+    /// Set the district's minimum documentation standard.
+    case setDocumentationStandard
 }
 
 /// How far a permission reaches.
@@ -39,6 +47,11 @@ public struct Policy: Sendable {
         case (.viewUsers, .platformAdmin), (.manageUsers, .platformAdmin), (.manageTenantSecurity, .platformAdmin), (.readAudit, .platformAdmin): .all
         case (.viewUsers, .districtCoordinator), (.readAudit, .districtCoordinator): .district
         case (.viewUsers, .tenantAdmin), (.manageUsers, .tenantAdmin), (.manageTenantSecurity, .tenantAdmin), (.readAudit, .tenantAdmin): .ownTenant
+        case (.workCases, .caseManager), (.workCases, .teamLead): .ownTenant
+        case (.defineClientFields, .tenantAdmin): .ownTenant
+        case (.viewDocumentationStandard, .platformAdmin), (.setDocumentationStandard, .platformAdmin): .all
+        case (.viewDocumentationStandard, .districtCoordinator), (.setDocumentationStandard, .districtCoordinator): .district
+        case (.viewDocumentationStandard, _): .district
         default: .none
         }
     }
@@ -58,7 +71,7 @@ public struct Policy: Sendable {
         switch scope(of: identity, for: permission) {
         case .none: false
         case .ownTenant: tenant.id == identity.tenant.id
-        case .district: tenant.id == identity.tenant.id || (identity.tenant.kind == "district" && tenant.ownDistrictID == identity.tenant.id)
+        case .district: tenant.id == identity.tenant.id || (tenant.ownDistrictID != nil && tenant.ownDistrictID == identity.tenant.ownDistrictID)
         case .all: true
         }
     }

@@ -6,17 +6,21 @@ public struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator, Send
     public var value: Value
     public var status: HTTPResponse.Status
     public var headers: HTTPFields
+    /// Types without explicit coding keys are written with snake_case keys.
+    public var snakeCase: Bool
 
-    public init(_ value: Value, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) {
+    public init(_ value: Value, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], snakeCase: Bool = false) {
         self.value = value
         self.status = status
         self.headers = headers
+        self.snakeCase = snakeCase
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if snakeCase { encoder.keyEncodingStrategy = .convertToSnakeCase }
         var headers = headers
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.cacheControl] = "no-store"
@@ -26,14 +30,29 @@ public struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator, Send
 
 extension Request {
     /// Decodes a JSON body, turning malformed JSON into a 400 that says which field is wrong.
-    public func json<Value: Decodable>(_ type: Value.Type, context: some RequestContext) async throws -> Value {
+    public func json<Value: Decodable>(_ type: Value.Type, context: some RequestContext, snakeCase: Bool = false) async throws -> Value {
         let buffer = try await body.collect(upTo: context.maxUploadSize)
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
+        if snakeCase { decoder.keyDecodingStrategy = .convertFromSnakeCase }
         do {
             return try decoder.decode(type, from: Data(buffer: buffer))
         } catch let error as DecodingError {
             throw Problem(.badRequest, detail: "The request body is not the JSON this endpoint expects: \(ProblemMiddleware<AppRequestContext>.describe(error)).")
         }
+    }
+}
+
+extension Request {
+    /// The version a change is based on, from `If-Match: "3"`: 428 without it, 400 if it is no version.
+    public func ifMatchVersion(of resource: String) throws -> Int {
+        guard let header = headers[.ifMatch] else {
+            throw DomainError.versionRequired(
+                "Bitte die Version mitsenden, auf der die Änderung beruht: Header If-Match mit dem ETag aus GET \(resource).")
+        }
+        guard let version = Int(header.trimmingCharacters(in: CharacterSet(charactersIn: "\" W/"))) else {
+            throw Problem(.badRequest, detail: "If-Match must be the ETag of GET \(resource), e.g. \"3\".")
+        }
+        return version
     }
 }

@@ -38,6 +38,11 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     }
 }
 
+/// An error of a capability that knows its own problem (status, message, fields).
+public protocol ProblemConvertible: Error {
+    var problem: Problem { get }
+}
+
 /// Turns every error into a response in one place: problem+json for the API and the operations
 /// endpoints, a German HTML page for everything else. Domain errors and invalid input keep their
 /// status; anything unexpected becomes a 500 whose details go to the log only.
@@ -51,6 +56,8 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let problem as Problem:
             return (problem, [:])
+        case let convertible as any ProblemConvertible:
+            return (convertible.problem, [:])
         case let error as DomainError:
             let status: HTTPResponse.Status =
                 switch error {
@@ -89,13 +96,21 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func describe(_ error: DecodingError) -> String {
+        // Keys as the client wrote them: snake_case, whatever the Swift property is called.
+        func path(_ keys: [any CodingKey]) -> String { keys.map { snakeCase($0.stringValue) }.joined(separator: ".") }
         switch error {
-        case .keyNotFound(let key, _): "the field '\(key.stringValue)' is missing"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            "the field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"
+        case .keyNotFound(let key, let context): return "the field '\(path(context.codingPath + [key]))' is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "the field '\(path(context.codingPath))' has the wrong type"
         case .dataCorrupted(let context):
-            context.codingPath.isEmpty ? "it is not valid JSON" : "the field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' is not valid"
-        @unknown default: "it cannot be read"
+            guard !context.codingPath.isEmpty else { return "it is not valid JSON" }
+            return "the field '\(path(context.codingPath))' is not valid (\(context.debugDescription))"
+        @unknown default: return "it cannot be read"
+        }
+    }
+
+    static func snakeCase(_ key: String) -> String {
+        key.reduce(into: "") { result, character in
+            if character.isUppercase { result += "_" + character.lowercased() } else { result.append(character) }
         }
     }
 

@@ -47,20 +47,33 @@ import Testing
     }
 
     @Test func failuresBeyondTheFirstFewAreSlowedDown() async throws {
+        var limits = SignInThrottle.Limits()
+        limits.slowAfter = 2
+        limits.delayStep = .milliseconds(400)
+        limits.maximumDelay = .seconds(1)
+        let throttle = SignInThrottle(limits: limits)
+        try await TestDatabase.with { db in
+            var delays: [Duration] = []
+            for _ in 0..<6 {
+                delays.append(try await db.app.withTransaction {
+                    try await throttle.recordFailure(email: "a@b.de", address: "192.0.2.1", on: $0, logger: TestDatabase.logger)
+                })
+            }
+            #expect(delays == [.zero, .zero, .milliseconds(400), .milliseconds(800), .seconds(1), .seconds(1)])
+        }
+        // And the answer really waits: the second failure with slowAfter 1 takes at least the step.
         try await TestApp.with({
             $0.throttle.slowAfter = 1
-            $0.throttle.delayStep = .milliseconds(300)
+            $0.throttle.delayStep = .milliseconds(500)
             $0.throttle.maximumDelay = .seconds(1)
         }) { _, people, client in
             let email = people["wittenCM"].email
-            let clock = ContinuousClock()
-            let first = try await clock.measure { _ = try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(email, "falsch-falsch")) }
-            let third = try await clock.measure {
-                _ = try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(email, "falsch-falsch"))
-                _ = try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(email, "falsch-falsch"))
-            }
-            // Failure 2 waits 300 ms, failure 3 waits 600 ms: the last two together at least 900 ms more than none.
-            #expect(third - first >= .milliseconds(800))
+            _ = try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(email, "falsch-falsch"))
+            let start = ContinuousClock.now
+            let response = try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(email, "falsch-falsch"))
+            let slowed = ContinuousClock.now - start
+            #expect(response.status == .unauthorized)
+            #expect(slowed >= .milliseconds(500))
         }
     }
 

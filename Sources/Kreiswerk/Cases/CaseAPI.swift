@@ -1,0 +1,199 @@
+import Foundation
+import Hummingbird
+
+/// `/api/v1/clients`, `/api/v1/cases`, `/api/v1/client-fields` and the district's documentation standard.
+/// Bodies and answers use snake_case keys.
+struct CaseAPI {
+    let work: CaseWork
+    let database: Database
+    let policy: Policy
+
+    struct NewClient: Decodable {
+        var client: ClientData
+        var consentGivenOn: Day?
+        var allowDuplicate: Bool?
+
+        enum CodingKeys: String, CodingKey { case consentGivenOn, allowDuplicate }
+
+        init(from decoder: any Decoder) throws {
+            client = try ClientData(from: decoder)
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            consentGivenOn = try container.decodeIfPresent(Day.self, forKey: .consentGivenOn)
+            allowDuplicate = try container.decodeIfPresent(Bool.self, forKey: .allowDuplicate)
+        }
+    }
+
+    struct ClientRecord: Encodable, Sendable {
+        var client: Client
+        var consents: [Consent]
+        var cases: [CaseFile]
+    }
+
+    struct NewConsent: Decodable {
+        var scope: Consent.Scope
+        var recipient: String?
+        var givenOn: Day
+    }
+
+    struct Withdrawal: Decodable {
+        var withdrawnOn: Day?
+    }
+
+    struct NewCase: Decodable {
+        var clientId: UUID
+        var channel: AccessChannel
+        var reason: String?
+        var nextReviewOn: Day?
+        var ownerId: UUID?
+    }
+
+    struct CaseRecord: Encodable, Sendable {
+        var `case`: CaseFile
+        var client: Client
+        var goals: [Goal]
+        var timeline: [CaseEvent]
+    }
+
+    struct Note: Decodable { var text: String }
+
+    struct Review: Decodable {
+        var outcome: GoalOutcome
+        var note: String?
+    }
+
+    func register(on routes: GuardedRouter) {
+        routes.get("/api/v1/clients", .workCases) { request, context in
+            let query = request.uri.queryParameters["q"].map(String.init) ?? ""
+            return JSONResponse(try await work.search(query, by: context.identity, clientAddress: context.clientAddress), snakeCase: true)
+        }
+
+        routes.on(.post, "/api/v1/clients", .workCases) { request, context in
+            let body = try await request.json(NewClient.self, context: context, snakeCase: true)
+            let client = try await work.register(
+                body.client, consentGivenOn: body.consentGivenOn, allowDuplicate: body.allowDuplicate ?? false, by: context.identity,
+                clientAddress: context.clientAddress)
+            return JSONResponse(client, status: .created, headers: [.location: "/api/v1/clients/\(client.id)", .eTag: "\"\(client.version)\""], snakeCase: true)
+        }
+
+        routes.get("/api/v1/clients/{id}", .workCases) { _, context in
+            let (client, consents, cases) = try await work.client(try Self.id(context, "id"), by: context.identity, clientAddress: context.clientAddress)
+            return JSONResponse(ClientRecord(client: client, consents: consents, cases: cases), headers: [.eTag: "\"\(client.version)\""], snakeCase: true)
+        }
+
+        routes.on(.put, "/api/v1/clients/{id}", .workCases) { request, context in
+            let id = try Self.id(context, "id")
+            let version = try request.ifMatchVersion(of: "/api/v1/clients/\(id)")
+            let data = try await request.json(ClientData.self, context: context, snakeCase: true)
+            let client = try await work.update(client: id, version: version, with: data, by: context.identity, clientAddress: context.clientAddress)
+            return JSONResponse(client, headers: [.eTag: "\"\(client.version)\""], snakeCase: true)
+        }
+
+        routes.on(.post, "/api/v1/clients/{id}/consents", .workCases) { request, context in
+            let body = try await request.json(NewConsent.self, context: context, snakeCase: true)
+            let consent = try await work.recordConsent(
+                client: try Self.id(context, "id"), scope: body.scope, recipient: body.recipient, givenOn: body.givenOn, by: context.identity,
+                clientAddress: context.clientAddress)
+            return JSONResponse(consent, status: .created, snakeCase: true)
+        }
+
+        routes.on(.post, "/api/v1/clients/{id}/consents/{consent}/withdraw", .workCases) { request, context -> Response in
+            let body = try await request.json(Withdrawal.self, context: context, snakeCase: true)
+            try await work.withdrawConsent(
+                try Self.id(context, "consent"), client: try Self.id(context, "id"), on: body.withdrawnOn ?? .today, by: context.identity,
+                clientAddress: context.clientAddress)
+            return Response(status: .noContent)
+        }
+
+        routes.get("/api/v1/client-fields", .workCases) { _, context in
+            JSONResponse(try await work.fields(by: context.identity), snakeCase: true)
+        }
+
+        routes.on(.post, "/api/v1/client-fields", .defineClientFields) { request, context in
+            let field = try await request.json(ClientField.self, context: context, snakeCase: true)
+            return JSONResponse(try await work.define(field, by: context.identity, clientAddress: context.clientAddress), status: .created, snakeCase: true)
+        }
+
+        routes.get("/api/v1/cases", .workCases) { _, context in
+            JSONResponse(try await work.myCases(by: context.identity, clientAddress: context.clientAddress), snakeCase: true)
+        }
+
+        routes.on(.post, "/api/v1/cases", .workCases) { request, context in
+            let body = try await request.json(NewCase.self, context: context, snakeCase: true)
+            let file = try await work.openCase(
+                client: body.clientId, channel: body.channel, reason: body.reason, nextReviewOn: body.nextReviewOn, owner: body.ownerId,
+                by: context.identity, clientAddress: context.clientAddress)
+            return JSONResponse(file, status: .created, headers: [.location: "/api/v1/cases/\(file.id)", .eTag: "\"\(file.version)\""], snakeCase: true)
+        }
+
+        routes.get("/api/v1/cases/{id}", .workCases) { _, context in
+            let view = try await work.caseView(try Self.id(context, "id"), by: context.identity, clientAddress: context.clientAddress)
+            return JSONResponse(
+                CaseRecord(case: view.file, client: view.client, goals: view.goals, timeline: view.timeline), headers: [.eTag: "\"\(view.file.version)\""],
+                snakeCase: true)
+        }
+
+        routes.on(.post, "/api/v1/cases/{id}/phase", .workCases) { request, context in
+            let id = try Self.id(context, "id")
+            let version = try request.ifMatchVersion(of: "/api/v1/cases/\(id)")
+            let change = try await request.json(CaseWork.PhaseChange.self, context: context, snakeCase: true)
+            let file = try await work.change(case: id, version: version, to: change, by: context.identity, clientAddress: context.clientAddress)
+            return JSONResponse(file, headers: [.eTag: "\"\(file.version)\""], snakeCase: true)
+        }
+
+        routes.on(.post, "/api/v1/cases/{id}/notes", .workCases) { request, context -> Response in
+            let body = try await request.json(Note.self, context: context, snakeCase: true)
+            try await work.addNote(case: try Self.id(context, "id"), text: body.text, by: context.identity, clientAddress: context.clientAddress)
+            return Response(status: .noContent)
+        }
+
+        routes.on(.post, "/api/v1/cases/{id}/goals", .workCases) { request, context in
+            let body = try await request.json(CaseWork.NewGoal.self, context: context, snakeCase: true)
+            let goal = try await work.addGoal(case: try Self.id(context, "id"), body, by: context.identity, clientAddress: context.clientAddress)
+            return JSONResponse(goal, status: .created, headers: [.eTag: "\"\(goal.version)\""], snakeCase: true)
+        }
+
+        routes.on(.post, "/api/v1/cases/{id}/goals/{goal}/review", .workCases) { request, context in
+            let id = try Self.id(context, "id"), goalID = try Self.id(context, "goal")
+            let version = try request.ifMatchVersion(of: "/api/v1/cases/\(id) (the goal's version)")
+            let body = try await request.json(Review.self, context: context, snakeCase: true)
+            let goal = try await work.reviewGoal(
+                goalID, case: id, version: version, outcome: body.outcome, note: body.note, by: context.identity, clientAddress: context.clientAddress)
+            return JSONResponse(goal, headers: [.eTag: "\"\(goal.version)\""], snakeCase: true)
+        }
+
+        routes.get("/api/v1/districts/{slug}/documentation-standard", .viewDocumentationStandard) { _, context in
+            let district = try await self.district(try context.parameters.decoded("slug"), context.identity, .viewDocumentationStandard)
+            let standard = try await database.withTransaction { try await DocumentationStandard.of(district: district.id, on: $0, logger: database.logger) }
+            return JSONResponse(Dictionary(uniqueKeysWithValues: Phase.allCases.map { ($0.rawValue, standard.required(for: $0)) }))
+        }
+
+        routes.on(.put, "/api/v1/districts/{slug}/documentation-standard", .setDocumentationStandard) { request, context in
+            let district = try await self.district(try context.parameters.decoded("slug"), context.identity, .setDocumentationStandard)
+            let body = try await request.json([String: [String]].self, context: context)
+            try await database.withTenant(context.identity.tenant.id, user: context.identity.userID) { connection in
+                try await DocumentationStandard.set(body, district: district.id, by: context.identity.userID, on: connection, logger: database.logger)
+                try await AuditLog.record(
+                    context.audit("district.documentation_standard_set", objectType: "district", objectID: district.slug, detail: body.mapValues { $0.joined(separator: ",") }),
+                    on: connection, logger: database.logger)
+            }
+            let standard = try await database.withTransaction { try await DocumentationStandard.of(district: district.id, on: $0, logger: database.logger) }
+            return JSONResponse(Dictionary(uniqueKeysWithValues: Phase.allCases.map { ($0.rawValue, standard.required(for: $0)) }))
+        }
+    }
+
+    /// The district of `slug` if the identity's scope for `permission` reaches it; 404 otherwise.
+    func district(_ slug: String, _ identity: Identity, _ permission: Permission) async throws -> TenantRef {
+        let tenant = try await database.withTransaction { try await TenantDirectory.find(slug: slug, on: $0, logger: database.logger) }
+        guard let tenant, tenant.kind == "district", policy.allows(identity, .viewDocumentationStandard, in: tenant) else {
+            throw DomainError.notFound("Einen Kreis '\(slug)' gibt es in Ihrem Bereich nicht.")
+        }
+        if permission == .setDocumentationStandard, !policy.allows(identity, permission, in: tenant) {
+            throw DomainError.forbidden("Den Dokumentationsstandard legen die Koordinierungsstellen des Kreises fest.")
+        }
+        return tenant
+    }
+
+    static func id(_ context: SignedInContext, _ name: String) throws -> UUID {
+        try IdentityAPI.uuid(try context.parameters.decoded(name), name)
+    }
+}

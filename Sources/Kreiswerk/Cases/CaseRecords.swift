@@ -1,0 +1,207 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A case as it is read back.
+public struct CaseFile: Sendable, Codable, Equatable {
+    public var id: UUID
+    public var caseNumber: String
+    public var clientID: UUID
+    public var clientName: String
+    public var ownerID: UUID
+    public var ownerName: String
+    public var channel: AccessChannel
+    public var phase: Phase
+    public var route: CaseRoute?
+    public var reason: String?
+    public var nextReviewOn: Day?
+    public var openedOn: Day
+    public var closedOn: Day?
+    public var closureReason: String?
+    public var version: Int
+    /// Open goals whose review date has come (today or earlier).
+    public var goalsDue: Int
+}
+
+/// One entry of a case's timeline.
+public struct CaseEvent: Sendable, Codable, Equatable {
+    public var id: Int
+    public var occurredAt: Date
+    public var actorName: String?
+    public var kind: String
+    public var text: String
+}
+
+/// A goal of a case.
+public struct Goal: Sendable, Codable, Equatable {
+    public var id: UUID
+    public var area: GoalArea
+    public var text: String
+    public var agreedOn: Day
+    public var reviewOn: Day
+    public var outcome: GoalOutcome?
+    public var outcomeNote: String?
+    public var reviewedOn: Day?
+    public var version: Int
+}
+
+/// Cases, their timeline and goals in PostgreSQL; every function runs in a transaction acting for the tenant.
+public enum CaseRecords {
+    static let columns = """
+        k.id, k.case_number, k.client_id, c.first_name || ' ' || c.last_name, k.owner_id, u.display_name, k.channel, k.phase, k.route, k.reason,
+        to_char(k.next_review_on, 'YYYY-MM-DD'), to_char(k.opened_on, 'YYYY-MM-DD'), to_char(k.closed_on, 'YYYY-MM-DD'), k.closure_reason, k.version,
+        (SELECT count(*)::integer FROM goals g WHERE g.case_id = k.id AND g.outcome IS NULL AND g.review_on <= current_date)
+        """
+    static let from = "FROM cases k JOIN clients c ON c.id = k.client_id JOIN users u ON u.id = k.owner_id"
+
+    static func decode(_ rows: PostgresRowSequence) async throws -> [CaseFile] {
+        var cases: [CaseFile] = []
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            cases.append(
+                CaseFile(
+                    id: try r[0].decode(UUID.self), caseNumber: try r[1].decode(String.self), clientID: try r[2].decode(UUID.self),
+                    clientName: try r[3].decode(String.self), ownerID: try r[4].decode(UUID.self), ownerName: try r[5].decode(String.self),
+                    channel: AccessChannel(rawValue: try r[6].decode(String.self)) ?? .level1, phase: Phase(rawValue: try r[7].decode(String.self)) ?? .intake,
+                    route: try r[8].decode(String?.self).flatMap(CaseRoute.init), reason: try r[9].decode(String?.self),
+                    nextReviewOn: try r[10].decode(String?.self).flatMap(Day.init), openedOn: Day(try r[11].decode(String.self))!,
+                    closedOn: try r[12].decode(String?.self).flatMap(Day.init), closureReason: try r[13].decode(String?.self),
+                    version: try r[14].decode(Int.self), goalsDue: try r[15].decode(Int.self)))
+        }
+        return cases
+    }
+
+    public static func find(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> CaseFile? {
+        try await decode(connection.query("SELECT \(unescaped: columns) \(unescaped: from) WHERE k.id = \(id)", logger: logger)).first
+    }
+
+    /// Open cases of one case manager, what is due first.
+    public static func open(ownedBy owner: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [CaseFile] {
+        try await decode(
+            connection.query(
+                """
+                SELECT \(unescaped: columns) \(unescaped: from)
+                WHERE k.owner_id = \(owner) AND k.closed_on IS NULL
+                ORDER BY k.next_review_on NULLS LAST, k.opened_on LIMIT 500
+                """,
+                logger: logger))
+    }
+
+    public static func of(client: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [CaseFile] {
+        try await decode(connection.query("SELECT \(unescaped: columns) \(unescaped: from) WHERE k.client_id = \(client) ORDER BY k.opened_on DESC", logger: logger))
+    }
+
+    /// Opens a case with the next number of the tenant's year, e.g. WIT-2026-0007.
+    public static func open(
+        client: UUID, tenant: TenantRef, owner: UUID, channel: AccessChannel, reason: String?, nextReviewOn: Day?, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> UUID {
+        let year = Calendar(identifier: .gregorian).component(.year, from: Date())
+        let number = try await connection.query(
+            """
+            INSERT INTO case_number_counters (tenant_id, year, last) VALUES (\(tenant.id), \(year), 1)
+            ON CONFLICT (tenant_id, year) DO UPDATE SET last = case_number_counters.last + 1 RETURNING last
+            """,
+            logger: logger
+        ).collect().first!.decode(Int.self)
+        let prefix = String(tenant.slug.uppercased().filter { $0.isLetter }.prefix(3))
+        let caseNumber = "\(prefix)-\(year)-\(String(format: "%04d", number))"
+        let id = UUID()
+        try await connection.query(
+            """
+            INSERT INTO cases (tenant_id, id, case_number, client_id, owner_id, channel, reason, next_review_on)
+            VALUES (\(tenant.id), \(id), \(caseNumber), \(client), \(owner), \(channel.rawValue), \(reason), \(nextReviewOn?.iso)::date)
+            """,
+            logger: logger)
+        return id
+    }
+
+    /// Writes the case's changeable state if it is still at `version`; `stale` otherwise.
+    public static func save(_ file: CaseFile, expecting version: Int, on connection: PostgresConnection, logger: Logger) async throws {
+        let rows = try await connection.query(
+            """
+            UPDATE cases SET phase = \(file.phase.rawValue), route = \(file.route?.rawValue), reason = \(file.reason), owner_id = \(file.ownerID),
+                next_review_on = \(file.nextReviewOn?.iso)::date, closed_on = \(file.closedOn?.iso)::date, closure_reason = \(file.closureReason),
+                version = version + 1, updated_at = now()
+            WHERE id = \(file.id) AND version = \(version) RETURNING 1
+            """,
+            logger: logger
+        ).collect()
+        guard !rows.isEmpty else {
+            throw DomainError.stale("Der Fall wurde inzwischen von jemand anderem geändert. Bitte neu laden und die Änderung erneut vornehmen.")
+        }
+    }
+
+    public static func addEvent(
+        _ kind: String, text: String, case id: UUID, tenant: UUID, actor: UUID?, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        try await connection.query(
+            "INSERT INTO case_events (tenant_id, case_id, actor_id, kind, text) VALUES (\(tenant), \(id), \(actor), \(kind), \(text))", logger: logger)
+    }
+
+    public static func timeline(of id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [CaseEvent] {
+        let rows = try await connection.query(
+            """
+            SELECT e.id, e.occurred_at, u.display_name, e.kind, e.text FROM case_events e LEFT JOIN users u ON u.id = e.actor_id
+            WHERE e.case_id = \(id) ORDER BY e.id DESC
+            """,
+            logger: logger)
+        var events: [CaseEvent] = []
+        for try await (id, at, actor, kind, text) in rows.decode((Int, Date, String?, String, String).self) {
+            events.append(CaseEvent(id: id, occurredAt: at, actorName: actor, kind: kind, text: text))
+        }
+        return events
+    }
+
+    // MARK: - Goals
+
+    public static func goals(of id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [Goal] {
+        let rows = try await connection.query(
+            """
+            SELECT id, area, text, to_char(agreed_on, 'YYYY-MM-DD'), to_char(review_on, 'YYYY-MM-DD'), outcome, outcome_note,
+                   to_char(reviewed_on, 'YYYY-MM-DD'), version
+            FROM goals WHERE case_id = \(id) ORDER BY review_on, created_at
+            """,
+            logger: logger)
+        var goals: [Goal] = []
+        for try await (id, area, text, agreed, review, outcome, note, reviewed, version) in rows.decode(
+            (UUID, String, String, String, String, String?, String?, String?, Int).self)
+        {
+            goals.append(
+                Goal(id: id, area: GoalArea(rawValue: area) ?? .social, text: text, agreedOn: Day(agreed)!, reviewOn: Day(review)!,
+                     outcome: outcome.flatMap(GoalOutcome.init), outcomeNote: note, reviewedOn: reviewed.flatMap(Day.init), version: version))
+        }
+        return goals
+    }
+
+    public static func addGoal(
+        case id: UUID, tenant: UUID, area: GoalArea, text: String, agreedOn: Day, reviewOn: Day, on connection: PostgresConnection, logger: Logger
+    ) async throws -> UUID {
+        let goal = UUID()
+        try await connection.query(
+            """
+            INSERT INTO goals (tenant_id, id, case_id, area, text, agreed_on, review_on)
+            VALUES (\(tenant), \(goal), \(id), \(area.rawValue), \(text), \(agreedOn.iso)::date, \(reviewOn.iso)::date)
+            """,
+            logger: logger)
+        return goal
+    }
+
+    public static func reviewGoal(
+        _ goal: UUID, case id: UUID, version: Int, outcome: GoalOutcome, note: String?, on day: Day, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let rows = try await connection.query(
+            """
+            UPDATE goals SET outcome = \(outcome.rawValue), outcome_note = \(note), reviewed_on = \(day.iso)::date, version = version + 1
+            WHERE id = \(goal) AND case_id = \(id) AND version = \(version) RETURNING 1
+            """,
+            logger: logger
+        ).collect()
+        guard !rows.isEmpty else {
+            let exists = try await !connection.query("SELECT 1 FROM goals WHERE id = \(goal) AND case_id = \(id)", logger: logger).collect().isEmpty
+            throw exists
+                ? DomainError.stale("Das Ziel wurde inzwischen geändert. Bitte neu laden.")
+                : DomainError.notFound("Dieses Ziel gibt es in diesem Fall nicht.")
+        }
+    }
+}

@@ -1,0 +1,343 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The daily work of case managers, as the API and the pages share it. Every call runs in one
+/// transaction acting for the identity's tenant, and records every read and change of personal
+/// data in the audit trail with the purpose `case_management`.
+public struct CaseWork: Sendable {
+    let database: Database
+    let policy: Policy
+
+    public init(database: Database, policy: Policy) {
+        self.database = database
+        self.policy = policy
+    }
+
+    static let purpose = "case_management"
+
+    /// Runs `body` acting for the identity's tenant; `audit` entries are written in the same transaction.
+    func work<Result: Sendable>(
+        _ identity: Identity, clientAddress: String?, _ body: (PostgresConnection, inout [AuditEvent]) async throws -> Result
+    ) async throws -> Result {
+        try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
+            var events: [AuditEvent] = []
+            let result = try await body(connection, &events)
+            for var event in events {
+                event.purpose = Self.purpose
+                event.clientAddress = clientAddress
+                try await AuditLog.record(event, on: connection, logger: database.logger)
+            }
+            return result
+        }
+    }
+
+    func event(_ action: String, _ identity: Identity, _ type: String, _ id: UUID, _ detail: [String: String] = [:]) -> AuditEvent {
+        AuditEvent(action, tenant: identity.tenant.id, actor: identity.userID, objectType: type, objectID: id.uuidString, detail: detail)
+    }
+
+    var logger: Logger { database.logger }
+
+    // MARK: - Clients
+
+    /// Registers a client; with `consentGivenOn`, also their consent to case management.
+    /// A client of the same name and date of birth in the tenant is refused unless `allowDuplicate`.
+    public func register(
+        _ data: ClientData, consentGivenOn: Day?, allowDuplicate: Bool, by identity: Identity, clientAddress: String?
+    ) async throws -> Client {
+        var data = try data.validated()
+        return try await work(identity, clientAddress: clientAddress) { connection, audit in
+            data.extra = try ClientFields.validate(data.extra ?? [:], against: try await ClientFields.list(on: connection, logger: logger))
+            if !allowDuplicate, let existing = try await ClientRecords.duplicates(of: data, on: connection, logger: logger).first {
+                throw DuplicateClient(existing: existing)
+            }
+            let id = try await ClientRecords.create(data, tenant: identity.tenant.id, by: identity.userID, on: connection, logger: logger)
+            audit.append(event("client.created", identity, "client", id))
+            if let consentGivenOn {
+                let consent = try await ClientRecords.recordConsent(
+                    client: id, tenant: identity.tenant.id, scope: .caseManagement, recipient: nil, givenOn: consentGivenOn, by: identity.userID,
+                    on: connection, logger: logger)
+                audit.append(event("consent.given", identity, "consent", consent, ["client": id.uuidString, "scope": "case_management"]))
+            }
+            return try await ClientRecords.find(id, on: connection, logger: logger)!
+        }
+    }
+
+    /// A client with consents and cases (an audited read).
+    public func client(_ id: UUID, by identity: Identity, clientAddress: String?) async throws -> (Client, [Consent], [CaseFile]) {
+        try await work(identity, clientAddress: clientAddress) { connection, audit in
+            guard let client = try await ClientRecords.find(id, on: connection, logger: logger) else { throw Self.noClient }
+            audit.append(event("client.read", identity, "client", id))
+            return (client, try await ClientRecords.consents(of: id, on: connection, logger: logger),
+                    try await CaseRecords.of(client: id, on: connection, logger: logger))
+        }
+    }
+
+    public func update(client id: UUID, version: Int, with data: ClientData, by identity: Identity, clientAddress: String?) async throws -> Client {
+        var data = try data.validated()
+        return try await work(identity, clientAddress: clientAddress) { connection, audit in
+            guard try await ClientRecords.find(id, on: connection, logger: logger) != nil else { throw Self.noClient }
+            data.extra = try ClientFields.validate(data.extra ?? [:], against: try await ClientFields.list(on: connection, logger: logger))
+            try await ClientRecords.update(id, version: version, with: data, on: connection, logger: logger)
+            audit.append(event("client.updated", identity, "client", id))
+            return try await ClientRecords.find(id, on: connection, logger: logger)!
+        }
+    }
+
+    public func search(_ text: String, by identity: Identity, clientAddress: String?) async throws -> [Client] {
+        let text = text.trimmingCharacters(in: .whitespaces)
+        guard text.count >= 2 else { throw InvalidInput(field: "q", "Bitte mindestens zwei Zeichen eingeben: Name, Geburtsdatum oder Fallnummer.") }
+        return try await work(identity, clientAddress: clientAddress) { connection, audit in
+            let found = try await ClientRecords.search(text, on: connection, logger: logger)
+            audit.append(AuditEvent("client.searched", tenant: identity.tenant.id, actor: identity.userID, detail: ["results": "\(found.count)"]))
+            return found
+        }
+    }
+
+    public func recordConsent(
+        client: UUID, scope: Consent.Scope, recipient: String?, givenOn: Day, by identity: Identity, clientAddress: String?
+    ) async throws -> Consent {
+        let recipient = recipient?.trimmingCharacters(in: .whitespaces)
+        if scope == .handover && (recipient ?? "").isEmpty {
+            throw InvalidInput(field: "recipient", "Bei einer Übergabe-Einwilligung bitte angeben, an wen übergeben werden darf.")
+        }
+        if givenOn > .today { throw InvalidInput(field: "given_on", "Das Datum der Einwilligung liegt in der Zukunft.") }
+        return try await work(identity, clientAddress: clientAddress) { connection, audit in
+            guard try await ClientRecords.find(client, on: connection, logger: logger) != nil else { throw Self.noClient }
+            let id = try await ClientRecords.recordConsent(
+                client: client, tenant: identity.tenant.id, scope: scope, recipient: scope == .handover ? recipient : nil, givenOn: givenOn,
+                by: identity.userID, on: connection, logger: logger)
+            audit.append(event("consent.given", identity, "consent", id, ["client": client.uuidString, "scope": scope.rawValue]))
+            return try await ClientRecords.consents(of: client, on: connection, logger: logger).first { $0.id == id }!
+        }
+    }
+
+    public func withdrawConsent(_ id: UUID, client: UUID, on day: Day, by identity: Identity, clientAddress: String?) async throws {
+        try await work(identity, clientAddress: clientAddress) { connection, audit in
+            guard try await ClientRecords.withdrawConsent(id, client: client, on: day, on: connection, logger: logger) else {
+                throw DomainError.notFound("Eine noch gültige Einwilligung mit dieser Kennung gibt es bei diesem Klienten nicht.")
+            }
+            audit.append(event("consent.withdrawn", identity, "consent", id, ["client": client.uuidString, "from": day.iso]))
+            for file in try await CaseRecords.of(client: client, on: connection, logger: logger) where file.closedOn == nil {
+                try await CaseRecords.addEvent(
+                    "consent_withdrawn", text: "Einwilligung ab \(day.german) widerrufen.", case: file.id, tenant: identity.tenant.id, actor: identity.userID,
+                    on: connection, logger: logger)
+            }
+        }
+    }
+
+    // MARK: - The tenant's own fields
+
+    public func fields(by identity: Identity) async throws -> [ClientField] {
+        try await database.withTenant(identity.tenant.id, user: identity.userID) { try await ClientFields.list(on: $0, logger: logger) }
+    }
+
+    public func define(_ field: ClientField, by identity: Identity, clientAddress: String?) async throws -> ClientField {
+        try await work(identity, clientAddress: clientAddress) { connection, audit in
+            let field = try await ClientFields.define(field, tenant: identity.tenant.id, on: connection, logger: logger)
+            audit.append(AuditEvent("client_field.defined", tenant: identity.tenant.id, actor: identity.userID, objectType: "client_field", objectID: field.key))
+            return field
+        }
+    }
+
+    // MARK: - Cases
+
+    /// Opens a case (phase intake) for a client who consented to case management.
+    public func openCase(
+        client: UUID, channel: AccessChannel, reason: String?, nextReviewOn: Day?, owner: UUID?, by identity: Identity, clientAddress: String?
+    ) async throws -> CaseFile {
+        try await work(identity, clientAddress: clientAddress) { connection, audit in
+            guard let record = try await ClientRecords.find(client, on: connection, logger: logger) else { throw Self.noClient }
+            guard record.hasCaseManagementConsent else { throw Self.noConsent }
+            let owner = owner ?? identity.userID
+            guard try await Accounts.find(owner, on: connection, logger: logger)?.active == true else {
+                throw InvalidInput(field: "owner_id", "Die zuständige Person muss ein aktives Konto dieses Mandanten haben.")
+            }
+            let id = try await CaseRecords.open(
+                client: client, tenant: identity.tenant, owner: owner, channel: channel, reason: reason?.trimmingCharacters(in: .whitespaces),
+                nextReviewOn: nextReviewOn, on: connection, logger: logger)
+            try await CaseRecords.addEvent(
+                "opened", text: "Fall eröffnet (\(channel.label)).", case: id, tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
+            audit.append(event("case.opened", identity, "case", id, ["client": client.uuidString, "channel": channel.rawValue]))
+            return try await CaseRecords.find(id, on: connection, logger: logger)!
+        }
+    }
+
+    /// Everything the case page shows (an audited read).
+    public struct CaseView: Sendable {
+        public var file: CaseFile
+        public var client: Client
+        public var goals: [Goal]
+        public var timeline: [CaseEvent]
+    }
+
+    public func caseView(_ id: UUID, by identity: Identity, clientAddress: String?) async throws -> CaseView {
+        try await work(identity, clientAddress: clientAddress) { connection, audit in
+            guard let file = try await CaseRecords.find(id, on: connection, logger: logger) else { throw Self.noCase }
+            audit.append(event("case.read", identity, "case", id))
+            return CaseView(
+                file: file, client: try await ClientRecords.find(file.clientID, on: connection, logger: logger)!,
+                goals: try await CaseRecords.goals(of: id, on: connection, logger: logger),
+                timeline: try await CaseRecords.timeline(of: id, on: connection, logger: logger))
+        }
+    }
+
+    /// The identity's open cases, what is due first (an audited read of the list).
+    public func myCases(by identity: Identity, clientAddress: String?) async throws -> [CaseFile] {
+        try await work(identity, clientAddress: clientAddress) { connection, audit in
+            let cases = try await CaseRecords.open(ownedBy: identity.userID, on: connection, logger: logger)
+            audit.append(AuditEvent("case.listed", tenant: identity.tenant.id, actor: identity.userID, detail: ["results": "\(cases.count)"]))
+            return cases
+        }
+    }
+
+    /// A phase change: allowed transitions only, with consent, and meeting the district's documentation standard.
+    public struct PhaseChange: Sendable, Decodable {
+        public var phase: Phase
+        public var route: CaseRoute?
+        public var closureReason: String?
+        public var nextReviewOn: Day?
+
+        public init(phase: Phase, route: CaseRoute? = nil, closureReason: String? = nil, nextReviewOn: Day? = nil) {
+            self.phase = phase
+            self.route = route
+            self.closureReason = closureReason
+            self.nextReviewOn = nextReviewOn
+        }
+    }
+
+    public func change(case id: UUID, version: Int, to change: PhaseChange, by identity: Identity, clientAddress: String?) async throws -> CaseFile {
+        try await work(identity, clientAddress: clientAddress) { connection, audit in
+            guard var file = try await CaseRecords.find(id, on: connection, logger: logger) else { throw Self.noCase }
+            guard file.version == version else { throw Self.staleCase }
+            let client = try await ClientRecords.find(file.clientID, on: connection, logger: logger)!
+            guard client.hasCaseManagementConsent || change.phase == .closure else { throw Self.noConsent }
+            let from = file.phase
+            guard from.next.contains(change.phase) else {
+                throw InvalidInput(
+                    field: "phase",
+                    from == .closure
+                        ? "Der Fall ist abgeschlossen."
+                        : "Von „\(from.label)“ geht es nur weiter zu: \(from.next.map { "„\($0.label)“" }.joined(separator: ", ")).")
+            }
+            if let route = change.route { file.route = route }
+            if let next = change.nextReviewOn { file.nextReviewOn = next }
+            if let reason = change.closureReason?.trimmingCharacters(in: .whitespaces), !reason.isEmpty { file.closureReason = reason }
+            if from == .assessment && change.phase != .closure && file.route == nil {
+                throw InvalidInput(field: "route", "Nach der Bedarfsklärung bitte den Weg wählen: \(CaseRoute.allCases.map(\.label).joined(separator: ", ")).")
+            }
+            if from == .assessment, change.phase == .goalAgreement, file.route?.endsAfterAssessment == true {
+                throw InvalidInput(field: "phase", "Bei „\(file.route!.label)“ endet der Fall nach der Bedarfsklärung: bitte abschließen.")
+            }
+            let goals = try await CaseRecords.goals(of: id, on: connection, logger: logger)
+            let standard = try await DocumentationStandard.of(district: identity.tenant.ownDistrictID, on: connection, logger: logger)
+            let missing = standard.missing(for: change.phase, filled: Self.filledFields(client: client.data, file: file, goals: goals))
+            guard missing.isEmpty else {
+                throw InvalidInput(
+                    field: "phase",
+                    "Für „\(change.phase.label)“ verlangt der Dokumentationsstandard des Kreises noch: \(missing.joined(separator: ", ")).")
+            }
+            file.phase = change.phase
+            if change.phase == .closure { file.closedOn = .today }
+            try await CaseRecords.save(file, expecting: version, on: connection, logger: logger)
+            var text = "Phase: \(from.label) → \(change.phase.label)"
+            if let route = change.route { text += "; Weg: \(route.label)" }
+            if change.phase == .closure, let reason = file.closureReason { text += "; Grund: \(reason)" }
+            try await CaseRecords.addEvent("phase_changed", text: text + ".", case: id, tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
+            audit.append(event("case.phase_changed", identity, "case", id, ["from": from.rawValue, "to": change.phase.rawValue]))
+            return try await CaseRecords.find(id, on: connection, logger: logger)!
+        }
+    }
+
+    static func filledFields(client: ClientData, file: CaseFile, goals: [Goal]) -> Set<String> {
+        var filled = Set<String>()
+        let texts: [(String, String?)] = [
+            ("place_of_residence", client.placeOfResidence), ("social_area", client.socialArea), ("residence_status", client.residenceStatus),
+            ("country_of_origin", client.countryOfOrigin), ("german_level", client.germanLevel), ("household", client.household),
+            ("health_situation", client.healthSituation), ("arrival_date", client.arrivalDate?.iso), ("route", file.route?.rawValue),
+            ("next_review_on", file.nextReviewOn?.iso), ("closure_reason", file.closureReason),
+        ]
+        for (field, value) in texts where value?.isEmpty == false { filled.insert(field) }
+        if client.languages?.isEmpty == false { filled.insert("languages") }
+        if !goals.isEmpty { filled.insert("goals") }
+        return filled
+    }
+
+    /// Notes, goals and reviews need the case to be open and the client's consent in force.
+    func workable(_ id: UUID, on connection: PostgresConnection) async throws -> CaseFile {
+        guard let file = try await CaseRecords.find(id, on: connection, logger: logger) else { throw Self.noCase }
+        guard file.closedOn == nil else { throw InvalidInput(field: "case", "Der Fall ist abgeschlossen; es kann nichts mehr eingetragen werden.") }
+        guard try await ClientRecords.find(file.clientID, on: connection, logger: logger)!.hasCaseManagementConsent else { throw Self.noConsent }
+        return file
+    }
+
+    public func addNote(case id: UUID, text: String, by identity: Identity, clientAddress: String?) async throws {
+        let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty, text.count <= 10_000 else { throw InvalidInput(field: "text", "Bitte einen Vermerk von 1 bis 10.000 Zeichen schreiben.") }
+        try await work(identity, clientAddress: clientAddress) { connection, audit in
+            _ = try await workable(id, on: connection)
+            try await CaseRecords.addEvent("note", text: text, case: id, tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
+            audit.append(event("case.note_added", identity, "case", id))
+        }
+    }
+
+    public struct NewGoal: Sendable, Decodable {
+        public var area: GoalArea
+        public var text: String
+        public var agreedOn: Day
+        public var reviewOn: Day
+        public init(area: GoalArea, text: String, agreedOn: Day, reviewOn: Day) {
+            (self.area, self.text, self.agreedOn, self.reviewOn) = (area, text, agreedOn, reviewOn)
+        }
+    }
+
+    public func addGoal(case id: UUID, _ goal: NewGoal, by identity: Identity, clientAddress: String?) async throws -> Goal {
+        let text = goal.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty, text.count <= 2000 else { throw InvalidInput(field: "text", "Bitte das Ziel in 1 bis 2000 Zeichen beschreiben.") }
+        guard goal.reviewOn >= goal.agreedOn else { throw InvalidInput(field: "review_on", "Der Prüftermin liegt vor dem Datum der Vereinbarung.") }
+        return try await work(identity, clientAddress: clientAddress) { connection, audit in
+            _ = try await workable(id, on: connection)
+            let goalID = try await CaseRecords.addGoal(
+                case: id, tenant: identity.tenant.id, area: goal.area, text: text, agreedOn: goal.agreedOn, reviewOn: goal.reviewOn, on: connection, logger: logger)
+            try await CaseRecords.addEvent(
+                "goal_added", text: "Ziel (\(goal.area.label)): \(text); Prüfung am \(goal.reviewOn.german).", case: id, tenant: identity.tenant.id,
+                actor: identity.userID, on: connection, logger: logger)
+            audit.append(event("goal.added", identity, "goal", goalID, ["case": id.uuidString]))
+            return try await CaseRecords.goals(of: id, on: connection, logger: logger).first { $0.id == goalID }!
+        }
+    }
+
+    public func reviewGoal(
+        _ goal: UUID, case id: UUID, version: Int, outcome: GoalOutcome, note: String?, by identity: Identity, clientAddress: String?
+    ) async throws -> Goal {
+        try await work(identity, clientAddress: clientAddress) { connection, audit in
+            _ = try await workable(id, on: connection)
+            try await CaseRecords.reviewGoal(goal, case: id, version: version, outcome: outcome, note: note, on: .today, on: connection, logger: logger)
+            try await CaseRecords.addEvent(
+                "goal_reviewed", text: "Ziel geprüft: \(outcome.label).\(note.map { " \($0)" } ?? "")", case: id, tenant: identity.tenant.id,
+                actor: identity.userID, on: connection, logger: logger)
+            audit.append(event("goal.reviewed", identity, "goal", goal, ["case": id.uuidString, "outcome": outcome.rawValue]))
+            return try await CaseRecords.goals(of: id, on: connection, logger: logger).first { $0.id == goal }!
+        }
+    }
+
+    // MARK: - Errors
+
+    static let staleCase = DomainError.stale("Der Fall wurde inzwischen von jemand anderem geändert. Bitte neu laden und die Änderung erneut vornehmen.")
+    static let noClient = DomainError.notFound("Diesen Klienten gibt es nicht (oder nicht in Ihrem Mandanten).")
+    static let noCase = DomainError.notFound("Diesen Fall gibt es nicht (oder nicht in Ihrem Mandanten).")
+    static let noConsent = InvalidInput(
+        field: "consent",
+        "Ohne Einwilligung in das Case Management kann der Klient nur registriert werden. Bitte zuerst die Einwilligung erfassen.")
+}
+
+/// A client of the same name and date of birth exists already in the tenant.
+public struct DuplicateClient: ProblemConvertible, Sendable {
+    public var existing: UUID
+    public var message: String {
+        "Es gibt bereits einen Klienten mit diesem Namen und Geburtsdatum (\(existing.uuidString.lowercased())). Bitte prüfen Sie, ob es dieselbe Person ist; wenn nicht, bestätigen Sie die Neuaufnahme ausdrücklich."
+    }
+    public var problem: Problem {
+        Problem(.conflict, detail: message + " (API: allow_duplicate: true)", errors: ["existing_client": existing.uuidString.lowercased()])
+    }
+}

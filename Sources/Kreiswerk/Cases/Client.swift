@@ -1,0 +1,107 @@
+import Foundation
+
+/// What a case manager records about a client (the categories of seed 002 and the KIM target groups).
+/// JSON keys are the snake_case of the property names.
+public struct ClientData: Sendable, Codable, Equatable {
+    public var firstName: String
+    public var lastName: String
+    public var dateOfBirth: Day
+    public var gender: String?
+    public var placeOfResidence: String?
+    public var socialArea: String?
+    public var residenceStatus: String?
+    public var countryOfOrigin: String?
+    public var languages: [String]?
+    public var germanLevel: String?
+    public var healthSituation: String?
+    public var household: String?
+    public var youthOfficeMeasures: String?
+    public var jobcenterMeasures: String?
+    public var clubMemberships: String?
+    public var arrivalDate: Day?
+    public var singleParent: Bool?
+    public var unaccompaniedMinor: Bool?
+    public var familyWithBarriers: Bool?
+    /// The tenant's own fields, by key.
+    public var extra: [String: ExtraValue]?
+
+    public static let genders = ["female": "weiblich", "male": "männlich", "diverse": "divers", "unspecified": "keine Angabe"]
+    public static let germanLevels = ["none", "A1", "A2", "B1", "B2", "C1", "C2"]
+
+    public init(firstName: String, lastName: String, dateOfBirth: Day) {
+        self.firstName = firstName
+        self.lastName = lastName
+        self.dateOfBirth = dateOfBirth
+    }
+
+    /// Trims the text fields, turns empty ones into nil, and checks every value; all problems at once.
+    func validated(today: Day = .today) throws(InvalidInput) -> ClientData {
+        var data = self
+        func clean(_ value: String?) -> String? {
+            let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines)
+            return trimmed?.isEmpty == false ? trimmed : nil
+        }
+        data.firstName = firstName.trimmingCharacters(in: .whitespaces)
+        data.lastName = lastName.trimmingCharacters(in: .whitespaces)
+        for path in [\ClientData.gender, \.placeOfResidence, \.socialArea, \.residenceStatus, \.countryOfOrigin, \.germanLevel, \.healthSituation,
+                     \.household, \.youthOfficeMeasures, \.jobcenterMeasures, \.clubMemberships] {
+            data[keyPath: path] = clean(data[keyPath: path])
+        }
+        data.languages = languages?.compactMap(clean)
+        var errors: [String: String] = [:]
+        if data.firstName.isEmpty { errors["first_name"] = "Bitte den Vornamen angeben." }
+        if data.lastName.isEmpty { errors["last_name"] = "Bitte den Nachnamen angeben." }
+        if data.firstName.count > 200 || data.lastName.count > 200 { errors["last_name"] = "Namen dürfen höchstens 200 Zeichen lang sein." }
+        if dateOfBirth > today { errors["date_of_birth"] = "Das Geburtsdatum liegt in der Zukunft." }
+        if dateOfBirth.iso < "1900-01-01" { errors["date_of_birth"] = "Bitte das Geburtsdatum prüfen (vor 1900)." }
+        if let arrival = arrivalDate, arrival > today { errors["arrival_date"] = "Das Ankunftsdatum liegt in der Zukunft." }
+        if let arrival = arrivalDate, arrival < dateOfBirth { errors["arrival_date"] = "Das Ankunftsdatum liegt vor dem Geburtsdatum." }
+        if let gender = data.gender, Self.genders[gender] == nil {
+            errors["gender"] = "Geschlecht: female, male, diverse oder unspecified."
+        }
+        if let level = data.germanLevel, !Self.germanLevels.contains(level) {
+            errors["german_level"] = "Deutschkenntnisse: none, A1, A2, B1, B2, C1 oder C2."
+        }
+        for (path, field) in [(\ClientData.healthSituation, "health_situation"), (\.household, "household"), (\.youthOfficeMeasures, "youth_office_measures"),
+                              (\.jobcenterMeasures, "jobcenter_measures"), (\.clubMemberships, "club_memberships")]
+        where (data[keyPath: path]?.count ?? 0) > 4000 {
+            errors[field] = "Höchstens 4000 Zeichen."
+        }
+        guard errors.isEmpty else { throw InvalidInput(errors: errors) }
+        return data
+    }
+
+    /// KIM's first target group: arrived in Germany within the last two years.
+    public func arrivedRecently(today: Day = .today) -> Bool {
+        guard let arrival = arrivalDate, let date = Day.formatter.date(from: today.iso),
+            let twoYearsAgo = Calendar(identifier: .gregorian).date(byAdding: .year, value: -2, to: date)
+        else { return false }
+        return arrival >= Day(twoYearsAgo)
+    }
+}
+
+/// A client record as it is read back.
+public struct Client: Sendable, Codable, Equatable {
+    public var id: UUID
+    public var tenant: String
+    public var data: ClientData
+    public var arrivedRecently: Bool
+    public var hasCaseManagementConsent: Bool
+    public var version: Int
+    public var createdAt: Date
+
+    public var fullName: String { "\(data.firstName) \(data.lastName)" }
+}
+
+/// A consent as recorded.
+public struct Consent: Sendable, Codable, Equatable {
+    public enum Scope: String, Sendable, Codable { case caseManagement = "case_management", handover }
+
+    public var id: UUID
+    public var scope: Scope
+    public var recipient: String?
+    public var givenOn: Day
+    public var withdrawnOn: Day?
+
+    public var isActive: Bool { withdrawnOn == nil || withdrawnOn! > Day.today }
+}
