@@ -45,6 +45,8 @@ log="/tmp/kw-browser-serve.$$"
 pw="$(new_password)"
 printf '%s' "$pw" | "$bin" users create --tenant betrieb --email admin@betrieb.test --name "Paula Plattform" \
     --role platform_admin --password-stdin >/dev/null || fail "users create failed"
+printf '%s' "$pw" | "$bin" users create --tenant witten --email cm@witten.test --name "Clara Case" \
+    --role case_manager --password-stdin >/dev/null || fail "users create (case manager) failed"
 
 port=$((19000 + $$ % 1000))
 serve "$port" "$log"

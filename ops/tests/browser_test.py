@@ -37,6 +37,8 @@ BASE = sys.argv[1].rstrip("/")
 SHOTS = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(__file__).resolve().parents[2] / ".test-artifacts" / "browser"
 ADMIN_EMAIL = "admin@betrieb.test"
 ADMIN_PASSWORD = os.environ["KW_ADMIN_PASSWORD"]
+CM_EMAIL = "cm@witten.test"
+CM_PASSWORD = ADMIN_PASSWORD
 
 TENANT = {
     "slug": "diakonie-mark-ruhr",
@@ -357,6 +359,61 @@ def signed_out_for_good(driver):
     expect_sign_in_page(driver, "opening / after signing out")
 
 
+def fill_date(form, field_id, iso):
+    """Sets a date field to YYYY-MM-DD (typing into it would depend on the browser's locale)."""
+    field = form.find_element(By.ID, field_id)
+    form.parent.execute_script("arguments[0].value = arguments[1]", field, iso)
+
+
+def no_sideways_scrolling(driver, page):
+    scroll_width, inner_width = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth];")
+    check(scroll_width <= inner_width, f"{page} scrolls sideways at {inner_width}px: scrollWidth {scroll_width}")
+
+
+def case_manager_intake(driver):
+    """A case manager does a whole intake on a phone: no sideways scrolling, no serious axe findings."""
+    step("a case manager's intake on a phone")
+    driver.set_window_size(*PHONE)
+    try:
+        sign_in(driver, CM_EMAIL, CM_PASSWORD)
+        expect_start_page(driver, "case manager")
+        open_page(driver, "/aufnahme")
+        form = element(driver, "form#intake")
+        run_axe(driver, "intake page")
+        no_sideways_scrolling(driver, "intake page")
+        screenshot(driver, "aufnahme-telefon")
+        fill(form, "first_name", "Yusuf")
+        fill(form, "last_name", "Demir")
+        fill_date(form, "date_of_birth", "1988-10-02")
+        choose(form, "gender", "male")
+        fill(form, "place_of_residence", "Witten")
+        fill(form, "country_of_origin", "Türkei")
+        fill_date(form, "arrival_date", "2025-11-15")
+        fill(form, "languages", "Türkisch, Kurdisch")
+        choose(form, "german_level", "A1")
+        fill(form, "reason", "Arbeitssuche, Anerkennung des Berufsabschlusses")
+        submit(driver, form)
+        check(path_of(driver).startswith("/faelle/"), f"after the intake expected the case page, got {driver.current_url}")
+        check("Erstberatung (Intake)" in page_text(driver), "the new case is in the intake phase")
+        run_axe(driver, "case page")
+        no_sideways_scrolling(driver, "case page")
+        screenshot(driver, "fall-telefon")
+        goal = element(driver, "form#add-goal")
+        choose(goal, "area", "work")
+        fill(goal, "goal-text", "Anerkennung des Abschlusses beantragen")
+        fill_date(goal, "review_on", "2026-12-01")
+        submit(driver, goal)
+        check("Anerkennung des Abschlusses beantragen" in page_text(driver), "the goal shows on the case page")
+        open_page(driver, "/faelle")
+        check("Yusuf Demir" in page_text(driver), "the case is among my cases")
+        run_axe(driver, "my cases")
+        no_sideways_scrolling(driver, "my cases")
+        screenshot(driver, "meine-faelle-telefon")
+        sign_out(driver)
+    finally:
+        driver.set_window_size(*DESKTOP)
+
+
 def scenario(driver):
     sign_in_page(driver)
     wrong_password(driver)
@@ -369,6 +426,7 @@ def scenario(driver):
     tenant_admin_start_page(driver)
     account_page(driver)
     signed_out_for_good(driver)
+    case_manager_intake(driver)
 
 
 def main():

@@ -56,5 +56,6 @@ public func buildRoutes(_ configuration: AppConfiguration, database: Database, l
     UserPages(database: database, policy: policy, pages: pages, users: users).register(on: routes)
     let caseWork = CaseWork(database: database, policy: policy)
     CaseAPI(work: caseWork, database: database, policy: policy).register(on: routes)
+    CasePages(work: caseWork, pages: pages).register(on: routes)
     return routes
 }

@@ -36,6 +36,7 @@ struct TenantPages {
                 ]
             },
             "canOnboard": canOnboard,
+            "canWorkCases": policy.allows(identity, .workCases),
             "setUpSecondFactor": identity.mustSetUpSecondFactor,
             "form": ["slug": form["slug"], "name": form["name"], "admin_email": form["admin_email"], "admin_name": form["admin_name"]],
         ]) { $1 }

@@ -1,0 +1,355 @@
+import Foundation
+import Hummingbird
+
+/// The case manager's pages: my cases, intake, client search, the client page and the case page.
+struct CasePages {
+    let work: CaseWork
+    let pages: Pages
+
+    static let labels: [String: String] = [
+        "first_name": "Vorname", "last_name": "Nachname", "date_of_birth": "Geburtsdatum", "gender": "Geschlecht", "german_level": "Deutschkenntnisse",
+        "arrival_date": "Ankunft in Deutschland", "consent": "Einwilligung", "phase": "Phase", "route": "Weg", "text": "Text", "review_on": "Prüftermin",
+        "agreed_on": "Vereinbart am", "q": "Suche", "given_on": "Datum der Einwilligung", "recipient": "Empfänger", "next_review_on": "Nächster Prüftermin",
+        "closure_reason": "Grund des Abschlusses", "case": "Fall", "owner_id": "Zuständig", "outcome": "Ergebnis",
+    ]
+
+    // MARK: - Reading forms
+
+    /// The client fields of a form, as `ClientData`; dates that are not dates are reported by field.
+    static func clientData(_ form: Form, fields: [ClientField]) throws(InvalidInput) -> ClientData {
+        var errors: [String: String] = [:]
+        func day(_ name: String) -> Day? {
+            do { return try Day.parse(form[name], field: name, label: labels[name] ?? name) } catch {
+                errors.merge(error.errors) { first, _ in first }
+                return nil
+            }
+        }
+        let birth = day("date_of_birth")
+        if form["date_of_birth"].isEmpty { errors["date_of_birth"] = "Bitte das Geburtsdatum angeben." }
+        var data = ClientData(firstName: form["first_name"], lastName: form["last_name"], dateOfBirth: birth ?? Day("1900-01-01")!)
+        data.gender = form["gender"]
+        data.placeOfResidence = form["place_of_residence"]
+        data.socialArea = form["social_area"]
+        data.residenceStatus = form["residence_status"]
+        data.countryOfOrigin = form["country_of_origin"]
+        data.languages = form["languages"].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        data.germanLevel = form["german_level"]
+        data.healthSituation = form["health_situation"]
+        data.household = form["household"]
+        data.youthOfficeMeasures = form["youth_office_measures"]
+        data.jobcenterMeasures = form["jobcenter_measures"]
+        data.clubMemberships = form["club_memberships"]
+        data.arrivalDate = day("arrival_date")
+        data.singleParent = form["single_parent"] == "1"
+        data.unaccompaniedMinor = form["unaccompanied_minor"] == "1"
+        data.familyWithBarriers = form["family_with_barriers"] == "1"
+        var extra: [String: ExtraValue] = [:]
+        for field in fields {
+            let values = form.all("extra.\(field.key)").filter { !$0.isEmpty }
+            if field.kind == .multiChoice { if !values.isEmpty { extra[field.key] = .list(values) } } else if let value = values.first { extra[field.key] = .text(value) }
+        }
+        data.extra = extra
+        // Every problem at once: the dates above and the rules of the record itself.
+        do { _ = try data.validated() } catch { errors.merge(error.errors) { first, _ in first } }
+        guard errors.isEmpty else { throw InvalidInput(errors: errors) }
+        return data
+    }
+
+    /// What the client form shows: the data (or what was typed), choices, the tenant's own fields.
+    static func clientFormValues(_ data: ClientData?, form: Form?, fields: [ClientField]) -> [String: Any] {
+        func value(_ name: String, _ stored: String?) -> String { form.map { $0[name] } ?? stored ?? "" }
+        func flag(_ name: String, _ stored: Bool?) -> Bool { form.map { $0[name] == "1" } ?? stored ?? false }
+        let gender = value("gender", data?.gender)
+        let level = value("german_level", data?.germanLevel)
+        return [
+            "first_name": value("first_name", data?.firstName), "last_name": value("last_name", data?.lastName),
+            "date_of_birth": value("date_of_birth", data?.dateOfBirth.iso), "place_of_residence": value("place_of_residence", data?.placeOfResidence),
+            "social_area": value("social_area", data?.socialArea), "residence_status": value("residence_status", data?.residenceStatus),
+            "country_of_origin": value("country_of_origin", data?.countryOfOrigin),
+            "languages": value("languages", data?.languages?.joined(separator: ", ")), "health_situation": value("health_situation", data?.healthSituation),
+            "household": value("household", data?.household), "youth_office_measures": value("youth_office_measures", data?.youthOfficeMeasures),
+            "jobcenter_measures": value("jobcenter_measures", data?.jobcenterMeasures), "club_memberships": value("club_memberships", data?.clubMemberships),
+            "arrival_date": value("arrival_date", data?.arrivalDate?.iso),
+            "single_parent": flag("single_parent", data?.singleParent), "unaccompanied_minor": flag("unaccompanied_minor", data?.unaccompaniedMinor),
+            "family_with_barriers": flag("family_with_barriers", data?.familyWithBarriers),
+            "genders": [("", "– bitte wählen –")] .map { ["value": $0.0, "label": $0.1, "selected": gender.isEmpty] }
+                + ["female", "male", "diverse", "unspecified"].map { ["value": $0, "label": ClientData.genders[$0]!, "selected": $0 == gender] },
+            "levels": [["value": "", "label": "– nicht erfasst –", "selected": level.isEmpty]]
+                + ClientData.germanLevels.map { ["value": $0, "label": $0 == "none" ? "keine" : $0, "selected": $0 == level] },
+            "extraFields": fields.map { field -> [String: Any] in
+                let stored = data?.extra?[field.key]
+                let current: [String] = form.map { $0.all("extra.\(field.key)") } ?? {
+                    switch stored {
+                    case .list(let values): values
+                    case .some(let value): [value.display]
+                    case nil: []
+                    }
+                }()
+                return [
+                    "key": field.key, "label": field.label, "required": field.required, "isText": field.kind == .text || field.kind == .number,
+                    "isDate": field.kind == .date, "isChoice": field.kind == .choice, "isMulti": field.kind == .multiChoice,
+                    "value": current.first ?? "",
+                    "choices": field.choices.enumerated().map { ["value": $0.element, "index": $0.offset, "selected": current.contains($0.element)] },
+                ]
+            },
+        ]
+    }
+
+    static func caseRow(_ file: CaseFile) -> [String: Any] {
+        let today = Day.today
+        return [
+            "id": file.id.uuidString.lowercased(), "number": file.caseNumber, "client": file.clientName, "phase": file.phase.label,
+            "nextReview": file.nextReviewOn?.german ?? "–", "overdue": (file.nextReviewOn.map { $0 <= today } ?? false) || file.goalsDue > 0,
+            "goalsDue": file.goalsDue, "closed": file.closedOn != nil,
+        ]
+    }
+
+    static func errorValues(_ error: InvalidInput) -> [String: Any] { FormErrors.values(error.errors, labels: labels) }
+
+    // MARK: - Routes
+
+    func register(on routes: GuardedRouter) {
+        routes.get("/faelle", .workCases) { _, context in
+            let cases = try await work.myCases(by: context.identity, clientAddress: context.clientAddress)
+            let due = cases.filter { Self.caseRow($0)["overdue"] as? Bool == true }.count
+            return pages.render("cases", ["cases": cases.map(Self.caseRow), "count": cases.count, "due": due], identity: context.identity, path: "/faelle")
+        }
+
+        routes.get("/klienten", .workCases) { request, context in
+            let query = request.uri.queryParameters["q"].map(String.init) ?? ""
+            var data: [String: Any] = ["q": query]
+            if !query.isEmpty {
+                do {
+                    let found = try await work.search(query, by: context.identity, clientAddress: context.clientAddress)
+                    data["results"] = found.map { ["id": $0.id.uuidString.lowercased(), "name": $0.fullName, "birth": $0.data.dateOfBirth.german,
+                                                    "residence": $0.data.placeOfResidence ?? ""] }
+                    data["searched"] = true
+                    data["count"] = found.count
+                } catch let error as InvalidInput {
+                    data.merge(Self.errorValues(error)) { $1 }
+                }
+            }
+            return pages.render("clients", data, identity: context.identity, path: "/klienten")
+        }
+
+        routes.get("/aufnahme", .workCases) { _, context in
+            try await intakePage(context, form: nil)
+        }
+
+        routes.post("/aufnahme", .workCases) { _, context -> Response in
+            let form = context.form
+            let fields = try await work.fields(by: context.identity)
+            do {
+                let data = try Self.clientData(form, fields: fields)
+                let consented = form["consent"] == "1"
+                let consentDay = try Day.parse(form["consent_given_on"], field: "given_on", label: "Datum der Einwilligung") ?? .today
+                let client = try await work.register(
+                    data, consentGivenOn: consented ? consentDay : nil, allowDuplicate: form["allow_duplicate"] == "1", by: context.identity,
+                    clientAddress: context.clientAddress)
+                guard consented else { return .redirect(to: "/klienten/\(client.id.uuidString.lowercased())?registriert=1", type: .normal) }
+                let channel = AccessChannel(rawValue: form["channel"]) ?? .level1
+                let file = try await work.openCase(
+                    client: client.id, channel: channel, reason: form["reason"], nextReviewOn: nil, owner: nil, by: context.identity,
+                    clientAddress: context.clientAddress)
+                return .redirect(to: "/faelle/\(file.id.uuidString.lowercased())", type: .normal)
+            } catch let error as InvalidInput {
+                return try await intakePage(context, form: form, errors: error, status: .unprocessableContent)
+            } catch let duplicate as DuplicateClient {
+                return try await intakePage(context, form: form, duplicate: duplicate, status: .conflict)
+            }
+        }
+
+        routes.get("/klienten/{id}", .workCases) { request, context in
+            let notice = request.uri.queryParameters["registriert"] != nil
+                ? "Der Klient ist registriert. Ohne Einwilligung in das Case Management kann noch kein Fall eröffnet werden." : nil
+            return try await clientPage(context, id: try CaseAPI.id(context, "id"), notice: notice)
+        }
+
+        routes.post("/klienten/{id}", .workCases) { _, context -> Response in
+            let id = try CaseAPI.id(context, "id")
+            let fields = try await work.fields(by: context.identity)
+            do {
+                let data = try Self.clientData(context.form, fields: fields)
+                _ = try await work.update(client: id, version: Int(context.form["version"]) ?? -1, with: data, by: context.identity, clientAddress: context.clientAddress)
+                return .redirect(to: "/klienten/\(id.uuidString.lowercased())?gespeichert=1", type: .normal)
+            } catch let error as InvalidInput {
+                return try await clientPage(context, id: id, form: context.form, errors: error, status: .unprocessableContent)
+            } catch DomainError.stale(let message) {
+                return try await clientPage(context, id: id, message: message, status: .conflict)
+            }
+        }
+
+        routes.post("/klienten/{id}/einwilligungen", .workCases) { _, context -> Response in
+            let id = try CaseAPI.id(context, "id")
+            do {
+                let day = try Day.parse(context.form["given_on"], field: "given_on", label: "Datum der Einwilligung") ?? .today
+                let scope = Consent.Scope(rawValue: context.form["scope"]) ?? .caseManagement
+                _ = try await work.recordConsent(
+                    client: id, scope: scope, recipient: context.form["recipient"], givenOn: day, by: context.identity, clientAddress: context.clientAddress)
+            } catch let error as InvalidInput {
+                return try await clientPage(context, id: id, errors: error, status: .unprocessableContent)
+            }
+            return .redirect(to: "/klienten/\(id.uuidString.lowercased())", type: .normal)
+        }
+
+        routes.post("/klienten/{id}/einwilligungen/{consent}/widerruf", .workCases) { _, context -> Response in
+            let id = try CaseAPI.id(context, "id")
+            try await work.withdrawConsent(try CaseAPI.id(context, "consent"), client: id, on: .today, by: context.identity, clientAddress: context.clientAddress)
+            return .redirect(to: "/klienten/\(id.uuidString.lowercased())", type: .normal)
+        }
+
+        routes.post("/klienten/{id}/faelle", .workCases) { _, context -> Response in
+            let id = try CaseAPI.id(context, "id")
+            do {
+                let file = try await work.openCase(
+                    client: id, channel: AccessChannel(rawValue: context.form["channel"]) ?? .level1, reason: context.form["reason"], nextReviewOn: nil,
+                    owner: nil, by: context.identity, clientAddress: context.clientAddress)
+                return .redirect(to: "/faelle/\(file.id.uuidString.lowercased())", type: .normal)
+            } catch let error as InvalidInput {
+                return try await clientPage(context, id: id, errors: error, status: .unprocessableContent)
+            }
+        }
+
+        routes.get("/faelle/{id}", .workCases) { request, context in
+            try await casePage(context, id: try CaseAPI.id(context, "id"), notice: request.uri.queryParameters["gespeichert"] != nil ? "Gespeichert." : nil)
+        }
+
+        routes.post("/faelle/{id}/phase", .workCases) { _, context -> Response in
+            let id = try CaseAPI.id(context, "id"), form = context.form
+            do {
+                let change = CaseWork.PhaseChange(
+                    phase: try Phase(rawValue: form["phase"]) ?? { throw InvalidInput(field: "phase", "Bitte die nächste Phase wählen.") }(),
+                    route: CaseRoute(rawValue: form["route"]), closureReason: form["closure_reason"],
+                    nextReviewOn: try Day.parse(form["next_review_on"], field: "next_review_on", label: "Nächster Prüftermin"))
+                _ = try await work.change(case: id, version: Int(form["version"]) ?? -1, to: change, by: context.identity, clientAddress: context.clientAddress)
+            } catch let error as InvalidInput {
+                return try await casePage(context, id: id, errors: error, status: .unprocessableContent)
+            } catch DomainError.stale(let message) {
+                return try await casePage(context, id: id, message: message, status: .conflict)
+            }
+            return .redirect(to: "/faelle/\(id.uuidString.lowercased())?gespeichert=1", type: .normal)
+        }
+
+        routes.post("/faelle/{id}/vermerke", .workCases) { _, context -> Response in
+            let id = try CaseAPI.id(context, "id")
+            do {
+                try await work.addNote(case: id, text: context.form.raw("text"), by: context.identity, clientAddress: context.clientAddress)
+            } catch let error as InvalidInput {
+                return try await casePage(context, id: id, errors: error, status: .unprocessableContent)
+            }
+            return .redirect(to: "/faelle/\(id.uuidString.lowercased())?gespeichert=1", type: .normal)
+        }
+
+        routes.post("/faelle/{id}/ziele", .workCases) { _, context -> Response in
+            let id = try CaseAPI.id(context, "id"), form = context.form
+            do {
+                let agreed = try Day.parse(form["agreed_on"], field: "agreed_on", label: "Vereinbart am") ?? .today
+                guard let review = try Day.parse(form["review_on"], field: "review_on", label: "Prüftermin") else {
+                    throw InvalidInput(field: "review_on", "Bitte einen Prüftermin angeben.")
+                }
+                guard let area = GoalArea(rawValue: form["area"]) else { throw InvalidInput(field: "area", "Bitte einen Bereich wählen.") }
+                _ = try await work.addGoal(
+                    case: id, .init(area: area, text: form["text"], agreedOn: agreed, reviewOn: review), by: context.identity, clientAddress: context.clientAddress)
+            } catch let error as InvalidInput {
+                return try await casePage(context, id: id, errors: error, status: .unprocessableContent)
+            }
+            return .redirect(to: "/faelle/\(id.uuidString.lowercased())?gespeichert=1", type: .normal)
+        }
+
+        routes.post("/faelle/{id}/ziele/{goal}/pruefung", .workCases) { _, context -> Response in
+            let id = try CaseAPI.id(context, "id"), form = context.form
+            do {
+                guard let outcome = GoalOutcome(rawValue: form["outcome"]) else { throw InvalidInput(field: "outcome", "Bitte das Ergebnis wählen.") }
+                _ = try await work.reviewGoal(
+                    try CaseAPI.id(context, "goal"), case: id, version: Int(form["version"]) ?? -1, outcome: outcome,
+                    note: form["note"].isEmpty ? nil : form["note"], by: context.identity, clientAddress: context.clientAddress)
+            } catch let error as InvalidInput {
+                return try await casePage(context, id: id, errors: error, status: .unprocessableContent)
+            } catch DomainError.stale(let message) {
+                return try await casePage(context, id: id, message: message, status: .conflict)
+            }
+            return .redirect(to: "/faelle/\(id.uuidString.lowercased())?gespeichert=1", type: .normal)
+        }
+    }
+
+    // MARK: - Pages
+
+    func intakePage(
+        _ context: SignedInContext, form: Form?, errors: InvalidInput? = nil, duplicate: DuplicateClient? = nil, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let fields = try await work.fields(by: context.identity)
+        var data = Self.clientFormValues(nil, form: form, fields: fields)
+        if let errors { data.merge(Self.errorValues(errors)) { $1 } }
+        if let duplicate {
+            data["duplicate"] = ["id": duplicate.existing.uuidString.lowercased()]
+        }
+        data["consent"] = form.map { $0["consent"] == "1" } ?? true
+        data["consent_given_on"] = form?["consent_given_on"] ?? Day.today.iso
+        data["reason"] = form?["reason"] ?? ""
+        let channel = form?["channel"] ?? "level1"
+        data["channels"] = AccessChannel.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0.rawValue == channel] }
+        return pages.render("intake", data, identity: context.identity, path: "/aufnahme", status: status)
+    }
+
+    func clientPage(
+        _ context: SignedInContext, id: UUID, form: Form? = nil, errors: InvalidInput? = nil, message: String? = nil, notice: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let (client, consents, cases) = try await work.client(id, by: context.identity, clientAddress: context.clientAddress)
+        let fields = try await work.fields(by: context.identity)
+        var data = Self.clientFormValues(client.data, form: form, fields: fields)
+        if let errors { data.merge(Self.errorValues(errors)) { $1 } }
+        if let message { data["message"] = message }
+        if let notice { data["notice"] = notice }
+        data.merge([
+            "id": client.id.uuidString.lowercased(), "clientID": client.id.uuidString.lowercased(), "name": client.fullName, "version": client.version,
+            "targetGroups": [client.arrivedRecently ? "in den letzten zwei Jahren zugewandert" : nil, client.data.singleParent == true ? "alleinerziehend" : nil,
+                             client.data.unaccompaniedMinor == true ? "unbegleitet minderjährig" : nil,
+                             client.data.familyWithBarriers == true ? "Familie mit besonderen Integrationsbarrieren" : nil].compactMap { $0 }.joined(separator: ", "),
+            "hasConsent": client.hasCaseManagementConsent,
+            "consents": consents.map { consent -> [String: Any] in
+                ["id": consent.id.uuidString.lowercased(), "scope": consent.scope == .caseManagement ? "Case Management" : "Übergabe an \(consent.recipient ?? "")",
+                 "given": consent.givenOn.german, "withdrawn": consent.withdrawnOn?.german ?? "", "active": consent.isActive]
+            },
+            "cases": cases.map(Self.caseRow),
+            "channels": AccessChannel.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0 == .level1] },
+            "today": Day.today.iso,
+        ]) { $1 }
+        return pages.render("client", data, identity: context.identity, path: "/klienten", status: status)
+    }
+
+    func casePage(
+        _ context: SignedInContext, id: UUID, errors: InvalidInput? = nil, message: String? = nil, notice: String? = nil, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let view = try await work.caseView(id, by: context.identity, clientAddress: context.clientAddress)
+        let file = view.file
+        let timeFormatter = DateFormatter()
+        timeFormatter.locale = Locale(identifier: "de_DE")
+        timeFormatter.timeZone = TimeZone(identifier: "Europe/Berlin")
+        timeFormatter.dateFormat = "dd.MM.yyyy HH:mm"
+        var data: [String: Any] = [
+            "id": file.id.uuidString.lowercased(), "caseID": file.id.uuidString.lowercased(), "number": file.caseNumber, "version": file.version, "clientID": file.clientID.uuidString.lowercased(),
+            "clientName": file.clientName, "birth": view.client.data.dateOfBirth.german, "phase": file.phase.label, "channel": file.channel.label,
+            "route": file.route?.label ?? "noch nicht gewählt", "owner": file.ownerName, "opened": file.openedOn.german,
+            "nextReview": file.nextReviewOn?.german ?? "–", "closed": file.closedOn != nil, "closedOn": file.closedOn?.german ?? "",
+            "closureReason": file.closureReason ?? "", "reason": file.reason ?? "", "hasConsent": view.client.hasCaseManagementConsent,
+            "nextPhases": file.phase.next.map { ["value": $0.rawValue, "label": $0.label] },
+            "routes": CaseRoute.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0 == file.route] },
+            "areas": GoalArea.allCases.map { ["value": $0.rawValue, "label": $0.label] },
+            "outcomes": GoalOutcome.allCases.map { ["value": $0.rawValue, "label": $0.label] },
+            "today": Day.today.iso,
+            "goals": view.goals.map { goal -> [String: Any] in
+                ["id": goal.id.uuidString.lowercased(), "area": goal.area.label, "text": goal.text, "agreed": goal.agreedOn.german, "review": goal.reviewOn.german,
+                 "due": goal.outcome == nil && goal.reviewOn <= .today, "open": goal.outcome == nil, "outcome": goal.outcome?.label ?? "",
+                 "note": goal.outcomeNote ?? "", "version": goal.version]
+            },
+            "timeline": view.timeline.map { event -> [String: Any] in
+                ["time": timeFormatter.string(from: event.occurredAt), "actor": event.actorName ?? "System", "text": event.text, "isNote": event.kind == "note"]
+            },
+        ]
+        if let errors { data.merge(Self.errorValues(errors)) { $1 } }
+        if let message { data["message"] = message }
+        if let notice { data["notice"] = notice }
+        return pages.render("case", data, identity: context.identity, path: "/faelle", status: status)
+    }
+}
