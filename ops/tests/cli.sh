@@ -106,7 +106,7 @@ server=""
 rm -f /tmp/kw-serve.$$
 
 # The server refuses to run as the owner role.
-if KREISWERK_APP_DATABASE_URL="$DATABASE_URL" timeout 20 "$bin" serve --port "$port" > /tmp/kw-owner.$$ 2>&1; then fail "serve ran as the owner"; fi
+if KREISWERK_APP_DATABASE_URL="$DATABASE_URL" timeout -k 5 20 "$bin" serve --port "$port" > /tmp/kw-owner.$$ 2>&1; then fail "serve ran as the owner"; fi
 expect_in "row-level security would not protect tenants" "$(cat /tmp/kw-owner.$$)"
 rm -f /tmp/kw-owner.$$
 

@@ -109,14 +109,16 @@ public struct AuditSealer: Service {
 
     public func run() async throws {
         let chain = chain, interval = interval
+        // Sleep first: a server that fails its start-up checks stops without a query in flight.
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard !Task.isCancelled else { return }
                 do {
                     try await chain.seal()
                 } catch {
                     chain.database.logger.warning("sealing the audit trail failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
                 }
-                try? await Task.sleep(for: interval)
             }
         }
     }
