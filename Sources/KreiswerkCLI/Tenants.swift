@@ -31,10 +31,11 @@ struct Tenants: AsyncParsableCommand {
 
         func run() async throws {
             let logger = common.logger(default: .warning)
-            let desired = try files.load()
             try await withOwnerDatabase(logger: logger) { database in
-                let done = try await TenantCatalogue(database: database).apply(desired, deactivateMissing: files.deactivateMissing)
+                let (done, services) = try await TenantsFolder.apply(
+                    URL(fileURLWithPath: files.directory), database: database, deactivateMissing: files.deactivateMissing)
                 print(done.isEmpty ? done.summary : done.summary.replacingOccurrences(of: "Plan: ", with: "Applied: "))
+                print(services)
             }
         }
     }
@@ -72,7 +73,8 @@ struct TenantFilesOptions: ParsableArguments {
     @Argument(help: "The tenants folder.") var directory: String = "tenants"
     @Flag(help: "Deactivate tenants that are no longer in the files (they are never deleted).") var deactivateMissing = false
 
+    /// The tenants, after checking the service directories too (so that plan reports their problems).
     func load() throws -> [Tenant] {
-        try TenantFiles.load(from: URL(fileURLWithPath: directory))
+        try TenantsFolder.load(URL(fileURLWithPath: directory)).tenants
     }
 }

@@ -38,6 +38,7 @@ SHOTS = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(__file__).resolve().par
 ADMIN_EMAIL = "admin@betrieb.test"
 ADMIN_PASSWORD = os.environ["KW_ADMIN_PASSWORD"]
 CM_EMAIL = "cm@witten.test"
+CARRIER_EMAIL = "beratung@awo-en.test"
 CM_PASSWORD = ADMIN_PASSWORD
 
 TENANT = {
@@ -128,8 +129,10 @@ def submit(driver, form):
     name = f"form#{form.get_attribute('id')}"
     buttons = form.find_elements(By.CSS_SELECTOR, "button[type=submit], button:not([type]), input[type=submit]")
     check(buttons, f"{name} has no submit button")
+    before = driver.current_url
     buttons[0].click()
-    wait_for(driver, EC.staleness_of(form), f"the page after submitting {name}")
+    # The next page has come when the form is gone, or (seen once with headless Chromium) the address changed.
+    wait_for(driver, lambda d: EC.staleness_of(form)(d) or d.current_url != before, f"the page after submitting {name}")
     wait_for(driver, lambda d: d.execute_script("return document.readyState") == "complete", "the page to load")
 
 
@@ -404,6 +407,12 @@ def case_manager_intake(driver):
         fill_date(goal, "review_on", "2026-12-01")
         submit(driver, goal)
         check("Anerkennung des Abschlusses beantragen" in page_text(driver), "the goal shows on the case page")
+        refer = element(driver, "form#refer")
+        choose_by_text(refer, "service_id", "Migrationsberatung für erwachsene Zuwanderer (MBE) – AWO")
+        fill(refer, "referral-reason", "Begleitung bei der Anerkennung des Berufsabschlusses")
+        refer.find_element(By.ID, "referral-consent").click()
+        submit(driver, refer)
+        check("gesendet, noch keine Antwort" in page_text(driver), "the referral shows on the case page")
         open_page(driver, "/faelle")
         check("Yusuf Demir" in page_text(driver), "the case is among my cases")
         run_axe(driver, "my cases")
@@ -412,6 +421,26 @@ def case_manager_intake(driver):
         sign_out(driver)
     finally:
         driver.set_window_size(*DESKTOP)
+
+
+def choose_by_text(form, field_id, text):
+    Select(form.find_element(By.ID, field_id)).select_by_visible_text(next(
+        option.text for option in form.find_element(By.ID, field_id).find_elements(By.TAG_NAME, "option") if option.text.startswith(text)))
+
+
+def carrier_accepts_referral(driver):
+    """The receiving carrier sees the referral with the minimal data set and accepts it."""
+    step("the carrier accepts the referral")
+    sign_in(driver, CARRIER_EMAIL, CM_PASSWORD)
+    open_page(driver, "/verweisungen")
+    text = page_text(driver)
+    check("Yusuf Demir" in text and "Begleitung bei der Anerkennung" in text, "the referral is in the carrier's inbox")
+    run_axe(driver, "incoming referrals")
+    screenshot(driver, "verweisungen-traeger")
+    accept = driver.find_element(By.CSS_SELECTOR, "#incoming form input[name=kind][value=accepted]").find_element(By.XPATH, "./..")
+    submit(driver, accept)
+    check("angenommen" in page_text(driver), "the referral is accepted")
+    sign_out(driver)
 
 
 def scenario(driver):
@@ -427,6 +456,7 @@ def scenario(driver):
     account_page(driver)
     signed_out_for_good(driver)
     case_manager_intake(driver)
+    carrier_accepts_referral(driver)
 
 
 def main():

@@ -56,6 +56,10 @@ public func buildRoutes(_ configuration: AppConfiguration, database: Database, l
     UserPages(database: database, policy: policy, pages: pages, users: users).register(on: routes)
     let caseWork = CaseWork(database: database, policy: policy)
     CaseAPI(work: caseWork, database: database, policy: policy).register(on: routes)
-    CasePages(work: caseWork, pages: pages).register(on: routes)
+    let referrals = Referrals(database: database, work: caseWork)
+    let casePages = CasePages(work: caseWork, referrals: referrals, pages: pages)
+    casePages.register(on: routes)
+    ReferralAPI(referrals: referrals, work: caseWork, database: database).register(on: routes)
+    ReferralPages(referrals: referrals, work: caseWork, pages: pages).register(on: routes, casePages: casePages)
     return routes
 }

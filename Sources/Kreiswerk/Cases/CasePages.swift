@@ -4,6 +4,7 @@ import Hummingbird
 /// The case manager's pages: my cases, intake, client search, the client page and the case page.
 struct CasePages {
     let work: CaseWork
+    let referrals: Referrals
     let pages: Pages
 
     static let labels: [String: String] = [
@@ -11,6 +12,7 @@ struct CasePages {
         "arrival_date": "Ankunft in Deutschland", "consent": "Einwilligung", "phase": "Phase", "route": "Weg", "text": "Text", "review_on": "Prüftermin",
         "agreed_on": "Vereinbart am", "q": "Suche", "given_on": "Datum der Einwilligung", "recipient": "Empfänger", "next_review_on": "Nächster Prüftermin",
         "closure_reason": "Grund des Abschlusses", "case": "Fall", "owner_id": "Zuständig", "outcome": "Ergebnis",
+        "service_id": "Beratungsstelle", "reason": "Anlass", "consent_given_on": "Einwilligung vom", "note": "Anmerkung", "kind": "Antwort",
     ]
 
     // MARK: - Reading forms
@@ -347,6 +349,13 @@ struct CasePages {
                 ["time": timeFormatter.string(from: event.occurredAt), "actor": event.actorName ?? "System", "text": event.text, "isNote": event.kind == "note"]
             },
         ]
+        // Referrals of the case and the district's services to refer to (part of the case read audited above).
+        let (services, sent) = try await work.work(context.identity, clientAddress: context.clientAddress) { connection, _ in
+            (try await ServiceDirectory.list(district: context.identity.tenant.ownDistrictID ?? context.identity.tenant.id, on: connection, logger: work.logger),
+             try await referrals.of(case: id, by: context.identity, on: connection))
+        }
+        data["services"] = services.map { ["id": $0.id.uuidString.lowercased(), "label": "\($0.name) (\($0.carrierName))"] }
+        data["referrals"] = sent.map(ReferralPages.values)
         if let errors { data.merge(Self.errorValues(errors)) { $1 } }
         if let message { data["message"] = message }
         if let notice { data["notice"] = notice }

@@ -77,7 +77,10 @@ public enum TenantFiles {
         let enumerator = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)
         var files: [URL] = []
         while let url = enumerator?.nextObject() as? URL {
-            if url.pathExtension == "yaml" || url.pathExtension == "yml" { files.append(url.standardizedFileURL) }
+            // services.yaml is the district's service directory (ServiceFiles), not a tenant.
+            if (url.pathExtension == "yaml" || url.pathExtension == "yml") && url.deletingPathExtension().lastPathComponent != "services" {
+                files.append(url.standardizedFileURL)
+            }
         }
         return files.sorted { $0.path < $1.path }
     }

@@ -6,7 +6,7 @@ import Mustache
 public struct Pages: Sendable {
     static let required = [
         "layout", "sign-in", "second-factor", "start", "tenant", "invitation", "account", "users", "audit", "error",
-        "cases", "clients", "intake", "client", "case",
+        "cases", "clients", "intake", "client", "case", "referrals",
     ]
     let library: MustacheLibrary
 
@@ -43,7 +43,10 @@ public struct Pages: Sendable {
         guard let identity else { return ["signedIn": false] }
         let policy = Policy()
         var nav: [(String, String)] = [("/", "Übersicht")]
-        if policy.allows(identity, .workCases) { nav.append(("/faelle", "Fälle")) }
+        if policy.allows(identity, .workCases) {
+            nav.append(("/faelle", "Fälle"))
+            nav.append(("/verweisungen", "Verweisungen"))
+        }
         if policy.allows(identity, .viewUsers) { nav.append(("/benutzer", "Benutzer")) }
         if policy.allows(identity, .readAudit) { nav.append(("/protokoll", "Protokoll")) }
         nav.append(("/konto", "Mein Konto"))

@@ -78,9 +78,8 @@ struct TestDatabase {
 
     /// The Ennepe-Ruhr-Kreis of tenants/, applied.
     func applyENKreis() async throws -> [StoredTenant] {
-        let catalogue = TenantCatalogue(database: owner)
-        _ = try await catalogue.apply(try TenantFiles.load(from: Self.tenantsDirectory))
-        return try await catalogue.list()
+        _ = try await TenantsFolder.apply(Self.tenantsDirectory, database: owner)
+        return try await TenantCatalogue(database: owner).list()
     }
 }
 

@@ -1,0 +1,65 @@
+import Foundation
+import Hummingbird
+
+/// `/api/v1/services`, `/api/v1/cases/{id}/referrals`, `/api/v1/referrals…`.
+struct ReferralAPI {
+    let referrals: Referrals
+    let work: CaseWork
+    let database: Database
+
+    struct NewReferral: Decodable {
+        var serviceId: UUID
+        var reason: String
+        var consentGivenOn: Day?
+    }
+
+    struct Answer: Decodable {
+        var kind: String
+        var outcome: String?
+        var note: String?
+    }
+
+    func register(on routes: GuardedRouter) {
+        routes.get("/api/v1/services", .workCases) { request, context in
+            let town = request.uri.queryParameters["town"].map(String.init)
+            let district = context.identity.tenant.ownDistrictID ?? context.identity.tenant.id
+            return JSONResponse(
+                try await database.withTransaction { try await ServiceDirectory.list(district: district, town: town, on: $0, logger: database.logger) },
+                snakeCase: true)
+        }
+
+        routes.get("/api/v1/cases/{id}/referrals", .workCases) { _, context in
+            let id = try CaseAPI.id(context, "id")
+            return JSONResponse(
+                try await work.work(context.identity, clientAddress: context.clientAddress) { connection, audit in
+                    guard try await CaseRecords.find(id, on: connection, logger: database.logger) != nil else { throw CaseWork.noCase }
+                    audit.append(work.event("referral.listed", context.identity, "case", id))
+                    return try await referrals.of(case: id, by: context.identity, on: connection)
+                }, snakeCase: true)
+        }
+
+        routes.on(.post, "/api/v1/cases/{id}/referrals", .workCases) { request, context in
+            let body = try await request.json(NewReferral.self, context: context, snakeCase: true)
+            let referral = try await referrals.send(
+                case: try CaseAPI.id(context, "id"), service: body.serviceId, reason: body.reason, consentGivenOn: body.consentGivenOn,
+                by: context.identity, clientAddress: context.clientAddress)
+            return JSONResponse(referral, status: .created, headers: [.location: "/api/v1/referrals/\(referral.id)"], snakeCase: true)
+        }
+
+        routes.get("/api/v1/referrals/incoming", .workCases) { _, context in
+            JSONResponse(try await referrals.incoming(by: context.identity, clientAddress: context.clientAddress), snakeCase: true)
+        }
+
+        routes.get("/api/v1/referrals/{id}", .workCases) { _, context in
+            JSONResponse(try await referrals.referral(try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress), snakeCase: true)
+        }
+
+        routes.on(.post, "/api/v1/referrals/{id}/responses", .workCases) { request, context in
+            let body = try await request.json(Answer.self, context: context, snakeCase: true)
+            let referral = try await referrals.respond(
+                try CaseAPI.id(context, "id"), kind: body.kind, outcome: body.outcome, note: body.note ?? "", by: context.identity,
+                clientAddress: context.clientAddress)
+            return JSONResponse(referral, status: .created, snakeCase: true)
+        }
+    }
+}

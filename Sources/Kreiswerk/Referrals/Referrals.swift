@@ -1,0 +1,247 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A referral as either side sees it. The receiver sees the minimal data set and the service,
+/// never the sender's case or client record.
+public struct Referral: Sendable, Codable, Equatable {
+    public struct Response: Sendable, Codable, Equatable {
+        public var kind: String
+        public var outcome: String?
+        public var note: String
+        public var responderName: String
+        public var respondedAt: Date
+    }
+
+    public var id: UUID
+    /// Only for the sender.
+    public var caseID: UUID?
+    public var caseNumber: String
+    public var serviceName: String
+    public var programme: String
+    public var sender: String
+    public var senderName: String
+    public var receiver: String
+    public var receiverName: String
+    public var firstName: String
+    public var lastName: String
+    public var dateOfBirth: Day
+    public var languages: [String]
+    public var germanLevel: String?
+    public var placeOfResidence: String?
+    public var reason: String
+    public var sentAt: Date
+    /// sent, accepted, declined or feedback (the last answer decides).
+    public var state: String
+    /// Whether the receiver still holds its grant (false after the client withdrew consent).
+    public var grantActive: Bool
+    public var responses: [Response]
+
+    public static func stateLabel(_ state: String) -> String {
+        switch state {
+        case "sent": "gesendet, noch keine Antwort"
+        case "accepted": "angenommen"
+        case "declined": "abgelehnt"
+        case "feedback": "Rückmeldung gegeben"
+        default: state
+        }
+    }
+
+    public static let outcomes: [String: String] = [
+        "started": "Beratung begonnen", "completed": "Beratung abgeschlossen", "not_reached": "nicht erreicht", "discontinued": "abgebrochen",
+        "other": "sonstiges",
+    ]
+}
+
+/// Referrals (Verweisberatung) with the district's standard hand-over, as an explicit grant.
+public struct Referrals: Sendable {
+    let database: Database
+    let work: CaseWork
+
+    public init(database: Database, work: CaseWork) {
+        self.database = database
+        self.work = work
+    }
+
+    var logger: Logger { database.logger }
+
+    static let select = """
+        SELECT r.id, r.case_id, r.tenant_id, r.case_number, s.name, s.programme, st.slug, r.sender_name, rt.slug, rt.name, r.first_name, r.last_name,
+               to_char(r.date_of_birth, 'YYYY-MM-DD'), r.languages, r.german_level, r.place_of_residence, r.reason, r.sent_at,
+               EXISTS (SELECT 1 FROM access_grants g WHERE g.object_type = 'referral' AND g.object_id = r.id AND g.revoked_at IS NULL)
+                   OR r.receiver_tenant_id = r.tenant_id
+        FROM referrals r JOIN services s ON s.id = r.service_id JOIN tenants st ON st.id = r.tenant_id JOIN tenants rt ON rt.id = r.receiver_tenant_id
+        """
+
+    func decode(_ rows: PostgresRowSequence, actingFor tenant: UUID, on connection: PostgresConnection) async throws -> [Referral] {
+        var referrals: [Referral] = []
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            let senderTenant = try r[2].decode(UUID.self)
+            referrals.append(
+                Referral(
+                    id: try r[0].decode(UUID.self), caseID: senderTenant == tenant ? try r[1].decode(UUID.self) : nil, caseNumber: try r[3].decode(String.self),
+                    serviceName: try r[4].decode(String.self), programme: try r[5].decode(String.self), sender: try r[6].decode(String.self),
+                    senderName: try r[7].decode(String.self), receiver: try r[8].decode(String.self), receiverName: try r[9].decode(String.self),
+                    firstName: try r[10].decode(String.self), lastName: try r[11].decode(String.self), dateOfBirth: Day(try r[12].decode(String.self))!,
+                    languages: try r[13].decode([String].self), germanLevel: try r[14].decode(String?.self), placeOfResidence: try r[15].decode(String?.self),
+                    reason: try r[16].decode(String.self), sentAt: try r[17].decode(Date.self), state: "sent", grantActive: try r[18].decode(Bool.self),
+                    responses: []))
+        }
+        for index in referrals.indices {
+            let rows = try await connection.query(
+                """
+                SELECT kind, outcome, note, responder_name, responded_at FROM referral_responses
+                WHERE referral_id = \(referrals[index].id) ORDER BY responded_at, id
+                """,
+                logger: logger)
+            for try await (kind, outcome, note, name, at) in rows.decode((String, String?, String, String, Date).self) {
+                referrals[index].responses.append(.init(kind: kind, outcome: outcome, note: note, responderName: name, respondedAt: at))
+            }
+            referrals[index].state = referrals[index].responses.last?.kind ?? "sent"
+        }
+        return referrals
+    }
+
+    /// Refers the case's client to a service, recording the client's hand-over consent of `consentGivenOn`,
+    /// and grants the service's carrier the minimal data set.
+    public func send(
+        case id: UUID, service serviceID: UUID, reason: String, consentGivenOn: Day?, by identity: Identity, clientAddress: String?
+    ) async throws -> Referral {
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty, reason.count <= 2000 else {
+            throw InvalidInput(field: "reason", "Bitte den Anlass der Verweisung in 1 bis 2000 Zeichen nennen; die Beratungsstelle sieht ihn.")
+        }
+        guard let consentDay = consentGivenOn else {
+            throw InvalidInput(field: "consent", "Ohne Einwilligung des Klienten in die Übergabe kann nicht verwiesen werden.")
+        }
+        guard consentDay <= .today else { throw InvalidInput(field: "consent_given_on", "Das Datum der Einwilligung liegt in der Zukunft.") }
+        return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
+            let file = try await work.workable(id, on: connection)
+            let client = try await ClientRecords.find(file.clientID, on: connection, logger: logger)!
+            let services = try await ServiceDirectory.list(district: identity.tenant.ownDistrictID ?? identity.tenant.id, on: connection, logger: logger)
+            guard let service = services.first(where: { $0.id == serviceID }) else {
+                throw InvalidInput(field: "service_id", "Diese Beratungsstelle gibt es im Versorgungssystem Ihres Kreises nicht.")
+            }
+            let receiver = try await TenantDirectory.find(slug: service.carrier, on: connection, logger: logger)!
+            let consent = try await ClientRecords.recordConsent(
+                client: client.id, tenant: identity.tenant.id, scope: .handover, recipient: service.name, givenOn: consentDay, by: identity.userID,
+                on: connection, logger: logger)
+            let referralID = UUID()
+            if receiver.id != identity.tenant.id {
+                let grant = UUID()
+                try await connection.query(
+                    """
+                    INSERT INTO access_grants (tenant_id, id, grantee_tenant_id, object_type, object_id, consent_id, granted_by)
+                    VALUES (\(identity.tenant.id), \(grant), \(receiver.id), 'referral', \(referralID), \(consent), \(identity.userID))
+                    """,
+                    logger: logger)
+                audit.append(work.event("grant.created", identity, "grant", grant, ["grantee": receiver.slug, "referral": referralID.uuidString]))
+            }
+            try await connection.query(
+                """
+                INSERT INTO referrals (tenant_id, id, case_id, client_id, service_id, receiver_tenant_id, case_number, first_name, last_name,
+                    date_of_birth, languages, german_level, place_of_residence, reason, sender_name, sent_by)
+                VALUES (\(identity.tenant.id), \(referralID), \(file.id), \(client.id), \(service.id), \(receiver.id), \(file.caseNumber),
+                    \(client.data.firstName), \(client.data.lastName), \(client.data.dateOfBirth.iso)::date, \(client.data.languages ?? []),
+                    \(client.data.germanLevel), \(client.data.placeOfResidence), \(reason), \(identity.displayName), \(identity.userID))
+                """,
+                logger: logger)
+            try await CaseRecords.addEvent(
+                "referral_sent", text: "Verwiesen an \(service.name) (\(service.carrierName)).", case: file.id, tenant: identity.tenant.id,
+                actor: identity.userID, on: connection, logger: logger)
+            audit.append(work.event("consent.given", identity, "consent", consent, ["client": client.id.uuidString, "scope": "handover"]))
+            audit.append(work.event("referral.sent", identity, "referral", referralID, ["case": file.id.uuidString, "service": service.key]))
+            return try await decode(
+                connection.query("\(unescaped: Self.select) WHERE r.id = \(referralID)", logger: logger), actingFor: identity.tenant.id, on: connection
+            ).first!
+        }
+    }
+
+    /// The referrals of a case (the sender's view, with the answers).
+    public func of(case id: UUID, by identity: Identity, on connection: PostgresConnection) async throws -> [Referral] {
+        try await decode(
+            connection.query("\(unescaped: Self.select) WHERE r.case_id = \(id) AND r.tenant_id = \(identity.tenant.id) ORDER BY r.sent_at DESC", logger: logger),
+            actingFor: identity.tenant.id, on: connection)
+    }
+
+    /// Referrals to the identity's tenant whose grant is live (an audited read).
+    public func incoming(by identity: Identity, clientAddress: String?) async throws -> [Referral] {
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
+            let referrals = try await decode(
+                connection.query(
+                    "\(unescaped: Self.select) WHERE r.receiver_tenant_id = \(identity.tenant.id) AND r.tenant_id <> \(identity.tenant.id) ORDER BY r.sent_at DESC LIMIT 500",
+                    logger: logger),
+                actingFor: identity.tenant.id, on: connection)
+            audit.append(AuditEvent("referral.listed", tenant: identity.tenant.id, actor: identity.userID, detail: ["results": "\(referrals.count)"]))
+            return referrals
+        }
+    }
+
+    /// One referral, for the sender or the granted receiver (an audited read).
+    public func referral(_ id: UUID, by identity: Identity, clientAddress: String?) async throws -> Referral {
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
+            guard let referral = try await decode(
+                connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger), actingFor: identity.tenant.id, on: connection
+            ).first else { throw Self.noReferral }
+            audit.append(work.event("referral.read", identity, "referral", id))
+            return referral
+        }
+    }
+
+    /// The receiver answers: accepted, declined (with a reason the sender sees) or feedback with an outcome.
+    public func respond(
+        _ id: UUID, kind: String, outcome: String?, note: String, by identity: Identity, clientAddress: String?
+    ) async throws -> Referral {
+        let note = note.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard ["accepted", "declined", "feedback"].contains(kind) else {
+            throw InvalidInput(field: "kind", "Die Antwort ist accepted (angenommen), declined (abgelehnt) oder feedback (Rückmeldung).")
+        }
+        if kind == "declined" && note.isEmpty { throw InvalidInput(field: "note", "Bitte den Grund der Ablehnung nennen; die verweisende Stelle sieht ihn.") }
+        if kind == "feedback" && Referral.outcomes[outcome ?? ""] == nil {
+            throw InvalidInput(field: "outcome", "Bitte das Ergebnis angeben: \(Referral.outcomes.keys.sorted().joined(separator: ", ")).")
+        }
+        return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
+            guard let referral = try await decode(
+                connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger), actingFor: identity.tenant.id, on: connection
+            ).first, referral.receiver == identity.tenant.slug else { throw Self.noReferral }
+            let allowed: [String: [String]] = ["sent": ["accepted", "declined"], "accepted": ["feedback"], "feedback": ["feedback"], "declined": []]
+            guard allowed[referral.state, default: []].contains(kind) else {
+                throw InvalidInput(
+                    field: "kind",
+                    referral.state == "sent" ? "Bitte die Verweisung zuerst annehmen oder ablehnen."
+                        : "Die Verweisung ist \(Referral.stateLabel(referral.state)); diese Antwort passt nicht mehr.")
+            }
+            let senderTenant = try await TenantDirectory.find(slug: referral.sender, on: connection, logger: logger)!
+            try await connection.query(
+                """
+                INSERT INTO referral_responses (tenant_id, id, referral_id, sender_tenant_id, kind, outcome, note, responder_name, responded_by)
+                VALUES (\(identity.tenant.id), \(UUID()), \(id), \(senderTenant.id), \(kind), \(kind == "feedback" ? outcome : nil), \(note),
+                        \(identity.displayName), \(identity.userID))
+                """,
+                logger: logger)
+            audit.append(work.event("referral.\(kind)", identity, "referral", id))
+            return try await decode(
+                connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger), actingFor: identity.tenant.id, on: connection
+            ).first!
+        }
+    }
+
+    static let noReferral = DomainError.notFound("Diese Verweisung gibt es nicht – oder die Einwilligung des Klienten wurde widerrufen.")
+
+    /// Revokes the hand-over grants that rest on a withdrawn consent (or, for the case-management
+    /// consent, every grant of the client). Runs in the grantor's transaction.
+    static func revokeGrants(
+        consent: UUID, client: UUID, everything: Bool, by user: UUID, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Int {
+        try await connection.query(
+            """
+            UPDATE access_grants SET revoked_at = now(), revoked_by = \(user), revoke_reason = 'consent withdrawn'
+            WHERE revoked_at IS NULL AND (consent_id = \(consent)
+                OR (\(everything) AND object_type = 'referral' AND object_id IN (SELECT id FROM referrals WHERE client_id = \(client))))
+            RETURNING 1
+            """,
+            logger: logger
+        ).collect().count
+    }
+}
