@@ -34,9 +34,10 @@ CREATE TABLE access_grants (
     tenant_id uuid NOT NULL REFERENCES tenants (id),
     id uuid NOT NULL,
     grantee_tenant_id uuid NOT NULL REFERENCES tenants (id),
-    object_type text NOT NULL CHECK (object_type IN ('referral')),
+    object_type text NOT NULL CHECK (object_type IN ('referral', 'report')),
     object_id uuid NOT NULL,
-    consent_id uuid NOT NULL,
+    -- The client's consent the grant rests on (a level-2 report records the reporter's confirmation instead).
+    consent_id uuid,
     granted_by uuid NOT NULL,
     granted_at timestamptz NOT NULL DEFAULT now(),
     revoked_at timestamptz,
@@ -45,7 +46,8 @@ CREATE TABLE access_grants (
     PRIMARY KEY (tenant_id, id),
     UNIQUE (id),
     FOREIGN KEY (tenant_id, consent_id) REFERENCES consents (tenant_id, id),
-    CHECK (grantee_tenant_id <> tenant_id)
+    CHECK (grantee_tenant_id <> tenant_id),
+    CHECK ((object_type = 'referral') = (consent_id IS NOT NULL))
 );
 CREATE INDEX access_grants_object_idx ON access_grants (object_id) WHERE revoked_at IS NULL;
 CREATE INDEX access_grants_consent_idx ON access_grants (tenant_id, consent_id);

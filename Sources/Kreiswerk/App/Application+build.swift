@@ -61,5 +61,6 @@ public func buildRoutes(_ configuration: AppConfiguration, database: Database, l
     casePages.register(on: routes)
     ReferralAPI(referrals: referrals, work: caseWork, database: database).register(on: routes)
     ReferralPages(referrals: referrals, work: caseWork, pages: pages).register(on: routes, casePages: casePages)
+    ReportRoutes(reports: Level2Reports(database: database, work: caseWork), pages: pages, policy: policy).register(on: routes)
     return routes
 }

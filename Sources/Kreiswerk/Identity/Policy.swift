@@ -24,6 +24,8 @@ public enum Permission: String, Sendable, CaseIterable {
     case viewDocumentationStandard
     /// Set the district's minimum documentation standard.
     case setDocumentationStandard
+    /// Report a complex case to a town's case-management team (level 2).
+    case reportCases
 }
 
 /// How far a permission reaches.
@@ -52,6 +54,7 @@ public struct Policy: Sendable {
         case (.viewDocumentationStandard, .platformAdmin), (.setDocumentationStandard, .platformAdmin): .all
         case (.viewDocumentationStandard, .districtCoordinator), (.setDocumentationStandard, .districtCoordinator): .district
         case (.viewDocumentationStandard, _): .district
+        case (.reportCases, .partner), (.reportCases, .abhOfficer): .ownTenant
         default: .none
         }
     }

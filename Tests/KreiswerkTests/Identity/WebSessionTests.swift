@@ -102,14 +102,16 @@ import Testing
     }
 
     @Test func sessionsEndAfterTheirAbsoluteLifetimeEvenWhenUsed() async throws {
-        try await TestApp.with({ $0.lifetimes.sessionAbsolute = .seconds(2) }) { _, people, client in
+        try await TestApp.with({ $0.lifetimes.sessionAbsolute = .seconds(4) }) { _, people, client in
             var browser = WebBrowser()
             _ = try await browser.signIn(people["wittenCM"].email, client)
-            for _ in 0..<3 {
-                #expect(try await browser.get("/", client).status == .ok)
-                try await Task.sleep(for: .milliseconds(500))
-            }
-            try await Task.sleep(for: .milliseconds(700))
+            // Taken after the sign-in answered, so the session began before it.
+            let start = ContinuousClock.now
+            #expect(try await browser.get("/", client).status == .ok)
+            try await Task.sleep(for: .seconds(1))
+            // Still in use, well within its lifetime (unless this machine stalled for seconds).
+            if ContinuousClock.now - start < .seconds(3) { #expect(try await browser.get("/", client).status == .ok) }
+            try await Task.sleep(until: start + .milliseconds(4500))
             #expect(try await browser.get("/", client).status == .seeOther)
         }
     }
