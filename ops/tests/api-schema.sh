@@ -8,7 +8,7 @@
 # Bounded: a fixed seed, a few examples per operation, no shrinking.
 # Needs the environment ops/test sets (a throw-away cluster and its roles).
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/test-server.sh"
 
 ensure_schemathesis() {
     export PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1

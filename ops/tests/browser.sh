@@ -6,7 +6,7 @@
 # .test-artifacts/browser/. Needs the environment ops/test sets (a throw-away
 # cluster and its roles).
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/test-server.sh"
 artifacts="${KREISWERK_ROOT:-$root}/.test-artifacts/browser"
 
 # Debian's chromium and chromium-driver, PyPI's selenium and axe-selenium-python

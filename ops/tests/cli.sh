@@ -4,7 +4,7 @@
 # after a password reset), serve with /readyz, graceful shutdown, and the audit chain.
 # Needs the environment ops/test sets (a throw-away cluster and its roles).
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/test-server.sh"
 test_database kwe2e
 
 # Two migrators at once: one applies, the other finds nothing to do.

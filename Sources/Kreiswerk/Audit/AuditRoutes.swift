@@ -29,13 +29,9 @@ struct AuditRoutes {
 
         routes.get("/protokoll", .readAudit) { request, context in
             let entries = try await entries(for: context.identity, tenant: request.uri.queryParameters["mandant"].map(String.init), limit: 200)
-            let formatter = DateFormatter()
-            formatter.locale = Locale(identifier: "de_DE")
-            formatter.timeZone = TimeZone(identifier: "Europe/Berlin")
-            formatter.dateFormat = "dd.MM.yyyy HH:mm:ss"
             let rows: [[String: Any]] = entries.map { entry in
                 [
-                    "id": entry.id, "time": formatter.string(from: entry.occurredAt), "tenant": entry.tenant ?? "Plattform",
+                    "id": entry.id, "time": GermanFormat.timestamp(entry.occurredAt), "tenant": entry.tenant ?? "Plattform",
                     "action": entry.action, "object": [entry.objectType, entry.objectID].compactMap { $0 }.joined(separator: " "),
                     "sealed": entry.sealed ? "ja" : "noch nicht",
                 ]

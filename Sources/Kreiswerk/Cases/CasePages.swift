@@ -325,10 +325,6 @@ struct CasePages {
     ) async throws -> Response {
         let view = try await work.caseView(id, by: context.identity, clientAddress: context.clientAddress)
         let file = view.file
-        let timeFormatter = DateFormatter()
-        timeFormatter.locale = Locale(identifier: "de_DE")
-        timeFormatter.timeZone = TimeZone(identifier: "Europe/Berlin")
-        timeFormatter.dateFormat = "dd.MM.yyyy HH:mm"
         var data: [String: Any] = [
             "id": file.id.uuidString.lowercased(), "caseID": file.id.uuidString.lowercased(), "number": file.caseNumber, "version": file.version, "clientID": file.clientID.uuidString.lowercased(),
             "clientName": file.clientName, "birth": view.client.data.dateOfBirth.german, "phase": file.phase.label, "channel": file.channel.label,
@@ -346,7 +342,7 @@ struct CasePages {
                  "note": goal.outcomeNote ?? "", "version": goal.version]
             },
             "timeline": view.timeline.map { event -> [String: Any] in
-                ["time": timeFormatter.string(from: event.occurredAt), "actor": event.actorName ?? "System", "text": event.text, "isNote": event.kind == "note"]
+                ["time": GermanFormat.dateTime(event.occurredAt), "actor": event.actorName ?? "System", "text": event.text, "isNote": event.kind == "note"]
             },
         ]
         // Referrals of the case and the district's services to refer to (part of the case read audited above).

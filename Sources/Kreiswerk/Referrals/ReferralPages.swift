@@ -8,20 +8,16 @@ struct ReferralPages {
     let pages: Pages
 
     static func values(_ referral: Referral) -> [String: Any] {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "de_DE")
-        formatter.timeZone = TimeZone(identifier: "Europe/Berlin")
-        formatter.dateFormat = "dd.MM.yyyy"
         return [
             "id": referral.id.uuidString.lowercased(), "service": referral.serviceName, "receiverName": referral.receiverName, "senderName": referral.senderName,
             "sender": referral.sender, "caseNumber": referral.caseNumber, "name": "\(referral.firstName) \(referral.lastName)",
             "birth": referral.dateOfBirth.german, "languages": referral.languages.joined(separator: ", "), "germanLevel": referral.germanLevel ?? "–",
-            "residence": referral.placeOfResidence ?? "–", "reason": referral.reason, "sent": formatter.string(from: referral.sentAt),
+            "residence": referral.placeOfResidence ?? "–", "reason": referral.reason, "sent": GermanFormat.date(referral.sentAt),
             "state": Referral.stateLabel(referral.state), "isSent": referral.state == "sent",
             "canGiveFeedback": referral.state == "accepted" || referral.state == "feedback", "grantActive": referral.grantActive,
             "responses": referral.responses.map { response -> [String: Any] in
                 ["kind": Referral.stateLabel(response.kind), "outcome": response.outcome.flatMap { Referral.outcomes[$0] } ?? "", "note": response.note,
-                 "who": response.responderName, "when": formatter.string(from: response.respondedAt)]
+                 "who": response.responderName, "when": GermanFormat.date(response.respondedAt)]
             },
         ]
     }

@@ -69,15 +69,11 @@ struct ReportRoutes {
     }
 
     static func values(_ report: CaseReport) -> [String: Any] {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "de_DE")
-        formatter.timeZone = TimeZone(identifier: "Europe/Berlin")
-        formatter.dateFormat = "dd.MM.yyyy"
         return [
             "id": report.id.uuidString.lowercased(), "name": "\(report.firstName) \(report.lastName)", "birth": report.dateOfBirth.german,
             "town": report.townName, "reporter": "\(report.reporterName), \(report.reporterTenantName)", "complexity": report.complexity.label,
             "channel": report.channel.label, "description": report.description, "contact": report.contact ?? "–",
-            "languages": report.languages.joined(separator: ", "), "when": formatter.string(from: report.reportedAt), "open": report.state == "open",
+            "languages": report.languages.joined(separator: ", "), "when": GermanFormat.date(report.reportedAt), "open": report.state == "open",
             "state": report.state == "open" ? "offen" : report.state == "accepted" ? "angenommen" : "abgelehnt", "reason": report.decisionReason ?? "",
             "decider": report.deciderName ?? "", "caseID": report.caseID?.uuidString.lowercased() ?? "",
         ]

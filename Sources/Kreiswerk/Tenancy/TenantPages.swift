@@ -94,10 +94,6 @@ struct TenantPages {
 /// The invitation link as pages show it once, right after the account was created.
 enum InvitationView {
     static func values(url: String, expires: Date, user: User) -> [String: Any] {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "de_DE")
-        formatter.timeZone = TimeZone(identifier: "Europe/Berlin")
-        formatter.dateFormat = "dd.MM.yyyy, HH:mm 'Uhr'"
-        return ["invitationURL": url, "invitationExpires": formatter.string(from: expires), "invitedName": user.displayName, "invitedEmail": user.email]
+        return ["invitationURL": url, "invitationExpires": GermanFormat.deadline(expires), "invitedName": user.displayName, "invitedEmail": user.email]
     }
 }

@@ -1,4 +1,4 @@
-# Shared by the end-to-end checks in ops/tests/: a database of their own on the
+# Shared by the end-to-end checks in ops/tests/ (sourced, never run): a database of their own on the
 # throw-away cluster that ops/test starts, the server on a port of their own, and
 # cleanup on exit. Source it after `set -euo pipefail`.
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
