@@ -169,47 +169,49 @@ CREATE TYPE auth_identity AS (
 
 -- A live web session by the hash of its cookie, with its user and tenant. Idle and
 -- absolute expiry are decided here. last_seen_at is bumped at most once a minute, so
--- that requests in quick succession do not all wait for one row's lock.
+-- that requests in quick succession do not all wait for one row's lock. PL/pgSQL,
+-- so that the plans are kept per connection (an SQL function would be planned anew
+-- on every request).
 CREATE FUNCTION auth_session(hash bytea, idle interval) RETURNS SETOF auth_identity
-LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
-    WITH live AS (
-        SELECT s.tenant_id, s.id, s.user_id, s.csrf_token, s.second_factor_pending, s.last_seen_at FROM sessions s
-        WHERE s.token_hash = hash AND s.ended_at IS NULL AND s.expires_at > now() AND s.last_seen_at > now() - idle
-    ), touched AS (
-        UPDATE sessions s SET last_seen_at = now() FROM live
-        WHERE s.tenant_id = live.tenant_id AND s.id = live.id AND live.last_seen_at < now() - interval '1 minute'
-    )
-    SELECT l.tenant_id, l.id, l.user_id, l.csrf_token, l.second_factor_pending, NULL::text,
+BEGIN
+    RETURN QUERY
+    SELECT s.tenant_id, s.id, s.user_id, s.csrf_token, s.second_factor_pending, NULL::text,
            u.email, u.display_name, u.roles, u.totp_enabled_at IS NOT NULL, t.slug, t.name, t.kind, t.district_id, d.slug,
            coalesce(ts.second_factor_required, false)
-    FROM live l
-    JOIN users u ON u.tenant_id = l.tenant_id AND u.id = l.user_id AND u.active
-    JOIN tenants t ON t.id = l.tenant_id AND t.active
+    FROM sessions s
+    JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id AND u.active
+    JOIN tenants t ON t.id = s.tenant_id AND t.active
     LEFT JOIN tenants d ON d.id = t.district_id
-    LEFT JOIN tenant_settings ts ON ts.tenant_id = l.tenant_id
+    LEFT JOIN tenant_settings ts ON ts.tenant_id = s.tenant_id
+    WHERE s.token_hash = hash AND s.ended_at IS NULL AND s.expires_at > now() AND s.last_seen_at > now() - idle;
+    IF FOUND THEN
+        UPDATE sessions SET last_seen_at = now() WHERE token_hash = hash AND last_seen_at < now() - interval '1 minute';
+    END IF;
+END
 $$;
 
 -- A live bearer token by its hash, with its user and tenant (last_used_at at most once a minute).
 CREATE FUNCTION auth_token(hash bytea) RETURNS SETOF auth_identity
-LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
-    WITH live AS (
-        SELECT a.tenant_id, a.id, a.user_id, a.kind, a.last_used_at FROM api_tokens a
-        WHERE a.token_hash = hash AND a.revoked_at IS NULL AND (a.expires_at IS NULL OR a.expires_at > now())
-    ), touched AS (
-        UPDATE api_tokens a SET last_used_at = now() FROM live
-        WHERE a.tenant_id = live.tenant_id AND a.id = live.id
-          AND (live.last_used_at IS NULL OR live.last_used_at < now() - interval '1 minute')
-    )
-    SELECT l.tenant_id, l.id, l.user_id, NULL::text, false, l.kind,
+BEGIN
+    RETURN QUERY
+    SELECT a.tenant_id, a.id, a.user_id, NULL::text, false, a.kind,
            u.email, u.display_name, u.roles, u.totp_enabled_at IS NOT NULL, t.slug, t.name, t.kind, t.district_id, d.slug,
            coalesce(ts.second_factor_required, false)
-    FROM live l
-    JOIN users u ON u.tenant_id = l.tenant_id AND u.id = l.user_id AND u.active
-    JOIN tenants t ON t.id = l.tenant_id AND t.active
+    FROM api_tokens a
+    JOIN users u ON u.tenant_id = a.tenant_id AND u.id = a.user_id AND u.active
+    JOIN tenants t ON t.id = a.tenant_id AND t.active
     LEFT JOIN tenants d ON d.id = t.district_id
-    LEFT JOIN tenant_settings ts ON ts.tenant_id = l.tenant_id
+    LEFT JOIN tenant_settings ts ON ts.tenant_id = a.tenant_id
+    WHERE a.token_hash = hash AND a.revoked_at IS NULL AND (a.expires_at IS NULL OR a.expires_at > now());
+    IF FOUND THEN
+        UPDATE api_tokens SET last_used_at = now()
+        WHERE token_hash = hash AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute');
+    END IF;
+END
 $$;
 
 -- An invitation by the hash of its link, whether used or expired (the page says which).
