@@ -14,7 +14,7 @@ struct KreiswerkCommand: AsyncParsableCommand {
               KREISWERK_APP_DATABASE_URL   runtime role kreiswerk_app: serve
             ops/kreiswerk sets both for the checkout's private cluster.
             """,
-        subcommands: [Serve.self, Migrate.self, Tenants.self, Users.self, Tokens.self, Audit.self]
+        subcommands: [Serve.self, Migrate.self, Tenants.self, Users.self, Tokens.self, Audit.self, Demo.self]
     )
 }
 

@@ -1,0 +1,139 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Plausible synthetic data for a district: case managers per town, clients with consent, cases in
+/// every phase, goals. No real names: first and last names are drawn independently from common ones.
+/// Written with set-based INSERT … SELECT, one statement per table and town, so that a million
+/// clients take minutes, not hours. Run as the owner role.
+public struct DemoData: Sendable {
+    let database: Database
+
+    public init(database: Database) { self.database = database }
+
+    static let firstNames = [
+        "Amira", "Yusuf", "Olena", "Mohammed", "Fatima", "Ahmad", "Leyla", "Omar", "Iryna", "Hassan", "Zainab", "Mehmet", "Ayşe", "Dmytro", "Nadia",
+        "Ali", "Mariam", "Khaled", "Elif", "Bogdan", "Rania", "Samir", "Oksana", "Tarek", "Hiba", "Emre", "Anastasia", "Bilal", "Noor", "Florin",
+        "Daria", "Karim", "Sara", "Mustafa", "Yana", "Ibrahim", "Lina", "Ionuț", "Maryam", "Abdullah",
+    ]
+    static let lastNames = [
+        "Haddad", "Demir", "Kovalenko", "Al-Sayed", "Yılmaz", "Hussaini", "Petrova", "Rahimi", "Shevchenko", "Nasser", "Kaya", "Popescu", "Ahmadi",
+        "Boyko", "Khalil", "Öztürk", "Ivanova", "Mansour", "Georgiev", "Karimi", "Tkachenko", "Saleh", "Aydın", "Dimitrova", "Hamdan", "Melnyk",
+        "Yousef", "Çelik", "Stoica", "Habibi",
+    ]
+    static let countries = ["Syrien", "Ukraine", "Afghanistan", "Türkei", "Irak", "Rumänien", "Bulgarien", "Iran", "Eritrea", "Somalia"]
+    static let statuses = ["Aufenthaltserlaubnis § 25 Abs. 2", "Aufenthaltserlaubnis § 24", "Aufenthaltsgestattung", "Duldung", "Freizügigkeit EU",
+                           "Niederlassungserlaubnis"]
+
+    /// What was written.
+    public struct Summary: Sendable, CustomStringConvertible {
+        public var caseManagers = 0
+        public var clients = 0
+        public var goals = 0
+        public var seconds = 0.0
+        public var description: String {
+            "seeded \(clients) clients with consent and a case each, \(goals) goals, \(caseManagers) case managers in \(String(format: "%.1f", seconds)) s"
+        }
+    }
+
+    /// Fills the towns of `district` with `clients` clients in all, shared out by their funded case-management posts.
+    public func seed(district slug: String, clients total: Int) async throws -> Summary {
+        let start = Date()
+        var summary = Summary()
+        // Funded case-management posts of the latest year (staff shares are tenant rows: the catalogue reads them per tenant).
+        let towns = try await TenantCatalogue(database: database).list(district: slug).filter { $0.tenant.kind == .municipality && $0.active }.map {
+            stored -> (UUID, String, Double) in
+            let latest = stored.tenant.staffShares.filter { $0.key.programme == .caseManagement }.max { $0.key.year < $1.key.year }
+            return (stored.id, stored.tenant.slug, Double(latest?.value.hundredths ?? 50) / 100)
+        }
+        guard !towns.isEmpty else { throw TenantNotFound(slug: slug, expectedKind: .district) }
+        let weights = towns.map { max($0.2, 0.25) }
+        let sum = weights.reduce(0, +)
+        for (index, (tenant, townSlug, fte)) in towns.enumerated() {
+            let count = index == towns.count - 1 ? total - summary.clients : Int((Double(total) * weights[index] / sum).rounded())
+            guard count > 0 else { continue }
+            let managers = max(2, Int((fte * 2).rounded()))
+            try await database.withTransaction { connection in
+                try await connection.actAs(tenant: tenant, logger: database.logger)
+                try await connection.query(
+                    """
+                    INSERT INTO users (tenant_id, id, email, display_name, roles)
+                    SELECT \(tenant), gen_random_uuid(), 'cm' || n || '@' || \(townSlug) || '.demo', 'Demo-CM ' || n || ' (' || \(townSlug) || ')', '{case_manager}'
+                    FROM generate_series(1, \(managers)) n
+                    ON CONFLICT (email) DO NOTHING
+                    """,
+                    logger: database.logger)
+                // Clients (birth dates over 55 years, arrivals over the last 4), each with consent and one case owned
+                // round-robin by the town's case managers, in every phase: one statement, so it is all or nothing.
+                try await connection.query(
+                    """
+                    WITH new_clients AS (
+                        INSERT INTO clients (tenant_id, id, first_name, last_name, date_of_birth, gender, place_of_residence, residence_status,
+                            country_of_origin, languages, german_level, arrival_date, single_parent, unaccompanied_minor, family_with_barriers)
+                        SELECT \(tenant), gen_random_uuid(),
+                            (\(Self.firstNames))[1 + floor(random() * \(Self.firstNames.count))::int],
+                            (\(Self.lastNames))[1 + floor(random() * \(Self.lastNames.count))::int],
+                            date '1950-01-01' + floor(random() * 20000)::int,
+                            (ARRAY['female', 'male', 'diverse', 'unspecified'])[1 + floor(random() * 2.05)::int],
+                            initcap(replace(\(townSlug), '-', ' ')),
+                            (\(Self.statuses))[1 + floor(random() * \(Self.statuses.count))::int],
+                            (\(Self.countries))[1 + floor(random() * \(Self.countries.count))::int],
+                            ARRAY[(ARRAY['ar', 'uk', 'fa', 'tr', 'ru', 'ro', 'ku', 'ti'])[1 + floor(random() * 8)::int]],
+                            (ARRAY['none', 'A1', 'A2', 'B1', 'B2', 'C1'])[1 + floor(random() * 6)::int],
+                            current_date - floor(random() * 1460)::int,
+                            random() < 0.1, random() < 0.02, random() < 0.08
+                        FROM generate_series(1, \(count))
+                        RETURNING id, arrival_date),
+                    new_consents AS (
+                        INSERT INTO consents (tenant_id, id, client_id, scope, given_on)
+                        SELECT \(tenant), gen_random_uuid(), id, 'case_management', greatest(arrival_date, current_date - 400) FROM new_clients
+                        RETURNING 1),
+                    managers AS (
+                        SELECT id, row_number() OVER (ORDER BY email) - 1 AS n FROM users
+                        WHERE tenant_id = \(tenant) AND email LIKE '%@' || \(townSlug) || '.demo'),
+                    base AS (
+                        SELECT coalesce(max(split_part(case_number, '-', 3)::int), 0) AS last FROM cases
+                        WHERE tenant_id = \(tenant) AND case_number LIKE '%-DEMO-%'),
+                    picked AS (
+                        SELECT id, row_number() OVER () AS n,
+                            (ARRAY['intake', 'assessment', 'goal_agreement', 'service_steering', 'monitoring', 'reassessment', 'closure'])
+                                [1 + floor(random() * 7)::int] AS phase
+                        FROM new_clients)
+                    INSERT INTO cases (tenant_id, id, case_number, client_id, owner_id, channel, phase, route, next_review_on, opened_on, closed_on, closure_reason)
+                    SELECT \(tenant), gen_random_uuid(), upper(left(\(townSlug), 3)) || '-DEMO-' || (base.last + p.n), p.id,
+                        (SELECT id FROM managers m WHERE m.n = p.n % \(managers)),
+                        (ARRAY['level1', 'level1', 'level1', 'level2_internal', 'level2_external'])[1 + floor(random() * 5)::int],
+                        p.phase,
+                        CASE WHEN p.phase IN ('intake', 'assessment') THEN NULL
+                             ELSE (ARRAY['welcome_package', 'solved_directly', 'cross_jurisdiction', 'counselling_referral'])[1 + floor(random() * 4)::int] END,
+                        CASE WHEN p.phase = 'closure' THEN NULL ELSE current_date + floor(random() * 120 - 20)::int END,
+                        current_date - floor(random() * 700)::int,
+                        CASE WHEN p.phase = 'closure' THEN current_date - floor(random() * 30)::int END,
+                        CASE WHEN p.phase = 'closure' THEN 'Ziele erreicht' END
+                    FROM picked p, base
+                    """,
+                    logger: database.logger)
+                summary.goals += try await connection.query(
+                    """
+                    INSERT INTO goals (tenant_id, id, case_id, area, text, agreed_on, review_on)
+                    SELECT k.tenant_id, gen_random_uuid(), k.id,
+                        (ARRAY['language', 'work', 'education', 'housing', 'health', 'residence', 'family', 'social'])[1 + floor(random() * 8)::int],
+                        'Demo-Ziel ' || g, k.opened_on, k.opened_on + 90 + floor(random() * 180)::int
+                    FROM cases k CROSS JOIN generate_series(1, 2) g
+                    WHERE k.tenant_id = \(tenant) AND k.case_number LIKE '%-DEMO-%' AND k.phase NOT IN ('intake', 'assessment')
+                      AND NOT EXISTS (SELECT 1 FROM goals x WHERE x.case_id = k.id)
+                    RETURNING 1
+                    """,
+                    logger: database.logger
+                ).collect().count
+                try await AuditLog.record(
+                    AuditEvent("demo.seeded", tenant: tenant, actor: nil, detail: ["clients": "\(count)", "via": "cli"]), on: connection, logger: database.logger)
+            }
+            summary.clients += count
+            summary.caseManagers += managers
+        }
+        try await database.withTransaction { try await $0.query("ANALYZE clients, cases, goals, consents", logger: database.logger) }
+        summary.seconds = Date().timeIntervalSince(start)
+        return summary
+    }
+}
