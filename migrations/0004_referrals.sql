@@ -34,7 +34,7 @@ CREATE TABLE access_grants (
     tenant_id uuid NOT NULL REFERENCES tenants (id),
     id uuid NOT NULL,
     grantee_tenant_id uuid NOT NULL REFERENCES tenants (id),
-    object_type text NOT NULL CHECK (object_type IN ('referral', 'report')),
+    object_type text NOT NULL CHECK (object_type IN ('referral', 'report', 'conference')),
     object_id uuid NOT NULL,
     -- The client's consent the grant rests on (a level-2 report records the reporter's confirmation instead).
     consent_id uuid,
@@ -47,7 +47,7 @@ CREATE TABLE access_grants (
     UNIQUE (id),
     FOREIGN KEY (tenant_id, consent_id) REFERENCES consents (tenant_id, id),
     CHECK (grantee_tenant_id <> tenant_id),
-    CHECK ((object_type = 'referral') = (consent_id IS NOT NULL))
+    CHECK ((object_type IN ('referral', 'conference')) = (consent_id IS NOT NULL))
 );
 CREATE INDEX access_grants_object_idx ON access_grants (object_id) WHERE revoked_at IS NULL;
 CREATE INDEX access_grants_consent_idx ON access_grants (tenant_id, consent_id);

@@ -62,5 +62,6 @@ public func buildRoutes(_ configuration: AppConfiguration, database: Database, l
     ReferralAPI(referrals: referrals, work: caseWork, database: database).register(on: routes)
     ReferralPages(referrals: referrals, work: caseWork, pages: pages).register(on: routes, casePages: casePages)
     ReportRoutes(reports: Level2Reports(database: database, work: caseWork), pages: pages, policy: policy).register(on: routes)
+    ConferenceRoutes(conferences: Conferences(database: database, work: caseWork), casePages: casePages, pages: pages, policy: policy).register(on: routes)
     return routes
 }

@@ -346,10 +346,16 @@ struct CasePages {
             },
         ]
         // Referrals of the case and the district's services to refer to (part of the case read audited above).
-        let (services, sent) = try await work.work(context.identity, clientAddress: context.clientAddress) { connection, _ in
-            (try await ServiceDirectory.list(district: context.identity.tenant.ownDistrictID ?? context.identity.tenant.id, on: connection, logger: work.logger),
-             try await referrals.of(case: id, by: context.identity, on: connection))
+        let district = context.identity.tenant.ownDistrictID ?? context.identity.tenant.id
+        let (services, sent, others) = try await work.work(context.identity, clientAddress: context.clientAddress) { connection, _ in
+            (try await ServiceDirectory.list(district: district, on: connection, logger: work.logger),
+             try await referrals.of(case: id, by: context.identity, on: connection),
+             try await connection.query(
+                "SELECT slug, name FROM tenants WHERE active AND (district_id = \(district) OR id = \(district)) AND id <> \(context.identity.tenant.id) ORDER BY name",
+                logger: work.logger
+             ).collect().map { try $0.decode((String, String).self) })
         }
+        data["conferenceTenants"] = others.map { ["slug": $0.0, "name": $0.1] }
         data["services"] = services.map { ["id": $0.id.uuidString.lowercased(), "label": "\($0.name) (\($0.carrierName))"] }
         data["referrals"] = sent.map(ReferralPages.values)
         if let errors { data.merge(Self.errorValues(errors)) { $1 } }

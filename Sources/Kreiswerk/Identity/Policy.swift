@@ -26,6 +26,8 @@ public enum Permission: String, Sendable, CaseIterable {
     case setDocumentationStandard
     /// Report a complex case to a town's case-management team (level 2).
     case reportCases
+    /// Read the case conferences one's tenant organises or is invited to.
+    case attendConferences
 }
 
 /// How far a permission reaches.
@@ -55,6 +57,9 @@ public struct Policy: Sendable {
         case (.viewDocumentationStandard, .districtCoordinator), (.setDocumentationStandard, .districtCoordinator): .district
         case (.viewDocumentationStandard, _): .district
         case (.reportCases, .partner), (.reportCases, .abhOfficer): .ownTenant
+        case (.attendConferences, .caseManager), (.attendConferences, .teamLead), (.attendConferences, .districtCoordinator),
+            (.attendConferences, .districtAssistant), (.attendConferences, .abhOfficer), (.attendConferences, .partner):
+            .ownTenant
         default: .none
         }
     }

@@ -238,7 +238,9 @@ public struct Referrals: Sendable {
             """
             UPDATE access_grants SET revoked_at = now(), revoked_by = \(user), revoke_reason = 'consent withdrawn'
             WHERE revoked_at IS NULL AND (consent_id = \(consent)
-                OR (\(everything) AND object_type = 'referral' AND object_id IN (SELECT id FROM referrals WHERE client_id = \(client))))
+                OR (\(everything) AND object_type = 'referral' AND object_id IN (SELECT id FROM referrals WHERE client_id = \(client)))
+                OR (\(everything) AND object_type = 'conference'
+                    AND object_id IN (SELECT f.id FROM case_conferences f JOIN cases k ON k.id = f.case_id WHERE k.client_id = \(client))))
             RETURNING 1
             """,
             logger: logger

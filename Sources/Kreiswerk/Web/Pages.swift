@@ -6,7 +6,7 @@ import Mustache
 public struct Pages: Sendable {
     static let required = [
         "layout", "sign-in", "second-factor", "start", "tenant", "invitation", "account", "users", "audit", "error",
-        "cases", "clients", "intake", "client", "case", "referrals", "reports",
+        "cases", "clients", "intake", "client", "case", "referrals", "reports", "conferences", "conference",
     ]
     let library: MustacheLibrary
 
@@ -48,6 +48,7 @@ public struct Pages: Sendable {
             nav.append(("/verweisungen", "Verweisungen"))
         }
         if policy.allows(identity, .workCases) || policy.allows(identity, .reportCases) { nav.append(("/meldungen", "Meldungen")) }
+        if policy.allows(identity, .attendConferences) { nav.append(("/konferenzen", "Fallkonferenzen")) }
         if policy.allows(identity, .viewUsers) { nav.append(("/benutzer", "Benutzer")) }
         if policy.allows(identity, .readAudit) { nav.append(("/protokoll", "Protokoll")) }
         nav.append(("/konto", "Mein Konto"))

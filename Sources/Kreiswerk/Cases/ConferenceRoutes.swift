@@ -1,0 +1,130 @@
+import Foundation
+import Hummingbird
+
+/// Case conferences: `/api/v1/…conferences…` and the pages `/konferenzen`, `/konferenzen/{id}`, the planning form on the case page.
+struct ConferenceRoutes {
+    let conferences: Conferences
+    let casePages: CasePages
+    let pages: Pages
+    let policy: Policy
+
+    struct Minutes: Decodable { var minutes: String }
+    struct NewItem: Decodable {
+        var text: String
+        var owner: String
+        var dueOn: Day
+    }
+
+    func register(on routes: GuardedRouter) {
+        routes.on(.post, "/api/v1/cases/{id}/conferences", .workCases) { request, context in
+            let body = try await request.json(NewConference.self, context: context, snakeCase: true)
+            let conference = try await conferences.plan(case: try CaseAPI.id(context, "id"), body, by: context.identity, clientAddress: context.clientAddress)
+            return JSONResponse(conference, status: .created, headers: [.location: "/api/v1/conferences/\(conference.id)"], snakeCase: true)
+        }
+        routes.get("/api/v1/conferences", .attendConferences) { _, context in
+            JSONResponse(try await conferences.list(by: context.identity, clientAddress: context.clientAddress), snakeCase: true)
+        }
+        routes.get("/api/v1/conferences/{id}", .attendConferences) { _, context in
+            let conference = try await conferences.conference(try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress)
+            return JSONResponse(conference, headers: [.eTag: "\"\(conference.version)\""], snakeCase: true)
+        }
+        routes.on(.put, "/api/v1/conferences/{id}/minutes", .workCases) { request, context in
+            let id = try CaseAPI.id(context, "id")
+            let version = try request.ifMatchVersion(of: "/api/v1/conferences/\(id)")
+            let body = try await request.json(Minutes.self, context: context, snakeCase: true)
+            let conference = try await conferences.recordMinutes(id, version: version, minutes: body.minutes, by: context.identity, clientAddress: context.clientAddress)
+            return JSONResponse(conference, headers: [.eTag: "\"\(conference.version)\""], snakeCase: true)
+        }
+        routes.on(.post, "/api/v1/conferences/{id}/action-items", .workCases) { request, context in
+            let body = try await request.json(NewItem.self, context: context, snakeCase: true)
+            return JSONResponse(
+                try await conferences.addActionItem(
+                    try CaseAPI.id(context, "id"), text: body.text, owner: body.owner, dueOn: body.dueOn, by: context.identity, clientAddress: context.clientAddress),
+                status: .created, snakeCase: true)
+        }
+        routes.on(.post, "/api/v1/conferences/{id}/action-items/{item}/done", .workCases) { _, context -> Response in
+            try await conferences.completeActionItem(
+                try CaseAPI.id(context, "item"), of: try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress)
+            return Response(status: .noContent)
+        }
+
+        // MARK: Pages
+
+        routes.get("/konferenzen", .attendConferences) { _, context in
+            let list = try await conferences.list(by: context.identity, clientAddress: context.clientAddress)
+            return pages.render("conferences", ["conferences": list.map(Self.values), "count": list.count], identity: context.identity, path: "/konferenzen")
+        }
+        routes.get("/konferenzen/{id}", .attendConferences) { _, context in
+            try await conferencePage(context, id: try CaseAPI.id(context, "id"))
+        }
+        routes.post("/faelle/{id}/konferenzen", .workCases) { _, context -> Response in
+            let id = try CaseAPI.id(context, "id"), form = context.form
+            do {
+                let scheduled = GermanFormat.formatter("yyyy-MM-dd'T'HH:mm").date(from: form["scheduled_at"])
+                guard let scheduled else { throw InvalidInput(field: "scheduled_at", "Bitte Datum und Uhrzeit der Fallkonferenz angeben.") }
+                let new = NewConference(
+                    kind: form["kind"], title: form["title"], scheduledAt: scheduled, summary: form.raw("summary"), agenda: form.raw("agenda"),
+                    participants: form.all("participants"),
+                    externalParticipants: form["external"].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                    consentGivenOn: form["consent"] == "1" ? .today : nil)
+                let conference = try await conferences.plan(case: id, new, by: context.identity, clientAddress: context.clientAddress)
+                return .redirect(to: "/konferenzen/\(conference.id.uuidString.lowercased())", type: .normal)
+            } catch let error as InvalidInput {
+                return try await casePages.casePage(context, id: id, errors: error, status: .unprocessableContent)
+            }
+        }
+        routes.post("/konferenzen/{id}/protokoll", .workCases) { _, context -> Response in
+            let id = try CaseAPI.id(context, "id")
+            do {
+                _ = try await conferences.recordMinutes(
+                    id, version: Int(context.form["version"]) ?? -1, minutes: context.form.raw("minutes"), by: context.identity, clientAddress: context.clientAddress)
+            } catch DomainError.stale(let message) {
+                return try await conferencePage(context, id: id, message: message, status: .conflict)
+            }
+            return .redirect(to: "/konferenzen/\(id.uuidString.lowercased())", type: .normal)
+        }
+        routes.post("/konferenzen/{id}/aufgaben", .workCases) { _, context -> Response in
+            let id = try CaseAPI.id(context, "id"), form = context.form
+            do {
+                guard let due = try Day.parse(form["due_on"], field: "due_on", label: "Fällig am") else {
+                    throw InvalidInput(field: "due_on", "Bitte ein Fälligkeitsdatum angeben.")
+                }
+                _ = try await conferences.addActionItem(id, text: form["text"], owner: form["owner"], dueOn: due, by: context.identity, clientAddress: context.clientAddress)
+            } catch let error as InvalidInput {
+                return try await conferencePage(context, id: id, errors: error, status: .unprocessableContent)
+            }
+            return .redirect(to: "/konferenzen/\(id.uuidString.lowercased())", type: .normal)
+        }
+        routes.post("/konferenzen/{id}/aufgaben/{item}/erledigt", .workCases) { _, context -> Response in
+            let id = try CaseAPI.id(context, "id")
+            try await conferences.completeActionItem(try CaseAPI.id(context, "item"), of: id, by: context.identity, clientAddress: context.clientAddress)
+            return .redirect(to: "/konferenzen/\(id.uuidString.lowercased())", type: .normal)
+        }
+    }
+
+    static func values(_ conference: CaseConference) -> [String: Any] {
+        [
+            "id": conference.id.uuidString.lowercased(), "title": conference.title, "when": GermanFormat.dateTime(conference.scheduledAt),
+            "kind": conference.kind == "district" ? "Kreisebene" : "kommunal", "organiser": "\(conference.organiserName) (\(conference.organiser))",
+            "summary": conference.summary, "agenda": conference.agenda, "minutes": conference.minutes, "participants": conference.participants.joined(separator: ", "),
+            "version": conference.version, "caseID": conference.caseID?.uuidString.lowercased() ?? "",
+            "items": conference.actionItems.map { item -> [String: Any] in
+                ["id": item.id.uuidString.lowercased(), "text": item.text, "owner": item.ownerName, "due": item.dueOn.german, "done": item.doneOn?.german ?? "",
+                 "open": item.doneOn == nil, "overdue": item.doneOn == nil && item.dueOn < .today]
+            },
+        ]
+    }
+
+    func conferencePage(
+        _ context: SignedInContext, id: UUID, errors: InvalidInput? = nil, message: String? = nil, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let conference = try await conferences.conference(id, by: context.identity, clientAddress: context.clientAddress)
+        var data = Self.values(conference)
+        data["isOrganiser"] = conference.organiser == context.identity.tenant.slug && policy.allows(context.identity, .workCases)
+        data["conferenceID"] = conference.id.uuidString.lowercased()
+        data["today"] = Day.today.iso
+        if let errors { data.merge(CasePages.errorValues(errors)) { $1 } }
+        if let message { data["message"] = message }
+        return pages.render("conference", data, identity: context.identity, path: "/konferenzen", status: status)
+    }
+}

@@ -1,0 +1,238 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A case conference as the organiser and the invited see it.
+public struct CaseConference: Sendable, Codable, Equatable {
+    public struct ActionItem: Sendable, Codable, Equatable {
+        public var id: UUID
+        public var text: String
+        public var ownerName: String
+        public var dueOn: Day
+        public var doneOn: Day?
+    }
+
+    public var id: UUID
+    /// Only for the organiser.
+    public var caseID: UUID?
+    public var kind: String
+    public var title: String
+    public var scheduledAt: Date
+    public var summary: String
+    public var agenda: String
+    public var minutes: String
+    public var organiser: String
+    public var organiserName: String
+    public var moderator: String?
+    public var participants: [String]
+    public var actionItems: [ActionItem]
+    public var version: Int
+    public var grantActive: Bool
+}
+
+/// Planning a conference from a case.
+public struct NewConference: Sendable, Decodable {
+    public var kind: String
+    public var title: String
+    public var scheduledAt: Date
+    public var summary: String
+    public var agenda: String?
+    /// Slugs of the district's tenants taking part.
+    public var participants: [String]
+    /// People without an account (integration council, volunteers), by name.
+    public var externalParticipants: [String]?
+    public var consentGivenOn: Day?
+}
+
+/// Case conferences (Fallkonferenz): planned by the case manager, shared with the invited tenants by grants.
+public struct Conferences: Sendable {
+    let database: Database
+    let work: CaseWork
+
+    public init(database: Database, work: CaseWork) {
+        self.database = database
+        self.work = work
+    }
+
+    var logger: Logger { database.logger }
+
+    func load(_ ids: [UUID], actingFor tenant: UUID, on connection: PostgresConnection) async throws -> [CaseConference] {
+        var conferences: [CaseConference] = []
+        for id in ids {
+            guard let row = try await connection.query(
+                """
+                SELECT f.id, f.case_id, f.tenant_id, f.kind, f.title, f.scheduled_at, f.summary, f.agenda, f.minutes, t.slug, f.organiser_name, m.slug,
+                       f.version, EXISTS (SELECT 1 FROM access_grants g WHERE g.object_type = 'conference' AND g.object_id = f.id AND g.revoked_at IS NULL)
+                FROM case_conferences f JOIN tenants t ON t.id = f.tenant_id LEFT JOIN tenants m ON m.id = f.moderator_tenant_id WHERE f.id = \(id)
+                """,
+                logger: logger
+            ).collect().first else { continue }
+            let r = row.makeRandomAccess()
+            let organiser = try r[2].decode(UUID.self)
+            let participants = try await connection.query(
+                """
+                SELECT coalesce(t.name, p.external_name) FROM conference_participants p LEFT JOIN tenants t ON t.id = p.participant_tenant_id
+                WHERE p.conference_id = \(id) ORDER BY 1
+                """,
+                logger: logger
+            ).collect().map { try $0.decode(String.self) }
+            var items: [CaseConference.ActionItem] = []
+            for try await (itemID, text, owner, due, done) in try await connection.query(
+                """
+                SELECT id, text, owner_name, to_char(due_on, 'YYYY-MM-DD'), to_char(done_on, 'YYYY-MM-DD') FROM conference_action_items
+                WHERE conference_id = \(id) ORDER BY due_on, created_at
+                """,
+                logger: logger
+            ).decode((UUID, String, String, String, String?).self) {
+                items.append(.init(id: itemID, text: text, ownerName: owner, dueOn: Day(due)!, doneOn: done.flatMap(Day.init)))
+            }
+            conferences.append(
+                CaseConference(
+                    id: try r[0].decode(UUID.self), caseID: organiser == tenant ? try r[1].decode(UUID.self) : nil, kind: try r[3].decode(String.self),
+                    title: try r[4].decode(String.self), scheduledAt: try r[5].decode(Date.self), summary: try r[6].decode(String.self),
+                    agenda: try r[7].decode(String.self), minutes: try r[8].decode(String.self), organiser: try r[9].decode(String.self),
+                    organiserName: try r[10].decode(String.self), moderator: try r[11].decode(String?.self), participants: participants, actionItems: items,
+                    version: try r[12].decode(Int.self), grantActive: try r[13].decode(Bool.self)))
+        }
+        return conferences
+    }
+
+    /// Plans a conference on an open case; the invited tenants (and, for a district conference, the district's
+    /// coordinators) get grants that rest on the client's consent of `consentGivenOn`.
+    public func plan(case id: UUID, _ new: NewConference, by identity: Identity, clientAddress: String?) async throws -> CaseConference {
+        var errors: [String: String] = [:]
+        let title = new.title.trimmingCharacters(in: .whitespaces), summary = new.summary.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !["municipal", "district"].contains(new.kind) { errors["kind"] = "Die Fallkonferenz ist municipal (kommunal) oder district (Kreisebene)." }
+        if title.isEmpty || title.count > 200 { errors["title"] = "Bitte einen Titel von 1 bis 200 Zeichen angeben." }
+        if summary.isEmpty || summary.count > 5000 {
+            errors["summary"] = "Bitte eine Zusammenfassung des Falls für die Teilnehmenden schreiben (1 bis 5000 Zeichen)."
+        }
+        if new.consentGivenOn == nil { errors["consent"] = "Ohne Einwilligung des Klienten darf die Zusammenfassung nicht geteilt werden." }
+        if new.participants.isEmpty && (new.externalParticipants ?? []).isEmpty && new.kind == "municipal" {
+            errors["participants"] = "Bitte mindestens eine teilnehmende Stelle einladen."
+        }
+        guard errors.isEmpty else { throw InvalidInput(errors: errors) }
+        return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
+            let file = try await work.workable(id, on: connection)
+            let districtID = identity.tenant.ownDistrictID
+            var invited: [TenantRef] = []
+            for slug in Set(new.participants) {
+                guard let tenant = try await TenantDirectory.find(slug: slug, on: connection, logger: logger),
+                    tenant.ownDistrictID == districtID, tenant.id != identity.tenant.id
+                else { throw InvalidInput(field: "participants", "'\(slug)' ist keine andere Stelle Ihres Kreises.") }
+                invited.append(tenant)
+            }
+            var moderator: TenantRef?
+            if new.kind == "district", let districtID {
+                moderator = try await TenantDirectory.find(id: districtID, on: connection, logger: logger)
+                if let moderator, !invited.contains(where: { $0.id == moderator.id }) { invited.append(moderator) }
+            }
+            let consent = try await ClientRecords.recordConsent(
+                client: file.clientID, tenant: identity.tenant.id, scope: .handover, recipient: "Fallkonferenz „\(title)“", givenOn: new.consentGivenOn!,
+                by: identity.userID, on: connection, logger: logger)
+            let conference = UUID()
+            try await connection.query(
+                """
+                INSERT INTO case_conferences (tenant_id, id, case_id, kind, title, scheduled_at, summary, agenda, moderator_tenant_id, organiser_name, created_by)
+                VALUES (\(identity.tenant.id), \(conference), \(id), \(new.kind), \(title), \(new.scheduledAt), \(summary), \(new.agenda ?? ""),
+                        \(moderator?.id), \(identity.displayName), \(identity.userID))
+                """,
+                logger: logger)
+            for tenant in invited {
+                try await connection.query(
+                    "INSERT INTO conference_participants (tenant_id, id, conference_id, participant_tenant_id) VALUES (\(identity.tenant.id), \(UUID()), \(conference), \(tenant.id))",
+                    logger: logger)
+                try await connection.query(
+                    """
+                    INSERT INTO access_grants (tenant_id, id, grantee_tenant_id, object_type, object_id, consent_id, granted_by)
+                    VALUES (\(identity.tenant.id), \(UUID()), \(tenant.id), 'conference', \(conference), \(consent), \(identity.userID))
+                    """,
+                    logger: logger)
+            }
+            for name in (new.externalParticipants ?? []).map({ $0.trimmingCharacters(in: .whitespaces) }).filter({ !$0.isEmpty }) {
+                try await connection.query(
+                    "INSERT INTO conference_participants (tenant_id, id, conference_id, external_name) VALUES (\(identity.tenant.id), \(UUID()), \(conference), \(name))",
+                    logger: logger)
+            }
+            try await CaseRecords.addEvent(
+                "conference_planned", text: "Fallkonferenz „\(title)“ geplant (\(new.kind == "district" ? "Kreisebene" : "kommunal")).", case: id,
+                tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
+            audit.append(work.event("conference.planned", identity, "conference", conference, ["case": id.uuidString, "invited": "\(invited.count)"]))
+            return try await load([conference], actingFor: identity.tenant.id, on: connection).first!
+        }
+    }
+
+    /// Conferences the identity's tenant organises or is invited to, the next first (an audited read).
+    public func list(by identity: Identity, clientAddress: String?) async throws -> [CaseConference] {
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
+            let ids = try await connection.query(
+                "SELECT id FROM case_conferences ORDER BY scheduled_at DESC LIMIT 200", logger: logger
+            ).collect().map { try $0.decode(UUID.self) }
+            audit.append(AuditEvent("conference.listed", tenant: identity.tenant.id, actor: identity.userID, detail: ["results": "\(ids.count)"]))
+            return try await load(ids, actingFor: identity.tenant.id, on: connection)
+        }
+    }
+
+    public func conference(_ id: UUID, by identity: Identity, clientAddress: String?) async throws -> CaseConference {
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
+            guard let conference = try await load([id], actingFor: identity.tenant.id, on: connection).first else { throw Self.noConference }
+            audit.append(work.event("conference.read", identity, "conference", id))
+            return conference
+        }
+    }
+
+    /// The organiser records the minutes (if still at `version`).
+    public func recordMinutes(_ id: UUID, version: Int, minutes: String, by identity: Identity, clientAddress: String?) async throws -> CaseConference {
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
+            let rows = try await connection.query(
+                """
+                UPDATE case_conferences SET minutes = \(minutes.trimmingCharacters(in: .whitespacesAndNewlines)), version = version + 1
+                WHERE id = \(id) AND tenant_id = \(identity.tenant.id) AND version = \(version) RETURNING 1
+                """,
+                logger: logger
+            ).collect()
+            guard !rows.isEmpty else {
+                guard try await load([id], actingFor: identity.tenant.id, on: connection).first?.organiser == identity.tenant.slug else { throw Self.noConference }
+                throw DomainError.stale("Das Protokoll wurde inzwischen geändert. Bitte neu laden.")
+            }
+            audit.append(work.event("conference.minutes_recorded", identity, "conference", id))
+            return try await load([id], actingFor: identity.tenant.id, on: connection).first!
+        }
+    }
+
+    /// The organiser adds an action item with an owner and a due date.
+    public func addActionItem(_ id: UUID, text: String, owner: String, dueOn: Day, by identity: Identity, clientAddress: String?) async throws -> CaseConference {
+        let text = text.trimmingCharacters(in: .whitespaces), owner = owner.trimmingCharacters(in: .whitespaces)
+        var errors: [String: String] = [:]
+        if text.isEmpty { errors["text"] = "Bitte die Aufgabe beschreiben." }
+        if owner.isEmpty { errors["owner"] = "Bitte angeben, wer die Aufgabe übernimmt." }
+        guard errors.isEmpty else { throw InvalidInput(errors: errors) }
+        return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
+            guard let conference = try await load([id], actingFor: identity.tenant.id, on: connection).first, conference.organiser == identity.tenant.slug else {
+                throw Self.noConference
+            }
+            let item = UUID()
+            try await connection.query(
+                """
+                INSERT INTO conference_action_items (tenant_id, id, conference_id, text, owner_name, due_on)
+                VALUES (\(identity.tenant.id), \(item), \(id), \(text), \(owner), \(dueOn.iso)::date)
+                """,
+                logger: logger)
+            audit.append(work.event("conference.action_item_added", identity, "conference", id))
+            return try await load([conference.id], actingFor: identity.tenant.id, on: connection).first!
+        }
+    }
+
+    public func completeActionItem(_ item: UUID, of id: UUID, by identity: Identity, clientAddress: String?) async throws {
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
+            let done = try await connection.query(
+                "UPDATE conference_action_items SET done_on = current_date WHERE id = \(item) AND conference_id = \(id) AND tenant_id = \(identity.tenant.id) AND done_on IS NULL RETURNING 1",
+                logger: logger
+            ).collect()
+            guard !done.isEmpty else { throw DomainError.notFound("Diese offene Aufgabe gibt es in Ihrer Fallkonferenz nicht.") }
+            audit.append(work.event("conference.action_item_done", identity, "conference", id))
+        }
+    }
+
+    static let noConference = DomainError.notFound("Diese Fallkonferenz gibt es nicht – oder Sie sind nicht (mehr) eingeladen.")
+}

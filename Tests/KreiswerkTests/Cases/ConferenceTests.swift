@@ -1,0 +1,96 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import Kreiswerk
+
+/// Case conferences: invited tenants see summary, agenda, minutes and action items, nothing of the case; consent governs it.
+@Suite struct ConferenceTests {
+    static func plan(_ client: some TestClientProtocol, _ token: String, _ caseID: String, kind: String = "municipal", consent: Bool = true) async throws -> TestResponse {
+        let consentField = consent ? #","consent_given_on":"2026-03-01""# : ""
+        return try await client.api(
+            .post, "/api/v1/cases/\(caseID)/conferences", token: token,
+            json: #"{"kind":"\#(kind)","title":"Wohnung und Schule","scheduled_at":"2026-12-01T10:00:00Z","summary":"Familie mit drei Kindern, Wohnung zu klein, Schulanmeldung offen.","agenda":"1. Wohnung 2. Schule","participants":["awo-en"],"external_participants":["Integrationsrat Witten"]\#(consentField)}"#)
+    }
+
+    @Test func invitedTenantsSeeTheConferenceAndNothingOfTheCase() async throws {
+        try await TestApp.with { db, people, client in
+            let cm = people["wittenCM"].token
+            let clientID = try await CaseWorkflowTests.register(client, cm)
+            let (caseID, _) = try await CaseWorkflowTests.openCase(client, cm, clientID)
+            #expect(try await Self.plan(client, cm, caseID, consent: false).status == .unprocessableContent)
+            let planned = try await Self.plan(client, cm, caseID)
+            #expect(planned.status == .created, "\(planned.text)")
+            let id = try #require(planned.object["id"] as? String)
+            #expect((planned.object["participants"] as? [String])?.contains("Integrationsrat Witten") == true)
+
+            let awo = try await OperatorAccounts(database: db.owner, passwords: Passwords(cost: 4)).create(
+                tenant: "awo-en", email: "k@awo-en.test", displayName: "K", roles: [.caseManager], password: TestApp.password)
+            let invited = try await OperatorAccounts(database: db.owner).createToken(email: awo.email, name: "t", expiresInDays: 1).1.value
+            let seen = try await client.api(.get, "/api/v1/conferences/\(id)", token: invited)
+            #expect(seen.status == .ok)
+            #expect((seen.object["summary"] as? String)?.contains("drei Kindern") == true)
+            #expect(seen.object["case_id"] == nil)
+            #expect(try await client.api(.get, "/api/v1/cases/\(caseID)", token: invited).status == .notFound)
+            // Not invited: Hattingen; and the invited may read but not write.
+            #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: people["hattingenCM"].token).status == .notFound)
+            #expect(try await client.api(.get, "/api/v1/conferences", token: people["hattingenCM"].token).array.isEmpty)
+            #expect(try await client.api(.put, "/api/v1/conferences/\(id)/minutes", token: invited, json: #"{"minutes":"x"}"#, headers: [.ifMatch: "\"1\""]).status == .notFound)
+
+            // Minutes and action items by the organiser, seen by the invited.
+            let minutes = try await client.api(.put, "/api/v1/conferences/\(id)/minutes", token: cm, json: #"{"minutes":"Wohnungsamt wird angefragt."}"#, headers: [.ifMatch: "\"1\""])
+            #expect(minutes.status == .ok)
+            #expect(try await client.api(.put, "/api/v1/conferences/\(id)/minutes", token: cm, json: #"{"minutes":"alt"}"#, headers: [.ifMatch: "\"1\""]).status == .preconditionFailed)
+            let item = try await client.api(.post, "/api/v1/conferences/\(id)/action-items", token: cm, json: #"{"text":"Wohnungsamt anrufen","owner":"AWO EN","due_on":"2026-12-15"}"#)
+            #expect(item.status == .created)
+            let again = try await client.api(.get, "/api/v1/conferences/\(id)", token: invited).object
+            #expect(again["minutes"] as? String == "Wohnungsamt wird angefragt.")
+            #expect((again["action_items"] as? [[String: Any]])?.first?["owner_name"] as? String == "AWO EN")
+
+            // Withdrawing consent to case management ends every share of the client's data.
+            let consents = try await client.api(.get, "/api/v1/clients/\(clientID)", token: cm).object["consents"] as? [[String: Any]] ?? []
+            let main = try #require(consents.first { $0["scope"] as? String == "case_management" }?["id"] as? String)
+            #expect(try await client.api(.post, "/api/v1/clients/\(clientID)/consents/\(main)/withdraw", token: cm, json: "{}").status == .noContent)
+            #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: invited).status == .notFound)
+            #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: cm).object["grant_active"] as? Bool == false)
+        }
+    }
+
+    @Test func aDistrictConferenceIsSeenByTheDistrictsCoordinators() async throws {
+        try await TestApp.with { _, people, client in
+            let cm = people["wittenCM"].token
+            let clientID = try await CaseWorkflowTests.register(client, cm)
+            let (caseID, _) = try await CaseWorkflowTests.openCase(client, cm, clientID)
+            let planned = try await Self.plan(client, cm, caseID, kind: "district")
+            #expect(planned.object["moderator"] as? String == "en-kreis")
+            let id = try #require(planned.object["id"] as? String)
+            #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: people["coordinator"].token).status == .ok)
+            #expect(try await client.api(.get, "/api/v1/conferences", token: people["coordinator"].token).array.count == 1)
+            #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: people["wittenAdmin"].token).status == .forbidden)
+        }
+    }
+
+    @Test func theConferencePagesWorkWithoutJavaScript() async throws {
+        try await TestApp.with { _, people, client in
+            var browser = WebBrowser()
+            _ = try await browser.signIn(people["wittenCM"].email, client)
+            _ = try await browser.get("/aufnahme", client)
+            let created = try await browser.post("/aufnahme", CasePageTests.intake, client)
+            let casePath = try #require(created.headers[.location])
+            #expect(try await browser.get(casePath, client).text.contains("id=\"plan-conference\""))
+            let incomplete = try await browser.post("\(casePath)/konferenzen", [("kind", "municipal"), ("title", ""), ("scheduled_at", "2026-12-01T10:00")], client)
+            #expect(incomplete.status == .unprocessableContent)
+            let planned = try await browser.post(
+                "\(casePath)/konferenzen",
+                [("kind", "municipal"), ("title", "Übergang Schule"), ("scheduled_at", "2026-12-01T10:00"), ("participants", "awo-en"),
+                 ("summary", "Schulanmeldung für zwei Kinder offen."), ("consent", "1")], client)
+            let page = try #require(planned.headers[.location])
+            #expect(page.hasPrefix("/konferenzen/"))
+            #expect(try await browser.get(page, client).text.contains("Schulanmeldung für zwei Kinder offen."))
+            #expect(try await browser.post("\(page)/aufgaben", [("text", "Schulamt anrufen"), ("owner", "CM Witten"), ("due_on", "2026-12-10")], client).status == .seeOther)
+            #expect(try await browser.get("/konferenzen", client).text.contains("Übergang Schule"))
+        }
+    }
+}
