@@ -36,6 +36,9 @@ printf '%s' "$pw" | "$bin" users create --tenant betrieb --email schema@betrieb.
     --role platform_admin --password-stdin >/dev/null || fail "users create failed"
 token="$("$bin" tokens create --email schema@betrieb.test --name schemathesis 2>/dev/null)" || fail "tokens create failed"
 token_last="$("$bin" tokens create --email schema@betrieb.test --name schemathesis-last 2>/dev/null)" || fail "tokens create failed"
+printf '%s' "$pw" | "$bin" users create --tenant witten --email cm@witten.test --name "Cara Case" \
+    --role case_manager --password-stdin >/dev/null || fail "users create (case manager) failed"
+token_cm="$("$bin" tokens create --email cm@witten.test --name schemathesis-cm 2>/dev/null)" || fail "tokens create (case manager) failed"
 # Accounts to read and change through /users/{id}: a second platform administrator
 # (not the one under test, whose roles the fuzzing would change) and one in witten.
 printf '%s' "$pw" | "$bin" users create --tenant betrieb --email ziel@betrieb.test --name "Ziel Konto" \
@@ -86,6 +89,8 @@ st() {
 status=0
 echo "api-schema: every operation but logout and token revocation" >&2
 st -H "Authorization: Bearer $token" --exclude-operation-id logout --exclude-operation-id revokeToken || status=1
+echo "api-schema: case work, as a case manager of Witten (the platform administrator gets 403 there)" >&2
+st -H "Authorization: Bearer $token_cm" --include-path-regex '^/api/v1/(clients|client-fields|cases|services|referrals|conferences|reports/inbox|reports/[^/]+/decision)' || status=1
 echo "api-schema: token revocation, then logout, with a token of their own" >&2
 st -H "Authorization: Bearer $token_last" --include-operation-id revokeToken || status=1
 st -H "Authorization: Bearer $token_last" --include-operation-id logout || status=1
