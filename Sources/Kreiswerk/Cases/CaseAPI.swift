@@ -113,8 +113,11 @@ struct CaseAPI {
             return JSONResponse(try await work.define(field, by: context.identity, clientAddress: context.clientAddress), status: .created, snakeCase: true)
         }
 
-        routes.get("/api/v1/cases", .workCases) { _, context in
-            JSONResponse(try await work.myCases(by: context.identity, clientAddress: context.clientAddress), snakeCase: true)
+        routes.get("/api/v1/cases", .workCases) { request, context in
+            let scope = request.uri.queryParameters["scope"].map(String.init) ?? "mine"
+            guard ["mine", "tenant"].contains(scope) else { throw InvalidInput(field: "scope", "scope ist mine oder tenant.") }
+            return JSONResponse(
+                try await work.myCases(by: context.identity, wholeTenant: scope == "tenant", clientAddress: context.clientAddress), snakeCase: true)
         }
 
         routes.on(.post, "/api/v1/cases", .workCases) { request, context in

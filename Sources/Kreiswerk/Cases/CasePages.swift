@@ -100,7 +100,7 @@ struct CasePages {
     static func caseRow(_ file: CaseFile) -> [String: Any] {
         let today = Day.today
         return [
-            "id": file.id.uuidString.lowercased(), "number": file.caseNumber, "client": file.clientName, "phase": file.phase.label,
+            "id": file.id.uuidString.lowercased(), "number": file.caseNumber, "client": file.clientName, "phase": file.phase.label, "owner": file.ownerName,
             "nextReview": file.nextReviewOn?.german ?? "–", "overdue": (file.nextReviewOn.map { $0 <= today } ?? false) || file.goalsDue > 0,
             "goalsDue": file.goalsDue, "closed": file.closedOn != nil,
         ]
@@ -111,10 +111,15 @@ struct CasePages {
     // MARK: - Routes
 
     func register(on routes: GuardedRouter) {
-        routes.get("/faelle", .workCases) { _, context in
-            let cases = try await work.myCases(by: context.identity, clientAddress: context.clientAddress)
+        routes.get("/faelle", .workCases) { request, context in
+            let wholeTenant = request.uri.queryParameters["alle"] != nil
+            let cases = try await work.myCases(by: context.identity, wholeTenant: wholeTenant, clientAddress: context.clientAddress)
             let due = cases.filter { Self.caseRow($0)["overdue"] as? Bool == true }.count
-            return pages.render("cases", ["cases": cases.map(Self.caseRow), "count": cases.count, "due": due], identity: context.identity, path: "/faelle")
+            return pages.render(
+                "cases",
+                ["cases": cases.map(Self.caseRow), "count": cases.count, "due": due, "wholeTenant": wholeTenant,
+                 "canOversee": work.policy.allows(context.identity, .overseeCaseload)],
+                identity: context.identity, path: "/faelle")
         }
 
         routes.get("/klienten", .workCases) { request, context in

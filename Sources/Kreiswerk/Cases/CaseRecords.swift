@@ -75,13 +75,13 @@ public enum CaseRecords {
         try await decode(connection.query("SELECT \(unescaped: columns) \(unescaped: from) WHERE k.id = \(id)", logger: logger)).first
     }
 
-    /// Open cases of one case manager, what is due first.
-    public static func open(ownedBy owner: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [CaseFile] {
+    /// Open cases of one case manager (nil: of the whole tenant), what is due first.
+    public static func open(ownedBy owner: UUID?, on connection: PostgresConnection, logger: Logger) async throws -> [CaseFile] {
         try await decode(
             connection.query(
                 """
                 SELECT \(unescaped: columns) \(unescaped: from)
-                WHERE k.owner_id = \(owner) AND k.closed_on IS NULL
+                WHERE (\(owner)::uuid IS NULL OR k.owner_id = \(owner)) AND k.closed_on IS NULL
                 ORDER BY k.next_review_on NULLS LAST, k.opened_on LIMIT 500
                 """,
                 logger: logger))

@@ -188,10 +188,13 @@ public struct CaseWork: Sendable {
     }
 
     /// The identity's open cases, what is due first (an audited read of the list).
-    public func myCases(by identity: Identity, clientAddress: String?) async throws -> [CaseFile] {
-        try await work(identity, clientAddress: clientAddress) { connection, audit in
-            let cases = try await CaseRecords.open(ownedBy: identity.userID, on: connection, logger: logger)
-            audit.append(AuditEvent("case.listed", tenant: identity.tenant.id, actor: identity.userID, detail: ["results": "\(cases.count)"]))
+    public func myCases(by identity: Identity, wholeTenant: Bool = false, clientAddress: String?) async throws -> [CaseFile] {
+        if wholeTenant && !policy.allows(identity, .overseeCaseload) {
+            throw DomainError.forbidden("Alle Fälle des Mandanten sieht die Amts- oder Teamleitung.")
+        }
+        return try await work(identity, clientAddress: clientAddress) { connection, audit in
+            let cases = try await CaseRecords.open(ownedBy: wholeTenant ? nil : identity.userID, on: connection, logger: logger)
+            audit.append(AuditEvent("case.listed", tenant: identity.tenant.id, actor: identity.userID, detail: ["results": "\(cases.count)", "scope": wholeTenant ? "tenant" : "mine"]))
             return cases
         }
     }

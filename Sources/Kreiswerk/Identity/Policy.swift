@@ -28,6 +28,8 @@ public enum Permission: String, Sendable, CaseIterable {
     case reportCases
     /// Read the case conferences one's tenant organises or is invited to.
     case attendConferences
+    /// See all open cases of the tenant, not only one's own (Amts-/Teamleitung).
+    case overseeCaseload
 }
 
 /// How far a permission reaches.
@@ -57,6 +59,7 @@ public struct Policy: Sendable {
         case (.viewDocumentationStandard, .districtCoordinator), (.setDocumentationStandard, .districtCoordinator): .district
         case (.viewDocumentationStandard, _): .district
         case (.reportCases, .partner), (.reportCases, .abhOfficer): .ownTenant
+        case (.overseeCaseload, .teamLead): .ownTenant
         case (.attendConferences, .caseManager), (.attendConferences, .teamLead), (.attendConferences, .districtCoordinator),
             (.attendConferences, .districtAssistant), (.attendConferences, .abhOfficer), (.attendConferences, .partner):
             .ownTenant

@@ -233,4 +233,19 @@ import Testing
             #expect(try await client.api(.get, "/api/v1/cases/kein-fall", token: cm).status == .notFound)
         }
     }
+
+    @Test func teamLeadsSeeTheTenantsCaseloadCaseManagersTheirOwn() async throws {
+        try await TestApp.with { _, people, client in
+            let cm = people["wittenCM"].token
+            let clientID = try await Self.register(client, cm)
+            _ = try await Self.openCase(client, cm, clientID)
+            #expect(try await client.api(.get, "/api/v1/cases?scope=tenant", token: cm).status == .forbidden)
+            #expect(try await client.api(.get, "/api/v1/cases", token: people["wittenLead"].token).array.isEmpty)
+            let all = try await client.api(.get, "/api/v1/cases?scope=tenant", token: people["wittenLead"].token).array
+            #expect(all.count == 1)
+            #expect(all.first?["owner_name"] as? String == "wittenCM")
+            #expect(try await client.api(.get, "/api/v1/cases?scope=tenant", token: people["hattingenCM"].token).status == .forbidden)
+            #expect(try await client.api(.get, "/api/v1/cases?scope=alle", token: cm).status == .unprocessableContent)
+        }
+    }
 }
