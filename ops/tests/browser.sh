@@ -48,7 +48,7 @@ printf '%s' "$pw" | "$bin" users create --tenant betrieb --email admin@betrieb.t
 printf '%s' "$pw" | "$bin" users create --tenant witten --email cm@witten.test --name "Clara Case" \
     --role case_manager --password-stdin >/dev/null || fail "users create (case manager) failed"
 printf '%s' "$pw" | "$bin" users create --tenant awo-en --email beratung@awo-en.test --name "Berta Beratung" \
-    --role case_manager --password-stdin >/dev/null || fail "users create (carrier) failed"
+    --role case_manager --role partner --password-stdin >/dev/null || fail "users create (carrier) failed"
 
 port=$((19000 + $$ % 1000))
 serve "$port" "$log"

@@ -455,6 +455,10 @@ def carrier_accepts_referral(driver):
     open_page(driver, "/konferenzen")
     check("Anerkennung und Arbeit" in page_text(driver), "the carrier is invited to the case conference")
     run_axe(driver, "conferences (invited)")
+    open_page(driver, "/meldungen")
+    element(driver, "form#report")
+    run_axe(driver, "level-2 reports")
+    screenshot(driver, "meldungen")
     sign_out(driver)
 
 
