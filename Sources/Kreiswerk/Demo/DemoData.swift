@@ -121,7 +121,7 @@ public struct DemoData: Sendable {
                         'Demo-Ziel ' || g, k.opened_on, k.opened_on + 90 + floor(random() * 180)::int
                     FROM cases k CROSS JOIN generate_series(1, 2) g
                     WHERE k.tenant_id = \(tenant) AND k.case_number LIKE '%-DEMO-%' AND k.phase NOT IN ('intake', 'assessment')
-                      AND NOT EXISTS (SELECT 1 FROM goals x WHERE x.case_id = k.id)
+                      AND NOT EXISTS (SELECT 1 FROM goals x WHERE x.tenant_id = k.tenant_id AND x.case_id = k.id)
                     RETURNING 1
                     """,
                     logger: database.logger
