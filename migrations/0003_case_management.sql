@@ -3,8 +3,10 @@
 -- timeline, goals, and the district's minimum documentation standard.
 -- Everything here is personal social data of one tenant: forced row-level security.
 
--- Trusted extension: the database owner may create it. Used for name search.
+-- Trusted extensions: the database owner may create them. Name search: trigrams, with the
+-- tenant in the same GIN index (btree_gin), so a search reads only its tenant's entries.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE EXTENSION IF NOT EXISTS btree_gin;
 
 -- MARK: - A tenant's own client fields (KDN.sozial-style categories)
 
@@ -58,7 +60,7 @@ CREATE TABLE clients (
     PRIMARY KEY (tenant_id, id),
     UNIQUE (id)
 );
-CREATE INDEX clients_name_idx ON clients USING gin ((lower(last_name || ' ' || first_name)) gin_trgm_ops);
+CREATE INDEX clients_name_idx ON clients USING gin (tenant_id, (lower(last_name || ' ' || first_name)) gin_trgm_ops);
 CREATE INDEX clients_birth_idx ON clients (tenant_id, date_of_birth);
 CREATE INDEX clients_duplicate_idx ON clients (tenant_id, lower(last_name), lower(first_name), date_of_birth);
 SELECT app_isolate_tenant_table('clients');

@@ -50,9 +50,13 @@ public enum CaseRecords {
     static let columns = """
         k.id, k.case_number, k.client_id, c.first_name || ' ' || c.last_name, k.owner_id, u.display_name, k.channel, k.phase, k.route, k.reason,
         to_char(k.next_review_on, 'YYYY-MM-DD'), to_char(k.opened_on, 'YYYY-MM-DD'), to_char(k.closed_on, 'YYYY-MM-DD'), k.closure_reason, k.version,
-        (SELECT count(*)::integer FROM goals g WHERE g.case_id = k.id AND g.outcome IS NULL AND g.review_on <= current_date)
+        (SELECT count(*)::integer FROM goals g WHERE g.tenant_id = k.tenant_id AND g.case_id = k.id AND g.outcome IS NULL AND g.review_on <= current_date)
         """
-    static let from = "FROM cases k JOIN clients c ON c.id = k.client_id JOIN users u ON u.id = k.owner_id"
+    // Joins on the full composite keys, so every lookup is an index lookup whatever the tenant's size.
+    static let from = """
+        FROM cases k JOIN clients c ON c.tenant_id = k.tenant_id AND c.id = k.client_id
+        JOIN users u ON u.tenant_id = k.tenant_id AND u.id = k.owner_id
+        """
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [CaseFile] {
         var cases: [CaseFile] = []

@@ -52,7 +52,9 @@ public struct DemoData: Sendable {
         for (index, (tenant, townSlug, fte)) in towns.enumerated() {
             let count = index == towns.count - 1 ? total - summary.clients : Int((Double(total) * weights[index] / sum).rounded())
             guard count > 0 else { continue }
-            let managers = max(2, Int((fte * 2).rounded()))
+            // About 300 clients per case manager over the years, most of their cases closed: a caseload stays
+            // a caseload (some dozens open) however large the district's history grows.
+            let managers = max(2, Int((fte * 2).rounded()), count / 300)
             try await database.withTransaction { connection in
                 try await connection.actAs(tenant: tenant, logger: database.logger)
                 try await connection.query(
@@ -96,8 +98,9 @@ public struct DemoData: Sendable {
                         WHERE tenant_id = \(tenant) AND case_number LIKE '%-DEMO-%'),
                     picked AS (
                         SELECT id, row_number() OVER () AS n,
-                            (ARRAY['intake', 'assessment', 'goal_agreement', 'service_steering', 'monitoring', 'reassessment', 'closure'])
-                                [1 + floor(random() * 7)::int] AS phase
+                            CASE WHEN random() < 0.8 THEN 'closure'
+                                 ELSE (ARRAY['intake', 'assessment', 'goal_agreement', 'service_steering', 'monitoring', 'reassessment'])
+                                     [1 + floor(random() * 6)::int] END AS phase
                         FROM new_clients)
                     INSERT INTO cases (tenant_id, id, case_number, client_id, owner_id, channel, phase, route, next_review_on, opened_on, closed_on, closure_reason)
                     SELECT \(tenant), gen_random_uuid(), upper(left(\(townSlug), 3)) || '-DEMO-' || (base.last + p.n), p.id,
