@@ -102,23 +102,34 @@ public enum ClientRecords {
         }
     }
 
-    /// Search within the tenant: every word of `text` in the name, or a date of birth, or a case number.
+    /// Search within the tenant: a date of birth, a case number, or every word of `text` in the name.
+    /// Each kind is its own simple query, so that each can use its index (row-level security adds the tenant).
     public static func search(_ text: String, limit: Int = 50, on connection: PostgresConnection, logger: Logger) async throws -> [Client] {
         let query = text.trimmingCharacters(in: .whitespaces)
-        let birth = Day(query)?.iso ?? germanDate(query)
-        let words = query.lowercased().split(separator: " ").map { "%\($0.replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: "\\_"))%" }
-        return try await decode(
-            connection.query(
-                """
-                SELECT \(unescaped: columns) FROM clients c JOIN tenants t ON t.id = c.tenant_id
-                WHERE c.anonymised_at IS NULL AND (
-                    (\(birth)::date IS NOT NULL AND c.date_of_birth = \(birth)::date)
-                    OR (\(birth)::date IS NULL AND cardinality(\(words)::text[]) > 0
-                        AND lower(c.last_name || ' ' || c.first_name) LIKE ALL (\(words)::text[]))
-                    OR c.id IN (SELECT client_id FROM cases WHERE upper(case_number) = upper(\(query))))
-                ORDER BY c.last_name, c.first_name, c.date_of_birth LIMIT \(limit)
-                """,
-                logger: logger))
+        let order = "ORDER BY c.last_name, c.first_name, c.date_of_birth LIMIT \(limit)"
+        let select = "SELECT \(columns) FROM clients c JOIN tenants t ON t.id = c.tenant_id WHERE c.anonymised_at IS NULL"
+        if let birth = Day(query)?.iso ?? germanDate(query) {
+            var binds = PostgresBindings()
+            binds.append(birth)
+            return try await decode(connection.query(PostgresQuery(unsafeSQL: "\(select) AND c.date_of_birth = $1::date \(order)", binds: binds), logger: logger))
+        }
+        if query.contains("-"), query.contains(where: \.isNumber) {
+            var binds = PostgresBindings()
+            binds.append(query.uppercased())
+            let found = try await decode(
+                connection.query(
+                    PostgresQuery(unsafeSQL: "\(select) AND c.id IN (SELECT client_id FROM cases WHERE case_number = $1) \(order)", binds: binds), logger: logger))
+            if !found.isEmpty { return found }
+        }
+        // Up to four words, each a LIKE the trigram index answers.
+        let words = query.lowercased().split(separator: " ").prefix(4).map {
+            "%" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+        }
+        guard !words.isEmpty else { return [] }
+        var binds = PostgresBindings()
+        for word in words { binds.append(word) }
+        let conditions = words.indices.map { "lower(c.last_name || ' ' || c.first_name) LIKE $\($0 + 1)" }.joined(separator: " AND ")
+        return try await decode(connection.query(PostgresQuery(unsafeSQL: "\(select) AND \(conditions) \(order)", binds: binds), logger: logger))
     }
 
     /// 23.11.2026 → 2026-11-23

@@ -104,7 +104,7 @@ public struct DemoData: Sendable {
                         FROM new_clients)
                     INSERT INTO cases (tenant_id, id, case_number, client_id, owner_id, channel, phase, route, next_review_on, opened_on, closed_on, closure_reason)
                     SELECT \(tenant), gen_random_uuid(), upper(left(\(townSlug), 3)) || '-DEMO-' || (base.last + p.n), p.id,
-                        (SELECT id FROM managers m WHERE m.n = p.n % \(managers)),
+                        m.id,
                         (ARRAY['level1', 'level1', 'level1', 'level2_internal', 'level2_external'])[1 + floor(random() * 5)::int],
                         p.phase,
                         CASE WHEN p.phase IN ('intake', 'assessment') THEN NULL
@@ -113,7 +113,7 @@ public struct DemoData: Sendable {
                         current_date - floor(random() * 700)::int,
                         CASE WHEN p.phase = 'closure' THEN current_date - floor(random() * 30)::int END,
                         CASE WHEN p.phase = 'closure' THEN 'Ziele erreicht' END
-                    FROM picked p, base
+                    FROM picked p CROSS JOIN base JOIN managers m ON m.n = p.n % (SELECT count(*) FROM managers)
                     """,
                     logger: database.logger)
                 summary.goals += try await connection.query(
