@@ -1,7 +1,9 @@
 -- Case management (Baustein II), first part: clients with the categories of the seed
 -- and a tenant's own extra fields, consent, cases through Reis's phases, the case
 -- timeline, goals, and the district's minimum documentation standard.
--- Everything here is personal social data of one tenant: forced row-level security.
+-- Everything here is personal social data of one tenant: every table goes through
+-- app_isolate_tenant_table() (migration 0002), which does ENABLE and FORCE ROW LEVEL SECURITY
+-- with the tenant policy; IsolationTests walks the catalogue to prove it.
 
 -- Trusted extensions: the database owner may create them. Name search: trigrams, with the
 -- tenant in the same GIN index (btree_gin), so a search reads only its tenant's entries.
