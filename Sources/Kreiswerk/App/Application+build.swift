@@ -56,12 +56,12 @@ public func buildRoutes(_ configuration: AppConfiguration, database: Database, l
     UserPages(database: database, policy: policy, pages: pages, users: users).register(on: routes)
     let caseWork = CaseWork(database: database, policy: policy)
     CaseAPI(work: caseWork, database: database, policy: policy).register(on: routes)
-    let referrals = Referrals(database: database, work: caseWork)
+    let referrals = Referrals(work: caseWork)
     let casePages = CasePages(work: caseWork, referrals: referrals, pages: pages)
     casePages.register(on: routes)
     ReferralAPI(referrals: referrals, work: caseWork, database: database).register(on: routes)
     ReferralPages(referrals: referrals, work: caseWork, pages: pages).register(on: routes, casePages: casePages)
-    ReportRoutes(reports: Level2Reports(database: database, work: caseWork), pages: pages, policy: policy).register(on: routes)
-    ConferenceRoutes(conferences: Conferences(database: database, work: caseWork), casePages: casePages, pages: pages, policy: policy).register(on: routes)
+    ReportRoutes(reports: Level2Reports(work: caseWork), pages: pages, policy: policy).register(on: routes)
+    ConferenceRoutes(conferences: Conferences(work: caseWork), casePages: casePages, pages: pages, policy: policy).register(on: routes)
     return routes
 }

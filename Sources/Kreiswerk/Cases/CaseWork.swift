@@ -120,7 +120,7 @@ public struct CaseWork: Sendable {
             audit.append(event("consent.withdrawn", identity, "consent", id, ["client": client.uuidString, "from": day.iso]))
             // Hand-overs end at once: the receiver's grants rest on this consent (or on case management as a whole).
             let scope = try await connection.query("SELECT scope FROM consents WHERE id = \(id)", logger: logger).collect().first?.decode(String.self)
-            let revoked = try await Referrals.revokeGrants(
+            let revoked = try await AccessGrants.revoke(
                 consent: id, client: client, everything: scope == Consent.Scope.caseManagement.rawValue, by: identity.userID, on: connection, logger: logger)
             if revoked > 0 { audit.append(event("grant.revoked", identity, "consent", id, ["grants": "\(revoked)"])) }
             for file in try await CaseRecords.of(client: client, on: connection, logger: logger) where file.closedOn == nil {

@@ -137,7 +137,7 @@ public enum ClientFields {
                 """,
                 logger: logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-            throw DomainError.conflict("Ein Feld mit dem Schlüssel '\(field.key)' gibt es schon.")
+            throw FieldConflict(field: "key", "Ein Feld mit dem Schlüssel '\(field.key)' gibt es schon.")
         }
         return field
     }

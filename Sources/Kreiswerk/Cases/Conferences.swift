@@ -46,15 +46,12 @@ public struct NewConference: Sendable, Decodable {
 
 /// Case conferences (Fallkonferenz): planned by the case manager, shared with the invited tenants by grants.
 public struct Conferences: Sendable {
-    let database: Database
     let work: CaseWork
 
-    public init(database: Database, work: CaseWork) {
-        self.database = database
-        self.work = work
-    }
+    public init(work: CaseWork) { self.work = work }
 
-    var logger: Logger { database.logger }
+    var database: Database { work.database }
+    var logger: Logger { work.logger }
 
     func load(_ ids: [UUID], actingFor tenant: UUID, on connection: PostgresConnection) async throws -> [CaseConference] {
         var conferences: [CaseConference] = []
@@ -142,12 +139,7 @@ public struct Conferences: Sendable {
                 try await connection.query(
                     "INSERT INTO conference_participants (tenant_id, id, conference_id, participant_tenant_id) VALUES (\(identity.tenant.id), \(UUID()), \(conference), \(tenant.id))",
                     logger: logger)
-                try await connection.query(
-                    """
-                    INSERT INTO access_grants (tenant_id, id, grantee_tenant_id, object_type, object_id, consent_id, granted_by)
-                    VALUES (\(identity.tenant.id), \(UUID()), \(tenant.id), 'conference', \(conference), \(consent), \(identity.userID))
-                    """,
-                    logger: logger)
+                try await AccessGrants.grant(.conference, object: conference, to: tenant.id, consent: consent, by: identity, on: connection, logger: logger)
             }
             for name in (new.externalParticipants ?? []).map({ $0.trimmingCharacters(in: .whitespaces) }).filter({ !$0.isEmpty }) {
                 try await connection.query(

@@ -68,7 +68,7 @@ public enum Accounts {
                 """,
                 logger: logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-            throw DomainError.conflict("Für die E-Mail-Adresse \(email) gibt es schon ein Konto.")
+            throw FieldConflict(field: "email", "Für die E-Mail-Adresse \(email) gibt es schon ein Konto.")
         }
         return try await find(id, on: connection, logger: logger)!
     }

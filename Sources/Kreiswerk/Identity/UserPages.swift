@@ -58,8 +58,8 @@ struct UserPages {
                 return try await usersPage(context, slug: slug, invited: invited, status: .created)
             } catch let error as InvalidInput {
                 return try await usersPage(context, slug: slug, errors: error.errors, status: .unprocessableContent)
-            } catch DomainError.conflict(let message) {
-                return try await usersPage(context, slug: slug, errors: ["email": message], status: .conflict)
+            } catch let conflict as FieldConflict {
+                return try await usersPage(context, slug: slug, errors: [conflict.field: conflict.message], status: .conflict)
             }
         }
 

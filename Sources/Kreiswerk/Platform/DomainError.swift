@@ -28,3 +28,17 @@ public enum DomainError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// 409 for one field whose value is taken (an e-mail address, a slug, a field key):
+/// the API names the field, and forms show the message next to it.
+public struct FieldConflict: ProblemConvertible, Sendable, Equatable {
+    public var field: String
+    public var message: String
+
+    public init(field: String, _ message: String) {
+        self.field = field
+        self.message = message
+    }
+
+    public var problem: Problem { Problem(.conflict, detail: message, errors: [field: message]) }
+}

@@ -55,15 +55,12 @@ public struct Referral: Sendable, Codable, Equatable {
 
 /// Referrals (Verweisberatung) with the district's standard hand-over, as an explicit grant.
 public struct Referrals: Sendable {
-    let database: Database
     let work: CaseWork
 
-    public init(database: Database, work: CaseWork) {
-        self.database = database
-        self.work = work
-    }
+    public init(work: CaseWork) { self.work = work }
 
-    var logger: Logger { database.logger }
+    var database: Database { work.database }
+    var logger: Logger { work.logger }
 
     static let select = """
         SELECT r.id, r.case_id, r.tenant_id, r.case_number, s.name, s.programme, st.slug, r.sender_name, rt.slug, rt.name, r.first_name, r.last_name,
@@ -129,13 +126,7 @@ public struct Referrals: Sendable {
                 on: connection, logger: logger)
             let referralID = UUID()
             if receiver.id != identity.tenant.id {
-                let grant = UUID()
-                try await connection.query(
-                    """
-                    INSERT INTO access_grants (tenant_id, id, grantee_tenant_id, object_type, object_id, consent_id, granted_by)
-                    VALUES (\(identity.tenant.id), \(grant), \(receiver.id), 'referral', \(referralID), \(consent), \(identity.userID))
-                    """,
-                    logger: logger)
+                let grant = try await AccessGrants.grant(.referral, object: referralID, to: receiver.id, consent: consent, by: identity, on: connection, logger: logger)
                 audit.append(work.event("grant.created", identity, "grant", grant, ["grantee": receiver.slug, "referral": referralID.uuidString]))
             }
             try await connection.query(
@@ -228,22 +219,4 @@ public struct Referrals: Sendable {
     }
 
     static let noReferral = DomainError.notFound("Diese Verweisung gibt es nicht – oder die Einwilligung des Klienten wurde widerrufen.")
-
-    /// Revokes the hand-over grants that rest on a withdrawn consent (or, for the case-management
-    /// consent, every grant of the client). Runs in the grantor's transaction.
-    static func revokeGrants(
-        consent: UUID, client: UUID, everything: Bool, by user: UUID, on connection: PostgresConnection, logger: Logger
-    ) async throws -> Int {
-        try await connection.query(
-            """
-            UPDATE access_grants SET revoked_at = now(), revoked_by = \(user), revoke_reason = 'consent withdrawn'
-            WHERE revoked_at IS NULL AND (consent_id = \(consent)
-                OR (\(everything) AND object_type = 'referral' AND object_id IN (SELECT id FROM referrals WHERE client_id = \(client)))
-                OR (\(everything) AND object_type = 'conference'
-                    AND object_id IN (SELECT f.id FROM case_conferences f JOIN cases k ON k.id = f.case_id WHERE k.client_id = \(client))))
-            RETURNING 1
-            """,
-            logger: logger
-        ).collect().count
-    }
 }

@@ -62,15 +62,12 @@ public struct NewCaseReport: Sendable, Decodable {
 
 /// The Meldeverfahren: reporting, the team's inbox, accepting (opens a level-2 case) or declining.
 public struct Level2Reports: Sendable {
-    let database: Database
     let work: CaseWork
 
-    public init(database: Database, work: CaseWork) {
-        self.database = database
-        self.work = work
-    }
+    public init(work: CaseWork) { self.work = work }
 
-    var logger: Logger { database.logger }
+    var database: Database { work.database }
+    var logger: Logger { work.logger }
 
     static let select = """
         SELECT r.id, rt.slug, rt.name, r.reporter_name, ct.slug, tt.name, r.channel, r.complexity, r.first_name, r.last_name,
@@ -141,13 +138,8 @@ public struct Level2Reports: Sendable {
                 throw InvalidInput(field: "town", "Ihr eigenes Team nimmt Fälle über die Aufnahme auf, nicht über eine Meldung.")
             }
             let channel: AccessChannel = identity.tenant.kind == "carrier" ? .level2External : .level2Internal
-            let id = UUID(), grant = UUID()
-            try await connection.query(
-                """
-                INSERT INTO access_grants (tenant_id, id, grantee_tenant_id, object_type, object_id, granted_by)
-                VALUES (\(identity.tenant.id), \(grant), \(recipient), 'report', \(id), \(identity.userID))
-                """,
-                logger: logger)
+            let id = UUID()
+            let grant = try await AccessGrants.grant(.report, object: id, to: recipient, consent: nil, by: identity, on: connection, logger: logger)
             try await connection.query(
                 """
                 INSERT INTO case_reports (tenant_id, id, recipient_tenant_id, town_id, channel, complexity, first_name, last_name, date_of_birth,

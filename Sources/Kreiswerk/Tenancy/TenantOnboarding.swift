@@ -100,7 +100,7 @@ public struct TenantOnboarding: Sendable {
             let logger = database.logger
             let taken = try await connection.query("SELECT 1 FROM tenants WHERE slug = \(request.slug)", logger: logger).collect()
             if !taken.isEmpty {
-                throw DomainError.conflict("Das Kürzel '\(request.slug)' ist schon vergeben. Bitte ein anderes wählen.")
+                throw FieldConflict(field: "slug", "Das Kürzel '\(request.slug)' ist schon vergeben. Bitte ein anderes wählen.")
             }
             if let district = request.district, try await TenantDirectory.find(slug: district, on: connection, logger: logger)?.kind != "district" {
                 throw InvalidInput(field: "district", "Einen Kreis '\(district)' gibt es nicht. Wählen Sie einen der aufgeführten Kreise.")

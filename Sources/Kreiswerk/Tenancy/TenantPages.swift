@@ -61,9 +61,8 @@ struct TenantPages {
                 result = try await onboarding.onboard(request, by: context.identity, clientAddress: context.clientAddress)
             } catch let error as InvalidInput {
                 return try await startPage(context, form: form, errors: error.errors, status: .unprocessableContent)
-            } catch let error as DomainError {
-                let field = error.message.contains("E-Mail") ? "email" : "slug"
-                return try await startPage(context, form: form, errors: [field: error.message], status: .conflict)
+            } catch let conflict as FieldConflict {
+                return try await startPage(context, form: form, errors: [conflict.field: conflict.message], status: .conflict)
             }
             return tenantPage(result.tenant, identity: context.identity, invited: result)
         }

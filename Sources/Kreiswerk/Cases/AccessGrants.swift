@@ -1,0 +1,44 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The one way a tenant lets another see an object: a recorded row in `access_grants` that the
+/// row-level security policies check (`app_holds_grant`). Granted and revoked in the grantor's transaction.
+public enum AccessGrants {
+    public enum Kind: String, Sendable {
+        case referral, report, conference
+    }
+
+    /// Grants `grantee` sight of one object; referrals and conferences rest on the client's consent.
+    @discardableResult
+    static func grant(
+        _ kind: Kind, object: UUID, to grantee: UUID, consent: UUID?, by identity: Identity, on connection: PostgresConnection, logger: Logger
+    ) async throws -> UUID {
+        let id = UUID()
+        try await connection.query(
+            """
+            INSERT INTO access_grants (tenant_id, id, grantee_tenant_id, object_type, object_id, consent_id, granted_by)
+            VALUES (\(identity.tenant.id), \(id), \(grantee), \(kind.rawValue), \(object), \(consent), \(identity.userID))
+            """,
+            logger: logger)
+        return id
+    }
+
+    /// Revokes the grants that rest on a withdrawn consent — or, when the consent to case management
+    /// itself is withdrawn, every grant on the client's referrals and conferences. Returns how many.
+    static func revoke(
+        consent: UUID, client: UUID, everything: Bool, by user: UUID, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Int {
+        try await connection.query(
+            """
+            UPDATE access_grants SET revoked_at = now(), revoked_by = \(user), revoke_reason = 'consent withdrawn'
+            WHERE revoked_at IS NULL AND (consent_id = \(consent)
+                OR (\(everything) AND object_type = 'referral' AND object_id IN (SELECT id FROM referrals WHERE client_id = \(client)))
+                OR (\(everything) AND object_type = 'conference'
+                    AND object_id IN (SELECT f.id FROM case_conferences f JOIN cases k ON k.id = f.case_id WHERE k.client_id = \(client))))
+            RETURNING 1
+            """,
+            logger: logger
+        ).collect().count
+    }
+}
