@@ -131,8 +131,16 @@ def submit(driver, form):
     check(buttons, f"{name} has no submit button")
     before = driver.current_url
     buttons[0].click()
-    # The next page has come when the form is gone, or (seen once with headless Chromium) the address changed.
-    wait_for(driver, lambda d: EC.staleness_of(form)(d) or d.current_url != before, f"the page after submitting {name}")
+    # The next page has come when the address changed or the form is gone. Chromium sometimes answers the
+    # staleness probe of a replaced page with another WebDriverException than StaleElementReference: gone, too.
+    def next_page(d):
+        if d.current_url != before:
+            return True
+        try:
+            return EC.staleness_of(form)(d)
+        except WebDriverException:
+            return True
+    wait_for(driver, next_page, f"the page after submitting {name}")
     wait_for(driver, lambda d: d.execute_script("return document.readyState") == "complete", "the page to load")
 
 
