@@ -11,10 +11,11 @@ struct KreiswerkCommand: AsyncParsableCommand {
         discussion: """
             Database settings come from the environment:
               DATABASE_URL                 owner role: migrate, tenants (postgres://kreiswerk_owner:…@host:port/kreiswerk)
-              KREISWERK_APP_DATABASE_URL   runtime role kreiswerk_app: serve
+              KREISWERK_APP_DATABASE_URL   runtime role kreiswerk_app: serve, worker, jobs
+              KREISWERK_SENDMAIL           mail command (default /usr/sbin/sendmail -t -i); KREISWERK_MAIL_FROM sender
             ops/kreiswerk sets both for the checkout's private cluster.
             """,
-        subcommands: [Serve.self, Migrate.self, Tenants.self, Users.self, Tokens.self, Audit.self, Demo.self]
+        subcommands: [Serve.self, Worker.self, JobsCommand.self, Migrate.self, Tenants.self, Users.self, Tokens.self, Audit.self, Demo.self]
     )
 }
 

@@ -17,11 +17,15 @@ public struct AppConfiguration: Sendable {
     public var lifetimes: Credentials.Lifetimes
     /// How often the server seals new audit entries into the chain.
     public var auditSealInterval: Duration
+    /// The job worker inside the server; nil when separate `kreiswerk worker` processes run the jobs.
+    public var worker: JobWorker.Configuration?
+    public var mail: Mailer.Configuration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databaseURL: DatabaseURL, migrationsDirectory: URL, maximumConnections: Int = 16,
         publicURL: String? = nil, trustForwardedFor: Bool = false, passwords: Passwords = Passwords(), throttle: SignInThrottle.Limits = .init(),
-        lifetimes: Credentials.Lifetimes = .init(), auditSealInterval: Duration = .seconds(2)
+        lifetimes: Credentials.Lifetimes = .init(), auditSealInterval: Duration = .seconds(2), worker: JobWorker.Configuration? = .init(),
+        mail: Mailer.Configuration? = nil
     ) {
         self.host = host
         self.port = port
@@ -34,6 +38,8 @@ public struct AppConfiguration: Sendable {
         self.throttle = throttle
         self.lifetimes = lifetimes
         self.auditSealInterval = auditSealInterval
+        self.worker = worker
+        self.mail = mail ?? .fromEnvironment(publicURL: self.publicURL)
     }
 
     public var secureCookies: Bool { publicURL.lowercased().hasPrefix("https://") }

@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 
 /// Creates and wires everything the server runs: the database client, the routes, the services.
 /// The one place where things are built; tests call it with their own configuration.
@@ -9,20 +10,28 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
     clientConfiguration.options.maximumConnections = configuration.maximumConnections
     let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
     let database = Database(client: client, logger: logger)
-    let routes = try await buildRoutes(configuration, database: database, logger: logger)
+    let metrics = JobMetrics()
+    let routes = try await buildRoutes(configuration, database: database, metrics: metrics, logger: logger)
+    var services: [any Service] = [
+        client, RuntimeRoleCheck(database: database), AuditSealer(chain: AuditChain(database: database), interval: configuration.auditSealInterval),
+    ]
+    if let worker = configuration.worker {
+        let kinds = Jobs.kinds(mailer: Mailer(configuration: configuration.mail))
+        services.append(JobWorker(configuration: worker, kinds: kinds, database: database, schedules: Jobs.schedules(kinds), metrics: metrics))
+    }
     return Application(
         router: routes.router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kreiswerk"),
-        services: [
-            client, RuntimeRoleCheck(database: database), AuditSealer(chain: AuditChain(database: database), interval: configuration.auditSealInterval),
-        ],
+        services: services,
         logger: logger
     )
 }
 
 /// Every route of the server, each registered with its access rule. Separate from
 /// `buildApplication` so that tests can inspect the rules next to the router's own list.
-public func buildRoutes(_ configuration: AppConfiguration, database: Database, logger: Logger) async throws -> GuardedRouter {
+public func buildRoutes(
+    _ configuration: AppConfiguration, database: Database, metrics: JobMetrics = JobMetrics(), logger: Logger
+) async throws -> GuardedRouter {
     let migrator = Migrator(migrations: try Migration.load(from: configuration.migrationsDirectory), logger: logger)
     let pages = try await Pages.load()
     let policy = Policy()
@@ -63,5 +72,8 @@ public func buildRoutes(_ configuration: AppConfiguration, database: Database, l
     ReferralPages(referrals: referrals, work: caseWork, pages: pages).register(on: routes, casePages: casePages)
     ReportRoutes(reports: Level2Reports(work: caseWork), pages: pages, policy: policy).register(on: routes)
     ConferenceRoutes(conferences: Conferences(work: caseWork), casePages: casePages, pages: pages, policy: policy).register(on: routes)
+    NotificationRoutes(database: database, pages: pages).register(on: routes)
+    JobRoutes(database: database, pages: pages, metrics: metrics, schedules: Jobs.schedules(Jobs.kinds(mailer: Mailer(configuration: configuration.mail))))
+        .register(on: routes)
     return routes
 }

@@ -30,6 +30,8 @@ public enum Permission: String, Sendable, CaseIterable {
     case attendConferences
     /// See all open cases of the tenant, not only one's own (Amts-/Teamleitung).
     case overseeCaseload
+    /// Operate the job queue: list, retry, cancel jobs, read the metrics.
+    case operateJobs
 }
 
 /// How far a permission reaches.
@@ -60,6 +62,7 @@ public struct Policy: Sendable {
         case (.viewDocumentationStandard, _): .district
         case (.reportCases, .partner), (.reportCases, .abhOfficer): .ownTenant
         case (.overseeCaseload, .teamLead): .ownTenant
+        case (.operateJobs, .platformAdmin): .all
         case (.attendConferences, .caseManager), (.attendConferences, .teamLead), (.attendConferences, .districtCoordinator),
             (.attendConferences, .districtAssistant), (.attendConferences, .abhOfficer), (.attendConferences, .partner):
             .ownTenant

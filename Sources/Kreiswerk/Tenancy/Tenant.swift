@@ -62,12 +62,14 @@ public struct Tenant: Sendable, Equatable {
     public var contactEmail: String?
     public var contactPhone: String?
     public var staffShares: [StaffShareKey: FullTimeEquivalent]
+    /// A district's reminder periods; nil where its file gives none (the defaults apply).
+    public var reminderRules: ReminderRules?
 
     public init(
         slug: String, name: String, kind: TenantKind, district: String? = nil, caseManagementBy: String? = nil,
         organisationalUnit: String? = nil, hasOwnForeignersAuthority: Bool? = nil, hasYouthOffice: Bool? = nil,
         hasIntegrationCouncil: Bool? = nil, contactEmail: String? = nil, contactPhone: String? = nil,
-        staffShares: [StaffShareKey: FullTimeEquivalent] = [:]
+        staffShares: [StaffShareKey: FullTimeEquivalent] = [:], reminderRules: ReminderRules? = nil
     ) {
         self.slug = slug
         self.name = name
@@ -81,6 +83,7 @@ public struct Tenant: Sendable, Equatable {
         self.contactEmail = contactEmail
         self.contactPhone = contactPhone
         self.staffShares = staffShares
+        self.reminderRules = reminderRules
     }
 
     /// KIM rule (Baustein I): a town with its own Ausländerbehörde, Jugendamt and

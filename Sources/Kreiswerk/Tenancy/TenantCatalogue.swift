@@ -78,7 +78,7 @@ public struct TenantCatalogue: Sendable {
             """
             SELECT t.id, t.slug, t.name, t.kind, d.slug, c.slug, t.organisational_unit,
                    t.has_own_foreigners_authority, t.has_youth_office, t.has_integration_council,
-                   t.contact_email, t.contact_phone, t.active, t.managed_by
+                   t.contact_email, t.contact_phone, t.active, t.managed_by, t.reminder_rules::text
             FROM tenants t
             LEFT JOIN tenants d ON d.id = t.district_id
             LEFT JOIN tenants c ON c.id = t.case_management_by
@@ -89,12 +89,12 @@ public struct TenantCatalogue: Sendable {
         )
         var tenants: [StoredTenant] = []
         for try await row in rows.decode(
-            (UUID, String, String, String, String?, String?, String?, Bool?, Bool?, Bool?, String?, String?, Bool, String).self)
+            (UUID, String, String, String, String?, String?, String?, Bool?, Bool?, Bool?, String?, String?, Bool, String, String?).self)
         {
             let tenant = Tenant(
                 slug: row.1, name: row.2, kind: TenantKind(rawValue: row.3) ?? .carrier, district: row.4, caseManagementBy: row.5,
                 organisationalUnit: row.6, hasOwnForeignersAuthority: row.7, hasYouthOffice: row.8, hasIntegrationCouncil: row.9,
-                contactEmail: row.10, contactPhone: row.11)
+                contactEmail: row.10, contactPhone: row.11, reminderRules: ReminderRules.decode(json: row.14))
             tenants.append(StoredTenant(id: row.0, tenant: tenant, active: row.12, managedByFiles: row.13 == "files"))
         }
         for index in tenants.indices {
@@ -125,10 +125,10 @@ public struct TenantCatalogue: Sendable {
             try await connection.query(
                 """
                 INSERT INTO tenants (id, slug, name, kind, district_id, case_management_by, organisational_unit,
-                    has_own_foreigners_authority, has_youth_office, has_integration_council, contact_email, contact_phone)
+                    has_own_foreigners_authority, has_youth_office, has_integration_council, contact_email, contact_phone, reminder_rules)
                 VALUES (\(id), \(tenant.slug), \(tenant.name), \(tenant.kind.rawValue), \(district), \(delegate), \(tenant.organisationalUnit),
                     \(tenant.hasOwnForeignersAuthority), \(tenant.hasYouthOffice), \(tenant.hasIntegrationCouncil),
-                    \(tenant.contactEmail), \(tenant.contactPhone))
+                    \(tenant.contactEmail), \(tenant.contactPhone), \(tenant.reminderRules?.json)::jsonb)
                 """,
                 logger: database.logger)
         } else {
@@ -138,7 +138,7 @@ public struct TenantCatalogue: Sendable {
                     case_management_by = \(delegate), organisational_unit = \(tenant.organisationalUnit),
                     has_own_foreigners_authority = \(tenant.hasOwnForeignersAuthority), has_youth_office = \(tenant.hasYouthOffice),
                     has_integration_council = \(tenant.hasIntegrationCouncil), contact_email = \(tenant.contactEmail),
-                    contact_phone = \(tenant.contactPhone), active = true, managed_by = 'files', updated_at = now()
+                    contact_phone = \(tenant.contactPhone), reminder_rules = \(tenant.reminderRules?.json)::jsonb, active = true, managed_by = 'files', updated_at = now()
                 WHERE id = \(id)
                 """,
                 logger: database.logger)

@@ -39,12 +39,14 @@ public struct TenantFilesInvalid: Error, CustomStringConvertible {
 /// contact: { email: kim@example.org, phone: "+49 2302 0" }
 /// staff_shares:                 # funded full-time equivalents per programme and year
 ///   case_management: { 2020: 1.5, 2021: 1.75, 2022: 2.0 }
+/// reminders:                    # districts only, optional: the periods of the reminder rules (ReminderRules)
+///   referral_feedback_reminder_days: 14
 /// ```
 ///
 /// All files are checked before anything is returned, and every problem is reported at once.
 public enum TenantFiles {
     static let topLevelFields: Set<String> = [
-        "slug", "name", "kind", "district", "organisational_unit", "case_management_by", "has_own", "contact", "staff_shares",
+        "slug", "name", "kind", "district", "organisational_unit", "case_management_by", "has_own", "contact", "staff_shares", "reminders",
     ]
 
     public static func load(from directory: URL) throws -> [Tenant] {
@@ -215,6 +217,7 @@ private struct Reader {
             }
         }
         let shares = staffShares(fields["staff_shares"])
+        let rules = reminderRules(fields["reminders"], kind: kind)
 
         guard let slug, let name, let kind else { return nil }
         return Tenant(
@@ -222,7 +225,34 @@ private struct Reader {
             organisationalUnit: optionalString(fields, "organisational_unit"),
             hasOwnForeignersAuthority: has["foreigners_authority"], hasYouthOffice: has["youth_office"],
             hasIntegrationCouncil: has["integration_council"], contactEmail: contact["email"], contactPhone: contact["phone"],
-            staffShares: shares)
+            staffShares: shares, reminderRules: rules)
+    }
+
+    private mutating func reminderRules(_ node: Node?, kind: TenantKind?) -> ReminderRules? {
+        guard let node else { return nil }
+        guard kind == .district else {
+            report("reminders", node, "only a district sets reminder periods; they apply to all its tenants")
+            return nil
+        }
+        guard let mapping = node.mapping else {
+            report("reminders", node, "must map rule names to days, e.g. { referral_feedback_reminder_days: 14 }")
+            return nil
+        }
+        var rules = ReminderRules()
+        let known = Dictionary(uniqueKeysWithValues: ReminderRules.fields.map { ($0.name, $0) })
+        for (name, value) in uniqueFields(mapping, allowed: Set(known.keys), prefix: "reminders") {
+            let field = known[name]!
+            guard let number = value.scalar.flatMap({ Int($0.string) }), field.range.contains(number) else {
+                report("reminders.\(name)", value, "'\(value.scalar?.string ?? "?")' must be a whole number from \(field.range.lowerBound) to \(field.range.upperBound)")
+                continue
+            }
+            rules[keyPath: field.path] = number
+        }
+        if rules.referralFeedbackEscalationDays <= rules.referralFeedbackReminderDays {
+            report("reminders.referral_feedback_escalation_days", mapping["referral_feedback_escalation_days"],
+                   "must be later than referral_feedback_reminder_days (\(rules.referralFeedbackReminderDays)): coordinators hear of it after the case manager")
+        }
+        return rules
     }
 
     private mutating func staffShares(_ node: Node?) -> [StaffShareKey: FullTimeEquivalent] {

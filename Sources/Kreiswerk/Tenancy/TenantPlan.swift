@@ -54,6 +54,7 @@ public struct TenantPlan: Sendable, Equatable {
         compare("has_own.integration_council", \.hasIntegrationCouncil, flag)
         compare("contact.email", \.contactEmail, text)
         compare("contact.phone", \.contactPhone, text)
+        compare("reminders", \.reminderRules) { $0.map(\.json) ?? "defaults" }
         for key in Set(old.staffShares.keys).union(new.staffShares.keys).sorted() where old.staffShares[key] != new.staffShares[key] {
             changes.append(
                 "staff_shares.\(key.programme.rawValue).\(key.year): \(old.staffShares[key]?.description ?? "–") → \(new.staffShares[key]?.description ?? "–")")

@@ -6,7 +6,7 @@ import Mustache
 public struct Pages: Sendable {
     static let required = [
         "layout", "sign-in", "second-factor", "start", "tenant", "invitation", "account", "users", "audit", "error",
-        "cases", "clients", "intake", "client", "case", "referrals", "reports", "conferences", "conference",
+        "cases", "clients", "intake", "client", "case", "referrals", "reports", "conferences", "conference", "notifications", "jobs",
     ]
     let library: MustacheLibrary
 
@@ -51,6 +51,8 @@ public struct Pages: Sendable {
         if policy.allows(identity, .attendConferences) { nav.append(("/konferenzen", "Fallkonferenzen")) }
         if policy.allows(identity, .viewUsers) { nav.append(("/benutzer", "Benutzer")) }
         if policy.allows(identity, .readAudit) { nav.append(("/protokoll", "Protokoll")) }
+        if policy.allows(identity, .operateJobs) { nav.append(("/betrieb/jobs", "Jobs")) }
+        nav.append(("/benachrichtigungen", "Benachrichtigungen"))
         nav.append(("/konto", "Mein Konto"))
         var csrf = ""
         if case .session(_, let token) = identity.credential { csrf = token }

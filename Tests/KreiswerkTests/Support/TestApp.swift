@@ -18,7 +18,8 @@ struct TestApp {
         throttle.maximumDelay = .milliseconds(20)
         var configuration = AppConfiguration(
             databaseURL: db.appURL, migrationsDirectory: TestDatabase.migrationsDirectory, maximumConnections: 8, publicURL: "http://kreiswerk.test",
-            passwords: Passwords(cost: 4), throttle: throttle, auditSealInterval: .seconds(3600))
+            passwords: Passwords(cost: 4), throttle: throttle, auditSealInterval: .seconds(3600), worker: nil,
+            mail: Mailer.Configuration(command: ["/bin/false"], publicURL: "http://kreiswerk.test"))
         adjust(&configuration)
         return configuration
     }

@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Every job kind and recurring schedule of Kreiswerk, in one place.
+public enum Jobs {
+    /// Does nothing: for benchmarks and for checking that workers run (`kreiswerk jobs enqueue noop`).
+    public static let noop = JobKind("noop", queue: "default", run: .standalone { _ in })
+
+    /// Removes finished jobs after two weeks.
+    static let purge = JobKind("jobs.purge", run: .inTenantTransaction { connection, context in
+        let removed = try await connection.query("SELECT job_purge('14 days')", logger: context.logger).collect().first?.decode(Int.self) ?? 0
+        context.logger.info("purged finished jobs", metadata: ["jobs": "\(removed)"])
+    })
+
+    /// The rules of one tenant, acting as that tenant.
+    static let remindersTenant = JobKind("reminders.tenant", timeout: .seconds(300), run: .inTenantTransaction { connection, context in
+        let report = try await ReminderSweep.run(tenant: context.job.tenantID, asOf: context.now, on: connection, logger: context.logger)
+        context.logger.info("reminder rules ran", metadata: ["tenant": "\(context.job.tenantID)", "result": "\(report)"])
+    })
+
+    public static func kinds(mailer: Mailer) -> JobKinds {
+        let digestUser = MailJobs.digestUser(mailer)
+        let digestTenant = MailJobs.digestTenant(digestUser)
+        return JobKinds([
+            noop, purge, remindersTenant, fanOut("reminders.sweep", to: remindersTenant), MailJobs.notification(mailer), digestUser, digestTenant,
+            fanOut("mail.digest", to: digestTenant),
+        ])
+    }
+
+    /// Daily in Europe/Berlin: the rules at 06:30 (before the working day), the e-mail digest at 07:00, the purge at night.
+    public static func schedules(_ kinds: JobKinds) -> JobSchedules {
+        JobSchedules([
+            .init("reminders", cron: try! CronSchedule("30 6 * * *"), kind: kinds["reminders.sweep"]!),
+            .init("mail-digest", cron: try! CronSchedule("0 7 * * *"), kind: kinds["mail.digest"]!),
+            .init("jobs-purge", cron: try! CronSchedule("15 3 * * *"), kind: kinds["jobs.purge"]!),
+        ])
+    }
+
+    /// A platform job that queues `target` once for every active tenant, each to run acting as that tenant,
+    /// all in one transaction with the fan-out's own completion.
+    static func fanOut(_ name: String, to target: JobKind) -> JobKind {
+        JobKind(name, run: .inTenantTransaction { connection, context in
+            let tenants = try await connection.query(
+                "SELECT id FROM tenants WHERE active AND kind <> 'platform' ORDER BY slug", logger: context.logger
+            ).collect().map { try $0.decode(UUID.self) }
+            let payload = ["as_of": context.now.formatted(.iso8601)]
+            for tenant in tenants {
+                try await connection.actAs(tenant: tenant, logger: context.logger)
+                try await JobQueue.enqueue(target, tenant: tenant, payload: payload, on: connection, logger: context.logger)
+            }
+            try await connection.actAs(tenant: context.job.tenantID, logger: context.logger)
+        })
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+/// Hands e-mails to the machine's mail transfer agent through a sendmail-compatible command
+/// (`KREISWERK_SENDMAIL`, default `/usr/sbin/sendmail -t -i`), which reads the message with its
+/// headers on standard input. A command that fails makes the mail job fail, and the queue tries again later.
+public struct Mailer: Sendable {
+    public struct Configuration: Sendable {
+        /// The command and its arguments, e.g. ["/usr/sbin/sendmail", "-t", "-i"].
+        public var command: [String]
+        public var from: String
+        /// Where links in e-mails point: the address people reach Kreiswerk at.
+        public var publicURL: String
+
+        public init(command: [String] = ["/usr/sbin/sendmail", "-t", "-i"], from: String = "kreiswerk@localhost", publicURL: String) {
+            self.command = command
+            self.from = from
+            self.publicURL = publicURL
+        }
+
+        /// From `KREISWERK_SENDMAIL` (a command line, split on spaces) and `KREISWERK_MAIL_FROM`.
+        public static func fromEnvironment(publicURL: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> Configuration {
+            var configuration = Configuration(publicURL: publicURL)
+            if let command = environment["KREISWERK_SENDMAIL"]?.split(separator: " ").map(String.init), !command.isEmpty {
+                configuration.command = command
+            }
+            if let from = environment["KREISWERK_MAIL_FROM"], !from.isEmpty { configuration.from = from }
+            return configuration
+        }
+    }
+
+    public struct Message: Sendable, Equatable {
+        public var to: String
+        public var subject: String
+        public var body: String
+    }
+
+    public struct Failed: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public let configuration: Configuration
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// The message as the MTA reads it: RFC 5322 headers, UTF-8 text body.
+    func render(_ message: Message, date: Date = Date()) -> String {
+        let headers = [
+            "From: Kreiswerk <\(configuration.from)>",
+            "To: \(message.to)",
+            "Subject: \(Self.encodedWord(message.subject))",
+            "Date: \(Self.rfc5322(date))",
+            "Message-ID: <\(UUID().uuidString.lowercased())@kreiswerk>",
+            "MIME-Version: 1.0",
+            "Content-Type: text/plain; charset=utf-8",
+            "Content-Transfer-Encoding: 8bit",
+            "Auto-Submitted: auto-generated",
+        ]
+        return headers.joined(separator: "\r\n") + "\r\n\r\n" + message.body.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n"
+    }
+
+    public func send(_ message: Message) async throws {
+        guard message.to.wholeMatch(of: /[^@\s<>]+@[^@\s<>]+/) != nil else { throw Failed(description: "'\(message.to)' is not an e-mail address") }
+        let text = render(message)
+        let command = configuration.command
+        try await Task.detached {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: command[0])
+            process.arguments = Array(command.dropFirst())
+            let input = Pipe(), errors = Pipe()
+            process.standardInput = input
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            do {
+                try process.run()
+            } catch {
+                throw Failed(description: "cannot run the mail command \(command[0]) (\(error.localizedDescription)): install an MTA or set KREISWERK_SENDMAIL")
+            }
+            input.fileHandleForWriting.write(Data(text.utf8))
+            try? input.fileHandleForWriting.close()
+            process.waitUntilExit()
+            let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            guard process.terminationStatus == 0 else {
+                throw Failed(description: "the mail command \(command[0]) exited with \(process.terminationStatus): \(stderr.prefix(500))")
+            }
+        }.value
+    }
+
+    /// RFC 2047 for a subject with umlauts.
+    static func encodedWord(_ text: String) -> String {
+        text.allSatisfy(\.isASCII) ? text : "=?UTF-8?B?\(Data(text.utf8).base64EncodedString())?="
+    }
+
+    static func rfc5322(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "Europe/Berlin")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        return formatter.string(from: date)
+    }
+}

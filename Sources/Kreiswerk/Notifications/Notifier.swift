@@ -1,0 +1,47 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// What a notification is about; each kind has the German sentence an e-mail says of it
+/// (e-mails never carry client data: only this sentence and a link).
+public enum NotificationKind: String, Sendable, CaseIterable, Codable {
+    case goalReview = "goal_review"
+    case reassessment
+    case referralFeedback = "referral_feedback"
+    case referralOverdue = "referral_overdue"
+    case reportTriage = "report_triage"
+    case actionItem = "action_item"
+
+    /// The e-mail's sentence: what kind of thing waits in Kreiswerk, nothing about whom.
+    public var mailSentence: String {
+        switch self {
+        case .goalReview: "Eine Zielüberprüfung in einem Ihrer Fälle steht an."
+        case .reassessment: "Eine Wiedervorlage (Re-Assessment) in einem Ihrer Fälle steht an."
+        case .referralFeedback: "Zu einer Ihrer Verweisungen fehlt noch die Rückmeldung des Dienstes."
+        case .referralOverdue: "Im Kreis wartet eine Verweisung ungewöhnlich lange auf Rückmeldung."
+        case .reportTriage: "Eine Meldung (Stufe 2) wartet auf die Entscheidung Ihres Teams."
+        case .actionItem: "Eine Aufgabe aus einer Fallkonferenz ist fällig."
+        }
+    }
+}
+
+/// Writes notifications, always through the database's `notify()`: it checks the recipient
+/// (the acting tenant's staff, or the coordinators of its district), keeps one per occasion
+/// (`dedupeKey`), and queues the e-mail when the recipient wants it at once.
+public enum Notifier {
+    /// Returns whether the notification is new.
+    @discardableResult
+    public static func notify(
+        _ recipient: UUID, _ kind: NotificationKind, title: String, link: String, dedupeKey: String, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> Bool {
+        try await connection.query(
+            "SELECT notify(\(recipient), \(kind.rawValue), \(title), \(link), \(dedupeKey))", logger: logger
+        ).collect().first?.decode(Bool.self) ?? false
+    }
+
+    /// The district coordinators of the acting tenant's district.
+    public static func districtCoordinators(on connection: PostgresConnection, logger: Logger) async throws -> [UUID] {
+        try await connection.query("SELECT district_coordinators()", logger: logger).collect().map { try $0.decode(UUID.self) }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import Kreiswerk
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run jobs until SIGTERM or SIGINT (then finish the jobs started and give back the rest). Any number may run at once.")
+
+    @Option(help: "Queues to serve, comma-separated (default: all).") var queues: String?
+    @Option(help: "Jobs run at once.") var concurrency = 8
+    @Option(help: "Jobs claimed per round trip.") var batch = 64
+    @Option(help: "Seconds between looks at the queue when no notification arrives.") var poll = 2.0
+    @Flag(help: "Leave the recurring schedules to other workers.") var noSchedules = false
+    @Option(help: "Most database connections.") var maxConnections = 8
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let logger = common.logger(default: .info)
+        var clientConfiguration = try databaseURL(from: "KREISWERK_APP_DATABASE_URL").clientConfiguration
+        clientConfiguration.options.maximumConnections = maxConnections
+        let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
+        let database = Database(client: client, logger: logger)
+        let kinds = Jobs.kinds(mailer: Mailer(configuration: .fromEnvironment(publicURL: publicURL())))
+        let worker = JobWorker(
+            configuration: .init(
+                queues: queues?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }, batchSize: batch,
+                concurrency: concurrency, pollInterval: .milliseconds(Int(poll * 1000)), firesSchedules: !noSchedules),
+            kinds: kinds, database: database, schedules: Jobs.schedules(kinds))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: client), .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Where links in e-mails point (env KREISWERK_PUBLIC_URL, else the default address of serve).
+func publicURL() -> String {
+    ProcessInfo.processInfo.environment["KREISWERK_PUBLIC_URL"] ?? "http://127.0.0.1:8080"
+}
+
+/// Runs `body` against KREISWERK_APP_DATABASE_URL, as the runtime role: jobs act as their tenants.
+func withAppDatabase<Result: Sendable>(
+    logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: (Database) async throws -> Result) async throws -> Result {
+    let url = try databaseURL(from: "KREISWERK_APP_DATABASE_URL")
+    return try await withPostgresClient(url, logger: logger) { client in
+        try await body(Database(client: client, logger: logger))
+    }
+}
