@@ -43,10 +43,10 @@ CREATE POLICY own_inbox ON notifications AS RESTRICTIVE TO kreiswerk_app
     WITH CHECK (app_current_user() IS NULL OR user_id = app_current_user());
 
 -- Notifies a user of the acting tenant, or a district coordinator of its district, once per
--- `dedupe_key`; queues the e-mail when the recipient wants it at once. True if it was new.
+-- `occasion` (its dedupe_key); queues the e-mail when the recipient wants it at once. True if it was new.
 -- The one place notifications are written (it may cross into the district's tenant, so it is
 -- SECURITY DEFINER and checks the recipient itself).
-CREATE FUNCTION notify(recipient uuid, notification_kind text, title text, link text, dedupe_key text) RETURNS boolean
+CREATE FUNCTION notify(recipient uuid, notification_kind text, notification_title text, notification_link text, occasion text) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public
 AS $$
 DECLARE
@@ -63,7 +63,7 @@ BEGIN
         RETURN false;
     END IF;
     INSERT INTO notifications (tenant_id, user_id, kind, title, link, dedupe_key)
-    VALUES (home, recipient, notification_kind, title, link, dedupe_key)
+    VALUES (home, recipient, notification_kind, notification_title, notification_link, occasion)
     ON CONFLICT (user_id, dedupe_key) DO NOTHING
     RETURNING id INTO created;
     IF created IS NULL THEN

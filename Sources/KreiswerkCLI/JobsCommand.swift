@@ -89,10 +89,9 @@ struct JobsCommand: AsyncParsableCommand {
             let ran = try await withAppDatabase(logger: logger) { database in
                 let kinds = Jobs.kinds(mailer: Mailer(configuration: .fromEnvironment(publicURL: publicURL())))
                 let schedules = Jobs.schedules(kinds)
-                try await schedules.queueAll(asOf: asOfInstant, on: database)
                 let worker = JobWorker(
                     configuration: .init(firesSchedules: false), kinds: kinds, database: database, schedules: schedules, clock: { asOfInstant })
-                return try await worker.runUntilIdle()
+                return try await schedules.sweep(asOf: asOfInstant, with: worker)
             }
             print("swept as of \(instant.formatted(.iso8601)): \(ran) job\(ran == 1 ? "" : "s") ran")
         }

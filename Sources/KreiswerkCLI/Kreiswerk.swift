@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kreiswerk
 import Logging
+import Synchronization
 
 @main
 struct KreiswerkCommand: AsyncParsableCommand {
@@ -19,6 +20,8 @@ struct KreiswerkCommand: AsyncParsableCommand {
     )
 }
 
+private let loggingBootstrapped = Mutex(false)
+
 /// Options every command shares.
 struct CommonOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error. Default: env LOG_LEVEL or the command's own.")
@@ -26,12 +29,19 @@ struct CommonOptions: ParsableArguments {
 
     func logger(default level: Logger.Level) -> Logger {
         let chosen = logLevel ?? ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? level
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = chosen
-            return handler
+        // The logging system is bootstrapped once per process; later calls only pick the level.
+        loggingBootstrapped.withLock { done in
+            guard !done else { return }
+            done = true
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = .trace
+                return handler
+            }
         }
-        return Logger(label: "kreiswerk")
+        var logger = Logger(label: "kreiswerk")
+        logger.logLevel = chosen
+        return logger
     }
 }
 

@@ -62,14 +62,13 @@ pgqueuer settings used
   jobs but names no value.  On the 2-core dev machine (fsync off), 100000
   jobs, roughly: batch 10 -> 6-10k jobs/s, 25 -> 10-17k, 50 -> 15-22k,
   100 -> 15-26k, 500 -> 18-31k (1-4 workers); runs vary by +-15%.
-  Everything else is left at
-  pgqueuer's defaults: ``max_concurrent_tasks`` unlimited, entrypoint
-  ``concurrency_limit=0`` (unlimited), ``dequeue_timeout`` 30 s (only the
-  polling fallback: new jobs wake the worker through LISTEN/NOTIFY),
-  ``heartbeat_timeout`` 30 s, ``log_aggregation_interval`` 30 s, durability
-  ``durable`` (all tables WAL-logged).
-* The entrypoint is ``async def`` (pgqueuer runs plain ``def`` entrypoints
-  in a thread).
+* Everything else is left at pgqueuer's defaults: ``max_concurrent_tasks``
+  unlimited, entrypoint ``concurrency_limit=0`` (unlimited),
+  ``dequeue_timeout`` 30 s (only the polling fallback: new jobs wake the
+  worker through LISTEN/NOTIFY), ``heartbeat_timeout`` 30 s,
+  ``log_aggregation_interval`` 30 s, durability ``durable`` (all tables
+  WAL-logged).
+* The entrypoint is ``async def``; pgqueuer 1.6 accepts no other kind.
 
 Usage::
 

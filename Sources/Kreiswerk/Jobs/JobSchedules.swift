@@ -20,6 +20,7 @@ public struct JobSchedules: Sendable {
         }
     }
 
+    /// In the order a sweep runs them.
     public let schedules: [Schedule]
 
     public init(_ schedules: [Schedule]) {
@@ -73,16 +74,21 @@ public struct JobSchedules: Sendable {
         return fired
     }
 
-    /// Queues every schedule's job as of `instant`, leaving the period bookkeeping alone
-    /// (`kreiswerk jobs sweep --as-of`): the rules are idempotent, so a repeated sweep sends nothing twice.
-    public func queueAll(asOf instant: Date, on database: Database) async throws {
-        try await database.withTenant(JobQueue.platformTenant) { connection in
-            for schedule in schedules {
+    /// Runs every schedule's job as of `instant`, one schedule after the other in their order (the
+    /// rules before the digest that reports on them), each followed by every job it caused
+    /// (`kreiswerk jobs sweep --as-of`). The period bookkeeping is left alone: the rules are
+    /// idempotent, so a repeated sweep notifies nobody twice. Returns how many jobs ran.
+    public func sweep(asOf instant: Date, with worker: JobWorker) async throws -> Int {
+        var ran = 0
+        for schedule in schedules {
+            try await worker.database.withTenant(JobQueue.platformTenant) { connection in
                 try await JobQueue.enqueue(
                     schedule.kind, tenant: JobQueue.platformTenant, payload: ["as_of": instant.formatted(.iso8601)], on: connection,
-                    logger: database.logger)
+                    logger: worker.database.logger)
             }
+            ran += try await worker.runUntilIdle()
         }
+        return ran
     }
 
     /// A schedule as operators see it.

@@ -232,7 +232,7 @@ public struct JobWorker: Service {
     }
 
     private func fail(_ job: ClaimedJob, error: any Error, started: ContinuousClock.Instant) async {
-        let message = (error as? any CustomStringConvertible)?.description ?? String(reflecting: error)
+        let message = Self.describe(error)
         let delay = kinds[job.kind]?.delay(after: job.attempt) ?? .seconds(60)
         let retryAt = Date().addingTimeInterval(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
         do {
@@ -256,6 +256,16 @@ public struct JobWorker: Service {
         _ = try await database.withTransaction { connection in
             try await connection.query("SELECT job_complete(\(configuration.name), \(ids))", logger: logger).collect()
         }
+    }
+
+    /// What an operator reads as the job's last error. For a database error its message and
+    /// SQLSTATE only: the detail may quote row values (personal data).
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            guard let message = error.serverInfo?[.message] else { return "database connection: \(error.code)" }
+            return "database: \(message) (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?"))"
+        }
+        return (error as? any CustomStringConvertible)?.description ?? String(reflecting: error)
     }
 
     static func instant(_ text: String) -> Date? {

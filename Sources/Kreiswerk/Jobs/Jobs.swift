@@ -29,6 +29,7 @@ public enum Jobs {
     }
 
     /// Daily in Europe/Berlin: the rules at 06:30 (before the working day), the e-mail digest at 07:00, the purge at night.
+    /// A sweep runs them in this order.
     public static func schedules(_ kinds: JobKinds) -> JobSchedules {
         JobSchedules([
             .init("reminders", cron: try! CronSchedule("30 6 * * *"), kind: kinds["reminders.sweep"]!),

@@ -77,7 +77,8 @@ public struct Mailer: Sendable {
             } catch {
                 throw Failed(description: "cannot run the mail command \(command[0]) (\(error.localizedDescription)): install an MTA or set KREISWERK_SENDMAIL")
             }
-            input.fileHandleForWriting.write(Data(text.utf8))
+            // A command that exits without reading everything closes the pipe; its exit status decides.
+            try? input.fileHandleForWriting.write(contentsOf: Data(text.utf8))
             try? input.fileHandleForWriting.close()
             process.waitUntilExit()
             let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
