@@ -63,7 +63,7 @@ BEGIN
         FOR UPDATE SKIP LOCKED
     )
     UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, locked_by = worker, started_at = clock_timestamp(),
-        lease_until = clock_timestamp() + make_interval(secs => j.timeout_seconds + 30)
+        lease_until = clock_timestamp() + make_interval(secs => j.timeout_seconds + 10)
     FROM due WHERE j.id = due.id
     RETURNING j.id, j.tenant_id, j.kind, j.payload, j.attempts, j.max_attempts, j.timeout_seconds, j.created_at;
 END

@@ -99,23 +99,27 @@ struct JobsCommand: AsyncParsableCommand {
 
     struct Enqueue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Queue platform jobs by hand: noop (to check that workers run), reminders.sweep, mail.digest, jobs.purge.")
+            abstract: "Queue platform jobs by hand: noop (to check that workers run), diagnostics.sleep, reminders.sweep, mail.digest, jobs.purge.")
         @Argument var kind: String
         @Option(help: "How many (noop only).") var count = 1
+        @Option(help: "diagnostics.sleep: how long it holds its transaction (0 to 60; its lease ends 15 s later).") var seconds = 5
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
-            let allowed = ["noop", "reminders.sweep", "mail.digest", "jobs.purge"]
+            let allowed = ["noop", "diagnostics.sleep", "reminders.sweep", "mail.digest", "jobs.purge"]
             guard allowed.contains(kind) else { throw ValidationError("'\(kind)' cannot be queued by hand: use one of \(allowed.joined(separator: ", "))") }
             guard count >= 1, kind == "noop" || count == 1 else { throw ValidationError("--count must be 1 or more, and more than 1 only for noop") }
             let jobKind = Jobs.kinds(mailer: Mailer(configuration: .fromEnvironment(publicURL: publicURL())))[kind]!
+            guard (0...60).contains(seconds) else { throw ValidationError("--seconds must be from 0 to 60") }
+            // A sleeping job may take its seconds and five more; its lease ends ten seconds after that.
+            let timeout = kind == "diagnostics.sleep" ? seconds + 5 : Int(jobKind.timeout.components.seconds)
             let started = ContinuousClock.now
             try await asPlatform(common) { connection, logger in
                 try await connection.query(
                     """
-                    INSERT INTO jobs (tenant_id, queue, kind, priority, max_attempts, timeout_seconds)
-                    SELECT \(JobQueue.platformTenant), \(jobKind.queue), \(jobKind.name), \(jobKind.priority), \(jobKind.maxAttempts),
-                           \(Int(jobKind.timeout.components.seconds)) FROM generate_series(1, \(count))
+                    INSERT INTO jobs (tenant_id, queue, kind, payload, priority, max_attempts, timeout_seconds)
+                    SELECT \(JobQueue.platformTenant), \(jobKind.queue), \(jobKind.name), jsonb_build_object('seconds', \(String(seconds))::text),
+                           \(jobKind.priority), \(jobKind.maxAttempts), \(timeout) FROM generate_series(1, \(count))
                     """,
                     logger: logger)
             }

@@ -69,7 +69,7 @@ public final class GuardedRouter: @unchecked Sendable {
     ) {
         record(method, path, .signedIn(permission))
         let policy = policy
-        let isPage = !path.hasPrefix("/api/")
+        let isPage = !AuthenticationMiddleware.isMachinePath(path)
         router.on(RouterPath(path), method: method) { request, context -> Response in
             if isPage, context.identity == nil {
                 let target = context.pendingSecondFactor != nil ? "/anmelden/zweiter-faktor" : "/anmelden"

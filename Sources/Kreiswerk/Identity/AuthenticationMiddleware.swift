@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 
-/// Finds out who sends a request: a bearer token on `/api/`, the session cookie everywhere else.
+/// Finds out who sends a request: a bearer token on machine paths (`/api/`, `/metrics`), the session cookie everywhere else.
 /// It only identifies; what the identity may do is decided by the guard of each route.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
@@ -16,7 +16,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         if trustForwardedFor, let forwarded = request.headers[.init("X-Forwarded-For")!]?.split(separator: ",").first {
             context.clientAddress = forwarded.trimmingCharacters(in: .whitespaces)
         }
-        if request.uri.path.hasPrefix("/api/") {
+        if Self.isMachinePath(request.uri.path) {
             if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
                 let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
                 context.identity = try await credentials.identity(bearer: token, on: database.client)
@@ -30,5 +30,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
             }
         }
         return try await next(request, context)
+    }
+
+    /// Paths that programs call with a bearer token (the API, Prometheus); people use the rest with a session.
+    static func isMachinePath(_ path: String) -> Bool {
+        path.hasPrefix("/api/") || path == "/metrics"
     }
 }

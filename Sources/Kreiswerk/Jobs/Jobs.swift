@@ -7,6 +7,18 @@ public enum Jobs {
     /// Does nothing: for benchmarks and for checking that workers run (`kreiswerk jobs enqueue noop`).
     public static let noop = JobKind("noop", queue: "default", run: .standalone { _ in })
 
+    /// Holds a transaction open for `seconds` (at most 60), then records that it ran in the audit
+    /// trail, in the same transaction as its completion: for operators to check that a killed
+    /// worker's job is taken over after its lease and takes effect once (`jobs enqueue diagnostics.sleep`).
+    static let sleep = JobKind("diagnostics.sleep", maxAttempts: 3, timeout: .seconds(65), run: .inTenantTransaction { connection, context in
+        let seconds = min(max(Int(context.job.payload["seconds"] ?? "") ?? 5, 0), 60)
+        try await Task.sleep(for: .seconds(seconds))
+        try await AuditLog.record(
+            AuditEvent("diagnostics.slept", tenant: context.job.tenantID, actor: nil, objectType: "job", objectID: "\(context.job.id)",
+                       detail: ["seconds": "\(seconds)", "attempt": "\(context.job.attempt)"]),
+            on: connection, logger: context.logger)
+    })
+
     /// Removes finished jobs after two weeks.
     static let purge = JobKind("jobs.purge", run: .inTenantTransaction { connection, context in
         let removed = try await connection.query("SELECT job_purge('14 days')", logger: context.logger).collect().first?.decode(Int.self) ?? 0
@@ -23,7 +35,7 @@ public enum Jobs {
         let digestUser = MailJobs.digestUser(mailer)
         let digestTenant = MailJobs.digestTenant(digestUser)
         return JobKinds([
-            noop, purge, remindersTenant, fanOut("reminders.sweep", to: remindersTenant), MailJobs.notification(mailer), digestUser, digestTenant,
+            noop, sleep, purge, remindersTenant, fanOut("reminders.sweep", to: remindersTenant), MailJobs.notification(mailer), digestUser, digestTenant,
             fanOut("mail.digest", to: digestTenant),
         ])
     }
