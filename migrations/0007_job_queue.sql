@@ -47,13 +47,18 @@ CREATE TRIGGER jobs_notify AFTER INSERT ON jobs FOR EACH STATEMENT EXECUTE FUNCT
 -- MARK: - The worker's side (SECURITY DEFINER: a worker serves every tenant's queue; the
 -- handlers themselves run in transactions acting as the job's tenant)
 
--- Claims up to `batch` due jobs of `queues` (NULL: all) for `worker`, each leased for its timeout plus a margin.
-CREATE FUNCTION job_claim(worker text, queues text[], batch integer)
+-- Completes the jobs in `done` that `worker` still holds (standalone jobs it ran), then claims up to
+-- `batch` due jobs of `queues` (NULL: all), each leased for its timeout plus a margin: one round trip per batch.
+CREATE FUNCTION job_claim(worker text, queues text[], batch integer, done bigint[] DEFAULT '{}')
 RETURNS TABLE (id bigint, tenant_id uuid, kind text, payload jsonb, attempts integer, max_attempts integer, timeout_seconds integer,
                created_at timestamptz)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public
 AS $$
 BEGIN
+    IF cardinality(done) > 0 THEN
+        UPDATE jobs SET state = 'succeeded', finished_at = clock_timestamp(), locked_by = NULL, lease_until = NULL
+        WHERE jobs.id = ANY (done) AND jobs.locked_by = worker AND jobs.state = 'running';
+    END IF;
     RETURN QUERY
     WITH due AS (
         SELECT d.id FROM jobs d
@@ -211,10 +216,10 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION job_claim(text, text[], integer), job_complete(text, bigint[]), job_fail(text, bigint, text, timestamptz),
+REVOKE ALL ON FUNCTION job_claim(text, text[], integer, bigint[]), job_complete(text, bigint[]), job_fail(text, bigint, text, timestamptz),
     job_release(text, bigint[]), job_recover_expired(), job_require_platform(), job_list(text, text, integer), job_stats(),
     job_retry(bigint), job_cancel(bigint), job_purge(interval) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION job_claim(text, text[], integer), job_complete(text, bigint[]), job_fail(text, bigint, text, timestamptz),
+GRANT EXECUTE ON FUNCTION job_claim(text, text[], integer, bigint[]), job_complete(text, bigint[]), job_fail(text, bigint, text, timestamptz),
     job_release(text, bigint[]), job_recover_expired(), job_require_platform(), job_list(text, text, integer), job_stats(),
     job_retry(bigint), job_cancel(bigint), job_purge(interval) TO kreiswerk_app;
 

@@ -25,6 +25,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Behind a reverse proxy: take the client address from X-Forwarded-For.")
     var trustForwardedFor = false
 
+    @Flag(help: "Run no job worker in this process (separate `kreiswerk worker` processes run the jobs).")
+    var noWorker = false
+
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
@@ -32,7 +35,7 @@ struct Serve: AsyncParsableCommand {
         let configuration = AppConfiguration(
             host: host, port: port, databaseURL: try databaseURL(from: "KREISWERK_APP_DATABASE_URL"),
             migrationsDirectory: migrationsDirectory(migrations), maximumConnections: maxConnections,
-            publicURL: publicURL, trustForwardedFor: trustForwardedFor)
+            publicURL: publicURL, trustForwardedFor: trustForwardedFor, worker: noWorker ? nil : .init())
         let app = try await buildApplication(configuration, logger: logger)
         try await app.runService()
     }

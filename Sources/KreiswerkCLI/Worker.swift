@@ -11,7 +11,7 @@ struct Worker: AsyncParsableCommand {
 
     @Option(help: "Queues to serve, comma-separated (default: all).") var queues: String?
     @Option(help: "Jobs run at once.") var concurrency = 8
-    @Option(help: "Jobs claimed per round trip.") var batch = 64
+    @Option(help: "Jobs claimed per round trip.") var batch = 100
     @Option(help: "Seconds between looks at the queue when no notification arrives.") var poll = 2.0
     @Flag(help: "Leave the recurring schedules to other workers.") var noSchedules = false
     @Option(help: "Most database connections.") var maxConnections = 8

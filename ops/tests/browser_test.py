@@ -438,9 +438,35 @@ def case_manager_intake(driver):
         run_axe(driver, "my cases")
         no_sideways_scrolling(driver, "my cases")
         screenshot(driver, "meine-faelle-telefon")
+        notifications_page(driver)
         sign_out(driver)
     finally:
         driver.set_window_size(*DESKTOP)
+
+
+def notifications_page(driver):
+    """The inbox and the e-mail preference, on the phone."""
+    step("the case manager's notifications: choose e-mail at once")
+    open_page(driver, "/benachrichtigungen")
+    check("Benachrichtigung per E-Mail" in page_text(driver), "the notifications page shows the e-mail setting")
+    run_axe(driver, "notifications")
+    no_sideways_scrolling(driver, "notifications")
+    settings = element(driver, "form#notification-settings")
+    settings.find_element(By.CSS_SELECTOR, "input[value=immediate]").click()
+    submit(driver, settings)
+    check("Gespeichert." in page_text(driver), "the e-mail setting is saved")
+    check(driver.find_element(By.CSS_SELECTOR, "input[value=immediate]").is_selected(), "the saved choice is shown")
+    screenshot(driver, "benachrichtigungen-telefon")
+
+
+def operator_jobs_page(driver):
+    """The platform administrator looks at the job queue and its schedules."""
+    step("the platform administrator opens the job queue")
+    open_page(driver, "/betrieb/jobs")
+    text = page_text(driver)
+    check("Wiederkehrende Zeitpläne" in text and "reminders.sweep" in text, "the jobs page lists the schedules")
+    run_axe(driver, "jobs page")
+    screenshot(driver, "jobs")
 
 
 def choose_by_text(form, field_id, text):
@@ -474,6 +500,7 @@ def scenario(driver):
     sign_in_page(driver)
     wrong_password(driver)
     platform_admin_start_page(driver)
+    operator_jobs_page(driver)
     invitation_path = onboard_tenant(driver)
     step("sign out")
     sign_out(driver)

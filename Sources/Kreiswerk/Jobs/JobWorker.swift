@@ -26,7 +26,7 @@ public struct JobWorker: Service {
         public var firesSchedules: Bool
 
         public init(
-            name: String = JobWorker.defaultName(), queues: [String]? = nil, batchSize: Int = 64, concurrency: Int = 8,
+            name: String = JobWorker.defaultName(), queues: [String]? = nil, batchSize: Int = 100, concurrency: Int = 8,
             pollInterval: Duration = .seconds(2), firesSchedules: Bool = true
         ) {
             self.name = name
@@ -88,6 +88,8 @@ public struct JobWorker: Service {
 
     private func loop(until stopping: StopFlag) async throws {
         var nextHousekeeping = ContinuousClock.now
+        // Standalone jobs that ran: completed with the next claim, or here when the worker stops.
+        var done: [Int] = []
         while !stopping.isStopped && !Task.isCancelled {
             if ContinuousClock.now >= nextHousekeeping {
                 await housekeeping()
@@ -95,7 +97,7 @@ public struct JobWorker: Service {
             }
             let ran: Int
             do {
-                ran = try await runOneBatch(stopping: stopping)
+                ran = try await runOneBatch(stopping: stopping, done: &done)
             } catch {
                 logger.warning("claiming jobs failed; trying again", metadata: ["error": "\(String(reflecting: error))"])
                 ran = 0
@@ -104,6 +106,8 @@ public struct JobWorker: Service {
                 await wakeup.wait(upTo: configuration.pollInterval)
             }
         }
+        try await completeStandalone(done)
+        done = []
     }
 
     /// Recovers jobs of vanished workers and fires the schedules that are due.
@@ -145,17 +149,20 @@ public struct JobWorker: Service {
     @discardableResult
     public func runUntilIdle() async throws -> Int {
         var total = 0
+        var done: [Int] = []
         let stopping = StopFlag()
         while true {
-            let ran = try await runOneBatch(stopping: stopping)
-            if ran == 0 { return total }
+            let ran = try await runOneBatch(stopping: stopping, done: &done)
+            if ran == 0 { return total }  // that claim completed the last batch's jobs
             total += ran
         }
     }
 
-    /// Claims one batch and runs it; returns how many jobs were claimed.
-    func runOneBatch(stopping: StopFlag) async throws -> Int {
-        let claimed = try await claim()
+    /// Reports the standalone jobs in `done` as completed and claims the next batch, in one round trip;
+    /// runs the batch and leaves its completed standalone jobs in `done`. Returns how many jobs were claimed.
+    func runOneBatch(stopping: StopFlag, done: inout [Int]) async throws -> Int {
+        let claimed = try await claim(completing: done)
+        done = []
         guard !claimed.isEmpty else { return 0 }
         let finished = FinishedJobs()
         var unstarted: [Int] = []
@@ -174,7 +181,7 @@ public struct JobWorker: Service {
                 running += 1
             }
         }
-        try await completeStandalone(finished.take())
+        done = finished.take()
         if !unstarted.isEmpty {
             _ = try await database.withTransaction { connection in
                 try await connection.query("SELECT job_release(\(configuration.name), \(unstarted))", logger: logger).collect()
@@ -184,24 +191,25 @@ public struct JobWorker: Service {
         return claimed.count
     }
 
-    private func claim() async throws -> [ClaimedJob] {
-        try await database.withTransaction { connection in
-            let rows = try await connection.query(
-                """
-                SELECT id, tenant_id, kind, payload::text, attempts, max_attempts, timeout_seconds, created_at
-                FROM job_claim(\(configuration.name), \(configuration.queues)::text[], \(configuration.batchSize)::integer)
-                """,
-                logger: logger)
-            var jobs: [ClaimedJob] = []
-            for try await (id, tenant, kind, payload, attempt, maxAttempts, timeout, created) in rows.decode(
-                (Int, UUID, String, String, Int, Int, Int, Date).self)
-            {
-                jobs.append(ClaimedJob(
-                    id: id, tenantID: tenant, kind: kind, payload: (try? JSONDecoder().decode(JobPayload.self, from: Data(payload.utf8))) ?? [:],
-                    attempt: attempt, maxAttempts: maxAttempts, timeout: .seconds(timeout), enqueuedAt: created))
-            }
-            return jobs
+    /// One statement (no explicit transaction: `job_claim` is atomic by itself), one round trip.
+    private func claim(completing done: [Int]) async throws -> [ClaimedJob] {
+        let rows = try await database.client.query(
+            """
+            SELECT id, tenant_id, kind, payload::text, attempts, max_attempts, timeout_seconds, created_at
+            FROM job_claim(\(configuration.name), \(configuration.queues)::text[], \(configuration.batchSize)::integer, \(done)::bigint[])
+            """,
+            logger: logger)
+        let decoder = JSONDecoder()
+        var jobs: [ClaimedJob] = []
+        for try await (id, tenant, kind, payload, attempt, maxAttempts, timeout, created) in rows.decode(
+            (Int, UUID, String, String, Int, Int, Int, Date).self)
+        {
+            jobs.append(ClaimedJob(
+                id: id, tenantID: tenant, kind: kind,
+                payload: payload == "{}" ? [:] : (try? decoder.decode(JobPayload.self, from: Data(payload.utf8))) ?? [:],
+                attempt: attempt, maxAttempts: maxAttempts, timeout: .seconds(timeout), enqueuedAt: created))
         }
+        return jobs
     }
 
     /// Runs one job within its timeout and records the outcome.
@@ -253,9 +261,7 @@ public struct JobWorker: Service {
 
     private func completeStandalone(_ ids: [Int]) async throws {
         guard !ids.isEmpty else { return }
-        _ = try await database.withTransaction { connection in
-            try await connection.query("SELECT job_complete(\(configuration.name), \(ids))", logger: logger).collect()
-        }
+        _ = try await database.client.query("SELECT job_complete(\(configuration.name), \(ids))", logger: logger).collect()
     }
 
     /// What an operator reads as the job's last error. For a database error its message and
