@@ -467,6 +467,7 @@ def operator_jobs_page(driver):
     check("Wiederkehrende Zeitpläne" in text and "reminders.sweep" in text, "the jobs page lists the schedules")
     run_axe(driver, "jobs page")
     screenshot(driver, "jobs")
+    open_page(driver, "/")
 
 
 def choose_by_text(form, field_id, text):

@@ -33,6 +33,7 @@ struct CaseAPI {
         var scope: Consent.Scope
         var recipient: String?
         var givenOn: Day
+        var expiresOn: Day?
     }
 
     struct Withdrawal: Decodable {
@@ -91,7 +92,7 @@ struct CaseAPI {
         routes.on(.post, "/api/v1/clients/{id}/consents", .workCases) { request, context in
             let body = try await request.json(NewConsent.self, context: context, snakeCase: true)
             let consent = try await work.recordConsent(
-                client: try Self.id(context, "id"), scope: body.scope, recipient: body.recipient, givenOn: body.givenOn, by: context.identity,
+                client: try Self.id(context, "id"), scope: body.scope, recipient: body.recipient, givenOn: body.givenOn, expiresOn: body.expiresOn, by: context.identity,
                 clientAddress: context.clientAddress)
             return JSONResponse(consent, status: .created, snakeCase: true)
         }

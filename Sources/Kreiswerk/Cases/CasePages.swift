@@ -191,8 +191,10 @@ struct CasePages {
             do {
                 let day = try Day.parse(context.form["given_on"], field: "given_on", label: "Datum der Einwilligung") ?? .today
                 let scope = Consent.Scope(rawValue: context.form["scope"]) ?? .caseManagement
+                let expires = try Day.parse(context.form["expires_on"], field: "expires_on", label: "Gültig bis")
                 _ = try await work.recordConsent(
-                    client: id, scope: scope, recipient: context.form["recipient"], givenOn: day, by: context.identity, clientAddress: context.clientAddress)
+                    client: id, scope: scope, recipient: context.form["recipient"], givenOn: day, expiresOn: expires, by: context.identity,
+                    clientAddress: context.clientAddress)
             } catch let error as InvalidInput {
                 return try await clientPage(context, id: id, errors: error, status: .unprocessableContent)
             }
@@ -316,7 +318,8 @@ struct CasePages {
             "hasConsent": client.hasCaseManagementConsent,
             "consents": consents.map { consent -> [String: Any] in
                 ["id": consent.id.uuidString.lowercased(), "scope": consent.scope == .caseManagement ? "Case Management" : "Übergabe an \(consent.recipient ?? "")",
-                 "given": consent.givenOn.german, "withdrawn": consent.withdrawnOn?.german ?? "", "active": consent.isActive]
+                 "given": consent.givenOn.german, "withdrawn": consent.withdrawnOn?.german ?? "", "expires": consent.expiresOn?.german ?? "",
+                 "active": consent.isActive]
             },
             "cases": cases.map(Self.caseRow),
             "channels": AccessChannel.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0 == .level1] },

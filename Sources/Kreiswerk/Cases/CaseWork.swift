@@ -95,18 +95,21 @@ public struct CaseWork: Sendable {
     }
 
     public func recordConsent(
-        client: UUID, scope: Consent.Scope, recipient: String?, givenOn: Day, by identity: Identity, clientAddress: String?
+        client: UUID, scope: Consent.Scope, recipient: String?, givenOn: Day, expiresOn: Day? = nil, by identity: Identity, clientAddress: String?
     ) async throws -> Consent {
         let recipient = recipient?.trimmingCharacters(in: .whitespaces)
         if scope == .handover && (recipient ?? "").isEmpty {
             throw InvalidInput(field: "recipient", "Bei einer Übergabe-Einwilligung bitte angeben, an wen übergeben werden darf.")
         }
         if givenOn > .today { throw InvalidInput(field: "given_on", "Das Datum der Einwilligung liegt in der Zukunft.") }
+        if let expiresOn, expiresOn < givenOn {
+            throw InvalidInput(field: "expires_on", "Das Ende der Einwilligung liegt vor ihrem Beginn: bitte ein Datum ab \(givenOn.german) angeben.")
+        }
         return try await work(identity, clientAddress: clientAddress) { connection, audit in
             guard try await ClientRecords.find(client, on: connection, logger: logger) != nil else { throw Self.noClient }
             let id = try await ClientRecords.recordConsent(
                 client: client, tenant: identity.tenant.id, scope: scope, recipient: scope == .handover ? recipient : nil, givenOn: givenOn,
-                by: identity.userID, on: connection, logger: logger)
+                expiresOn: expiresOn, by: identity.userID, on: connection, logger: logger)
             audit.append(event("consent.given", identity, "consent", id, ["client": client.uuidString, "scope": scope.rawValue]))
             return try await ClientRecords.consents(of: client, on: connection, logger: logger).first { $0.id == id }!
         }

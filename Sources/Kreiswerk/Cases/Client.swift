@@ -102,6 +102,8 @@ public struct Consent: Sendable, Codable, Equatable {
     public var recipient: String?
     public var givenOn: Day
     public var withdrawnOn: Day?
+    /// The last day it holds, when it was given for a limited time; the scheduler revokes what rests on it afterwards.
+    public var expiresOn: Day?
 
-    public var isActive: Bool { withdrawnOn == nil || withdrawnOn! > Day.today }
+    public var isActive: Bool { (withdrawnOn == nil || withdrawnOn! > Day.today) && (expiresOn == nil || expiresOn! >= Day.today) }
 }

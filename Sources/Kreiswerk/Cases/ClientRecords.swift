@@ -10,7 +10,7 @@ public enum ClientRecords {
         c.jobcenter_measures, c.club_memberships, to_char(c.arrival_date, 'YYYY-MM-DD'), c.single_parent, c.unaccompanied_minor,
         c.family_with_barriers, c.extra::text, c.version, c.created_at,
         EXISTS (SELECT 1 FROM consents k WHERE k.client_id = c.id AND k.scope = 'case_management'
-                AND (k.withdrawn_on IS NULL OR k.withdrawn_on > current_date))
+                AND (k.withdrawn_on IS NULL OR k.withdrawn_on > current_date) AND (k.expires_on IS NULL OR k.expires_on >= current_date))
         """
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Client] {
@@ -144,26 +144,28 @@ public enum ClientRecords {
     public static func consents(of client: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [Consent] {
         let rows = try await connection.query(
             """
-            SELECT id, scope, recipient, to_char(given_on, 'YYYY-MM-DD'), to_char(withdrawn_on, 'YYYY-MM-DD')
+            SELECT id, scope, recipient, to_char(given_on, 'YYYY-MM-DD'), to_char(withdrawn_on, 'YYYY-MM-DD'), to_char(expires_on, 'YYYY-MM-DD')
             FROM consents WHERE client_id = \(client) ORDER BY given_on, recorded_at
             """,
             logger: logger)
         var consents: [Consent] = []
-        for try await (id, scope, recipient, given, withdrawn) in rows.decode((UUID, String, String?, String, String?).self) {
+        for try await (id, scope, recipient, given, withdrawn, expires) in rows.decode((UUID, String, String?, String, String?, String?).self) {
             consents.append(
-                Consent(id: id, scope: Consent.Scope(rawValue: scope) ?? .handover, recipient: recipient, givenOn: Day(given)!, withdrawnOn: withdrawn.flatMap(Day.init)))
+                Consent(id: id, scope: Consent.Scope(rawValue: scope) ?? .handover, recipient: recipient, givenOn: Day(given)!, withdrawnOn: withdrawn.flatMap(Day.init),
+                        expiresOn: expires.flatMap(Day.init)))
         }
         return consents
     }
 
     public static func recordConsent(
-        client: UUID, tenant: UUID, scope: Consent.Scope, recipient: String?, givenOn: Day, by user: UUID, on connection: PostgresConnection, logger: Logger
+        client: UUID, tenant: UUID, scope: Consent.Scope, recipient: String?, givenOn: Day, expiresOn: Day? = nil, by user: UUID, on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> UUID {
         let id = UUID()
         try await connection.query(
             """
-            INSERT INTO consents (tenant_id, id, client_id, scope, recipient, given_on, recorded_by)
-            VALUES (\(tenant), \(id), \(client), \(scope.rawValue), \(recipient), \(givenOn.iso)::date, \(user))
+            INSERT INTO consents (tenant_id, id, client_id, scope, recipient, given_on, expires_on, recorded_by)
+            VALUES (\(tenant), \(id), \(client), \(scope.rawValue), \(recipient), \(givenOn.iso)::date, \(expiresOn?.iso)::date, \(user))
             """,
             logger: logger)
         return id

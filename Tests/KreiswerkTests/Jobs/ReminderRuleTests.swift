@@ -121,6 +121,23 @@ import Testing
         }
     }
 
+    @Test func aConsentCanBeGivenForALimitedTime() async throws {
+        try await TestApp.with { _, people, client in
+            let cm = people["wittenCM"].token
+            let clientID = try await CaseWorkflowTests.register(client, cm)
+            let backwards = try await client.api(
+                .post, "/api/v1/clients/\(clientID)/consents", token: cm,
+                json: #"{"scope":"handover","recipient":"Jobcenter","given_on":"2026-03-01","expires_on":"2026-02-01"}"#)
+            #expect(backwards.status == .unprocessableContent)
+            #expect((backwards.object["errors"] as? [String: String])?["expires_on"]?.contains("vor ihrem Beginn") == true)
+            let limited = try await client.api(
+                .post, "/api/v1/clients/\(clientID)/consents", token: cm,
+                json: #"{"scope":"handover","recipient":"Jobcenter","given_on":"2026-03-01","expires_on":"2026-09-30"}"#)
+            #expect(limited.status == .created, "\(limited.text)")
+            #expect(limited.object["expires_on"] as? String == "2026-09-30")
+        }
+    }
+
     @Test func expiredConsentRevokesTheHandOverAndRetentionAnonymisesClosedCases() async throws {
         try await TestApp.with { db, people, client in
             let (clientID, caseID, referralID) = try await ReferralGrantTests.refer(client, people)
