@@ -48,8 +48,10 @@ CREATE TRIGGER jobs_notify AFTER INSERT ON jobs FOR EACH STATEMENT EXECUTE FUNCT
 -- handlers themselves run in transactions acting as the job's tenant)
 
 -- Completes the jobs in `done` that `worker` still holds (standalone jobs it ran), then claims up to
--- `batch` due jobs of `queues` (NULL: all), each leased for its timeout plus a margin: one round trip per batch.
-CREATE FUNCTION job_claim(worker text, queues text[], batch integer, done bigint[] DEFAULT '{}')
+-- `batch` due jobs of `queues` (NULL: all) and of the `kinds` the worker knows: one round trip per batch.
+-- The worker starts the whole batch at once and holds it until the last job ends, so every job of
+-- the batch is leased for the batch's longest timeout plus a margin.
+CREATE FUNCTION job_claim(worker text, queues text[], kinds text[], batch integer, done bigint[] DEFAULT '{}')
 RETURNS TABLE (id bigint, tenant_id uuid, kind text, payload jsonb, attempts integer, max_attempts integer, timeout_seconds integer,
                created_at timestamptz)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public
@@ -61,14 +63,17 @@ BEGIN
     END IF;
     RETURN QUERY
     WITH due AS (
-        SELECT d.id FROM jobs d
+        SELECT d.id, d.timeout_seconds FROM jobs d
         WHERE d.state = 'queued' AND d.run_at <= clock_timestamp() AND (queues IS NULL OR d.queue = ANY (queues))
+          AND d.kind = ANY (kinds)
         ORDER BY d.priority DESC, d.run_at, d.id
         LIMIT batch
         FOR UPDATE SKIP LOCKED
+    ), longest AS (
+        SELECT max(due.timeout_seconds) AS seconds FROM due
     )
     UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, locked_by = worker, started_at = clock_timestamp(),
-        lease_until = clock_timestamp() + make_interval(secs => j.timeout_seconds + 10)
+        lease_until = clock_timestamp() + make_interval(secs => (SELECT seconds FROM longest) + 10)
     FROM due WHERE j.id = due.id
     RETURNING j.id, j.tenant_id, j.kind, j.payload, j.attempts, j.max_attempts, j.timeout_seconds, j.created_at;
 END
@@ -216,10 +221,10 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION job_claim(text, text[], integer, bigint[]), job_complete(text, bigint[]), job_fail(text, bigint, text, timestamptz),
+REVOKE ALL ON FUNCTION job_claim(text, text[], text[], integer, bigint[]), job_complete(text, bigint[]), job_fail(text, bigint, text, timestamptz),
     job_release(text, bigint[]), job_recover_expired(), job_require_platform(), job_list(text, text, integer), job_stats(),
     job_retry(bigint), job_cancel(bigint), job_purge(interval) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION job_claim(text, text[], integer, bigint[]), job_complete(text, bigint[]), job_fail(text, bigint, text, timestamptz),
+GRANT EXECUTE ON FUNCTION job_claim(text, text[], text[], integer, bigint[]), job_complete(text, bigint[]), job_fail(text, bigint, text, timestamptz),
     job_release(text, bigint[]), job_recover_expired(), job_require_platform(), job_list(text, text, integer), job_stats(),
     job_retry(bigint), job_cancel(bigint), job_purge(interval) TO kreiswerk_app;
 
@@ -237,4 +242,10 @@ CREATE TABLE job_schedules (
     last_fired_at timestamptz,
     updated_at timestamptz NOT NULL DEFAULT now()
 );
+-- Only the platform tenant (the scheduler) writes it; every tenant may read it.
+ALTER TABLE job_schedules ENABLE ROW LEVEL SECURITY;
+ALTER TABLE job_schedules FORCE ROW LEVEL SECURITY;
+CREATE POLICY everyone_reads ON job_schedules FOR SELECT TO kreiswerk_app USING (true);
+CREATE POLICY platform_writes ON job_schedules FOR INSERT TO kreiswerk_app WITH CHECK (app_is_platform());
+CREATE POLICY platform_updates ON job_schedules FOR UPDATE TO kreiswerk_app USING (app_is_platform()) WITH CHECK (app_is_platform());
 GRANT SELECT, INSERT, UPDATE ON job_schedules TO kreiswerk_app;

@@ -24,7 +24,8 @@ CREATE TABLE notifications (
     kind text NOT NULL CHECK (kind ~ '^[a-z][a-z0-9_.]*$'),
     -- German, in-app only; may name a case number, never a client. E-mails carry only a link.
     title text NOT NULL CHECK (length(trim(title)) > 0),
-    link text NOT NULL CHECK (link ~ '^/'),
+    -- A path inside Kreiswerk (never //host: the inbox redirects to it).
+    link text NOT NULL CHECK (link ~ '^/[^/\\]'),
     -- One notification per user and occasion (e.g. goal-review:ID:2027-03-01:before).
     dedupe_key text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
@@ -37,6 +38,8 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_inbox_idx ON notifications (tenant_id, user_id, created_at DESC);
 SELECT app_isolate_tenant_table('notifications');
+-- Written only through notify() below.
+REVOKE INSERT ON notifications FROM kreiswerk_app;
 -- A signed-in user reads only their own inbox; jobs (no user set) handle the tenant's.
 CREATE POLICY own_inbox ON notifications AS RESTRICTIVE TO kreiswerk_app
     USING (app_current_user() IS NULL OR user_id = app_current_user())

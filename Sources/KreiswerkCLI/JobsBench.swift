@@ -127,7 +127,8 @@ private func spawnWorker() throws -> Process {
     if !FileManager.default.isExecutableFile(atPath: process.executableURL!.path), let path = Bundle.main.executablePath {
         process.executableURL = URL(fileURLWithPath: path)
     }
-    process.arguments = ["worker", "--no-schedules", "--log-level", "warning"]
+    // Batches of 100 started at once (the pgqueuer side claims batches of 100 with unlimited concurrency).
+    process.arguments = ["worker", "--no-schedules", "--concurrency", "100", "--max-connections", "4", "--log-level", "warning"]
     try process.run()
     return process
 }

@@ -10,17 +10,17 @@ struct Worker: AsyncParsableCommand {
         abstract: "Run jobs until SIGTERM or SIGINT (then finish the jobs started and give back the rest). Any number may run at once.")
 
     @Option(help: "Queues to serve, comma-separated (default: all).") var queues: String?
-    @Option(help: "Jobs run at once.") var concurrency = 8
-    @Option(help: "Jobs claimed per round trip.") var batch = 100
+    @Option(help: "Jobs run at once (and claimed per round trip, at most --batch).") var concurrency = 16
+    @Option(help: "Jobs claimed per round trip, at most.") var batch = 100
     @Option(help: "Seconds between looks at the queue when no notification arrives.") var poll = 2.0
     @Flag(help: "Leave the recurring schedules to other workers.") var noSchedules = false
-    @Option(help: "Most database connections.") var maxConnections = 8
+    @Option(help: "Most database connections (default: concurrency + 2, for listening and claiming).") var maxConnections: Int?
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
         let logger = common.logger(default: .info)
         var clientConfiguration = try databaseURL(from: "KREISWERK_APP_DATABASE_URL").clientConfiguration
-        clientConfiguration.options.maximumConnections = maxConnections
+        clientConfiguration.options.maximumConnections = maxConnections ?? concurrency + 2
         let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
         let database = Database(client: client, logger: logger)
         let kinds = Jobs.kinds(mailer: Mailer(configuration: .fromEnvironment(publicURL: publicURL())))

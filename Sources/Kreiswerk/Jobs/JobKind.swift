@@ -89,7 +89,8 @@ public struct JobKinds: Sendable {
     public subscript(name: String) -> JobKind? { byName[name] }
 }
 
-/// A job kind that nobody defined: the job is parked at once for an operator to look at.
+/// A job of a kind this worker does not know. Workers claim only kinds they know, so this shows only if
+/// a kind was removed from a release while its jobs were running.
 struct UnknownJobKind: Error, CustomStringConvertible {
     var kind: String
     var description: String { "no handler for job kind '\(kind)' in this release" }

@@ -29,7 +29,7 @@ public struct JobSchedules: Sendable {
 
     /// Writes the definitions, so operators see them and every worker agrees on them.
     public func install(on database: Database) async throws {
-        try await database.withTransaction { connection in
+        try await database.withTenant(JobQueue.platformTenant) { connection in
             for schedule in schedules {
                 try await connection.query(
                     """

@@ -16,9 +16,9 @@ public struct JobWorker: Service {
         public var name: String
         /// The queues it serves; nil for all.
         public var queues: [String]?
-        /// Jobs claimed per round trip.
+        /// Jobs claimed per round trip, at most; never more than `concurrency`.
         public var batchSize: Int
-        /// Jobs run at once.
+        /// Jobs run at once: a claimed batch starts at once, so no job waits out its lease unstarted.
         public var concurrency: Int
         /// How long it sleeps without a notification before it looks again.
         public var pollInterval: Duration
@@ -26,7 +26,7 @@ public struct JobWorker: Service {
         public var firesSchedules: Bool
 
         public init(
-            name: String = JobWorker.defaultName(), queues: [String]? = nil, batchSize: Int = 100, concurrency: Int = 8,
+            name: String = JobWorker.defaultName(), queues: [String]? = nil, batchSize: Int = 100, concurrency: Int = 16,
             pollInterval: Duration = .seconds(2), firesSchedules: Bool = true
         ) {
             self.name = name
@@ -64,11 +64,15 @@ public struct JobWorker: Service {
     }
 
     var logger: Logger { database.logger }
+    /// The kinds this worker can run: it claims no others (a newer release's jobs wait for a newer worker).
+    var knownKinds: [String] { Array(kinds.byName.keys) }
+    var claimSize: Int { max(1, min(configuration.batchSize, configuration.concurrency)) }
 
     // MARK: - Running as a service
 
     public func run() async throws {
         let stopping = StopFlag()
+        try await RuntimeRoleCheck.verify(database)
         if configuration.firesSchedules {
             try await schedules.install(on: database)
         }
@@ -166,19 +170,14 @@ public struct JobWorker: Service {
         guard !claimed.isEmpty else { return 0 }
         let finished = FinishedJobs()
         var unstarted: [Int] = []
+        // The whole batch starts at once (it is at most `concurrency` jobs): its leases run from the claim.
         await withTaskGroup(of: Void.self) { group in
-            var running = 0
             for job in claimed {
                 if stopping.isStopped {
                     unstarted.append(job.id)
                     continue
                 }
-                if running == configuration.concurrency {
-                    await group.next()
-                    running -= 1
-                }
                 group.addTask { await run(job, finished: finished) }
-                running += 1
             }
         }
         done = finished.take()
@@ -196,7 +195,7 @@ public struct JobWorker: Service {
         let rows = try await database.client.query(
             """
             SELECT id, tenant_id, kind, payload::text, attempts, max_attempts, timeout_seconds, created_at
-            FROM job_claim(\(configuration.name), \(configuration.queues)::text[], \(configuration.batchSize)::integer, \(done)::bigint[])
+            FROM job_claim(\(configuration.name), \(configuration.queues)::text[], \(knownKinds)::text[], \(claimSize)::integer, \(done)::bigint[])
             """,
             logger: logger)
         let decoder = JSONDecoder()
@@ -222,6 +221,9 @@ public struct JobWorker: Service {
                 switch kind.run {
                 case .inTenantTransaction(let handler):
                     try await context.inTenant { connection in
+                        // A query cannot outlive the job: the database cancels it at the job's timeout.
+                        try await connection.query(
+                            "SELECT set_config('statement_timeout', \(String(Int(job.timeout.components.seconds) * 1000)), true)", logger: logger)
                         try await handler(connection, context)
                         let completed = try await connection.query(
                             "SELECT job_complete(\(configuration.name), \([job.id]))", logger: logger

@@ -64,28 +64,40 @@ public struct Mailer: Sendable {
         guard message.to.wholeMatch(of: /[^@\s<>]+@[^@\s<>]+/) != nil else { throw Failed(description: "'\(message.to)' is not an e-mail address") }
         let text = render(message)
         let command = configuration.command
-        try await Task.detached {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: command[0])
-            process.arguments = Array(command.dropFirst())
-            let input = Pipe(), errors = Pipe()
-            process.standardInput = input
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            do {
-                try process.run()
-            } catch {
-                throw Failed(description: "cannot run the mail command \(command[0]) (\(error.localizedDescription)): install an MTA or set KREISWERK_SENDMAIL")
-            }
-            // A command that exits without reading everything closes the pipe; its exit status decides.
-            try? input.fileHandleForWriting.write(contentsOf: Data(text.utf8))
-            try? input.fileHandleForWriting.close()
-            process.waitUntilExit()
-            let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            guard process.terminationStatus == 0 else {
-                throw Failed(description: "the mail command \(command[0]) exited with \(process.terminationStatus): \(stderr.prefix(500))")
-            }
-        }.value
+        let running = RunningCommand()
+        try await withTaskCancellationHandler {
+            try await Task.detached {
+                let process = running.process
+                process.executableURL = URL(fileURLWithPath: command[0])
+                process.arguments = Array(command.dropFirst())
+                let input = Pipe(), errors = Pipe()
+                process.standardInput = input
+                process.standardError = errors
+                process.standardOutput = FileHandle.nullDevice
+                do {
+                    try process.run()
+                } catch {
+                    throw Failed(description: "cannot run the mail command \(command[0]) (\(error.localizedDescription)): install an MTA or set KREISWERK_SENDMAIL")
+                }
+                // A command that exits without reading everything closes the pipe; its exit status decides.
+                try? input.fileHandleForWriting.write(contentsOf: Data(text.utf8))
+                try? input.fileHandleForWriting.close()
+                process.waitUntilExit()
+                let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                guard process.terminationStatus == 0 else {
+                    throw Failed(description: "the mail command \(command[0]) exited with \(process.terminationStatus): \(stderr.prefix(500))")
+                }
+            }.value
+        } onCancel: {
+            // The job timed out (or the worker stops): a hanging MTA must not hold the worker.
+            running.terminate()
+        }
+    }
+
+    /// The sendmail process, for the cancellation handler to stop.
+    private final class RunningCommand: @unchecked Sendable {
+        let process = Process()
+        func terminate() { if process.isRunning { process.terminate() } }
     }
 
     /// RFC 2047 for a subject with umlauts.

@@ -8,6 +8,13 @@ struct RuntimeRoleCheck: Service {
     let database: Database
 
     func run() async throws {
+        try await Self.verify(database)
+        try await gracefulShutdown()
+    }
+
+    /// Throws unless the connection's role is held by row-level security. Job workers call it too
+    /// before they run anything: a job must never act with a wider context than its tenant's.
+    static func verify(_ database: Database) async throws {
         let rows = try await database.client.query(
             """
             SELECT current_user, r.rolsuper, r.rolbypassrls,
@@ -24,6 +31,5 @@ struct RuntimeRoleCheck: Service {
             }
             database.logger.info("runtime role checked", metadata: ["role": "\(role)"])
         }
-        try await gracefulShutdown()
     }
 }

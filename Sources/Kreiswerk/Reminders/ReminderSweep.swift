@@ -89,9 +89,11 @@ public enum ReminderSweep {
             FROM conference_action_items i JOIN case_conferences f ON f.id = i.conference_id AND f.tenant_id = i.tenant_id
             WHERE i.tenant_id = \(tenant) AND i.done_on IS NULL AND i.due_on <= \(day)::date + \(rules.actionItemDaysBefore)::integer
             """)
-        report.grantsRevoked = try await ConsentExpiry.revokeGrants(tenant: tenant, day: day, on: connection, logger: logger)
+        // What cannot be undone never runs ahead of the real date, even in a sweep --as-of a future instant.
+        let today = min(day, Day.today.iso)
+        report.grantsRevoked = try await ConsentExpiry.revokeGrants(tenant: tenant, day: today, on: connection, logger: logger)
         report.clientsAnonymised = try await Retention.anonymise(
-            tenant: tenant, closedBefore: day, months: rules.retentionMonths, on: connection, logger: logger)
+            tenant: tenant, closedBefore: today, months: rules.retentionMonths, on: connection, logger: logger)
         return report
     }
 

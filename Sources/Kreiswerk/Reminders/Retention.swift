@@ -35,14 +35,15 @@ enum Retention {
         ).collect().map { try $0.decode(UUID.self) }
         guard !clients.isEmpty else { return 0 }
         let statements: [PostgresQuery] = [
-            "UPDATE cases SET reason = NULL, closure_reason = NULL WHERE tenant_id = \(tenant) AND client_id = ANY(\(clients))",
+            // Only closed cases: a case opened for the client meanwhile keeps its texts.
+            "UPDATE cases SET reason = NULL, closure_reason = NULL WHERE tenant_id = \(tenant) AND client_id = ANY(\(clients)) AND closed_on IS NOT NULL",
             """
             UPDATE case_events e SET text = '' FROM cases k
-            WHERE e.tenant_id = \(tenant) AND k.tenant_id = e.tenant_id AND k.id = e.case_id AND k.client_id = ANY(\(clients))
+            WHERE e.tenant_id = \(tenant) AND k.tenant_id = e.tenant_id AND k.id = e.case_id AND k.client_id = ANY(\(clients)) AND k.closed_on IS NOT NULL
             """,
             """
             UPDATE goals g SET text = \(placeholder), outcome_note = NULL FROM cases k
-            WHERE g.tenant_id = \(tenant) AND k.tenant_id = g.tenant_id AND k.id = g.case_id AND k.client_id = ANY(\(clients))
+            WHERE g.tenant_id = \(tenant) AND k.tenant_id = g.tenant_id AND k.id = g.case_id AND k.client_id = ANY(\(clients)) AND k.closed_on IS NOT NULL
             """,
             """
             UPDATE referrals SET first_name = \(placeholder), last_name = \(placeholder), date_of_birth = date_trunc('year', date_of_birth)::date,
@@ -51,7 +52,11 @@ enum Retention {
             """,
             """
             UPDATE case_conferences f SET summary = \(placeholder), agenda = '', minutes = '' FROM cases k
-            WHERE f.tenant_id = \(tenant) AND k.tenant_id = f.tenant_id AND k.id = f.case_id AND k.client_id = ANY(\(clients))
+            WHERE f.tenant_id = \(tenant) AND k.tenant_id = f.tenant_id AND k.id = f.case_id AND k.client_id = ANY(\(clients)) AND k.closed_on IS NOT NULL
+            """,
+            """
+            UPDATE conference_action_items i SET text = \(placeholder) FROM case_conferences f JOIN cases k ON k.tenant_id = f.tenant_id AND k.id = f.case_id
+            WHERE i.tenant_id = \(tenant) AND f.id = i.conference_id AND k.client_id = ANY(\(clients)) AND k.closed_on IS NOT NULL
             """,
         ]
         for statement in statements {

@@ -144,7 +144,7 @@ import Testing
             let owner = db.owner
             try await owner.withTransaction {
                 try await $0.query(
-                    "UPDATE consents SET expires_on = \(Day(Self.days(2)).iso)::date WHERE client_id = \(UUID(uuidString: clientID)!) AND scope = 'handover'",
+                    "UPDATE consents SET given_on = current_date - 30, expires_on = current_date + 2 WHERE client_id = \(UUID(uuidString: clientID)!) AND scope = 'handover'",
                     logger: Self.logger)
             }
             func liveGrants() async throws -> Int {
@@ -156,7 +156,13 @@ import Testing
             try await Self.sweep(db, asOf: Self.days(1))
             #expect(try await liveGrants() == 1)
             try await Self.sweep(db, asOf: Self.days(3))
-            #expect(try await liveGrants() == 0, "the consent ran out on day 2")
+            #expect(try await liveGrants() == 1, "a sweep as of a future day never revokes ahead of the real date")
+            try await owner.withTransaction {
+                try await $0.query("UPDATE consents SET expires_on = current_date - 1 WHERE client_id = \(UUID(uuidString: clientID)!) AND scope = 'handover'",
+                                   logger: Self.logger)
+            }
+            try await Self.sweep(db, asOf: Date())
+            #expect(try await liveGrants() == 0, "the consent ran out yesterday")
 
             // The case closed four years ago: past the district's 36 months.
             try await owner.withTransaction {
