@@ -66,7 +66,7 @@ struct ConferenceRoutes {
                     kind: form["kind"], title: form["title"], scheduledAt: scheduled, summary: form.raw("summary"), agenda: form.raw("agenda"),
                     participants: form.all("participants"),
                     externalParticipants: form["external"].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
-                    consentGivenOn: form["consent"] == "1" ? .today : nil)
+                    consentGivenOn: form["consent"] == "1" ? .today : nil, requestModerator: form["moderator"] == "1")
                 let conference = try await conferences.plan(case: id, new, by: context.identity, clientAddress: context.clientAddress)
                 return .redirect(to: "/konferenzen/\(conference.id.uuidString.lowercased())", type: .normal)
             } catch let error as InvalidInput {

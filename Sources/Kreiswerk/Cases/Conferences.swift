@@ -42,6 +42,8 @@ public struct NewConference: Sendable, Decodable {
     /// People without an account (integration council, volunteers), by name.
     public var externalParticipants: [String]?
     public var consentGivenOn: Day?
+    /// A municipal conference: ask the district's coordinators (Koordinierungsstelle) to moderate.
+    public var requestModerator: Bool?
 }
 
 /// Case conferences (Fallkonferenz): planned by the case manager, shared with the invited tenants by grants.
@@ -120,7 +122,7 @@ public struct Conferences: Sendable {
                 invited.append(tenant)
             }
             var moderator: TenantRef?
-            if new.kind == "district", let districtID {
+            if new.kind == "district" || new.requestModerator == true, let districtID {
                 moderator = try await TenantDirectory.find(id: districtID, on: connection, logger: logger)
                 if let moderator, !invited.contains(where: { $0.id == moderator.id }) { invited.append(moderator) }
             }
@@ -150,6 +152,18 @@ public struct Conferences: Sendable {
                 "conference_planned", text: "Fallkonferenz „\(title)“ geplant (\(new.kind == "district" ? "Kreisebene" : "kommunal")).", case: id,
                 tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
             audit.append(work.event("conference.planned", identity, "conference", conference, ["case": id.uuidString, "invited": "\(invited.count)"]))
+            if moderator != nil {
+                // The coordinators hear of it at once; the title names town and date, never the client.
+                let when = GermanFormat.deadline(new.scheduledAt)
+                let title = new.kind == "district"
+                    ? "\(identity.tenant.name): Fallkonferenz auf Kreisebene am \(when) – bitte moderieren"
+                    : "\(identity.tenant.name) bittet um Moderation einer Fallkonferenz am \(when)"
+                for coordinator in try await Notifier.districtCoordinators(on: connection, logger: logger) {
+                    try await Notifier.notify(
+                        coordinator, .conferenceModeration, title: title, link: "/konferenzen/\(conference.uuidString.lowercased())",
+                        dedupeKey: "conference-moderation:\(conference.uuidString.lowercased())", on: connection, logger: logger)
+                }
+            }
             return try await load([conference], actingFor: identity.tenant.id, on: connection).first!
         }
     }

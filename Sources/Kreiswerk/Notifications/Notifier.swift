@@ -11,6 +11,7 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
     case referralOverdue = "referral_overdue"
     case reportTriage = "report_triage"
     case actionItem = "action_item"
+    case conferenceModeration = "conference_moderation"
 
     /// The e-mail's sentence: what kind of thing waits in Kreiswerk, nothing about whom.
     public var mailSentence: String {
@@ -21,6 +22,7 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
         case .referralOverdue: "Im Kreis wartet eine Verweisung ungewöhnlich lange auf Rückmeldung."
         case .reportTriage: "Eine Meldung (Stufe 2) wartet auf die Entscheidung Ihres Teams."
         case .actionItem: "Eine Aufgabe aus einer Fallkonferenz ist fällig."
+        case .conferenceModeration: "Sie werden gebeten, eine Fallkonferenz zu moderieren."
         }
     }
 }

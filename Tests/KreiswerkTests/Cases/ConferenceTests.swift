@@ -72,6 +72,31 @@ import Testing
         }
     }
 
+    @Test func aMunicipalConferenceMayAskTheCoordinatorsToModerate() async throws {
+        try await TestApp.with { _, people, client in
+            let cm = people["wittenCM"].token, coordinator = people["coordinator"].token
+            let clientID = try await CaseWorkflowTests.register(client, cm)
+            let (caseID, _) = try await CaseWorkflowTests.openCase(client, cm, clientID)
+            let plain = try await Self.plan(client, cm, caseID)
+            #expect(plain.object["moderator"] == nil)
+            #expect(try await client.api(.get, "/api/v1/notifications", token: coordinator).array.isEmpty)
+            let asked = try await client.api(
+                .post, "/api/v1/cases/\(caseID)/conferences", token: cm,
+                json: #"{"kind":"municipal","title":"Familie Haddad: Wohnung","scheduled_at":"2026-12-01T10:00:00Z","summary":"Wohnung zu klein.","participants":["awo-en"],"consent_given_on":"2026-03-01","request_moderator":true}"#)
+            #expect(asked.status == .created, "\(asked.text)")
+            #expect(asked.object["moderator"] as? String == "en-kreis")
+            let id = try #require(asked.object["id"] as? String)
+            // The coordinator is told at once, without the client's name, and sees the conference.
+            let inbox = try await client.api(.get, "/api/v1/notifications", token: coordinator).array
+            #expect(inbox.map { $0["kind"] as? String } == ["conference_moderation"])
+            let title = try #require(inbox.first?["title"] as? String)
+            #expect(title.hasPrefix("Stadt Witten bittet um Moderation einer Fallkonferenz am 01.12.2026"), "\(title)")
+            #expect(!title.contains("Haddad"))
+            #expect(inbox.first?["link"] as? String == "/konferenzen/\(id.lowercased())")
+            #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: coordinator).status == .ok)
+        }
+    }
+
     @Test func theConferencePagesWorkWithoutJavaScript() async throws {
         try await TestApp.with { _, people, client in
             var browser = WebBrowser()
