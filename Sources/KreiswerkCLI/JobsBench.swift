@@ -20,15 +20,15 @@ extension JobsCommand {
 
             func run() async throws {
                 let enqueueStart = ContinuousClock.now
-                let first = try await asPlatform(common) { connection, logger in
+                let (first, last) = try await asPlatform(common) { connection, logger in
                     try await connection.query(
                         """
                         WITH queued AS (
                             INSERT INTO jobs (tenant_id, kind) SELECT \(JobQueue.platformTenant), 'noop' FROM generate_series(1, \(jobs)) RETURNING id)
-                        SELECT min(id) FROM queued
+                        SELECT min(id), max(id) FROM queued
                         """,
                         logger: logger
-                    ).collect().first!.decode(Int.self)
+                    ).collect().first!.decode((Int, Int).self)
                 }
                 let enqueueSeconds = seconds(enqueueStart.duration(to: .now))
                 // Untimed, as autovacuum would have done in a running system (and as the pgqueuer side does).
@@ -36,7 +36,7 @@ extension JobsCommand {
                 let started = ContinuousClock.now
                 let processes = try (0..<workers).map { _ in try spawnWorker() }
                 defer { for process in processes where process.isRunning { process.terminate() } }
-                try await waitUntilDone(from: first, count: jobs, timeout: .seconds(900))
+                try await waitUntilDone(from: first, to: last, count: jobs, timeout: .seconds(900))
                 let drainSeconds = seconds(started.duration(to: .now))
                 let succeeded = try await asPlatform(common) { connection, logger in
                     try await connection.query(
@@ -51,22 +51,28 @@ extension JobsCommand {
                 for process in processes { process.terminate(); process.waitUntilExit() }
             }
 
-            /// Polls every 10 ms whether any of the jobs still waits or runs (a look into the two small
-            /// partial indexes, so the poll takes next to nothing from the workers).
-            func waitUntilDone(from first: Int, count: Int, timeout: Duration) async throws {
+            /// Polls every 10 ms whether the newest job has finished (a primary-key lookup, so the poll takes
+            /// next to nothing from the workers; jobs are claimed oldest first), then checks that none is left.
+            func waitUntilDone(from first: Int, to last: Int, count: Int, timeout: Duration) async throws {
                 let deadline = ContinuousClock.now + timeout
                 let logger = common.logger(default: .warning)
                 try await withAppDatabase(logger: logger) { database in
                     while ContinuousClock.now < deadline {
-                        let open = try await database.withTenant(JobQueue.platformTenant) { connection in
-                            try await connection.query(
-                                """
-                                SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'queued' AND id >= \(first))
-                                    OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND id >= \(first))
-                                """, logger: logger
-                            ).collect().first!.decode(Bool.self)
+                        let finished = try await database.withTenant(JobQueue.platformTenant) { connection in
+                            try await connection.query("SELECT state = 'succeeded' FROM jobs WHERE id = \(last)", logger: logger)
+                                .collect().first?.decode(Bool.self) ?? false
                         }
-                        if !open { return }
+                        if finished {
+                            let open = try await database.withTenant(JobQueue.platformTenant) { connection in
+                                try await connection.query(
+                                    """
+                                    SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'queued' AND id BETWEEN \(first) AND \(last))
+                                        OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND id BETWEEN \(first) AND \(last))
+                                    """, logger: logger
+                                ).collect().first!.decode(Bool.self)
+                            }
+                            if !open { return }
+                        }
                         try await Task.sleep(for: .milliseconds(10))
                     }
                     throw ConfigurationError("the workers did not finish \(count) jobs within \(timeout)")
