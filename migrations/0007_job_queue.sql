@@ -51,10 +51,12 @@ CREATE TRIGGER jobs_notify AFTER INSERT ON jobs FOR EACH STATEMENT EXECUTE FUNCT
 -- `batch` due jobs of `queues` (NULL: all) and of the `kinds` the worker knows: one round trip per batch.
 -- The worker starts the whole batch at once and holds it until the last job ends, so every job of
 -- the batch is leased for the batch's longest timeout plus a margin.
+-- Always walks jobs_due_idx in order and stops after `batch` rows: with statistics that lag behind a burst
+-- of new jobs (autovacuum has not analyzed them yet) the planner would otherwise sort every due job per claim.
 CREATE FUNCTION job_claim(worker text, queues text[], kinds text[], batch integer, done bigint[] DEFAULT '{}')
 RETURNS TABLE (id bigint, tenant_id uuid, kind text, payload jsonb, attempts integer, max_attempts integer, timeout_seconds integer,
                created_at timestamptz)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public SET enable_sort = off
 AS $$
 BEGIN
     IF cardinality(done) > 0 THEN

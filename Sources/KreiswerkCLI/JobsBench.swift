@@ -31,8 +31,11 @@ extension JobsCommand {
                     ).collect().first!.decode((Int, Int).self)
                 }
                 let enqueueSeconds = seconds(enqueueStart.duration(to: .now))
-                // Untimed, as autovacuum would have done in a running system (and as the pgqueuer side does).
-                try await asPlatform(common) { connection, logger in try await connection.query("ANALYZE jobs", logger: logger) }
+                // Untimed, as autovacuum would have done in a running system (and as the pgqueuer side does); as the
+                // owner, since only the owner may analyze a table.
+                try await withOwnerDatabase(logger: common.logger(default: .warning)) { database in
+                    try await database.withTransaction { try await $0.query("ANALYZE jobs", logger: database.logger) }
+                }
                 let started = ContinuousClock.now
                 let processes = try (0..<workers).map { _ in try spawnWorker() }
                 defer { for process in processes where process.isRunning { process.terminate() } }
