@@ -31,6 +31,7 @@ CREATE INDEX jobs_lease_idx ON jobs (lease_until) WHERE state = 'running';
 CREATE INDEX jobs_finished_idx ON jobs (finished_at) WHERE state IN ('succeeded', 'cancelled');
 CREATE INDEX jobs_tenant_idx ON jobs (tenant_id, state);
 CREATE UNIQUE INDEX jobs_unique_key_idx ON jobs (tenant_id, kind, unique_key) WHERE unique_key IS NOT NULL;
+-- ENABLE and FORCE ROW LEVEL SECURITY with the tenant policy (0002's helper).
 SELECT app_isolate_tenant_table('jobs');
 
 -- One wake-up per enqueuing statement (NOTIFY folds duplicates within a transaction anyway).

@@ -37,6 +37,7 @@ CREATE TABLE notifications (
     FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id)
 );
 CREATE INDEX notifications_inbox_idx ON notifications (tenant_id, user_id, created_at DESC);
+-- ENABLE and FORCE ROW LEVEL SECURITY with the tenant policy (0002's helper).
 SELECT app_isolate_tenant_table('notifications');
 -- Written only through notify() below.
 REVOKE INSERT ON notifications FROM kreiswerk_app;
