@@ -24,7 +24,7 @@ public struct CaseWork: Sendable {
             var events: [AuditEvent] = []
             let result = try await body(connection, &events)
             for var event in events {
-                event.purpose = Self.purpose
+                event.purpose = event.purpose ?? Self.purpose
                 event.clientAddress = clientAddress
                 try await AuditLog.record(event, on: connection, logger: database.logger)
             }

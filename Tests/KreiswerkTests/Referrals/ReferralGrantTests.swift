@@ -124,4 +124,31 @@ import Testing
             #expect(revoked == "consent withdrawn")
         }
     }
+
+    @Test func aClientsDataIsExportedWholeForTheirOwnTenantOnly() async throws {
+        try await TestApp.with { db, people, client in
+            let (clientID, caseID, referralID) = try await Self.refer(client, people)
+            let cm = people["wittenCM"].token
+            _ = try await client.api(.post, "/api/v1/cases/\(caseID)/notes", token: cm, json: #"{"text":"Erstgespräch geführt"}"#)
+            let export = try await client.api(.get, "/api/v1/clients/\(clientID)/export", token: cm)
+            #expect(export.status == .ok, "\(export.text)")
+            #expect(export.headers[.contentDisposition]?.contains("auskunft-\(clientID.lowercased()).json") == true)
+            let document = export.object
+            #expect(((document["client"] as? [String: Any])?["data"] as? [String: Any])?["first_name"] as? String == "Amira")
+            #expect((document["consents"] as? [Any])?.count == 2, "case management and the hand-over")
+            let cases = try #require(document["cases"] as? [[String: Any]])
+            #expect(cases.count == 1)
+            #expect(((cases.first?["referrals"] as? [[String: Any]])?.first?["id"] as? String)?.lowercased() == referralID.lowercased())
+            #expect((cases.first?["timeline"] as? [Any])?.isEmpty == false)
+            // Another tenant's staff get nothing, not even that the client exists.
+            #expect(try await client.api(.get, "/api/v1/clients/\(clientID)/export", token: people["hattingenCM"].token).status == .notFound)
+            #expect(try await client.api(.get, "/api/v1/clients/\(clientID)/export", token: people["partner"].token).status == .forbidden)
+            // The export is in the audit trail with its own purpose.
+            let audited = try await db.owner.withTransaction {
+                try await $0.query("SELECT count(*)::integer FROM audit_log WHERE action = 'client.exported' AND purpose = 'data_subject_access'",
+                                   logger: TestDatabase.logger).collect().first!.decode(Int.self)
+            }
+            #expect(audited == 1)
+        }
+    }
 }
