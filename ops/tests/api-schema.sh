@@ -48,9 +48,30 @@ printf '%s' "$pw" | "$bin" users create --tenant witten --email fall@witten.test
 user_id() { "$bin" users list --tenant "$1" --json | python3 -c 'import json, sys; print(next(u["id"] for u in json.load(sys.stdin) if u["email"] == sys.argv[1]))' "$2"; }
 target_ids="\"$(user_id betrieb ziel@betrieb.test)\", \"$(user_id witten fall@witten.test)\""
 
+# Real objects of Witten for the case work: a client, a case with a goal, a referral to AWO's MBE,
+# a conference with an action item (created through the API as the case manager).
+api() { curl -fsS -X "$1" -H "Authorization: Bearer $token_cm" -H 'Content-Type: application/json' "http://127.0.0.1:$port$2" ${3:+--data "$3"}; }
+field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+seed_case_work() {
+    local client case service
+    client="$(api POST /api/v1/clients '{"first_name":"Amira","last_name":"Haddad","date_of_birth":"1994-03-12","consent_given_on":"2026-01-05"}' | field id)"
+    case="$(api POST /api/v1/cases "{\"client_id\":\"$client\",\"channel\":\"level1\",\"reason\":\"Wohnung\"}" | field id)"
+    goal="$(api POST "/api/v1/cases/$case/goals" '{"area":"housing","text":"Wohnung finden","agreed_on":"2026-02-01","review_on":"2026-05-01"}' | field id)"
+    service="$(api GET /api/v1/services | python3 -c 'import json, sys; print(next(s["id"] for s in json.load(sys.stdin) if s["key"] == "mbe-awo"))')"
+    referral="$(api POST "/api/v1/cases/$case/referrals" "{\"service_id\":\"$service\",\"reason\":\"Beratung\",\"consent_given_on\":\"2026-02-01\"}" | field id)"
+    conference="$(api POST "/api/v1/cases/$case/conferences" '{"kind":"municipal","title":"Wohnung","scheduled_at":"2026-12-01T10:00:00Z","summary":"Wohnung zu klein.","participants":["awo-en"],"consent_given_on":"2026-03-01"}' | field id)"
+    item="$(api POST "/api/v1/conferences/$conference/action-items" '{"text":"Wohnungsamt anrufen","owner":"AWO EN","due_on":"2026-12-15"}' | python3 -c 'import json, sys; print(json.load(sys.stdin)["action_items"][0]["id"])')"
+    case_ids="\"$client\", \"$case\", \"$referral\", \"$conference\""
+}
+
+port=$((20000 + $$ % 1000))
+serve "$port" "$log"
+seed_case_work
+
 # Schemathesis works in a directory of its own (it keeps caches in its working
-# directory). Half of the generated ids, slugs and If-Match values are real ones,
-# so the fuzzing also reaches the successful responses. The hooks put a NUL
+# directory). Half of the generated ids (accounts, and Witten's client, case, referral,
+# conference, goal and action item), slugs and If-Match values are real ones, so the
+# fuzzing also reaches the successful responses. The hooks put a NUL
 # character into some bodies and query strings (see api_schema_hooks.py).
 work="$(mktemp -d /tmp/kw-schemathesis.XXXXXX)"
 cat > "$work/schemathesis.toml" <<TOML
@@ -60,13 +81,17 @@ hooks = "$root/ops/tests/api_schema_hooks.py"
 enabled = false
 
 [dictionaries]
-users = { values = [$target_ids] }
+ids = { values = [$target_ids, $case_ids] }
+goals = { values = ["$goal"] }
+items = { values = ["$item"] }
 tenants = { values = ["witten", "en-kreis", "awo-en"] }
 districts = { values = ["en-kreis"] }
 versions = { values = ['"1"', '"2"', '"3"', '"4"'] }
 
 [parameters]
-"path.id" = { dictionary = "users", probability = 0.5 }
+"path.id" = { dictionary = "ids", probability = 0.5 }
+"path.goal" = { dictionary = "goals", probability = 0.5 }
+"path.item" = { dictionary = "items", probability = 0.5 }
 "path.slug" = { dictionary = "tenants", probability = 0.5 }
 "query.tenant" = { dictionary = "tenants", probability = 0.5 }
 "header.If-Match" = { dictionary = "versions", probability = 0.5 }
@@ -74,8 +99,6 @@ versions = { values = ['"1"', '"2"', '"3"', '"4"'] }
 "body.district" = { dictionary = "districts", probability = 0.5 }
 TOML
 
-port=$((20000 + $$ % 1000))
-serve "$port" "$log"
 
 schema="http://127.0.0.1:$port/api/v1/openapi.json"
 st() {
