@@ -118,7 +118,7 @@ struct CaseAPI {
             let scope = request.uri.queryParameters["scope"].map(String.init) ?? "mine"
             guard ["mine", "tenant"].contains(scope) else { throw InvalidInput(field: "scope", "scope ist mine oder tenant.") }
             return JSONResponse(
-                try await work.myCases(by: context.identity, wholeTenant: scope == "tenant", clientAddress: context.clientAddress), snakeCase: true)
+                try await work.myCases(by: context.identity, wholeTenant: scope == "tenant", clientAddress: context.clientAddress))
         }
 
         routes.on(.post, "/api/v1/cases", .workCases) { request, context in
