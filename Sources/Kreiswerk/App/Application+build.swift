@@ -11,13 +11,14 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
     let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
     let database = Database(client: client, logger: logger)
     let metrics = JobMetrics()
-    let routes = try await buildRoutes(configuration, database: database, metrics: metrics, logger: logger)
+    let kinds = Jobs.kinds(mailer: Mailer(configuration: configuration.mail))
+    let schedules = Jobs.schedules(kinds)
+    let routes = try await buildRoutes(configuration, database: database, metrics: metrics, schedules: schedules, logger: logger)
     var services: [any Service] = [
         client, RuntimeRoleCheck(database: database), AuditSealer(chain: AuditChain(database: database), interval: configuration.auditSealInterval),
     ]
     if let worker = configuration.worker {
-        let kinds = Jobs.kinds(mailer: Mailer(configuration: configuration.mail))
-        services.append(JobWorker(configuration: worker, kinds: kinds, database: database, schedules: Jobs.schedules(kinds), metrics: metrics))
+        services.append(JobWorker(configuration: worker, kinds: kinds, database: database, schedules: schedules, metrics: metrics))
     }
     return Application(
         router: routes.router,
@@ -30,7 +31,7 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
 /// Every route of the server, each registered with its access rule. Separate from
 /// `buildApplication` so that tests can inspect the rules next to the router's own list.
 public func buildRoutes(
-    _ configuration: AppConfiguration, database: Database, metrics: JobMetrics = JobMetrics(), logger: Logger
+    _ configuration: AppConfiguration, database: Database, metrics: JobMetrics = JobMetrics(), schedules: JobSchedules? = nil, logger: Logger
 ) async throws -> GuardedRouter {
     let migrator = Migrator(migrations: try Migration.load(from: configuration.migrationsDirectory), logger: logger)
     let pages = try await Pages.load()
@@ -75,7 +76,9 @@ public func buildRoutes(
     ReportRoutes(reports: Level2Reports(work: caseWork), pages: pages, policy: policy).register(on: routes)
     ConferenceRoutes(conferences: conferences, casePages: casePages, pages: pages, policy: policy).register(on: routes)
     NotificationRoutes(database: database, pages: pages).register(on: routes)
-    JobRoutes(database: database, pages: pages, metrics: metrics, schedules: Jobs.schedules(Jobs.kinds(mailer: Mailer(configuration: configuration.mail))))
-        .register(on: routes)
+    JobRoutes(
+        database: database, pages: pages, metrics: metrics,
+        schedules: schedules ?? Jobs.schedules(Jobs.kinds(mailer: Mailer(configuration: configuration.mail)))
+    ).register(on: routes)
     return routes
 }

@@ -14,6 +14,21 @@ struct JobRoutes {
         var schedules: [JobSchedules.Listed]
     }
 
+    /// What operators may do to a job, in the API (`retry`, `cancel`) and on the page.
+    enum Operation: String, CaseIterable {
+        case retry, cancel
+
+        var pagePath: String { self == .retry ? "wiederholen" : "abbrechen" }
+        var action: String { self == .retry ? "job.retried" : "job.cancelled" }
+        var newState: String { self == .retry ? "queued" : "cancelled" }
+        func done(_ id: Int) -> String { self == .retry ? "Job \(id) wird erneut ausgeführt." : "Job \(id) ist abgebrochen." }
+        func refusal(_ id: Int) -> String {
+            self == .retry
+                ? "Job \(id) läuft gerade, ist abgeschlossen oder existiert nicht: nur wartende, zurückgestellte oder abgebrochene Jobs lassen sich wiederholen."
+                : "Job \(id) läuft gerade, ist abgeschlossen oder existiert nicht: nur wartende oder zurückgestellte Jobs lassen sich abbrechen."
+        }
+    }
+
     struct Changed: Codable, Sendable {
         var id: Int
         var state: String
@@ -38,19 +53,17 @@ struct JobRoutes {
             let stats = try await asOperator(context) { try await JobQueue.stats(on: $0, logger: database.logger) }
             return JSONResponse(Overview(stats: stats.rows, schedules: try await schedules.list(on: database)), snakeCase: true)
         }
-        routes.on(.post, "/api/v1/jobs/{id}/retry", .operateJobs) { _, context in
-            let id = try jobID(context)
-            try await change(id, context, action: "job.retried", refusal: "Job \(id) läuft gerade, ist abgeschlossen oder existiert nicht: nur wartende, zurückgestellte oder abgebrochene Jobs lassen sich wiederholen.") {
-                try await JobQueue.retry(id, on: $0, logger: database.logger)
+        for operation in Operation.allCases {
+            routes.on(.post, "/api/v1/jobs/{id}/\(operation.rawValue)", .operateJobs) { _, context in
+                let id = try jobID(context)
+                guard try await perform(operation, id, context) else { throw DomainError.conflict(operation.refusal(id)) }
+                return JSONResponse(Changed(id: id, state: operation.newState))
             }
-            return JSONResponse(Changed(id: id, state: "queued"))
-        }
-        routes.on(.post, "/api/v1/jobs/{id}/cancel", .operateJobs) { _, context in
-            let id = try jobID(context)
-            try await change(id, context, action: "job.cancelled", refusal: "Job \(id) läuft gerade, ist abgeschlossen oder existiert nicht: nur wartende oder zurückgestellte Jobs lassen sich abbrechen.") {
-                try await JobQueue.cancel(id, on: $0, logger: database.logger)
+            routes.post("/betrieb/jobs/{id}/\(operation.pagePath)", .operateJobs) { _, context -> Response in
+                let id = try jobID(context)
+                let notice = try await perform(operation, id, context) ? operation.done(id) : operation.refusal(id)
+                return .redirect(to: "/betrieb/jobs?hinweis=" + notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!, type: .normal)
             }
-            return JSONResponse(Changed(id: id, state: "cancelled"))
         }
         routes.get("/metrics", .operateJobs) { _, context -> Response in
             let stats = try await asOperator(context) { try await JobQueue.stats(on: $0, logger: database.logger) }
@@ -62,18 +75,6 @@ struct JobRoutes {
         routes.get("/betrieb/jobs", .operateJobs) { request, context in
             let state = request.uri.queryParameters["state"].map(String.init).flatMap { JobQueue.states.contains($0) ? $0 : nil }
             return try await page(context, state: state, notice: request.uri.queryParameters["hinweis"].map(String.init))
-        }
-        routes.post("/betrieb/jobs/{id}/wiederholen", .operateJobs) { _, context -> Response in
-            let id = try jobID(context)
-            let done = try await asOperator(context) { try await JobQueue.retry(id, on: $0, logger: database.logger) }
-            if done { try await audit("job.retried", id, context) }
-            return .redirect(to: "/betrieb/jobs?hinweis=" + (done ? "Job \(id) wird erneut ausgeführt." : "Job \(id) ließ sich nicht wiederholen.").addingPercentEncoding(withAllowedCharacters: .alphanumerics)!, type: .normal)
-        }
-        routes.post("/betrieb/jobs/{id}/abbrechen", .operateJobs) { _, context -> Response in
-            let id = try jobID(context)
-            let done = try await asOperator(context) { try await JobQueue.cancel(id, on: $0, logger: database.logger) }
-            if done { try await audit("job.cancelled", id, context) }
-            return .redirect(to: "/betrieb/jobs?hinweis=" + (done ? "Job \(id) ist abgebrochen." : "Job \(id) ließ sich nicht abbrechen.").addingPercentEncoding(withAllowedCharacters: .alphanumerics)!, type: .normal)
         }
     }
 
@@ -88,18 +89,16 @@ struct JobRoutes {
         return id
     }
 
-    private func change(_ id: Int, _ context: SignedInContext, action: String, refusal: String, _ body: (PostgresConnection) async throws -> Bool) async throws {
-        let done = try await asOperator(context) { connection in
-            let done = try await body(connection)
-            if done { try await AuditLog.record(context.audit(action, objectType: "job", objectID: "\(id)"), on: connection, logger: database.logger) }
-            return done
-        }
-        guard done else { throw DomainError.conflict(refusal) }
-    }
-
-    private func audit(_ action: String, _ id: Int, _ context: SignedInContext) async throws {
+    /// Changes the job and records who did it, in one transaction; false if the job is not in a state that allows it.
+    private func perform(_ operation: Operation, _ id: Int, _ context: SignedInContext) async throws -> Bool {
         try await asOperator(context) { connection in
-            try await AuditLog.record(context.audit(action, objectType: "job", objectID: "\(id)"), on: connection, logger: database.logger)
+            let done = operation == .retry
+                ? try await JobQueue.retry(id, on: connection, logger: database.logger)
+                : try await JobQueue.cancel(id, on: connection, logger: database.logger)
+            if done {
+                try await AuditLog.record(context.audit(operation.action, objectType: "job", objectID: "\(id)"), on: connection, logger: database.logger)
+            }
+            return done
         }
     }
 

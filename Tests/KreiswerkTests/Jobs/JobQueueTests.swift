@@ -1,4 +1,6 @@
 import Foundation
+import HTTPTypes
+import HummingbirdTesting
 import Logging
 import PostgresNIO
 import Synchronization
@@ -237,6 +239,34 @@ import Testing
             _ = try await Self.enqueue(db, Jobs.noop, count: 3)
             let stats = try await db.app.withTenant(JobQueue.platformTenant) { try await JobQueue.stats(on: $0, logger: Self.logger) }
             #expect(stats.count("queued") == 3)
+        }
+    }
+
+    @Test func platformAdministratorsRetryAndCancelJobsThroughTheAPIAndThePage() async throws {
+        try await TestApp.with { db, people, client in
+            let admin = people["platform"].token
+            let ids = try await Self.enqueue(db, Jobs.noop, count: 2)
+            try await db.owner.withTransaction {
+                try await $0.query("UPDATE jobs SET state = 'parked', last_error = 'mail server down', finished_at = now()", logger: Self.logger)
+            }
+            let parked = try await client.api(.get, "/api/v1/jobs?state=parked", token: admin).array
+            #expect(parked.map { $0["last_error"] as? String } == ["mail server down", "mail server down"])
+            #expect(try await client.api(.get, "/api/v1/jobs?state=lost", token: admin).status == .unprocessableContent)
+            #expect(try await client.api(.post, "/api/v1/jobs/\(ids[0])/retry", token: people["wittenCM"].token).status == .forbidden)
+            #expect(try await client.api(.post, "/api/v1/jobs/\(ids[0])/retry", token: admin).object["state"] as? String == "queued")
+            #expect(try await client.api(.post, "/api/v1/jobs/\(ids[0])/cancel", token: admin).object["state"] as? String == "cancelled")
+            #expect(try await client.api(.post, "/api/v1/jobs/\(ids[0])/cancel", token: admin).status == .conflict)
+            var browser = WebBrowser()
+            _ = try await browser.signIn(people["platform"].email, client)
+            _ = try await browser.get("/betrieb/jobs?state=parked", client)
+            let retried = try await browser.post("/betrieb/jobs/\(ids[1])/wiederholen", [], client)
+            #expect(retried.headers[.location]?.hasPrefix("/betrieb/jobs?hinweis=Job") == true)
+            #expect(try await Self.states(db) == ["cancelled": 1, "queued": 1])
+            let audited = try await db.owner.withTransaction {
+                try await $0.query("SELECT count(*)::integer FROM audit_log WHERE action IN ('job.retried', 'job.cancelled')", logger: Self.logger)
+                    .collect().first!.decode(Int.self)
+            }
+            #expect(audited == 3)
         }
     }
 }
