@@ -76,6 +76,10 @@ public func buildRoutes(
     ReportRoutes(reports: Level2Reports(work: caseWork), pages: pages, policy: policy).register(on: routes)
     ConferenceRoutes(conferences: conferences, casePages: casePages, pages: pages, policy: policy).register(on: routes)
     NotificationRoutes(database: database, pages: pages).register(on: routes)
+    let problems = Problems(work: caseWork), groups = ProjectGroups(work: caseWork), steering = Steering(work: caseWork)
+    CoordinationAPI(problems: problems, groups: groups, steering: steering, policy: policy).register(on: routes)
+    ProblemPages(problems: problems, groups: groups, pages: pages, policy: policy).register(on: routes)
+    CommitteePages(groups: groups, steering: steering, pages: pages, policy: policy).register(on: routes)
     JobRoutes(
         database: database, pages: pages, metrics: metrics,
         schedules: schedules ?? Jobs.schedules(Jobs.kinds(mailer: Mailer(configuration: configuration.mail)))

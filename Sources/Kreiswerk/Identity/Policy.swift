@@ -32,6 +32,16 @@ public enum Permission: String, Sendable, CaseIterable {
     case overseeCaseload
     /// Operate the job queue: list, retry, cancel jobs, read the metrics.
     case operateJobs
+    /// Raise a structural problem from one's own cases, and answer the coordinators' polls about problems.
+    case raiseProblems
+    /// Steer the escalation ladder: see all problems of the district, poll the towns, escalate, solve, publish, write to the state.
+    case coordinateDistrict
+    /// Run the committees: project groups and the steering group (members, meetings, minutes, tasks, decision papers).
+    case runCommittees
+    /// Read the steering group: members, rules of procedure, meetings, decision papers and decisions.
+    case viewSteeringGroup
+    /// Read the district's figures (aggregated, small counts suppressed) and export them.
+    case viewDistrictFigures
 }
 
 /// How far a permission reaches.
@@ -63,6 +73,11 @@ public struct Policy: Sendable {
         case (.reportCases, .partner), (.reportCases, .abhOfficer): .ownTenant
         case (.overseeCaseload, .teamLead): .ownTenant
         case (.operateJobs, .platformAdmin): .all
+        case (.raiseProblems, .caseManager), (.raiseProblems, .teamLead): .ownTenant
+        case (.coordinateDistrict, .districtCoordinator): .district
+        case (.runCommittees, .districtCoordinator), (.runCommittees, .districtAssistant): .district
+        case (.viewSteeringGroup, .districtCoordinator), (.viewSteeringGroup, .districtAssistant), (.viewSteeringGroup, .steeringMember): .district
+        case (.viewDistrictFigures, .districtCoordinator), (.viewDistrictFigures, .districtAssistant), (.viewDistrictFigures, .steeringMember): .district
         case (.attendConferences, .caseManager), (.attendConferences, .teamLead), (.attendConferences, .districtCoordinator),
             (.attendConferences, .districtAssistant), (.attendConferences, .abhOfficer), (.attendConferences, .partner):
             .ownTenant

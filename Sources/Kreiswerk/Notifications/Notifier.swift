@@ -12,6 +12,12 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
     case reportTriage = "report_triage"
     case actionItem = "action_item"
     case conferenceModeration = "conference_moderation"
+    case problemRaised = "problem_raised"
+    case problemEscalated = "problem_escalated"
+    case problemSolved = "problem_solved"
+    case problemPoll = "problem_poll"
+    case committeeMeeting = "committee_meeting"
+    case groupTask = "group_task"
 
     /// The e-mail's sentence: what kind of thing waits in Kreiswerk, nothing about whom.
     public var mailSentence: String {
@@ -23,6 +29,12 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
         case .reportTriage: "Eine Meldung (Stufe 2) wartet auf die Entscheidung Ihres Teams."
         case .actionItem: "Eine Aufgabe aus einer Fallkonferenz ist fällig."
         case .conferenceModeration: "Sie werden gebeten, eine Fallkonferenz zu moderieren."
+        case .problemRaised: "Ein neues Systemproblem wurde gemeldet."
+        case .problemEscalated: "Ein Systemproblem wurde an die nächste Ebene weitergegeben."
+        case .problemSolved: "Für ein Systemproblem wurde eine Lösung festgehalten."
+        case .problemPoll: "Die Koordinierungsstelle bittet um Ihre Erfahrung mit einem Systemproblem."
+        case .committeeMeeting: "Eine Sitzung eines Gremiums steht an."
+        case .groupTask: "Eine Aufgabe aus einer Projektgruppe ist fällig."
         }
     }
 }

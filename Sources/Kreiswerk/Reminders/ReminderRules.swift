@@ -1,6 +1,6 @@
 import Foundation
 
-/// The periods of a district's reminder and retention rules, from its tenant file:
+/// The periods of a district's scheduler rules, from its tenant file:
 ///
 /// ```yaml
 /// reminders:                             # every field optional; the defaults are shown
@@ -11,6 +11,13 @@ import Foundation
 ///   report_triage_days: 3                # a level-2 report undecided after N days: remind the town's team
 ///   action_item_days_before: 2           # remind before a conference action item is due (and on the day)
 ///   retention_months: 36                 # anonymise clients whose cases closed longer ago than this
+///   municipal_deadline_weeks: 8          # a structural problem unsolved this long in a municipal project group goes up
+///   district_deadline_weeks: 12          # … in a district project group goes up to the steering group
+///   steering_deadline_weeks: 0           # … in the steering group goes to the state (0: never by deadline)
+///   poll_reminder_days: 7                # remind the towns that have not answered a coordinators' poll, once
+///   meeting_reminder_days_before: 7      # remind committee members before a meeting (and at the agenda deadline)
+///   group_task_days_before: 2            # remind before a project group's task is due (and on the day)
+///   suppress_counts_below: 5             # the district's figures show any count from 1 to N-1 as "<N"
 /// ```
 public struct ReminderRules: Sendable, Equatable, Codable {
     public var goalReviewDaysBefore = 3
@@ -20,6 +27,13 @@ public struct ReminderRules: Sendable, Equatable, Codable {
     public var reportTriageDays = 3
     public var actionItemDaysBefore = 2
     public var retentionMonths = 36
+    public var municipalDeadlineWeeks = 8
+    public var districtDeadlineWeeks = 12
+    public var steeringDeadlineWeeks = 0
+    public var pollReminderDays = 7
+    public var meetingReminderDaysBefore = 7
+    public var groupTaskDaysBefore = 2
+    public var suppressCountsBelow = 5
 
     public init() {}
 
@@ -32,27 +46,24 @@ public struct ReminderRules: Sendable, Equatable, Codable {
         ("report_triage_days", 1...60, \.reportTriageDays),
         ("action_item_days_before", 0...60, \.actionItemDaysBefore),
         ("retention_months", 6...240, \.retentionMonths),
+        ("municipal_deadline_weeks", 1...104, \.municipalDeadlineWeeks),
+        ("district_deadline_weeks", 1...104, \.districtDeadlineWeeks),
+        ("steering_deadline_weeks", 0...104, \.steeringDeadlineWeeks),
+        ("poll_reminder_days", 1...60, \.pollReminderDays),
+        ("meeting_reminder_days_before", 0...60, \.meetingReminderDaysBefore),
+        ("group_task_days_before", 0...60, \.groupTaskDaysBefore),
+        ("suppress_counts_below", 2...50, \.suppressCountsBelow),
     ]
 
-    enum CodingKeys: String, CodingKey {
-        case goalReviewDaysBefore = "goal_review_days_before", reassessmentDaysBefore = "reassessment_days_before"
-        case referralFeedbackReminderDays = "referral_feedback_reminder_days"
-        case referralFeedbackEscalationDays = "referral_feedback_escalation_days"
-        case reportTriageDays = "report_triage_days", actionItemDaysBefore = "action_item_days_before", retentionMonths = "retention_months"
+    /// Stored as a JSON object of the file's field names; a missing field keeps its default.
+    public init(from decoder: any Decoder) throws {
+        let values = try [String: Int](from: decoder)
+        self.init()
+        for field in Self.fields { if let value = values[field.name] { self[keyPath: field.path] = value } }
     }
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let defaults = ReminderRules()
-        goalReviewDaysBefore = try container.decodeIfPresent(Int.self, forKey: .goalReviewDaysBefore) ?? defaults.goalReviewDaysBefore
-        reassessmentDaysBefore = try container.decodeIfPresent(Int.self, forKey: .reassessmentDaysBefore) ?? defaults.reassessmentDaysBefore
-        referralFeedbackReminderDays =
-            try container.decodeIfPresent(Int.self, forKey: .referralFeedbackReminderDays) ?? defaults.referralFeedbackReminderDays
-        referralFeedbackEscalationDays =
-            try container.decodeIfPresent(Int.self, forKey: .referralFeedbackEscalationDays) ?? defaults.referralFeedbackEscalationDays
-        reportTriageDays = try container.decodeIfPresent(Int.self, forKey: .reportTriageDays) ?? defaults.reportTriageDays
-        actionItemDaysBefore = try container.decodeIfPresent(Int.self, forKey: .actionItemDaysBefore) ?? defaults.actionItemDaysBefore
-        retentionMonths = try container.decodeIfPresent(Int.self, forKey: .retentionMonths) ?? defaults.retentionMonths
+    public func encode(to encoder: any Encoder) throws {
+        try Dictionary(uniqueKeysWithValues: Self.fields.map { ($0.name, self[keyPath: $0.path]) }).encode(to: encoder)
     }
 
     /// As stored in `tenants.reminder_rules`.

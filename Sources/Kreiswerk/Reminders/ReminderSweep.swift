@@ -5,7 +5,7 @@ import PostgresNIO
 /// The daily rules for one tenant, run by the `reminders.tenant` job in a transaction acting as
 /// that tenant: reminders that come due, overdue referral feedback (and its escalation to the
 /// district coordinators), untriaged level-2 reports, conference action items, consent that ran
-/// out, and retention. Each rule is one set-based statement; `notify()` keeps every notification
+/// out, and retention; for a district also the coordination layer's (`CoordinationSweep`). Each rule is one set-based statement; `notify()` keeps every notification
 /// to one per occasion, so running the sweep twice for the same day notifies nobody twice.
 public enum ReminderSweep {
     /// How many notifications each rule created (new ones only), and what retention and consent did.
@@ -89,6 +89,9 @@ public enum ReminderSweep {
             FROM conference_action_items i JOIN case_conferences f ON f.id = i.conference_id AND f.tenant_id = i.tenant_id
             WHERE i.tenant_id = \(tenant) AND i.done_on IS NULL AND i.due_on <= \(day)::date + \(rules.actionItemDaysBefore)::integer
             """)
+        if try await connection.query("SELECT kind = 'district' FROM tenants WHERE id = \(tenant)", logger: logger).collect().first?.decode(Bool.self) == true {
+            report.notified.merge(try await CoordinationSweep.run(district: tenant, asOf: asOf, rules: rules, on: connection, logger: logger)) { $1 }
+        }
         // What cannot be undone never runs ahead of the real date, even in a sweep --as-of a future instant.
         let today = min(day, Day.today.iso)
         report.grantsRevoked = try await ConsentExpiry.revokeGrants(tenant: tenant, day: today, on: connection, logger: logger)

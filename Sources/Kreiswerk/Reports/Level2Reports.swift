@@ -100,17 +100,7 @@ public struct Level2Reports: Sendable {
     /// The towns one may report to: the municipalities of the reporter's district.
     public func towns(for identity: Identity) async throws -> [TenantRef] {
         try await database.withTransaction { connection in
-            let rows = try await connection.query(
-                """
-                SELECT t.id, t.slug, t.name, t.kind, t.district_id, d.slug FROM tenants t JOIN tenants d ON d.id = t.district_id
-                WHERE t.kind = 'municipality' AND t.active AND t.district_id = \(identity.tenant.ownDistrictID) ORDER BY t.name
-                """,
-                logger: logger)
-            var towns: [TenantRef] = []
-            for try await (id, slug, name, kind, district, districtSlug) in rows.decode((UUID, String, String, String, UUID?, String?).self) {
-                towns.append(TenantRef(id: id, slug: slug, name: name, kind: kind, districtID: district, district: districtSlug))
-            }
-            return towns
+            try await TenantDirectory.towns(of: identity.tenant.ownDistrictID, on: connection, logger: logger)
         }
     }
 

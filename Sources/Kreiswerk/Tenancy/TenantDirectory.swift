@@ -16,6 +16,12 @@ public enum TenantDirectory {
         try await decode(connection.query("\(unescaped: select) WHERE t.id = \(id)", logger: logger)).first
     }
 
+    /// The municipalities of a district, by name.
+    public static func towns(of district: UUID?, on connection: PostgresConnection, logger: Logger) async throws -> [TenantRef] {
+        try await decode(
+            connection.query("\(unescaped: select) WHERE t.kind = 'municipality' AND t.active AND t.district_id = \(district) ORDER BY t.name", logger: logger))
+    }
+
     /// A summary of a tenant for lists and the API.
     public struct Summary: Sendable, Codable, Equatable {
         public var id: UUID

@@ -49,6 +49,9 @@ public struct Pages: Sendable {
         }
         if policy.allows(identity, .workCases) || policy.allows(identity, .reportCases) { nav.append(("/meldungen", "Meldungen")) }
         if policy.allows(identity, .attendConferences) { nav.append(("/konferenzen", "Fallkonferenzen")) }
+        if policy.allows(identity, .raiseProblems) || policy.allows(identity, .coordinateDistrict) { nav.append(("/probleme", "Systemprobleme")) }
+        if policy.allows(identity, .runCommittees) || policy.allows(identity, .viewSteeringGroup) { nav.append(("/gremien", "Gremien")) }
+        if policy.allows(identity, .viewDistrictFigures) { nav.append(("/kennzahlen", "Kennzahlen")) }
         if policy.allows(identity, .viewUsers) { nav.append(("/benutzer", "Benutzer")) }
         if policy.allows(identity, .readAudit) { nav.append(("/protokoll", "Protokoll")) }
         if policy.allows(identity, .operateJobs) { nav.append(("/betrieb/jobs", "Jobs")) }

@@ -1,0 +1,200 @@
+import Foundation
+import Hummingbird
+
+/// The pages of structural problems: `/probleme` (list, raising form, good practice), `/probleme/{id}`
+/// (history, polls, the coordinators' steps on the ladder), `/probleme/{id}/anliegen` (the printable
+/// submission to the state) and `/umfragen` (polls a town was asked in).
+struct ProblemPages {
+    let problems: Problems
+    let groups: ProjectGroups
+    let pages: Pages
+    let policy: Policy
+
+    static let labels = [
+        "title": "Titel", "category": "Kategorie", "description": "Beschreibung", "legal_spheres": "Rechtskreise", "case_ids": "Fälle",
+        "reason": "Begründung", "solution": "Lösung", "question": "Frage", "text": "Anliegen", "group_id": "Projektgruppe", "answer": "Antwort",
+        "status": "Stand", "level": "Ebene",
+    ]
+
+    func register(on routes: GuardedRouter) {
+        routes.get("/probleme", .ownAccount) { _, context in try await listPage(context) }
+        routes.post("/probleme", .raiseProblems) { _, context -> Response in
+            let form = context.form
+            do {
+                let new = NewProblem(
+                    title: form["title"], category: form["category"], description: form.raw("description"), legalSpheres: form.all("legal_spheres"),
+                    districtWideActor: form["district_wide_actor"] == "1", caseIDs: form.all("case_ids").compactMap { UUID(uuidString: $0) })
+                let problem = try await problems.raise(new, by: context.identity, clientAddress: context.clientAddress)
+                return .redirect(to: Problems.link(problem.id), type: .normal)
+            } catch let error as InvalidInput {
+                return try await listPage(context, form: form, errors: error, status: .unprocessableContent)
+            }
+        }
+        routes.get("/probleme/{id}", .ownAccount) { _, context in try await problemPage(context, id: try CaseAPI.id(context, "id")) }
+        routes.get("/probleme/{id}/anliegen", .coordinateDistrict) { _, context in
+            let problem = try await problems.problem(try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress)
+            var data = Self.values(problem)
+            data["district"] = context.identity.tenant.name
+            data["today"] = GermanFormat.date(Date())
+            return pages.render("problem-submission", data, identity: context.identity, path: "/probleme")
+        }
+        step(routes, "eskalieren") { id, version, form, context in
+            _ = try await problems.escalate(id, version: version, reason: form.raw("reason"), by: context.identity, clientAddress: context.clientAddress)
+        }
+        step(routes, "zuweisen") { id, version, form, context in
+            guard let group = UUID(uuidString: form["group_id"]) else { throw InvalidInput(field: "group_id", "Bitte eine Projektgruppe wählen.") }
+            _ = try await problems.assign(id, version: version, group: group, by: context.identity, clientAddress: context.clientAddress)
+        }
+        step(routes, "loesen") { id, version, form, context in
+            _ = try await problems.solve(
+                id, version: version, solution: form.raw("solution"), publish: form["publish"] == "1", by: context.identity, clientAddress: context.clientAddress)
+        }
+        step(routes, "veroeffentlichen") { id, version, _, context in
+            _ = try await problems.publish(id, version: version, by: context.identity, clientAddress: context.clientAddress)
+        }
+        step(routes, "anliegen") { id, version, form, context in
+            _ = try await problems.submitToState(id, version: version, text: form.raw("text"), by: context.identity, clientAddress: context.clientAddress)
+        }
+        step(routes, "umfrage") { id, _, form, context in
+            _ = try await problems.poll(id, question: form.raw("question"), by: context.identity, clientAddress: context.clientAddress)
+        }
+
+        routes.get("/umfragen", .raiseProblems) { _, context in try await pollsPage(context) }
+        routes.post("/umfragen/{id}/antwort", .raiseProblems) { _, context -> Response in
+            do {
+                try await problems.answer(
+                    poll: try CaseAPI.id(context, "id"), known: context.form["known"] == "1", answer: context.form.raw("answer"), by: context.identity,
+                    clientAddress: context.clientAddress)
+            } catch let error as InvalidInput {
+                return try await pollsPage(context, errors: error, status: .unprocessableContent)
+            }
+            return .redirect(to: "/umfragen?beantwortet=1", type: .normal)
+        }
+    }
+
+    /// A coordinator's form on the problem page: `POST /probleme/{id}/<action>`; errors show on the page.
+    private func step(
+        _ routes: GuardedRouter, _ action: String, _ perform: @escaping @Sendable (UUID, Int, Form, SignedInContext) async throws -> Void
+    ) {
+        routes.post("/probleme/{id}/\(action)", .coordinateDistrict) { _, context -> Response in
+            let id = try CaseAPI.id(context, "id")
+            do {
+                try await perform(id, Int(context.form["version"]) ?? -1, context.form, context)
+            } catch let error as InvalidInput {
+                return try await problemPage(context, id: id, errors: error, status: .unprocessableContent)
+            } catch DomainError.stale(let message) {
+                return try await problemPage(context, id: id, message: message, status: .conflict)
+            }
+            return .redirect(to: Problems.link(id), type: .normal)
+        }
+    }
+
+    // MARK: - Pages
+
+    func listPage(_ context: SignedInContext, form: Form? = nil, errors: InvalidInput? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let identity = context.identity
+        try CoordinationAPI.mayReadProblems(identity, policy)
+        let all = try await problems.list(by: identity, clientAddress: context.clientAddress)
+        let canRaise = policy.allows(identity, .raiseProblems), coordinating = policy.allows(identity, .coordinateDistrict)
+        var data: [String: Any] = ["canRaise": canRaise, "coordinating": coordinating]
+        let own = all.filter { coordinating || $0.raisedBy == identity.tenant.name }
+        data["problems"] = own.map(Self.values)
+        data["count"] = own.count
+        data["goodPractice"] = all.filter { !coordinating && $0.raisedBy != identity.tenant.name }.map(Self.values)
+        data["levels"] = LadderLevel.allCases.map { level in
+            ["label": level.label, "open": own.filter { $0.level == level && $0.status == .open }.count]
+        }
+        if canRaise {
+            let chosen = Set(form?.all("case_ids") ?? [])
+            data["cases"] = try await problems.work.myCases(by: identity, wholeTenant: policy.allows(identity, .overseeCaseload), clientAddress: context.clientAddress)
+                .map { ["id": $0.id.uuidString.lowercased(), "number": $0.caseNumber, "client": $0.clientName, "checked": chosen.contains($0.id.uuidString.lowercased())] }
+            data["categories"] = ProblemCategory.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0.rawValue == form?["category"]] }
+            data["spheres"] = LegalSphere.all.map { ["value": $0, "checked": form?.all("legal_spheres").contains($0) ?? false] }
+            data["form"] = ["title": form?["title"] ?? "", "description": form?.raw("description") ?? "", "districtWide": form?["district_wide_actor"] == "1"]
+        }
+        if let errors { data.merge(FormErrors.values(errors.errors, labels: Self.labels)) { $1 } }
+        return pages.render("problems", data, identity: identity, path: "/probleme", status: status)
+    }
+
+    func problemPage(
+        _ context: SignedInContext, id: UUID, errors: InvalidInput? = nil, message: String? = nil, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let identity = context.identity
+        try CoordinationAPI.mayReadProblems(identity, policy)
+        let problem = try await problems.problem(id, by: identity, clientAddress: context.clientAddress)
+        var data = Self.values(problem)
+        let coordinating = policy.allows(identity, .coordinateDistrict)
+        data["coordinating"] = coordinating
+        if coordinating {
+            let open = problem.status == .open
+            data["canEscalate"] = open && problem.level.next != nil
+            data["nextLevel"] = problem.level.next?.label ?? ""
+            data["canPoll"] = open && problem.level <= .district
+            data["canSolve"] = open
+            data["canPublish"] = problem.status == .solved && problem.publishedAt == nil
+            data["canSubmit"] = open && problem.level == .state
+            let fitting = try await groups.list(by: identity, clientAddress: context.clientAddress)
+                .filter { $0.level == problem.level.rawValue && ($0.level == "district" || $0.town == problem.raisedBy) }
+            data["groups"] = fitting.map { ["id": $0.id.uuidString.lowercased(), "name": $0.name, "selected": $0.id == problem.groupID] }
+            data["hasGroups"] = !fitting.isEmpty
+        }
+        if let errors { data.merge(FormErrors.values(errors.errors, labels: Self.labels)) { $1 } }
+        if let message { data["message"] = message }
+        return pages.render("problem", data, identity: identity, path: "/probleme", status: status)
+    }
+
+    func pollsPage(_ context: SignedInContext, errors: InvalidInput? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let polls = try await problems.askedPolls(by: context.identity, clientAddress: context.clientAddress)
+        var data: [String: Any] = [
+            "polls": polls.map { poll in
+                [
+                    "id": poll.id.uuidString.lowercased(), "question": poll.question, "by": poll.askedBy, "when": GermanFormat.date(poll.askedAt),
+                    "answered": !poll.answers.isEmpty,
+                    "answers": poll.answers.map { ["by": $0.answeredBy, "known": $0.known, "answer": $0.answer, "when": GermanFormat.date($0.answeredAt)] },
+                ] as [String: Any]
+            },
+            "count": polls.count,
+        ]
+        if let errors { data.merge(FormErrors.values(errors.errors, labels: Self.labels)) { $1 } }
+        return pages.render("polls", data, identity: context.identity, path: "/umfragen", status: status)
+    }
+
+    static func values(_ problem: StructuralProblem) -> [String: Any] {
+        [
+            "id": problem.id.uuidString.lowercased(), "number": problem.number, "title": problem.title, "category": problem.category.label,
+            "description": problem.description, "spheres": problem.legalSpheres.joined(separator: ", "), "districtWide": problem.districtWideActor,
+            "caseCount": problem.caseCount, "level": problem.level.label, "levelSince": GermanFormat.date(problem.levelSince),
+            "deadline": problem.levelDeadline.map(GermanFormat.date) ?? "", "overdue": problem.levelDeadline.map { $0 < Date() } ?? false,
+            "group": problem.groupName ?? "", "status": problem.status.label, "open": problem.status == .open, "solution": problem.solution ?? "",
+            "published": problem.publishedAt != nil, "submission": problem.stateSubmission ?? "", "raisedBy": problem.raisedBy,
+            "raisedByName": problem.raisedByName, "created": GermanFormat.date(problem.createdAt), "version": problem.version,
+            "cases": problem.cases.map { ["id": $0.id.uuidString.lowercased(), "number": $0.caseNumber] },
+            "events": problem.events.map { event in
+                [
+                    "when": GermanFormat.dateTime(event.at), "what": Self.eventLabel(event), "text": event.text, "actor": event.actorName,
+                    "scheduler": event.byScheduler,
+                ] as [String: Any]
+            },
+            "polls": problem.polls.map { poll in
+                [
+                    "question": poll.question, "when": GermanFormat.date(poll.askedAt), "asked": poll.asked.joined(separator: ", "),
+                    "waiting": poll.waitingFor.joined(separator: ", "),
+                    "answers": poll.answers.map { ["tenant": $0.tenant, "by": $0.answeredBy, "known": $0.known, "answer": $0.answer] },
+                ] as [String: Any]
+            },
+        ]
+    }
+
+    static func eventLabel(_ event: StructuralProblem.Event) -> String {
+        switch event.kind {
+        case "raised": "Gemeldet (\(event.toLevel?.label ?? ""))"
+        case "assigned": "Übergeben"
+        case "polled": "Umfrage an die Städte"
+        case "escalated": "Weitergegeben: \(event.fromLevel?.label ?? "") → \(event.toLevel?.label ?? "")"
+        case "solved": "Gelöst"
+        case "published": "Als gute Praxis veröffentlicht"
+        case "submitted": "Anliegen an das Land"
+        default: event.kind
+        }
+    }
+}
