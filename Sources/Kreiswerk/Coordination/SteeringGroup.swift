@@ -181,7 +181,7 @@ public struct Steering: Sendable {
             let rows = try await connection.query(
                 """
                 UPDATE steering_groups SET rules_of_procedure = \(text), rules_adopted_on = \(adoptedOn?.iso)::date, version = version + 1
-                WHERE tenant_id = \(identity.tenant.id) AND version = \(max(version, 1)) RETURNING 1
+                WHERE tenant_id = \(identity.tenant.id) AND version = \(version == 0 ? 1 : version) RETURNING 1
                 """,
                 logger: logger
             ).collect()
@@ -299,7 +299,7 @@ public struct Steering: Sendable {
             errors["decision"] = "Die Entscheidung ist accepted (angenommen), rejected (abgelehnt) oder deferred (vertagt)."
         }
         let votes = [new.votesFor, new.votesAgainst, new.abstentions]
-        if votes.contains(where: { $0 < 0 }) || votes.reduce(0, +) > SteeringGroup.maximumMembers {
+        if votes.contains(where: { !(0...SteeringGroup.maximumMembers).contains($0) }) || votes.reduce(0, +) > SteeringGroup.maximumMembers {
             errors["votes_for"] = "Die Stimmen (dafür, dagegen, Enthaltungen) sind nicht negativ und zusammen höchstens \(SteeringGroup.maximumMembers)."
         }
         let note = (new.note ?? "").trimmingCharacters(in: .whitespacesAndNewlines)

@@ -79,6 +79,15 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as PSQLError where ["22021", "22P05"].contains(error.serverInfo?[.sqlState] ?? ""):
             // PostgreSQL text cannot hold a NUL character; the transaction was rolled back, nothing was written.
             return (Problem(.badRequest, detail: "The request contains a character that cannot be stored (a NUL, \\u0000). Remove it and send the request again."), [:])
+        case let error as PSQLError where error.serverInfo?[.sqlState] == "23514":
+            // A check constraint caught what the form checks let through (e.g. a text at its length limit that the
+            // database counts differently); the transaction was rolled back, nothing was written.
+            return (
+                Problem(
+                    .unprocessableContent,
+                    detail: "Eine Angabe ist zu lang, leer oder nicht zulässig (Regel \(error.serverInfo?[.constraintName] ?? "?")). Bitte kürzen oder korrigieren."),
+                [:]
+            )
         case let error as DecodingError:
             return (Problem(.badRequest, detail: "The request body is not the JSON this endpoint expects: \(Self.describe(error))"), [:])
         case let error as HTTPError:
