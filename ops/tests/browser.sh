@@ -49,6 +49,8 @@ printf '%s' "$pw" | "$bin" users create --tenant witten --email cm@witten.test -
     --role case_manager --password-stdin >/dev/null || fail "users create (case manager) failed"
 printf '%s' "$pw" | "$bin" users create --tenant awo-en --email beratung@awo-en.test --name "Berta Beratung" \
     --role case_manager --role partner --password-stdin >/dev/null || fail "users create (carrier) failed"
+printf '%s' "$pw" | "$bin" users create --tenant en-kreis --email ks@en-kreis.test --name "Kai Koordination" \
+    --role district_coordinator --password-stdin >/dev/null || fail "users create (coordinator) failed"
 
 port=$((19000 + $$ % 1000))
 serve "$port" "$log"

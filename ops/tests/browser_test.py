@@ -39,6 +39,7 @@ ADMIN_EMAIL = "admin@betrieb.test"
 ADMIN_PASSWORD = os.environ["KW_ADMIN_PASSWORD"]
 CM_EMAIL = "cm@witten.test"
 CARRIER_EMAIL = "beratung@awo-en.test"
+COORDINATOR_EMAIL = "ks@en-kreis.test"
 CM_PASSWORD = ADMIN_PASSWORD
 
 TENANT = {
@@ -439,9 +440,62 @@ def case_manager_intake(driver):
         no_sideways_scrolling(driver, "my cases")
         screenshot(driver, "meine-faelle-telefon")
         notifications_page(driver)
+        raise_problem(driver)
         sign_out(driver)
     finally:
         driver.set_window_size(*DESKTOP)
+
+
+def raise_problem(driver):
+    """The case manager raises a structural problem from the new case, on the phone."""
+    step("the case manager raises a structural problem from the case")
+    open_page(driver, "/probleme")
+    form = element(driver, "form#raise")
+    run_axe(driver, "structural problems (case manager)")
+    no_sideways_scrolling(driver, "structural problems")
+    fill(form, "title", "Anerkennung dauert länger als ein Jahr")
+    choose(form, "category", "jurisdiction_interplay")
+    fill(form, "description", "Die Anerkennungsstelle braucht über zwölf Monate; das Jobcenter verlangt bis dahin Hilfstätigkeiten.")
+    form.find_element(By.ID, "sphere-SGB-II").click()
+    form.find_element(By.CSS_SELECTOR, "input[name=case_ids]").click()
+    submit(driver, form)
+    check(path_of(driver).startswith("/probleme/"), f"after raising expected the problem page, got {driver.current_url}")
+    check("Kommunale Projektgruppe" in page_text(driver), "the problem starts at the municipal level")
+    run_axe(driver, "structural problem (case manager)")
+    no_sideways_scrolling(driver, "structural problem")
+    screenshot(driver, "systemproblem-telefon")
+
+
+def coordinator_escalates(driver):
+    """A district coordinator opens the dashboard, then escalates the problem with a reason."""
+    step("the district coordinator opens the dashboard and escalates the problem")
+    sign_in(driver, COORDINATOR_EMAIL, CM_PASSWORD)
+    open_page(driver, "/kennzahlen")
+    check("Kennzahlen" in page_text(driver), "the dashboard opens")
+    run_axe(driver, "district figures")
+    screenshot(driver, "kennzahlen")
+    open_page(driver, "/probleme")
+    run_axe(driver, "structural problems (coordinator)")
+    driver.find_element(By.LINK_TEXT, next(link.text for link in driver.find_elements(By.CSS_SELECTOR, "#problems a")
+                                           if "Anerkennung dauert" in link.text)).click()
+    wait_for(driver, lambda d: path_of(d).startswith("/probleme/") and "escalate" in d.page_source, "the problem page with its steps")
+    run_axe(driver, "structural problem (coordinator)")
+    escalate = element(driver, "form#escalate")
+    fill(escalate, "reason", "Betrifft das Jobcenter, eine kreisweite Stelle.")
+    submit(driver, escalate)
+    text = page_text(driver)
+    check("Projektgruppe auf Kreisebene seit" in text, "the problem is at the district level")
+    check("Betrifft das Jobcenter" in text, "the reason is in the history")
+    screenshot(driver, "systemproblem-eskaliert")
+    problem = path_of(driver)
+    open_page(driver, problem + "/anliegen")
+    run_axe(driver, "submission to the state (print)")
+    open_page(driver, "/gremien")
+    run_axe(driver, "committees")
+    open_page(driver, "/gremien/lenkungsgruppe")
+    run_axe(driver, "steering group")
+    screenshot(driver, "lenkungsgruppe")
+    sign_out(driver)
 
 
 def notifications_page(driver):
@@ -512,6 +566,7 @@ def scenario(driver):
     signed_out_for_good(driver)
     case_manager_intake(driver)
     carrier_accepts_referral(driver)
+    coordinator_escalates(driver)
 
 
 def main():

@@ -17,7 +17,9 @@ struct ProblemPages {
     ]
 
     func register(on routes: GuardedRouter) {
-        routes.get("/probleme", .ownAccount) { _, context in try await listPage(context) }
+        routes.get("/probleme", .ownAccount) { request, context in
+            try await listPage(context, preselected: request.uri.queryParameters["fall"].map { String($0).lowercased() })
+        }
         routes.post("/probleme", .raiseProblems) { _, context -> Response in
             let form = context.form
             do {
@@ -91,7 +93,9 @@ struct ProblemPages {
 
     // MARK: - Pages
 
-    func listPage(_ context: SignedInContext, form: Form? = nil, errors: InvalidInput? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+    func listPage(
+        _ context: SignedInContext, form: Form? = nil, preselected: String? = nil, errors: InvalidInput? = nil, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         let identity = context.identity
         try CoordinationAPI.mayReadProblems(identity, policy)
         let all = try await problems.list(by: identity, clientAddress: context.clientAddress)
@@ -105,11 +109,11 @@ struct ProblemPages {
             ["label": level.label, "open": own.filter { $0.level == level && $0.status == .open }.count]
         }
         if canRaise {
-            let chosen = Set(form?.all("case_ids") ?? [])
+            let chosen = Set(form?.all("case_ids") ?? [preselected].compactMap { $0 })
             data["cases"] = try await problems.work.myCases(by: identity, wholeTenant: policy.allows(identity, .overseeCaseload), clientAddress: context.clientAddress)
                 .map { ["id": $0.id.uuidString.lowercased(), "number": $0.caseNumber, "client": $0.clientName, "checked": chosen.contains($0.id.uuidString.lowercased())] }
             data["categories"] = ProblemCategory.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0.rawValue == form?["category"]] }
-            data["spheres"] = LegalSphere.all.map { ["value": $0, "checked": form?.all("legal_spheres").contains($0) ?? false] }
+            data["spheres"] = LegalSphere.all.map { ["value": $0, "slug": $0.replacingOccurrences(of: " ", with: "-"), "checked": form?.all("legal_spheres").contains($0) ?? false] }
             data["form"] = ["title": form?["title"] ?? "", "description": form?.raw("description") ?? "", "districtWide": form?["district_wide_actor"] == "1"]
         }
         if let errors { data.merge(FormErrors.values(errors.errors, labels: Self.labels)) { $1 } }
