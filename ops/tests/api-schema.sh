@@ -45,12 +45,15 @@ printf '%s' "$pw" | "$bin" users create --tenant betrieb --email ziel@betrieb.te
     --role platform_admin --password-stdin >/dev/null || fail "users create (betrieb) failed"
 printf '%s' "$pw" | "$bin" users create --tenant witten --email fall@witten.test --name "Fall Managerin" \
     --role case_manager --password-stdin >/dev/null || fail "users create (witten) failed"
+printf '%s' "$pw" | "$bin" users create --tenant en-kreis --email ks@en-kreis.test --name "Kai Koordination" \
+    --role district_coordinator --password-stdin >/dev/null || fail "users create (coordinator) failed"
+token_ks="$("$bin" tokens create --email ks@en-kreis.test --name schemathesis-ks 2>/dev/null)" || fail "tokens create (coordinator) failed"
 user_id() { "$bin" users list --tenant "$1" --json | python3 -c 'import json, sys; print(next(u["id"] for u in json.load(sys.stdin) if u["email"] == sys.argv[1]))' "$2"; }
 target_ids="\"$(user_id betrieb ziel@betrieb.test)\", \"$(user_id witten fall@witten.test)\""
 
 # Real objects of Witten for the case work: a client, a case with a goal, a referral to AWO's MBE,
 # a conference with an action item (created through the API as the case manager).
-api() { curl -fsS -X "$1" -H "Authorization: Bearer $token_cm" -H 'Content-Type: application/json' "http://127.0.0.1:$port$2" ${3:+--data "$3"}; }
+api() { curl -fsS -X "$1" -H "Authorization: Bearer ${as:-$token_cm}" -H 'Content-Type: application/json' "http://127.0.0.1:$port$2" ${3:+--data "$3"}; }
 field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 seed_case_work() {
     local client case service
@@ -62,6 +65,15 @@ seed_case_work() {
     conference="$(api POST "/api/v1/cases/$case/conferences" '{"kind":"municipal","title":"Wohnung","scheduled_at":"2026-12-01T10:00:00Z","summary":"Wohnung zu klein.","participants":["awo-en"],"consent_given_on":"2026-03-01"}' | field id)"
     item="$(api POST "/api/v1/conferences/$conference/action-items" '{"text":"Wohnungsamt anrufen","owner":"AWO EN","due_on":"2026-12-15"}' | python3 -c 'import json, sys; print(json.load(sys.stdin)["action_items"][0]["id"])')"
     case_ids="\"$client\", \"$case\", \"$referral\", \"$conference\""
+    # The coordination layer: a problem raised from the case, a district project group with a meeting,
+    # a steering meeting and a decision paper (as the district coordinator).
+    local problem group meeting paper
+    problem="$(api POST /api/v1/problems "{\"title\":\"Wartezeiten\",\"category\":\"structural_gap\",\"description\":\"Lange Wartezeiten.\",\"case_ids\":[\"$case\"]}" | field id)"
+    group="$(as="$token_ks" api POST /api/v1/project-groups '{"level":"district","name":"PG ABH"}' | field id)"
+    as="$token_ks" api POST "/api/v1/project-groups/$group/meetings" '{"scheduled_at":"2027-01-10T10:00:00Z"}' >/dev/null
+    meeting="$(as="$token_ks" api POST /api/v1/steering-group/meetings '{"scheduled_at":"2027-02-10T09:00:00Z"}' | python3 -c 'import json, sys; print(json.load(sys.stdin)["meetings"][0]["id"])')"
+    paper="$(as="$token_ks" api POST /api/v1/steering-group/papers "{\"title\":\"Vorlage\",\"proposal\":\"Vorschlag\",\"group_id\":\"$group\"}" | python3 -c 'import json, sys; print(json.load(sys.stdin)["papers"][0]["id"])')"
+    coordination_ids="\"$problem\", \"$group\", \"$meeting\", \"$paper\""
 }
 
 port=$((20000 + $$ % 1000))
@@ -81,7 +93,7 @@ hooks = "$root/ops/tests/api_schema_hooks.py"
 enabled = false
 
 [dictionaries]
-ids = { values = [$target_ids, $case_ids] }
+ids = { values = [$target_ids, $case_ids, $coordination_ids] }
 goals = { values = ["$goal"] }
 items = { values = ["$item"] }
 tenants = { values = ["witten", "en-kreis", "awo-en"] }
@@ -114,6 +126,9 @@ echo "api-schema: every operation but logout and token revocation" >&2
 st -H "Authorization: Bearer $token" --exclude-operation-id logout --exclude-operation-id revokeToken || status=1
 echo "api-schema: case work, as a case manager of Witten (the platform administrator gets 403 there)" >&2
 st -H "Authorization: Bearer $token_cm" --include-path-regex '^/api/v1/(clients|client-fields|cases|services|referrals|conferences|reports/inbox|reports/[^/]+/decision)' || status=1
+echo "api-schema: the coordination layer, as the district coordinator and as the case manager" >&2
+st -H "Authorization: Bearer $token_ks" --include-path-regex '^/api/v1/(problems|polls|project-groups|steering-group|meetings)' || status=1
+st -H "Authorization: Bearer $token_cm" --include-path-regex '^/api/v1/(problems|polls)' || status=1
 echo "api-schema: token revocation, then logout, with a token of their own" >&2
 st -H "Authorization: Bearer $token_last" --include-operation-id revokeToken || status=1
 st -H "Authorization: Bearer $token_last" --include-operation-id logout || status=1
