@@ -121,4 +121,32 @@ import Testing
             #expect(sent.contains { $0.user == people["coordinator"].id && $0.kind == "committee_meeting" })
         }
     }
+
+    @Test func steeringMembersAreRemindedBeforeAMeetingAndAtTheAgendaDeadline() async throws {
+        try await TestApp.with { db, people, client in
+            let coordinator = people["coordinator"].token, member = people["steering"]
+            #expect(
+                try await client.api(
+                    .post, "/api/v1/steering-group/members", token: coordinator,
+                    json: #"{"name":"Dezernentin","body":"Stadt Witten","body_kind":"municipality","email":"\#(member.email)"}"#
+                ).status == .created)
+            let meetingDay = ISO8601DateFormatter().string(from: ReminderRuleTests.days(20))
+            let deadline = Day(ReminderRuleTests.days(10)).iso
+            #expect(
+                try await client.api(
+                    .post, "/api/v1/steering-group/meetings", token: coordinator,
+                    json: #"{"scheduled_at":"\#(meetingDay)","agenda_deadline":"\#(deadline)"}"#
+                ).status == .created)
+            func sent(_ prefix: String) async throws -> Set<UUID> {
+                Set(try await ReminderRuleTests.notifications(db).filter { $0.kind == "committee_meeting" && $0.title.contains(prefix) }.map(\.user))
+            }
+            try await ReminderRuleTests.sweep(db, asOf: ReminderRuleTests.days(9))
+            #expect(try await sent("Tagesordnungsschluss").isEmpty)
+            try await ReminderRuleTests.sweep(db, asOf: ReminderRuleTests.days(10))
+            #expect(try await sent("Tagesordnungsschluss") == [member.id, people["coordinator"].id])
+            #expect(try await sent("Lenkungsgruppe: Sitzung am").isEmpty, "the meeting itself is more than 7 days ahead")
+            try await ReminderRuleTests.sweep(db, asOf: ReminderRuleTests.days(14))
+            #expect(try await sent("Lenkungsgruppe: Sitzung am") == [member.id, people["coordinator"].id])
+        }
+    }
 }
