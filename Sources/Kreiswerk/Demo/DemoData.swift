@@ -36,6 +36,9 @@ public struct DemoData: Sendable {
         }
     }
 
+    /// Clients per case manager over the years (most of their cases closed).
+    static let caseload = 300
+
     /// Fills the towns of `district` with `clients` clients in all, shared out by their funded case-management posts.
     public func seed(district slug: String, clients total: Int) async throws -> Summary {
         let start = Date()
@@ -53,10 +56,14 @@ public struct DemoData: Sendable {
             let count = index == towns.count - 1 ? total - summary.clients : Int((Double(total) * weights[index] / sum).rounded())
             guard count > 0 else { continue }
             // About 300 clients per case manager over the years, most of their cases closed: a caseload stays
-            // a caseload (some dozens open) however large the district's history grows.
-            let managers = max(2, Int((fte * 2).rounded()), count / 300)
-            try await database.withTransaction { connection in
+            // a caseload (some dozens open) however large the district's history grows. A second seed adds
+            // managers for the new clients and gives the new cases to those with room, so nobody's grows.
+            let managers = try await database.withTransaction { connection -> Int in
                 try await connection.actAs(tenant: tenant, logger: database.logger)
+                let existing = try await connection.query(
+                    "SELECT count(*)::integer FROM cases WHERE tenant_id = \(tenant) AND case_number LIKE '%-DEMO-%'", logger: database.logger
+                ).collect().first?.decode(Int.self) ?? 0
+                let managers = max(2, Int((fte * 2).rounded()), (existing + count + Self.caseload - 1) / Self.caseload)
                 try await connection.query(
                     """
                     INSERT INTO users (tenant_id, id, email, display_name, roles)
@@ -90,9 +97,15 @@ public struct DemoData: Sendable {
                         INSERT INTO consents (tenant_id, id, client_id, scope, given_on)
                         SELECT \(tenant), gen_random_uuid(), id, 'case_management', greatest(arrival_date, current_date - 400) FROM new_clients
                         RETURNING 1),
+                    load AS (
+                        SELECT owner_id, count(*) AS cases FROM cases WHERE tenant_id = \(tenant) AND case_number LIKE '%-DEMO-%' GROUP BY owner_id),
+                    demo_managers AS (
+                        SELECT u.id, u.email, coalesce(l.cases, 0) AS cases FROM users u LEFT JOIN load l ON l.owner_id = u.id
+                        WHERE u.tenant_id = \(tenant) AND u.email LIKE '%@' || \(townSlug) || '.demo'),
+                    -- One slot per case a manager still has room for, dealt round the managers in turn.
                     managers AS (
-                        SELECT id, row_number() OVER (ORDER BY email) - 1 AS n FROM users
-                        WHERE tenant_id = \(tenant) AND email LIKE '%@' || \(townSlug) || '.demo'),
+                        SELECT id, row_number() OVER (ORDER BY slot, email) - 1 AS n
+                        FROM demo_managers, generate_series(1, greatest(\(Self.caseload) - cases, 0)) slot),
                     base AS (
                         SELECT coalesce(max(split_part(case_number, '-', 3)::int), 0) AS last FROM cases
                         WHERE tenant_id = \(tenant) AND case_number LIKE '%-DEMO-%'),
@@ -131,6 +144,7 @@ public struct DemoData: Sendable {
                 ).collect().count
                 try await AuditLog.record(
                     AuditEvent("demo.seeded", tenant: tenant, actor: nil, detail: ["clients": "\(count)", "via": "cli"]), on: connection, logger: database.logger)
+                return managers
             }
             summary.clients += count
             summary.caseManagers += managers

@@ -42,4 +42,22 @@ import Testing
             #expect(numbers.0 == 990 && numbers.1 == 990)
         }
     }
+
+    @Test func aCaseManagersCaseloadDoesNotGrowWithTheDistrict() async throws {
+        try await TestDatabase.with { db in
+            _ = try await db.applyENKreis()
+            func largest() async throws -> Int {
+                try await db.owner.withTransaction { connection in
+                    try await connection.query(
+                        "SELECT max(n)::integer FROM (SELECT count(*) AS n FROM cases GROUP BY owner_id) c", logger: TestDatabase.logger
+                    ).collect().first!.decode(Int.self)
+                }
+            }
+            _ = try await DemoData(database: db.owner).seed(district: "en-kreis", clients: 2000)
+            let small = try await largest()
+            _ = try await DemoData(database: db.owner).seed(district: "en-kreis", clients: 20000)
+            let large = try await largest()
+            #expect(large <= DemoData.caseload + 20, "the largest caseload after 22,000 clients: \(large) (after 2,000: \(small))")
+        }
+    }
 }
