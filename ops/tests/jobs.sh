@@ -73,4 +73,27 @@ expect_in 'kreiswerk_jobs{queue="default",state="succeeded"}' "$metrics"
 expect_in "kreiswerk_jobs_lag_seconds" "$metrics"
 expect_in 'kreiswerk_jobs_finished_total{kind="noop",outcome="succeeded"}' "$metrics"
 [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18884/metrics)" = 401 ] || fail "/metrics must need a platform administrator"
+
+# 7. The escalation ladder by deadline: a problem raised today is still municipal after a sweep as of
+#    seven weeks on, and at district level (moved by the scheduler) after one as of nine weeks on.
+for who in "cm@witten.test witten case_manager" "ks@en-kreis.test en-kreis district_coordinator"; do
+    set -- $who
+    printf "%s" "$password" | "$bin" users create --tenant "$2" --email "$1" --name "$1" --role "$3" --password-stdin >/dev/null
+done
+cm="$("$bin" tokens create --email cm@witten.test --name ladder 2>/dev/null)"
+ks="$("$bin" tokens create --email ks@en-kreis.test --name ladder 2>/dev/null)"
+call() { curl -fsS -X "$1" -H "Authorization: Bearer $2" -H 'Content-Type: application/json' "http://127.0.0.1:18884$3" ${4:+--data "$4"}; }
+field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+client="$(call POST "$cm" /api/v1/clients '{"first_name":"Lina","last_name":"Sari","date_of_birth":"1990-05-05","consent_given_on":"2026-01-05"}' | field id)"
+case="$(call POST "$cm" /api/v1/cases "{\"client_id\":\"$client\",\"channel\":\"level1\"}" | field id)"
+problem="$(call POST "$cm" /api/v1/problems "{\"title\":\"Keine Kita-Plätze\",\"category\":\"structural_gap\",\"description\":\"Kurse ohne Betreuung.\",\"case_ids\":[\"$case\"]}" | field id)"
+"$bin" jobs sweep --as-of "$(date -u -d '+49 days' +%Y-%m-%dT%H:%M:%SZ)" >/dev/null
+[ "$(call GET "$ks" "/api/v1/problems/$problem" | field level)" = municipal ] || fail "before its deadline the problem stays municipal"
+"$bin" jobs sweep --as-of "$(date -u -d '+63 days' +%Y-%m-%dT%H:%M:%SZ)" >/dev/null
+# (the server's worker may have taken some of the sweep's jobs: wait for them)
+wait_for 20 "the scheduler moved the problem" "SELECT level FROM structural_problems WHERE id = '$problem'" district
+moved="$(call GET "$ks" "/api/v1/problems/$problem")"
+[ "$(printf '%s' "$moved" | field level)" = district ] || fail "after 8 weeks the scheduler takes the problem to the district level: $moved"
+printf '%s' "$moved" | python3 -c 'import json, sys; e = json.load(sys.stdin)["events"][-1]; sys.exit(0 if e["by_scheduler"] and e["kind"] == "escalated" else 1)' \
+    || fail "the move is recorded as the scheduler's"
 echo "jobs.sh: all checks passed"
