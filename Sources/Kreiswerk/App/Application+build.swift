@@ -80,6 +80,7 @@ public func buildRoutes(
     CoordinationAPI(problems: problems, groups: groups, steering: steering, policy: policy).register(on: routes)
     ProblemPages(problems: problems, groups: groups, pages: pages, policy: policy).register(on: routes)
     CommitteePages(groups: groups, steering: steering, pages: pages, policy: policy).register(on: routes)
+    try FiguresRoutes(database: database, pages: pages).register(on: routes)
     JobRoutes(
         database: database, pages: pages, metrics: metrics,
         schedules: schedules ?? Jobs.schedules(Jobs.kinds(mailer: Mailer(configuration: configuration.mail)))

@@ -37,6 +37,7 @@ public enum Jobs {
         return JobKinds([
             noop, sleep, purge, remindersTenant, fanOut("reminders.sweep", to: remindersTenant), MailJobs.notification(mailer), digestUser, digestTenant,
             fanOut("mail.digest", to: digestTenant),
+            FiguresJobs.refresh, fanOut("figures.sweep", to: FiguresJobs.refresh, districtsOnly: true),
         ])
     }
 
@@ -47,15 +48,19 @@ public enum Jobs {
             .init("reminders", cron: try! CronSchedule("30 6 * * *"), kind: kinds["reminders.sweep"]!),
             .init("mail-digest", cron: try! CronSchedule("0 7 * * *"), kind: kinds["mail.digest"]!),
             .init("jobs-purge", cron: try! CronSchedule("15 3 * * *"), kind: kinds["jobs.purge"]!),
+            // The district figures' snapshots, every quarter of an hour.
+            .init("figures", cron: try! CronSchedule("*/15 * * * *"), kind: kinds["figures.sweep"]!),
         ])
     }
 
     /// A platform job that queues `target` once for every active tenant, each to run acting as that tenant,
     /// all in one transaction with the fan-out's own completion.
-    static func fanOut(_ name: String, to target: JobKind) -> JobKind {
+    /// With `districtsOnly`, only for the districts.
+    static func fanOut(_ name: String, to target: JobKind, districtsOnly: Bool = false) -> JobKind {
         JobKind(name, run: .inTenantTransaction { connection, context in
             let tenants = try await connection.query(
-                "SELECT id FROM tenants WHERE active AND kind <> 'platform' ORDER BY slug", logger: context.logger
+                "SELECT id FROM tenants WHERE active AND kind <> 'platform' AND (NOT \(districtsOnly) OR kind = 'district') ORDER BY slug",
+                logger: context.logger
             ).collect().map { try $0.decode(UUID.self) }
             let payload = ["as_of": context.now.formatted(.iso8601)]
             for tenant in tenants {

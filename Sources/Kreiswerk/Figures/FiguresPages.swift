@@ -1,0 +1,80 @@
+import Foundation
+import Hummingbird
+
+/// The figures' pages: the dashboard `/kennzahlen` (whole district or one town), the printable
+/// half-year report `/kennzahlen/bericht?halbjahr=2026-2`, its CSV, and "jetzt aktualisieren".
+struct FiguresPages {
+    let figures: DistrictFigures
+    let pages: Pages
+
+    static let templates = ["figures", "figures-section", "figures-report", "staffing"]
+
+    func register(on routes: GuardedRouter) {
+        routes.get("/kennzahlen", .viewDistrictFigures) { request, context in
+            let query = request.uri.queryParameters
+            return try await dashboard(context, town: query["ort"].map(String.init), refreshed: query["aktualisiert"] != nil)
+        }
+        routes.post("/kennzahlen/aktualisieren", .viewDistrictFigures) { _, context -> Response in
+            _ = try await figures.requestRefresh(by: context.identity, clientAddress: context.clientAddress)
+            return .redirect(to: "/kennzahlen?aktualisiert=1", type: .normal)
+        }
+        routes.get("/kennzahlen/bericht", .viewDistrictFigures) { request, context in
+            let text = request.uri.queryParameters["halbjahr"].map(String.init) ?? HalfYear(containing: .today).description
+            return try await report(context, halfYear: try HalfYear.parse(text, field: "halbjahr"))
+        }
+        routes.get("/kennzahlen/export.csv", .viewDistrictFigures) { request, context in
+            try await FiguresAPI.csv(figures, request.uri.queryParameters["halbjahr"].map(String.init), field: "halbjahr", context)
+        }
+    }
+
+    /// The last four half-years, newest first, for the export links.
+    static func recentHalfYears(_ today: Day = .today) -> [[String: String]] {
+        let current = HalfYear(containing: today)
+        return (0..<4).map { back in
+            let index = current.year * 2 + (current.half - 1) - back
+            let halfYear = HalfYear("\(index / 2)-\(index % 2 + 1)")!
+            return ["value": halfYear.description, "label": halfYear.label]
+        }
+    }
+
+    func dashboard(_ context: SignedInContext, town: String?, refreshed: Bool) async throws -> Response {
+        let identity = context.identity
+        var data: [String: Any] = [
+            "canRefresh": identity.tenant.kind == "district", "halfYears": Self.recentHalfYears(),
+            "notice": refreshed ? "Die Aktualisierung ist beauftragt; in wenigen Minuten zeigt die Seite den neuen Stand." : "",
+        ]
+        guard let report = try await figures.dashboard(for: identity) else {
+            data["empty"] = true
+            return pages.render("figures", data, identity: identity, path: "/kennzahlen")
+        }
+        let selected = report.units.first { $0.slug == town } ?? report.total
+        data.merge([
+            "districtName": report.districtName, "stand": GermanFormat.dateTime(report.computedAt), "threshold": report.threshold,
+            "selectedName": selected.name, "overview": FigureTable.overview(report).values,
+            "towns": ([report.total] + report.units).map { ["slug": $0.slug, "name": $0.name, "selected": $0.slug == selected.slug] },
+            "sections": FigureTable.sections(selected, months: "letzte 12 Monate").map(\.values),
+        ]) { $1 }
+        return pages.render("figures", data, identity: identity, path: "/kennzahlen")
+    }
+
+    func report(_ context: SignedInContext, halfYear: HalfYear) async throws -> Response {
+        guard let report = try await figures.halfYear(halfYear, format: "print", for: context.identity, clientAddress: context.clientAddress) else {
+            throw FiguresAPI.noSnapshot
+        }
+        let data: [String: Any] = [
+            "districtName": report.districtName, "halfYear": halfYear.label, "halfYearValue": halfYear.description,
+            "stand": GermanFormat.dateTime(report.computedAt), "threshold": report.threshold, "today": GermanFormat.date(Date()),
+            "overview": FigureTable.overview(report).values,
+            "sections": FigureTable.sections(report.total, months: halfYear.label).map(\.values),
+            "towns": report.units.map { unit in
+                ["name": unit.name, "sections": FigureTable.sections(unit, months: halfYear.label).map { section in
+                    var values = section.values
+                    values["id"] = "\(unit.slug)-\(section.id)"
+                    values["chart"] = ""
+                    return values
+                }] as [String: Any]
+            },
+        ]
+        return pages.render("figures-report", data, identity: context.identity, path: "/kennzahlen")
+    }
+}
