@@ -9,20 +9,30 @@ public struct Day: Sendable, Codable, Hashable, Comparable, CustomStringConverti
     /// every date read from the database passes here, and a formatter or regex per date was the
     /// largest cost of listing cases.
     public init?(_ text: String) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        let bytes = Array(trimmed.utf8)
-        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
-        func number(_ range: Range<Int>) -> Int? {
-            var value = 0
-            for byte in bytes[range] {
-                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
-                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        // Dates from the database are exactly ten bytes; only typed input needs trimming.
+        let trimmed = text.utf8.count == 10 ? text : text.trimmingCharacters(in: .whitespaces)
+        var fields = (0, 0, 0)
+        var valid = trimmed.utf8.count == 10
+        if valid {
+            for (index, byte) in trimmed.utf8.enumerated() {
+                if index == 4 || index == 7 {
+                    valid = valid && byte == UInt8(ascii: "-")
+                    continue
+                }
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else {
+                    valid = false
+                    break
+                }
+                let digit = Int(byte - UInt8(ascii: "0"))
+                switch index {
+                case 0..<4: fields.0 = fields.0 * 10 + digit
+                case 5..<7: fields.1 = fields.1 * 10 + digit
+                default: fields.2 = fields.2 * 10 + digit
+                }
             }
-            return value
         }
-        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-            year >= 1, (1...12).contains(month), day >= 1, day <= Self.days(inMonth: month, of: year)
-        else { return nil }
+        let (year, month, day) = fields
+        guard valid, year >= 1, (1...12).contains(month), day >= 1, day <= Self.days(inMonth: month, of: year) else { return nil }
         self.iso = trimmed
     }
 

@@ -17,13 +17,18 @@ public struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator, Send
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        if !snakeCase, let value = value as? any HandWrittenJSON {
+            var json = JSONText()
+            value.writeJSON(to: &json)
+            return Response(status: status, headers: headers, body: .init(byteBuffer: json.buffer))
+        }
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         if snakeCase { encoder.keyEncodingStrategy = .convertToSnakeCase }
-        var headers = headers
-        headers[.contentType] = "application/json; charset=utf-8"
-        headers[.cacheControl] = "no-store"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 }

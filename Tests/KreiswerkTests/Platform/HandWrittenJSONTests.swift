@@ -1,0 +1,37 @@
+import Foundation
+import NIOCore
+import Testing
+
+@testable import Kreiswerk
+
+/// The hand-written JSON of hot lists is byte for byte what the encoder of `JSONResponse` writes.
+@Suite struct HandWrittenJSONTests {
+    static func encoded(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func written(_ value: some HandWrittenJSON) -> String {
+        var json = JSONText()
+        value.writeJSON(to: &json)
+        return String(buffer: json.buffer)
+    }
+
+    @Test func aListOfCasesIsWrittenAsTheEncoderWritesIt() throws {
+        let awkward = (0..<0x20).map { String(UnicodeScalar(UInt8($0))) }.joined() + #"" \ / ä ß 😀 "#
+            + "\u{7F}\u{2028}\u{2029}\u{FEFF}"
+        let full = CaseFile(
+            id: UUID(), caseNumber: "WIT-2026-0001", clientID: UUID(), clientName: "Amira \"Mimi\" Haddad \(awkward)", ownerID: UUID(),
+            ownerName: "Ça/va\\", channel: .level2External, phase: .closure, route: .counsellingReferral, reason: awkward,
+            nextReviewOn: Day("2026-12-01"), openedOn: Day("2026-01-05")!, closedOn: Day("2026-11-23"), closureReason: "Ziele\nerreicht", version: 7,
+            goalsDue: 2)
+        let sparse = CaseFile(
+            id: UUID(), caseNumber: "HAT-DEMO-9", clientID: UUID(), clientName: "", ownerID: UUID(), ownerName: "B", channel: .level1, phase: .intake,
+            route: nil, reason: nil, nextReviewOn: nil, openedOn: Day("2025-02-28")!, closedOn: nil, closureReason: nil, version: 1, goalsDue: 0)
+        for cases in [[full, sparse], [], [sparse]] {
+            #expect(Self.written(cases) == (try Self.encoded(cases)))
+        }
+    }
+}
