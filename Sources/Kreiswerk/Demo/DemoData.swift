@@ -74,7 +74,7 @@ public struct DemoData: Sendable {
                     logger: database.logger)
                 // Clients (birth dates over 55 years, arrivals over the last 4), each with consent and one case owned
                 // round-robin by the town's case managers, in every phase: one statement, so it is all or nothing.
-                try await connection.query(
+                summary.goals += try await connection.query(
                     """
                     WITH new_clients AS (
                         INSERT INTO clients (tenant_id, id, first_name, last_name, date_of_birth, gender, place_of_residence, residence_status,
@@ -102,9 +102,10 @@ public struct DemoData: Sendable {
                     demo_managers AS (
                         SELECT u.id, u.email, coalesce(l.cases, 0) AS cases FROM users u LEFT JOIN load l ON l.owner_id = u.id
                         WHERE u.tenant_id = \(tenant) AND u.email LIKE '%@' || \(townSlug) || '.demo'),
-                    -- One slot per case a manager still has room for, dealt round the managers in turn.
-                    managers AS (
-                        SELECT id, row_number() OVER (ORDER BY slot, email) - 1 AS n
+                    -- One slot per case a manager still has room for, dealt round the managers in turn
+                    -- (an array: picking the n-th slot is a lookup, not a join of clients with slots).
+                    slots AS (
+                        SELECT array_agg(id ORDER BY slot, email) AS owners
                         FROM demo_managers, generate_series(1, greatest(\(Self.caseload) - cases, 0)) slot),
                     base AS (
                         SELECT coalesce(max(split_part(case_number, '-', 3)::int), 0) AS last FROM cases
@@ -114,10 +115,11 @@ public struct DemoData: Sendable {
                             CASE WHEN random() < 0.8 THEN 'closure'
                                  ELSE (ARRAY['intake', 'assessment', 'goal_agreement', 'service_steering', 'monitoring', 'reassessment'])
                                      [1 + floor(random() * 6)::int] END AS phase
-                        FROM new_clients)
+                        FROM new_clients),
+                    new_cases AS (
                     INSERT INTO cases (tenant_id, id, case_number, client_id, owner_id, channel, phase, route, next_review_on, opened_on, closed_on, closure_reason)
                     SELECT \(tenant), gen_random_uuid(), upper(left(\(townSlug), 3)) || '-DEMO-' || (base.last + p.n), p.id,
-                        m.id,
+                        slots.owners[1 + (p.n - 1) % cardinality(slots.owners)],
                         (ARRAY['level1', 'level1', 'level1', 'level2_internal', 'level2_external'])[1 + floor(random() * 5)::int],
                         p.phase,
                         CASE WHEN p.phase IN ('intake', 'assessment') THEN NULL
@@ -126,22 +128,21 @@ public struct DemoData: Sendable {
                         current_date - floor(random() * 700)::int,
                         CASE WHEN p.phase = 'closure' THEN current_date - floor(random() * 30)::int END,
                         CASE WHEN p.phase = 'closure' THEN 'Ziele erreicht' END
-                    FROM picked p CROSS JOIN base JOIN managers m ON m.n = p.n % (SELECT count(*) FROM managers)
-                    """,
-                    logger: database.logger)
-                summary.goals += try await connection.query(
-                    """
-                    INSERT INTO goals (tenant_id, id, case_id, area, text, agreed_on, review_on)
-                    SELECT k.tenant_id, gen_random_uuid(), k.id,
-                        (ARRAY['language', 'work', 'education', 'housing', 'health', 'residence', 'family', 'social'])[1 + floor(random() * 8)::int],
-                        'Demo-Ziel ' || g, k.opened_on, k.opened_on + 90 + floor(random() * 180)::int
-                    FROM cases k CROSS JOIN generate_series(1, 2) g
-                    WHERE k.tenant_id = \(tenant) AND k.case_number LIKE '%-DEMO-%' AND k.phase NOT IN ('intake', 'assessment')
-                      AND NOT EXISTS (SELECT 1 FROM goals x WHERE x.tenant_id = k.tenant_id AND x.case_id = k.id)
-                    RETURNING 1
+                    FROM picked p CROSS JOIN base CROSS JOIN slots
+                    RETURNING tenant_id, id, phase, opened_on),
+                    -- Two goals for every case past the assessment: the cases just written, no lookup.
+                    new_goals AS (
+                        INSERT INTO goals (tenant_id, id, case_id, area, text, agreed_on, review_on)
+                        SELECT k.tenant_id, gen_random_uuid(), k.id,
+                            (ARRAY['language', 'work', 'education', 'housing', 'health', 'residence', 'family', 'social'])[1 + floor(random() * 8)::int],
+                            'Demo-Ziel ' || g, k.opened_on, k.opened_on + 90 + floor(random() * 180)::int
+                        FROM new_cases k CROSS JOIN generate_series(1, 2) g
+                        WHERE k.phase NOT IN ('intake', 'assessment')
+                        RETURNING 1)
+                    SELECT count(*)::integer FROM new_goals
                     """,
                     logger: database.logger
-                ).collect().count
+                ).collect().first?.decode(Int.self) ?? 0
                 try await AuditLog.record(
                     AuditEvent("demo.seeded", tenant: tenant, actor: nil, detail: ["clients": "\(count)", "via": "cli"]), on: connection, logger: database.logger)
                 return managers

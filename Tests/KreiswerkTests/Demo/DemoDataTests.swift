@@ -11,6 +11,7 @@ import Testing
             let stored = try await db.applyENKreis()
             let summary = try await DemoData(database: db.owner).seed(district: "en-kreis", clients: 900)
             #expect(summary.clients == 900)
+            #expect(summary.goals > 900, "two goals for each case past the assessment (80% are closed): \(summary.goals)")
             let counts = try await db.owner.withTransaction { connection in
                 try await connection.query(
                     """
