@@ -126,10 +126,13 @@ public enum ClientRecords {
             "%" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
         }
         guard !words.isEmpty else { return [] }
+        // The lookup goes through the trigram index in client_search_ids (see migration 0011); this query
+        // reads the clients it names under row-level security.
         var binds = PostgresBindings()
-        for word in words { binds.append(word) }
-        let conditions = words.indices.map { "lower(c.last_name || ' ' || c.first_name) LIKE $\($0 + 1)" }.joined(separator: " AND ")
-        return try await decode(connection.query(PostgresQuery(unsafeSQL: "\(select) AND \(conditions) \(order)", binds: binds), logger: logger))
+        binds.append(Array(words))
+        binds.append(limit)
+        return try await decode(
+            connection.query(PostgresQuery(unsafeSQL: "\(select) AND c.id IN (SELECT client_search_ids($1::text[], $2::integer)) \(order)", binds: binds), logger: logger))
     }
 
     /// 23.11.2026 → 2026-11-23
