@@ -8,6 +8,9 @@
 -- a problem once a coordinator has published its solution, a polled town sees the poll (not
 -- the problem), committee members with an account see their committee. Cases are linked to a
 -- problem by reference in the case's own tenant, so no client data ever crosses.
+--
+-- Every table here goes through app_isolate_tenant_table (0002): ENABLE and FORCE ROW LEVEL SECURITY
+-- with the tenant policy; the policies added below only widen reading as described.
 
 -- The district of the acting tenant (a district for itself; NULL for the platform).
 CREATE FUNCTION app_tenant_district() RETURNS uuid

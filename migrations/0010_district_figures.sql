@@ -12,6 +12,7 @@
 -- the service reads them only through district_figures_read(), which derives the district
 -- from the acting tenant and checks the signed-in user's roles. Only the SECURITY DEFINER
 -- refresh writes them.
+-- Both tables go through app_isolate_tenant_table (0002): FORCE ROW LEVEL SECURITY, tenant policy.
 
 CREATE TABLE district_figures (
     -- The district.

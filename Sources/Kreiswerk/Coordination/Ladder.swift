@@ -1,21 +1,8 @@
 import Foundation
 
-/// The four kinds of structural problem of the concept (section 6).
-public enum ProblemCategory: String, Sendable, Codable, CaseIterable {
-    case jurisdictionInterplay = "jurisdiction_interplay"
-    case structuralGap = "structural_gap"
-    case accumulatedDisadvantage = "accumulated_disadvantage"
-    case personalConflict = "personal_conflict"
-
-    public var label: String {
-        switch self {
-        case .jurisdictionInterplay: "Zusammenspiel der Rechtskreise"
-        case .structuralGap: "Strukturelle Lücke in Angeboten oder Übergängen"
-        case .accumulatedDisadvantage: "Kumulierte Benachteiligung"
-        case .personalConflict: "Persönlicher Konflikt / Ermessensgebrauch"
-        }
-    }
-}
+/// A structural problem's category: the four constellations of the concept (section 6), the same
+/// that a level-2 report names for a complex case.
+public typealias ProblemCategory = Complexity
 
 /// The escalation ladder (section 7): municipal project group → district project group → steering group → state.
 public enum LadderLevel: String, Sendable, Codable, CaseIterable, Comparable {
