@@ -108,10 +108,12 @@ public struct Problems: Sendable {
         _ change: (StructuralProblem, PostgresConnection, inout [AuditEvent]) async throws -> Void
     ) async throws -> StructuralProblem {
         try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
-            guard let problem = try await ProblemRecords.load([id], on: connection, logger: logger).first,
+            // Lock first, then read: a second coordinator waits here and then sees the first one's version.
+            guard
                 try await connection.query(
                     "SELECT 1 FROM structural_problems WHERE id = \(id) AND tenant_id = \(identity.tenant.id) FOR UPDATE", logger: logger
-                ).collect().count == 1
+                ).collect().count == 1,
+                let problem = try await ProblemRecords.load([id], on: connection, logger: logger).first
             else { throw Self.notFound }
             guard problem.version == version else {
                 throw DomainError.stale("Das Systemproblem wurde inzwischen geändert (Version \(problem.version)). Bitte neu laden und erneut versuchen.")

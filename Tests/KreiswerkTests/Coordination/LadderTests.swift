@@ -180,4 +180,19 @@ import Testing
             #expect(try await client.api(.post, "/api/v1/problems", token: people["partner"].token, json: "{}").status == .forbidden)
         }
     }
+
+    @Test func twoCoordinatorsSteppingAtOnceConflictInsteadOfOverwriting() async throws {
+        try await TestApp.with { _, people, client in
+            let id = try await Self.raise(client, people)
+            let coordinator = people["coordinator"].token
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for reason in ["Erste Begründung", "Zweite Begründung"] {
+                    group.addTask { try await Self.step(client, coordinator, id, "escalate", #"{"reason":"\#(reason)"}"#, version: 1).status }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.sorted { $0.code < $1.code } == [.ok, .preconditionFailed], "\(statuses)")
+            #expect(try await Self.get(client, coordinator, id).object["level"] as? String == "district", "moved once, not twice")
+        }
+    }
 }
