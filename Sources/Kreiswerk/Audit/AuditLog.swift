@@ -9,16 +9,47 @@ import PostgresNIO
 /// into the hash chain afterwards.
 public enum AuditLog {
     public static func record(_ event: AuditEvent, on connection: PostgresConnection, logger: Logger) async throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let detail = String(decoding: try encoder.encode(event.detail), as: UTF8.self)
-        try await connection.query(
-            """
+        _ = try await connection.execute(Append(event: event), logger: logger)
+    }
+
+    /// The insert every audited request makes: prepared once per connection.
+    struct Append: PostgresPreparedStatement {
+        static let sql = """
             INSERT INTO audit_log (tenant_id, actor_id, action, object_type, object_id, purpose, detail, client_address)
-            VALUES (\(event.tenantID), \(event.actorID), \(event.action), \(event.objectType), \(event.objectID), \(event.purpose),
-                    \(detail)::jsonb, \(event.clientAddress))
-            """,
-            logger: logger)
+            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
+            """
+        static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid, .text, .text, .text, .text, .text, .text]
+        typealias Row = Void
+        var event: AuditEvent
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 8)
+            bindings.append(event.tenantID)
+            bindings.append(event.actorID)
+            bindings.append(event.action)
+            bindings.append(event.objectType)
+            bindings.append(event.objectID)
+            bindings.append(event.purpose)
+            bindings.append(Self.json(event.detail))
+            bindings.append(event.clientAddress)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws {}
+
+        /// The detail as a JSON object with sorted keys.
+        static func json(_ detail: [String: String]) -> String {
+            var json = JSONText()
+            json.buffer.writeStaticString("{")
+            for (index, key) in detail.keys.sorted().enumerated() {
+                if index > 0 { json.buffer.writeStaticString(",") }
+                json.string(key)
+                json.buffer.writeStaticString(":")
+                json.string(detail[key]!)
+            }
+            json.buffer.writeStaticString("}")
+            return String(buffer: json.buffer)
+        }
     }
 
     /// An entry as a reader of the trail sees it.

@@ -37,26 +37,46 @@ public struct Credentials: Sendable {
 
     /// The identity behind a bearer token, if the token is live.
     public func identity(bearer token: String, on client: PostgresClient) async throws -> Identity? {
-        try await Self.decode(client.query("SELECT * FROM auth_token(\(Secret.digest(token)))", logger: logger)).first?.0
+        var found: Identity?
+        for try await (identity, _) in try await client.execute(TokenIdentity(hash: Secret.digest(token)), logger: logger) { found = identity }
+        return found
+    }
+
+    /// The lookup behind every API request: prepared once per connection.
+    struct TokenIdentity: PostgresPreparedStatement {
+        static let sql = "SELECT * FROM auth_token($1)"
+        static let bindingDataTypes: [PostgresDataType] = [.bytea]
+        typealias Row = (Identity, secondFactorPending: Bool)
+        var hash: Data
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 1)
+            try bindings.append(hash)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try Credentials.identity(row) }
     }
 
     private static func decode(_ rows: PostgresRowSequence) async throws -> [(Identity, secondFactorPending: Bool)] {
         var result: [(Identity, Bool)] = []
-        for try await row in rows {
-            let (tenantID, credentialID, userID, csrf, pending, tokenKind, email, name, roles, totp) = try row.decode(
-                (UUID, UUID, UUID, String?, Bool, String?, String, String, [String], Bool).self)
-            let columns = row.makeRandomAccess()
-            let tenant = TenantRef(
-                id: tenantID, slug: try columns[10].decode(String.self), name: try columns[11].decode(String.self),
-                kind: try columns[12].decode(String.self), districtID: try columns[13].decode(UUID?.self), district: try columns[14].decode(String?.self))
-            let required = try columns[15].decode(Bool.self)
-            let credential: Credential =
-                if let csrf { .session(id: credentialID, csrfToken: csrf) } else { .token(id: credentialID, personal: tokenKind == "personal") }
-            result.append(
-                (Identity(userID: userID, email: email, displayName: name, roles: Set(roles.compactMap(Role.init(rawValue:))), tenant: tenant,
-                          secondFactorEnabled: totp, secondFactorRequired: required, credential: credential), pending))
-        }
+        for try await row in rows { result.append(try identity(row)) }
         return result
+    }
+
+    /// One row of `auth_session` or `auth_token`.
+    private static func identity(_ row: PostgresRow) throws -> (Identity, secondFactorPending: Bool) {
+        let (tenantID, credentialID, userID, csrf, pending, tokenKind, email, name, roles, totp) = try row.decode(
+            (UUID, UUID, UUID, String?, Bool, String?, String, String, [String], Bool).self)
+        let columns = row.makeRandomAccess()
+        let tenant = TenantRef(
+            id: tenantID, slug: try columns[10].decode(String.self), name: try columns[11].decode(String.self),
+            kind: try columns[12].decode(String.self), districtID: try columns[13].decode(UUID?.self), district: try columns[14].decode(String?.self))
+        let required = try columns[15].decode(Bool.self)
+        let credential: Credential =
+            if let csrf { .session(id: credentialID, csrfToken: csrf) } else { .token(id: credentialID, personal: tokenKind == "personal") }
+        return (Identity(userID: userID, email: email, displayName: name, roles: Set(roles.compactMap(Role.init(rawValue:))), tenant: tenant,
+                         secondFactorEnabled: totp, secondFactorRequired: required, credential: credential), pending)
     }
 
     // MARK: - Web sessions

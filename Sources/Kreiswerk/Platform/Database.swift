@@ -69,14 +69,30 @@ extension PostgresConnection {
     /// tenants a district coordinator may read. Row-level security policies read them through
     /// `app_current_tenant()`, `app_current_user()` and `app_current_district()`.
     public func actAs(tenant: UUID, user: UUID? = nil, district: UUID? = nil, logger: Logger) async throws {
-        try await query(
-            """
-            SELECT set_config('app.tenant_id', \(tenant.uuidString), true), set_config('app.user_id', \(user?.uuidString ?? ""), true),
-                   set_config('app.district_id', \(district?.uuidString ?? ""), true)
-            """,
-            logger: logger
-        )
+        for try await _ in try await execute(ActAs(tenant: tenant, user: user, district: district), logger: logger) {}
     }
+}
+
+/// The statement behind `actAs`: prepared once per connection, since every transaction for a tenant starts with it.
+struct ActAs: PostgresPreparedStatement {
+    static let sql = """
+        SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true), set_config('app.district_id', $3, true)
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .text]
+    typealias Row = (String, String, String)
+    var tenant: UUID
+    var user: UUID?
+    var district: UUID?
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 3)
+        bindings.append(tenant.uuidString)
+        bindings.append(user?.uuidString ?? "")
+        bindings.append(district?.uuidString ?? "")
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
 /// Runs `body` with a started `PostgresClient` and shuts the client down afterwards.

@@ -70,6 +70,29 @@ import Testing
         }
     }
 
+    @Test func anEntryKeepsItsDetailAndItsTenantStays() async throws {
+        try await TestDatabase.with { db in
+            let tenant = try await db.owner.withTransaction { connection in
+                try await connection.query("SELECT id FROM tenants ORDER BY slug LIMIT 1", logger: TestDatabase.logger).collect().first!.decode(UUID.self)
+            }
+            let detail = ["quote": #"Sie sagte: "nein" \ ja"#, "umlaut": "Müller/Öztürk", "line": "a\nb\u{1}", "": "leer"]
+            try await db.app.withTenant(tenant) { connection in
+                try await AuditLog.record(AuditEvent("test.detail", tenant: tenant, actor: nil, detail: detail), on: connection, logger: TestDatabase.logger)
+            }
+            let stored = try await db.owner.withTransaction { connection in
+                try await connection.query("SELECT detail::text FROM audit_log WHERE action = 'test.detail'", logger: TestDatabase.logger)
+                    .collect().first!.decode(String.self)
+            }
+            #expect(try JSONDecoder().decode([String: String].self, from: Data(stored.utf8)) == detail)
+            // The trail refers to its tenants without a foreign key (that locked the tenant's row on every
+            // append): tenants are deactivated, never deleted.
+            let error = await #expect(throws: PSQLError.self) {
+                try await db.owner.withTransaction { try await $0.query("DELETE FROM tenants WHERE id = \(tenant)", logger: TestDatabase.logger) }
+            }
+            #expect(error?.sqlState == "23001")
+        }
+    }
+
     /// What someone with the superuser's password could do behind the application's back: triggers off, then a statement.
     func tamper(_ superuser: DatabaseURL, _ statement: String) async throws {
         try await withPostgresClient(superuser, logger: TestDatabase.logger) { client in
