@@ -66,6 +66,7 @@ struct ConferenceRoutes {
                     kind: form["kind"], title: form["title"], scheduledAt: scheduled, summary: form.raw("summary"), agenda: form.raw("agenda"),
                     participants: form.all("participants"),
                     externalParticipants: form["external"].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                    invitees: form["invitees"].split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init),
                     consentGivenOn: form["consent"] == "1" ? .today : nil, requestModerator: form["moderator"] == "1")
                 let conference = try await conferences.plan(case: id, new, by: context.identity, clientAddress: context.clientAddress)
                 return .redirect(to: "/konferenzen/\(conference.id.uuidString.lowercased())", type: .normal)

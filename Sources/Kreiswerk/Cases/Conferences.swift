@@ -41,6 +41,9 @@ public struct NewConference: Sendable, Decodable {
     public var participants: [String]
     /// People without an account (integration council, volunteers), by name.
     public var externalParticipants: [String]?
+    /// Colleagues of the district invited by name, by the e-mail address of their account: their tenant is
+    /// invited, and they are notified.
+    public var invitees: [String]?
     public var consentGivenOn: Day?
     /// A municipal conference: ask the district's coordinators (Koordinierungsstelle) to moderate.
     public var requestModerator: Bool?
@@ -70,7 +73,8 @@ public struct Conferences: Sendable {
             let organiser = try r[2].decode(UUID.self)
             let participants = try await connection.query(
                 """
-                SELECT coalesce(t.name, p.external_name) FROM conference_participants p LEFT JOIN tenants t ON t.id = p.participant_tenant_id
+                SELECT coalesce(p.participant_user_name || ' (' || t.name || ')', t.name, p.external_name)
+                FROM conference_participants p LEFT JOIN tenants t ON t.id = p.participant_tenant_id
                 WHERE p.conference_id = \(id) ORDER BY 1
                 """,
                 logger: logger
@@ -107,7 +111,9 @@ public struct Conferences: Sendable {
             errors["summary"] = "Bitte eine Zusammenfassung des Falls für die Teilnehmenden schreiben (1 bis 5000 Zeichen)."
         }
         if new.consentGivenOn == nil { errors["consent"] = "Ohne Einwilligung des Klienten darf die Zusammenfassung nicht geteilt werden." }
-        if new.participants.isEmpty && (new.externalParticipants ?? []).isEmpty && new.kind == "municipal" {
+        let addresses = Set((new.invitees ?? []).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
+        if addresses.count > 30 { errors["invitees"] = "Bitte höchstens 30 Personen namentlich einladen." }
+        if new.participants.isEmpty && (new.externalParticipants ?? []).isEmpty && addresses.isEmpty && new.kind == "municipal" {
             errors["participants"] = "Bitte mindestens eine teilnehmende Stelle einladen."
         }
         guard errors.isEmpty else { throw InvalidInput(errors: errors) }
@@ -120,6 +126,10 @@ public struct Conferences: Sendable {
                     tenant.ownDistrictID == districtID, tenant.id != identity.tenant.id
                 else { throw InvalidInput(field: "participants", "'\(slug)' ist keine andere Stelle Ihres Kreises.") }
                 invited.append(tenant)
+            }
+            let persons = try await invitees(addresses, on: connection)
+            for person in persons where person.tenant != identity.tenant.id && !invited.contains(where: { $0.id == person.tenant }) {
+                invited.append(try await TenantDirectory.find(id: person.tenant, on: connection, logger: logger)!)
             }
             var moderator: TenantRef?
             if new.kind == "district" || new.requestModerator == true, let districtID {
@@ -138,10 +148,20 @@ public struct Conferences: Sendable {
                 """,
                 logger: logger)
             for tenant in invited {
-                try await connection.query(
-                    "INSERT INTO conference_participants (tenant_id, id, conference_id, participant_tenant_id) VALUES (\(identity.tenant.id), \(UUID()), \(conference), \(tenant.id))",
-                    logger: logger)
+                if !persons.contains(where: { $0.tenant == tenant.id }) {
+                    try await connection.query(
+                        "INSERT INTO conference_participants (tenant_id, id, conference_id, participant_tenant_id) VALUES (\(identity.tenant.id), \(UUID()), \(conference), \(tenant.id))",
+                        logger: logger)
+                }
                 try await AccessGrants.grant(.conference, object: conference, to: tenant.id, consent: consent, by: identity, on: connection, logger: logger)
+            }
+            for person in persons {
+                try await connection.query(
+                    """
+                    INSERT INTO conference_participants (tenant_id, id, conference_id, participant_tenant_id, participant_user_id, participant_user_name)
+                    VALUES (\(identity.tenant.id), \(UUID()), \(conference), \(person.tenant), \(person.id), \(person.name))
+                    """,
+                    logger: logger)
             }
             for name in (new.externalParticipants ?? []).map({ $0.trimmingCharacters(in: .whitespaces) }).filter({ !$0.isEmpty }) {
                 try await connection.query(
@@ -152,9 +172,15 @@ public struct Conferences: Sendable {
                 "conference_planned", text: "Fallkonferenz „\(title)“ geplant (\(new.kind == "district" ? "Kreisebene" : "kommunal")).", case: id,
                 tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
             audit.append(work.event("conference.planned", identity, "conference", conference, ["case": id.uuidString, "invited": "\(invited.count)"]))
+            // The invited people and the coordinators hear of it at once; titles name town and date, never the client.
+            let when = GermanFormat.deadline(new.scheduledAt)
+            for person in persons where person.id != identity.userID {
+                try await Notifier.notify(
+                    person.id, .conferenceInvitation, title: "\(identity.tenant.name) lädt Sie zu einer Fallkonferenz am \(when) ein",
+                    link: "/konferenzen/\(conference.uuidString.lowercased())", dedupeKey: "conference-invitation:\(conference.uuidString.lowercased())",
+                    on: connection, logger: logger)
+            }
             if moderator != nil {
-                // The coordinators hear of it at once; the title names town and date, never the client.
-                let when = GermanFormat.deadline(new.scheduledAt)
                 let title = new.kind == "district"
                     ? "\(identity.tenant.name): Fallkonferenz auf Kreisebene am \(when) – bitte moderieren"
                     : "\(identity.tenant.name) bittet um Moderation einer Fallkonferenz am \(when)"
@@ -166,6 +192,35 @@ public struct Conferences: Sendable {
             }
             return try await load([conference], actingFor: identity.tenant.id, on: connection).first!
         }
+    }
+
+    /// A person invited by name: an active account of the district that may attend conferences.
+    struct Invitee {
+        var id: UUID
+        var tenant: UUID
+        var name: String
+    }
+
+    /// The accounts behind `addresses`, or a 422 naming every address that is not one.
+    func invitees(_ addresses: Set<String>, on connection: PostgresConnection) async throws -> [Invitee] {
+        var found: [Invitee] = [], problems: [String] = []
+        for address in addresses.sorted() {
+            let rows = try await connection.query("SELECT user_id, tenant_id, display_name, roles FROM district_account(\(address))", logger: logger)
+                .collect().map { try $0.decode((UUID, UUID, String, [String]).self) }
+            guard let (id, tenant, name, roles) = rows.first else {
+                problems.append("\(address) ist kein aktives Konto Ihres Kreises")
+                continue
+            }
+            guard roles.compactMap(Role.init(rawValue:)).contains(where: { work.policy.scope(of: $0, for: .attendConferences) > .none }) else {
+                problems.append("\(name) (\(address)) nimmt in Kreiswerk nicht an Fallkonferenzen teil")
+                continue
+            }
+            found.append(Invitee(id: id, tenant: tenant, name: name))
+        }
+        guard problems.isEmpty else {
+            throw InvalidInput(field: "invitees", problems.joined(separator: "; ") + ". Bitte die E-Mail-Adresse des Kontos prüfen oder die Stelle als Ganzes einladen.")
+        }
+        return found
     }
 
     /// Conferences the identity's tenant organises or is invited to, the next first (an audited read).

@@ -97,6 +97,44 @@ import Testing
         }
     }
 
+    @Test func colleaguesInvitedByNameAreNotifiedAndTheirTenantSeesTheConference() async throws {
+        try await TestApp.with { _, people, client in
+            let cm = people["wittenCM"].token
+            let clientID = try await CaseWorkflowTests.register(client, cm)
+            let (caseID, _) = try await CaseWorkflowTests.openCase(client, cm, clientID)
+            func plan(_ invitees: String) async throws -> TestResponse {
+                try await client.api(
+                    .post, "/api/v1/cases/\(caseID)/conferences", token: cm,
+                    json: #"{"kind":"municipal","title":"Familie Haddad: Aufenthalt","scheduled_at":"2026-12-01T10:00:00Z","summary":"Aufenthalt läuft aus.","participants":[],"invitees":[\#(invitees)],"consent_given_on":"2026-03-01"}"#)
+            }
+            // Every address that is not a colleague who attends conferences is named, and nothing is written.
+            let refused = try await plan(#""niemand@nirgends.test", "\#(people["hattingenAdmin"].email)", "\#(people["wittenAdmin"].email)""#)
+            #expect(refused.status == .unprocessableContent)
+            let message = try #require((refused.object["errors"] as? [String: String])?["invitees"])
+            #expect(message.contains("niemand@nirgends.test ist kein aktives Konto Ihres Kreises"), "\(message)")
+            #expect(message.contains("wittenAdmin (\(people["wittenAdmin"].email)) nimmt in Kreiswerk nicht an Fallkonferenzen teil"), "\(message)")
+            #expect(message.contains("hattingenAdmin"), "Hattingen is a town of the district: its administrator is found, and refused for the role")
+            #expect(try await client.api(.get, "/api/v1/conferences", token: cm).array.isEmpty)
+
+            // The ABH officer, by name and in capitals: the ABH is invited, the officer notified, the team lead too.
+            let planned = try await plan(#""\#(people["abh"].email.uppercased())", "\#(people["wittenLead"].email)""#)
+            #expect(planned.status == .created, "\(planned.text)")
+            let id = try #require(planned.object["id"] as? String)
+            let participants = planned.object["participants"] as? [String] ?? []
+            #expect(participants.contains { $0.hasPrefix("abh (") }, "\(participants)")
+            #expect(participants.contains { $0.hasPrefix("wittenLead (") }, "\(participants)")
+            for name in ["abh", "wittenLead"] {
+                let inbox = try await client.api(.get, "/api/v1/notifications", token: people[name].token).array
+                #expect(inbox.map { $0["kind"] as? String } == ["conference_invitation"], "\(name)")
+                #expect((inbox.first?["title"] as? String)?.hasPrefix("Stadt Witten lädt Sie zu einer Fallkonferenz am 01.12.2026") == true)
+                #expect((inbox.first?["title"] as? String)?.contains("Haddad") == false)
+            }
+            #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: people["abh"].token).status == .ok)
+            #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: people["hattingenCM"].token).status == .notFound)
+            #expect(try await client.api(.get, "/api/v1/notifications", token: people["hattingenCM"].token).array.isEmpty)
+        }
+    }
+
     @Test func theConferencePagesWorkWithoutJavaScript() async throws {
         try await TestApp.with { _, people, client in
             var browser = WebBrowser()
