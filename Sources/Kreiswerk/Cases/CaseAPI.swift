@@ -65,7 +65,7 @@ struct CaseAPI {
     func register(on routes: GuardedRouter) {
         routes.get("/api/v1/clients", .workCases) { request, context in
             let query = request.uri.queryParameters["q"].map(String.init) ?? ""
-            return JSONResponse(try await work.search(query, by: context.identity, clientAddress: context.clientAddress), snakeCase: true)
+            return JSONResponse(try await work.search(query, by: context.identity, clientAddress: context.clientAddress))
         }
 
         routes.on(.post, "/api/v1/clients", .workCases) { request, context in
@@ -73,7 +73,7 @@ struct CaseAPI {
             let client = try await work.register(
                 body.client, consentGivenOn: body.consentGivenOn, allowDuplicate: body.allowDuplicate ?? false, by: context.identity,
                 clientAddress: context.clientAddress)
-            return JSONResponse(client, status: .created, headers: [.location: "/api/v1/clients/\(client.id)", .eTag: "\"\(client.version)\""], snakeCase: true)
+            return JSONResponse(client, status: .created, headers: [.location: "/api/v1/clients/\(client.id)", .eTag: "\"\(client.version)\""])
         }
 
         routes.get("/api/v1/clients/{id}", .workCases) { _, context in
@@ -86,7 +86,7 @@ struct CaseAPI {
             let version = try request.ifMatchVersion(of: "/api/v1/clients/\(id)")
             let data = try await request.json(ClientData.self, context: context, snakeCase: true)
             let client = try await work.update(client: id, version: version, with: data, by: context.identity, clientAddress: context.clientAddress)
-            return JSONResponse(client, headers: [.eTag: "\"\(client.version)\""], snakeCase: true)
+            return JSONResponse(client, headers: [.eTag: "\"\(client.version)\""])
         }
 
         routes.on(.post, "/api/v1/clients/{id}/consents", .workCases) { request, context in

@@ -73,10 +73,8 @@ public struct ClientData: Sendable, Codable, Equatable {
 
     /// KIM's first target group: arrived in Germany within the last two years.
     public func arrivedRecently(today: Day = .today) -> Bool {
-        guard let arrival = arrivalDate, let date = Day.formatter.date(from: today.iso),
-            let twoYearsAgo = Calendar(identifier: .gregorian).date(byAdding: .year, value: -2, to: date)
-        else { return false }
-        return arrival >= Day(twoYearsAgo)
+        guard let arrival = arrivalDate else { return false }
+        return arrival >= today.yearsEarlier(2)
     }
 }
 
@@ -91,6 +89,57 @@ public struct Client: Sendable, Codable, Equatable {
     public var createdAt: Date
 
     public var fullName: String { "\(data.firstName) \(data.lastName)" }
+}
+
+extension Client: HandWrittenJSON {
+    /// The snake_case keys in sorted order; the tenant's own fields, rare, through the encoder.
+    func writeJSON(to json: inout JSONText) {
+        json.object { fields in
+            fields.field("arrived_recently", arrivedRecently)
+            fields.field("created_at", createdAt)
+            fields.field("data", data)
+            fields.field("has_case_management_consent", hasCaseManagementConsent)
+            fields.field("id", id)
+            fields.field("tenant", tenant)
+            fields.field("version", version)
+        }
+    }
+}
+
+extension ClientData: HandWrittenJSON {
+    func writeJSON(to json: inout JSONText) {
+        json.object { fields in
+            fields.field("arrival_date", arrivalDate?.iso)
+            fields.field("club_memberships", clubMemberships)
+            fields.field("country_of_origin", countryOfOrigin)
+            fields.field("date_of_birth", dateOfBirth.iso)
+            if let extra {
+                fields.field("extra", json: extra.isEmpty ? "{}" : Self.encoded(extra))
+            }
+            fields.field("family_with_barriers", familyWithBarriers)
+            fields.field("first_name", firstName)
+            fields.field("gender", gender)
+            fields.field("german_level", germanLevel)
+            fields.field("health_situation", healthSituation)
+            fields.field("household", household)
+            fields.field("jobcenter_measures", jobcenterMeasures)
+            fields.field("languages", languages)
+            fields.field("last_name", lastName)
+            fields.field("place_of_residence", placeOfResidence)
+            fields.field("residence_status", residenceStatus)
+            fields.field("single_parent", singleParent)
+            fields.field("social_area", socialArea)
+            fields.field("unaccompanied_minor", unaccompaniedMinor)
+            fields.field("youth_office_measures", youthOfficeMeasures)
+        }
+    }
+
+    private static func encoded(_ extra: [String: ExtraValue]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return (try? encoder.encode(extra)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
 }
 
 /// A consent as recorded.

@@ -15,6 +15,7 @@ public enum ClientRecords {
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Client] {
         var clients: [Client] = []
+        let today = Day.today
         for try await row in rows {
             let r = row.makeRandomAccess()
             var data = ClientData(
@@ -35,10 +36,11 @@ public enum ClientRecords {
             data.singleParent = try r[18].decode(Bool.self)
             data.unaccompaniedMinor = try r[19].decode(Bool.self)
             data.familyWithBarriers = try r[20].decode(Bool.self)
-            data.extra = try JSONDecoder().decode([String: ExtraValue].self, from: Data(try r[21].decode(String.self).utf8))
+            let extra = try r[21].decode(String.self)
+            data.extra = extra == "{}" ? [:] : try JSONDecoder().decode([String: ExtraValue].self, from: Data(extra.utf8))
             clients.append(
                 Client(
-                    id: try r[0].decode(UUID.self), tenant: try r[1].decode(String.self), data: data, arrivedRecently: data.arrivedRecently(),
+                    id: try r[0].decode(UUID.self), tenant: try r[1].decode(String.self), data: data, arrivedRecently: data.arrivedRecently(today: today),
                     hasCaseManagementConsent: try r[24].decode(Bool.self), version: try r[22].decode(Int.self), createdAt: try r[23].decode(Date.self)))
         }
         return clients

@@ -58,6 +58,15 @@ public struct Day: Sendable, Codable, Hashable, Comparable, CustomStringConverti
 
     public var description: String { iso }
 
+    /// The same day `years` years earlier; 29 February becomes the 28th in a year without it (as the
+    /// Gregorian calendar counts). Without a formatter: it runs for every client a list shows.
+    public func yearsEarlier(_ years: Int) -> Day {
+        let year = Int(iso.prefix(4))! - years, month = Int(iso.dropFirst(5).prefix(2))!, day = Int(iso.suffix(2))!
+        let clamped = min(day, Self.days(inMonth: month, of: year))
+        func padded(_ value: Int, _ width: Int) -> String { String(repeating: "0", count: max(0, width - String(value).count)) + String(value) }
+        return Day("\(padded(year, 4))-\(padded(month, 2))-\(padded(clamped, 2))")!
+    }
+
     /// As German readers write it: 23.11.2026.
     public var german: String {
         let parts = iso.split(separator: "-")

@@ -74,6 +74,59 @@ struct JSONText {
         buffer.writeString(String(value))
     }
 
+    mutating func field(_ name: StaticString, _ value: Bool?) {
+        guard let value else { return }
+        key(name)
+        if value { buffer.writeStaticString("true") } else { buffer.writeStaticString("false") }
+    }
+
+    mutating func field(_ name: StaticString, _ value: [String]?) {
+        guard let value else { return }
+        key(name)
+        buffer.writeStaticString("[")
+        for (index, element) in value.enumerated() {
+            if index > 0 { buffer.writeStaticString(",") }
+            string(element)
+        }
+        buffer.writeStaticString("]")
+    }
+
+    /// A date as the encoder's `.iso8601` strategy writes it: UTC, whole seconds (cut, not rounded).
+    mutating func field(_ name: StaticString, _ value: Date) {
+        key(name)
+        let seconds = Int((value.timeIntervalSince1970).rounded(.down))
+        let (days, second) = (seconds.floorDivided(by: 86_400), seconds - seconds.floorDivided(by: 86_400) * 86_400)
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        let z = days + 719_468
+        let era = z.floorDivided(by: 146_097), dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1, month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        buffer.writeStaticString("\"")
+        for (value, width, separator) in [(year, 4, "-"), (month, 2, "-"), (day, 2, "T"), (second / 3600, 2, ":"), (second / 60 % 60, 2, ":"), (second % 60, 2, "Z")] {
+            let digits = String(value)
+            if digits.count < width { buffer.writeString(String(repeating: "0", count: width - digits.count)) }
+            buffer.writeString(digits)
+            buffer.writeString(separator)
+        }
+        buffer.writeStaticString("\"")
+    }
+
+    /// A nested value that writes its own JSON.
+    mutating func field(_ name: StaticString, _ value: some HandWrittenJSON) {
+        key(name)
+        value.writeJSON(to: &self)
+        fieldWritten = true
+    }
+
+    /// JSON written elsewhere, as it is.
+    mutating func field(_ name: StaticString, json: String) {
+        key(name)
+        buffer.writeString(json)
+    }
+
     private static let upperHex: [UInt8] = Array("0123456789ABCDEF".utf8)
     private static let lowerHex: [UInt8] = Array("0123456789abcdef".utf8)
 
@@ -112,5 +165,13 @@ struct JSONText {
         }
         buffer.writeSubstring(Substring(utf8[start..<utf8.endIndex]))
         buffer.writeStaticString("\"")
+    }
+}
+
+extension Int {
+    /// Division rounded towards minus infinity.
+    fileprivate func floorDivided(by divisor: Int) -> Int {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
     }
 }

@@ -27,4 +27,21 @@ import Testing
         #expect(Day("2026-11-23")!.german == "23.11.2026")
         #expect(Day("2026-11-23")! < Day("2026-12-01")!)
     }
+
+    /// KIM's first target group: arrived within the last two years, counted as the calendar counts.
+    @Test func arrivedRecentlyMeansWithinTwoCalendarYears() {
+        #expect(Day("2026-11-23")!.yearsEarlier(2).iso == "2024-11-23")
+        #expect(Day("2028-02-29")!.yearsEarlier(2).iso == "2026-02-28", "no 29 February in 2026")
+        #expect(Day("2028-02-29")!.yearsEarlier(4).iso == "2024-02-29")
+        #expect(Day("0012-03-01")!.yearsEarlier(2).iso == "0010-03-01")
+        var client = ClientData(firstName: "A", lastName: "B", dateOfBirth: Day("1990-01-01")!)
+        let today = Day("2026-11-23")!
+        #expect(!client.arrivedRecently(today: today), "no arrival date")
+        client.arrivalDate = Day("2024-11-23")
+        #expect(client.arrivedRecently(today: today), "exactly two years ago")
+        client.arrivalDate = Day("2024-11-22")
+        #expect(!client.arrivedRecently(today: today))
+        client.arrivalDate = Day("2026-11-23")
+        #expect(client.arrivedRecently(today: today))
+    }
 }

@@ -6,10 +6,11 @@ import Testing
 
 /// The hand-written JSON of hot lists is byte for byte what the encoder of `JSONResponse` writes.
 @Suite struct HandWrittenJSONTests {
-    static func encoded(_ value: some Encodable) throws -> String {
+    static func encoded(_ value: some Encodable, snakeCase: Bool = false) throws -> String {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if snakeCase { encoder.keyEncodingStrategy = .convertToSnakeCase }
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
@@ -33,5 +34,38 @@ import Testing
         for cases in [[full, sparse], [], [sparse]] {
             #expect(Self.written(cases) == (try Self.encoded(cases)))
         }
+    }
+
+    @Test func clientsAreWrittenAsTheEncoderWritesThem() throws {
+        var data = ClientData(firstName: "Amira \"Mimi\"", lastName: "Haddad/Öztürk\n", dateOfBirth: Day("1994-03-12")!)
+        let sparse = Client(
+            id: UUID(), tenant: "witten", data: data, arrivedRecently: false, hasCaseManagementConsent: false, version: 1,
+            createdAt: Date(timeIntervalSince1970: 1_795_000_000.999_9))
+        data.gender = "female"
+        data.placeOfResidence = "Witten"
+        data.socialArea = "Annen"
+        data.residenceStatus = "Aufenthaltserlaubnis § 24"
+        data.countryOfOrigin = "Syrien"
+        data.languages = ["ar", "de", "ku \\ \u{1}"]
+        data.germanLevel = "B1"
+        data.healthSituation = "Diabetes"
+        data.household = "vier Personen"
+        data.youthOfficeMeasures = "Hilfe zur Erziehung"
+        data.jobcenterMeasures = "Sprachkurs"
+        data.clubMemberships = "SV Annen"
+        data.arrivalDate = Day("2025-02-28")
+        data.singleParent = true
+        data.unaccompaniedMinor = false
+        data.familyWithBarriers = true
+        data.extra = ["herkunftsort": .text("Aleppo"), "kinderzahl": .number(3), "kurs_stunden": .number(12.5), "hilfen": .list(["a", "b/c"])]
+        var full = Client(
+            id: UUID(), tenant: "witten", data: data, arrivedRecently: true, hasCaseManagementConsent: true, version: 12,
+            createdAt: Date(timeIntervalSince1970: -1.5))
+        for clients in [[full, sparse], [], [sparse]] {
+            #expect(Self.written(clients) == (try Self.encoded(clients, snakeCase: true)))
+        }
+        full.data.extra = [:]
+        full.createdAt = Date(timeIntervalSince1970: 951_782_400)  // 2000-02-29
+        #expect(Self.written([full]) == (try Self.encoded([full], snakeCase: true)))
     }
 }
