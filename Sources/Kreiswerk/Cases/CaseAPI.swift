@@ -48,11 +48,20 @@ struct CaseAPI {
         var ownerId: UUID?
     }
 
-    struct CaseRecord: Encodable, Sendable {
+    struct CaseRecord: Encodable, Sendable, HandWrittenJSON {
         var `case`: CaseFile
         var client: Client
         var goals: [Goal]
         var timeline: [CaseEvent]
+
+        func writeJSON(to json: inout JSONText) {
+            json.object { fields in
+                fields.field("case", `case`)
+                fields.field("client", client)
+                fields.field("goals", goals)
+                fields.field("timeline", timeline)
+            }
+        }
     }
 
     struct Note: Decodable { var text: String }
@@ -132,8 +141,7 @@ struct CaseAPI {
         routes.get("/api/v1/cases/{id}", .workCases) { _, context in
             let view = try await work.caseView(try Self.id(context, "id"), by: context.identity, clientAddress: context.clientAddress)
             return JSONResponse(
-                CaseRecord(case: view.file, client: view.client, goals: view.goals, timeline: view.timeline), headers: [.eTag: "\"\(view.file.version)\""],
-                snakeCase: true)
+                CaseRecord(case: view.file, client: view.client, goals: view.goals, timeline: view.timeline), headers: [.eTag: "\"\(view.file.version)\""])
         }
 
         routes.on(.post, "/api/v1/cases/{id}/phase", .workCases) { request, context in

@@ -64,6 +64,18 @@ public struct CaseEvent: Sendable, Codable, Equatable {
     public var text: String
 }
 
+extension CaseEvent: HandWrittenJSON {
+    func writeJSON(to json: inout JSONText) {
+        json.object { fields in
+            fields.field("actor_name", actorName)
+            fields.field("id", id)
+            fields.field("kind", kind)
+            fields.field("occurred_at", occurredAt)
+            fields.field("text", text)
+        }
+    }
+}
+
 /// A goal of a case.
 public struct Goal: Sendable, Codable, Equatable {
     public var id: UUID
@@ -75,6 +87,22 @@ public struct Goal: Sendable, Codable, Equatable {
     public var outcomeNote: String?
     public var reviewedOn: Day?
     public var version: Int
+}
+
+extension Goal: HandWrittenJSON {
+    func writeJSON(to json: inout JSONText) {
+        json.object { fields in
+            fields.field("agreed_on", agreedOn.iso)
+            fields.field("area", area.rawValue)
+            fields.field("id", id)
+            fields.field("outcome", outcome?.rawValue)
+            fields.field("outcome_note", outcomeNote)
+            fields.field("review_on", reviewOn.iso)
+            fields.field("reviewed_on", reviewedOn?.iso)
+            fields.field("text", text)
+            fields.field("version", version)
+        }
+    }
 }
 
 /// Cases, their timeline and goals in PostgreSQL; every function runs in a transaction acting for the tenant.
@@ -129,7 +157,13 @@ public enum CaseRecords {
     }
 
     public static func find(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> CaseFile? {
-        try await decode(connection.query("SELECT \(unescaped: columns) \(unescaped: from) WHERE k.id = \(id)", logger: logger)).first
+        try await connection.rows(CaseByID(id: id), logger: logger).first
+    }
+
+    struct CaseByID: PreparedByID {
+        static let sql = "SELECT \(CaseRecords.columns) \(CaseRecords.from) WHERE k.id = $1"
+        var id: UUID
+        func decodeRow(_ row: PostgresRow) throws -> CaseFile { try CaseRecords.caseFile(row) }
     }
 
     /// Open cases of one case manager (nil: of the whole tenant), what is due first.
@@ -198,38 +232,43 @@ public enum CaseRecords {
     }
 
     public static func timeline(of id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [CaseEvent] {
-        let rows = try await connection.query(
-            """
+        try await connection.rows(TimelineOfCase(id: id), logger: logger)
+    }
+
+    struct TimelineOfCase: PreparedByID {
+        static let sql = """
             SELECT e.id, e.occurred_at, u.display_name, e.kind, e.text FROM case_events e LEFT JOIN users u ON u.id = e.actor_id
-            WHERE e.case_id = \(id) ORDER BY e.id DESC
-            """,
-            logger: logger)
-        var events: [CaseEvent] = []
-        for try await (id, at, actor, kind, text) in rows.decode((Int, Date, String?, String, String).self) {
-            events.append(CaseEvent(id: id, occurredAt: at, actorName: actor, kind: kind, text: text))
+            WHERE e.case_id = $1 ORDER BY e.id DESC
+            """
+        var id: UUID
+
+        func decodeRow(_ row: PostgresRow) throws -> CaseEvent {
+            let (id, at, actor, kind, text) = try row.decode((Int, Date, String?, String, String).self)
+            return CaseEvent(id: id, occurredAt: at, actorName: actor, kind: kind, text: text)
         }
-        return events
     }
 
     // MARK: - Goals
 
     public static func goals(of id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [Goal] {
-        let rows = try await connection.query(
-            """
+        try await connection.rows(GoalsOfCase(id: id), logger: logger)
+    }
+
+    struct GoalsOfCase: PreparedByID {
+        static let sql = """
             SELECT id, area, text, to_char(agreed_on, 'YYYY-MM-DD'), to_char(review_on, 'YYYY-MM-DD'), outcome, outcome_note,
                    to_char(reviewed_on, 'YYYY-MM-DD'), version
-            FROM goals WHERE case_id = \(id) ORDER BY review_on, created_at
-            """,
-            logger: logger)
-        var goals: [Goal] = []
-        for try await (id, area, text, agreed, review, outcome, note, reviewed, version) in rows.decode(
-            (UUID, String, String, String, String, String?, String?, String?, Int).self)
-        {
-            goals.append(
-                Goal(id: id, area: GoalArea(rawValue: area) ?? .social, text: text, agreedOn: Day(agreed)!, reviewOn: Day(review)!,
-                     outcome: outcome.flatMap(GoalOutcome.init), outcomeNote: note, reviewedOn: reviewed.flatMap(Day.init), version: version))
+            FROM goals WHERE case_id = $1 ORDER BY review_on, created_at
+            """
+        var id: UUID
+
+        func decodeRow(_ row: PostgresRow) throws -> Goal {
+            let (id, area, text, agreed, review, outcome, note, reviewed, version) = try row.decode(
+                (UUID, String, String, String, String, String?, String?, String?, Int).self)
+            return Goal(
+                id: id, area: GoalArea(rawValue: area) ?? .social, text: text, agreedOn: Day(agreed)!, reviewOn: Day(review)!,
+                outcome: outcome.flatMap(GoalOutcome.init), outcomeNote: note, reviewedOn: reviewed.flatMap(Day.init), version: version)
         }
-        return goals
     }
 
     public static func addGoal(

@@ -16,34 +16,36 @@ public enum ClientRecords {
     static func decode(_ rows: PostgresRowSequence) async throws -> [Client] {
         var clients: [Client] = []
         let today = Day.today
-        for try await row in rows {
-            let r = row.makeRandomAccess()
-            var data = ClientData(
-                firstName: try r[2].decode(String.self), lastName: try r[3].decode(String.self), dateOfBirth: Day(try r[4].decode(String.self))!)
-            data.gender = try r[5].decode(String?.self)
-            data.placeOfResidence = try r[6].decode(String?.self)
-            data.socialArea = try r[7].decode(String?.self)
-            data.residenceStatus = try r[8].decode(String?.self)
-            data.countryOfOrigin = try r[9].decode(String?.self)
-            data.languages = try r[10].decode([String].self)
-            data.germanLevel = try r[11].decode(String?.self)
-            data.healthSituation = try r[12].decode(String?.self)
-            data.household = try r[13].decode(String?.self)
-            data.youthOfficeMeasures = try r[14].decode(String?.self)
-            data.jobcenterMeasures = try r[15].decode(String?.self)
-            data.clubMemberships = try r[16].decode(String?.self)
-            data.arrivalDate = try r[17].decode(String?.self).flatMap(Day.init)
-            data.singleParent = try r[18].decode(Bool.self)
-            data.unaccompaniedMinor = try r[19].decode(Bool.self)
-            data.familyWithBarriers = try r[20].decode(Bool.self)
-            let extra = try r[21].decode(String.self)
-            data.extra = extra == "{}" ? [:] : try JSONDecoder().decode([String: ExtraValue].self, from: Data(extra.utf8))
-            clients.append(
-                Client(
-                    id: try r[0].decode(UUID.self), tenant: try r[1].decode(String.self), data: data, arrivedRecently: data.arrivedRecently(today: today),
-                    hasCaseManagementConsent: try r[24].decode(Bool.self), version: try r[22].decode(Int.self), createdAt: try r[23].decode(Date.self)))
-        }
+        for try await row in rows { clients.append(try client(row, today: today)) }
         return clients
+    }
+
+    /// One row of `columns`.
+    static func client(_ row: PostgresRow, today: Day) throws -> Client {
+        let r = row.makeRandomAccess()
+        var data = ClientData(
+            firstName: try r[2].decode(String.self), lastName: try r[3].decode(String.self), dateOfBirth: Day(try r[4].decode(String.self))!)
+        data.gender = try r[5].decode(String?.self)
+        data.placeOfResidence = try r[6].decode(String?.self)
+        data.socialArea = try r[7].decode(String?.self)
+        data.residenceStatus = try r[8].decode(String?.self)
+        data.countryOfOrigin = try r[9].decode(String?.self)
+        data.languages = try r[10].decode([String].self)
+        data.germanLevel = try r[11].decode(String?.self)
+        data.healthSituation = try r[12].decode(String?.self)
+        data.household = try r[13].decode(String?.self)
+        data.youthOfficeMeasures = try r[14].decode(String?.self)
+        data.jobcenterMeasures = try r[15].decode(String?.self)
+        data.clubMemberships = try r[16].decode(String?.self)
+        data.arrivalDate = try r[17].decode(String?.self).flatMap(Day.init)
+        data.singleParent = try r[18].decode(Bool.self)
+        data.unaccompaniedMinor = try r[19].decode(Bool.self)
+        data.familyWithBarriers = try r[20].decode(Bool.self)
+        let extra = try r[21].decode(String.self)
+        data.extra = extra == "{}" ? [:] : try JSONDecoder().decode([String: ExtraValue].self, from: Data(extra.utf8))
+        return Client(
+            id: try r[0].decode(UUID.self), tenant: try r[1].decode(String.self), data: data, arrivedRecently: data.arrivedRecently(today: today),
+            hasCaseManagementConsent: try r[24].decode(Bool.self), version: try r[22].decode(Int.self), createdAt: try r[23].decode(Date.self))
     }
 
     static func extraJSON(_ extra: [String: ExtraValue]?) throws -> String {
@@ -53,7 +55,13 @@ public enum ClientRecords {
     }
 
     public static func find(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Client? {
-        try await decode(connection.query("SELECT \(unescaped: columns) FROM clients c JOIN tenants t ON t.id = c.tenant_id WHERE c.id = \(id)", logger: logger)).first
+        try await connection.rows(ClientByID(id: id), logger: logger).first
+    }
+
+    struct ClientByID: PreparedByID {
+        static let sql = "SELECT \(ClientRecords.columns) FROM clients c JOIN tenants t ON t.id = c.tenant_id WHERE c.id = $1"
+        var id: UUID
+        func decodeRow(_ row: PostgresRow) throws -> Client { try ClientRecords.client(row, today: .today) }
     }
 
     /// Clients of the same name and date of birth in this tenant.

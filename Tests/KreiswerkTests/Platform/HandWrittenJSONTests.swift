@@ -68,4 +68,30 @@ import Testing
         full.createdAt = Date(timeIntervalSince1970: 951_782_400)  // 2000-02-29
         #expect(Self.written([full]) == (try Self.encoded([full], snakeCase: true)))
     }
+
+    @Test func aCasePageIsWrittenAsTheEncoderWritesIt() throws {
+        let file = CaseFile(
+            id: UUID(), caseNumber: "WIT-2026-0001", clientID: UUID(), clientName: "Amira Haddad", ownerID: UUID(), ownerName: "Cara \"CM\"",
+            channel: .level1, phase: .goalAgreement, route: nil, reason: "Wohnung\tSchule", nextReviewOn: Day("2026-12-01"), openedOn: Day("2026-01-05")!,
+            closedOn: nil, closureReason: nil, version: 3, goalsDue: 1)
+        let client = Client(
+            id: file.clientID, tenant: "witten", data: ClientData(firstName: "Amira", lastName: "Haddad", dateOfBirth: Day("1994-03-12")!),
+            arrivedRecently: true, hasCaseManagementConsent: true, version: 2, createdAt: Date(timeIntervalSince1970: 1_767_225_600.25))
+        let goals = [
+            Goal(id: UUID(), area: .housing, text: "Wohnung \\ finden", agreedOn: Day("2026-02-01")!, reviewOn: Day("2026-05-01")!, outcome: .partly,
+                 outcomeNote: "halb/halb", reviewedOn: Day("2026-05-02"), version: 2),
+            Goal(id: UUID(), area: .language, text: "B1", agreedOn: Day("2026-02-01")!, reviewOn: Day("2026-08-01")!, outcome: nil, outcomeNote: nil,
+                 reviewedOn: nil, version: 1),
+        ]
+        let timeline = [
+            CaseEvent(id: 12, occurredAt: Date(timeIntervalSince1970: 1_767_300_000.5), actorName: nil, kind: "phase_changed", text: "Ziel\nvereinbart"),
+            CaseEvent(id: 3, occurredAt: Date(timeIntervalSince1970: 1_767_225_600), actorName: "Cara", kind: "opened", text: "Fall eröffnet"),
+        ]
+        for record in [
+            CaseAPI.CaseRecord(case: file, client: client, goals: goals, timeline: timeline),
+            CaseAPI.CaseRecord(case: file, client: client, goals: [], timeline: []),
+        ] {
+            #expect(Self.written(record) == (try Self.encoded(record, snakeCase: true)))
+        }
+    }
 }
