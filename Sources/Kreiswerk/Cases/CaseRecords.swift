@@ -139,19 +139,13 @@ public enum CaseRecords {
 
     /// "My cases", the most frequent read: a statement prepared once per connection (planning it cost as much
     /// as running it). Row-level security still applies: the tenant is read when it runs.
-    struct OpenCasesOfOwner: PostgresPreparedStatement {
+    struct OpenCasesOfOwner: PreparedByID {
         static let sql = """
             SELECT \(CaseRecords.columns) \(CaseRecords.from)
             WHERE k.owner_id = $1 AND k.closed_on IS NULL ORDER BY k.next_review_on NULLS LAST, k.opened_on LIMIT 500
             """
-        typealias Row = CaseFile
-        var owner: UUID
-
-        func makeBindings() -> PostgresBindings {
-            var bindings = PostgresBindings()
-            bindings.append(owner)
-            return bindings
-        }
+        /// The case manager's.
+        var id: UUID
 
         func decodeRow(_ row: PostgresRow) throws -> CaseFile { try CaseRecords.caseFile(row) }
     }
@@ -169,9 +163,7 @@ public enum CaseRecords {
     /// Open cases of one case manager (nil: of the whole tenant), what is due first.
     public static func open(ownedBy owner: UUID?, on connection: PostgresConnection, logger: Logger) async throws -> [CaseFile] {
         if let owner {
-            var cases: [CaseFile] = []
-            for try await file in try await connection.execute(OpenCasesOfOwner(owner: owner), logger: logger) { cases.append(file) }
-            return cases
+            return try await connection.rows(OpenCasesOfOwner(id: owner), logger: logger)
         }
         return try await decode(
             connection.query(
