@@ -18,6 +18,7 @@ import secrets
 import sys
 import urllib.error
 import urllib.request
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -413,7 +414,7 @@ def case_manager_intake(driver):
         goal = element(driver, "form#add-goal")
         choose(goal, "area", "work")
         fill(goal, "goal-text", "Anerkennung des Abschlusses beantragen")
-        fill_date(goal, "review_on", "2026-12-01")
+        fill_date(goal, "review_on", (date.today() + timedelta(days=60)).isoformat())  # after today, the agreed date
         submit(driver, goal)
         check("Anerkennung des Abschlusses beantragen" in page_text(driver), "the goal shows on the case page")
         refer = element(driver, "form#refer")
@@ -425,7 +426,7 @@ def case_manager_intake(driver):
         plan = element(driver, "form#plan-conference")
         driver.find_element(By.CSS_SELECTOR, "#plan-conference").find_element(By.XPATH, "./..").find_element(By.TAG_NAME, "summary").click()
         fill(plan, "conference-title", "Anerkennung und Arbeit")
-        fill_date(plan, "conference-when", "2026-12-01T10:00")
+        fill_date(plan, "conference-when", f"{date.today() + timedelta(days=14)}T10:00")
         plan.find_element(By.ID, "invite-awo-en").click()
         fill(plan, "conference-summary", "Berufsabschluss aus der Türkei, Anerkennung läuft.")
         plan.find_element(By.ID, "conference-consent").click()

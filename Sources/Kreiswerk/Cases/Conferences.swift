@@ -41,8 +41,8 @@ public struct NewConference: Sendable, Decodable {
     public var participants: [String]
     /// People without an account (integration council, volunteers), by name.
     public var externalParticipants: [String]?
-    /// Colleagues of the district invited by name, by the e-mail address of their account: their tenant is
-    /// invited, and they are notified.
+    /// Colleagues of the district invited by name, by the e-mail address of their account: they (and nobody
+    /// else of their tenant, unless it is invited as a whole) see the conference, and they are notified.
     public var invitees: [String]?
     public var consentGivenOn: Day?
     /// A municipal conference: ask the district's coordinators (Koordinierungsstelle) to moderate.
@@ -128,9 +128,6 @@ public struct Conferences: Sendable {
                 invited.append(tenant)
             }
             let persons = try await invitees(addresses, on: connection)
-            for person in persons where person.tenant != identity.tenant.id && !invited.contains(where: { $0.id == person.tenant }) {
-                invited.append(try await TenantDirectory.find(id: person.tenant, on: connection, logger: logger)!)
-            }
             var moderator: TenantRef?
             if new.kind == "district" || new.requestModerator == true, let districtID {
                 moderator = try await TenantDirectory.find(id: districtID, on: connection, logger: logger)
@@ -147,14 +144,14 @@ public struct Conferences: Sendable {
                         \(moderator?.id), \(identity.displayName), \(identity.userID))
                 """,
                 logger: logger)
+            // A tenant invited as a whole: all of its staff see the conference.
             for tenant in invited {
-                if !persons.contains(where: { $0.tenant == tenant.id }) {
-                    try await connection.query(
-                        "INSERT INTO conference_participants (tenant_id, id, conference_id, participant_tenant_id) VALUES (\(identity.tenant.id), \(UUID()), \(conference), \(tenant.id))",
-                        logger: logger)
-                }
+                try await connection.query(
+                    "INSERT INTO conference_participants (tenant_id, id, conference_id, participant_tenant_id) VALUES (\(identity.tenant.id), \(UUID()), \(conference), \(tenant.id))",
+                    logger: logger)
                 try await AccessGrants.grant(.conference, object: conference, to: tenant.id, consent: consent, by: identity, on: connection, logger: logger)
             }
+            // A person invited by name: only that person of their tenant (unless the tenant is invited as a whole).
             for person in persons {
                 try await connection.query(
                     """
@@ -162,6 +159,10 @@ public struct Conferences: Sendable {
                     VALUES (\(identity.tenant.id), \(UUID()), \(conference), \(person.tenant), \(person.id), \(person.name))
                     """,
                     logger: logger)
+                if person.tenant != identity.tenant.id && !invited.contains(where: { $0.id == person.tenant }) {
+                    try await AccessGrants.grant(
+                        .conference, object: conference, to: person.tenant, person: person.id, consent: consent, by: identity, on: connection, logger: logger)
+                }
             }
             for name in (new.externalParticipants ?? []).map({ $0.trimmingCharacters(in: .whitespaces) }).filter({ !$0.isEmpty }) {
                 try await connection.query(
@@ -171,7 +172,7 @@ public struct Conferences: Sendable {
             try await CaseRecords.addEvent(
                 "conference_planned", text: "Fallkonferenz „\(title)“ geplant (\(new.kind == "district" ? "Kreisebene" : "kommunal")).", case: id,
                 tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
-            audit.append(work.event("conference.planned", identity, "conference", conference, ["case": id.uuidString, "invited": "\(invited.count)"]))
+            audit.append(work.event("conference.planned", identity, "conference", conference, ["case": id.uuidString, "invited": "\(invited.count)", "people": "\(persons.count)"]))
             // The invited people and the coordinators hear of it at once; titles name town and date, never the client.
             let when = GermanFormat.deadline(new.scheduledAt)
             for person in persons where person.id != identity.userID {

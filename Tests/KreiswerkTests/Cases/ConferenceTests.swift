@@ -97,8 +97,8 @@ import Testing
         }
     }
 
-    @Test func colleaguesInvitedByNameAreNotifiedAndTheirTenantSeesTheConference() async throws {
-        try await TestApp.with { _, people, client in
+    @Test func colleaguesInvitedByNameAreNotifiedAndOnlyTheySeeTheConference() async throws {
+        try await TestApp.with { db, people, client in
             let cm = people["wittenCM"].token
             let clientID = try await CaseWorkflowTests.register(client, cm)
             let (caseID, _) = try await CaseWorkflowTests.openCase(client, cm, clientID)
@@ -132,6 +132,30 @@ import Testing
             #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: people["abh"].token).status == .ok)
             #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: people["hattingenCM"].token).status == .notFound)
             #expect(try await client.api(.get, "/api/v1/notifications", token: people["hattingenCM"].token).array.isEmpty)
+
+            // The officer's colleague at the ABH was not invited: the summary is not theirs to read.
+            let colleague = try await OperatorAccounts(database: db.owner, passwords: Passwords(cost: 4)).create(
+                tenant: "en-kreis-abh", email: "kollege@en-kreis-abh.test", displayName: "Kollege ABH", roles: [.abhOfficer], password: TestApp.password)
+            let colleagueToken = try await OperatorAccounts(database: db.owner).createToken(email: colleague.email, name: "t", expiresInDays: 1).1.value
+            #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: colleagueToken).status == .notFound)
+            #expect(try await client.api(.get, "/api/v1/conferences", token: colleagueToken).array.isEmpty)
+            #expect(try await client.api(.get, "/api/v1/conferences", token: people["abh"].token).array.count == 1)
+
+            // A conference to which the ABH is invited as a whole (and the officer by name): the colleague sees it too.
+            let whole = try await client.api(
+                .post, "/api/v1/cases/\(caseID)/conferences", token: cm,
+                json: #"{"kind":"municipal","title":"Aufenthalt II","scheduled_at":"2026-12-08T10:00:00Z","summary":"Folgetermin.","participants":["en-kreis-abh"],"invitees":["\#(people["abh"].email)"],"consent_given_on":"2026-03-01"}"#)
+            #expect(whole.status == .created, "\(whole.text)")
+            let wholeID = try #require(whole.object["id"] as? String)
+            #expect(try await client.api(.get, "/api/v1/conferences/\(wholeID)", token: colleagueToken).status == .ok)
+            #expect(try await client.api(.get, "/api/v1/conferences", token: colleagueToken).array.compactMap { $0["id"] as? String } == [wholeID])
+
+            // The client withdraws the consent to case management: the officer's own grant ends too.
+            let consents = try await client.api(.get, "/api/v1/clients/\(clientID)", token: cm).object["consents"] as? [[String: Any]] ?? []
+            let caseManagement = try #require(consents.first { $0["scope"] as? String == "case_management" }?["id"] as? String)
+            #expect(try await client.api(.post, "/api/v1/clients/\(clientID)/consents/\(caseManagement)/withdraw", token: cm, json: "{}").status == .noContent)
+            #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: people["abh"].token).status == .notFound)
+            #expect(try await client.api(.get, "/api/v1/conferences/\(wholeID)", token: colleagueToken).status == .notFound)
         }
     }
 
