@@ -13,6 +13,7 @@ struct CasePages {
         "agreed_on": "Vereinbart am", "q": "Suche", "given_on": "Datum der Einwilligung", "recipient": "Empfänger", "next_review_on": "Nächster Prüftermin",
         "closure_reason": "Grund des Abschlusses", "case": "Fall", "owner_id": "Zuständig", "outcome": "Ergebnis",
         "service_id": "Beratungsstelle", "reason": "Anlass", "consent_given_on": "Einwilligung vom", "note": "Anmerkung", "kind": "Antwort",
+        "participants": "Teilnehmende", "invitees": "Namentlich eingeladen",
     ]
 
     // MARK: - Reading forms
@@ -358,12 +359,9 @@ struct CasePages {
         let (services, sent, others) = try await work.work(context.identity, clientAddress: context.clientAddress) { connection, _ in
             (try await ServiceDirectory.list(district: district, on: connection, logger: work.logger),
              try await referrals.of(case: id, by: context.identity, on: connection),
-             try await connection.query(
-                "SELECT slug, name FROM tenants WHERE active AND (district_id = \(district) OR id = \(district)) AND id <> \(context.identity.tenant.id) ORDER BY name",
-                logger: work.logger
-             ).collect().map { try $0.decode((String, String).self) })
+             try await Conferences.invitableTenants(of: context.identity, on: connection, logger: work.logger))
         }
-        data["conferenceTenants"] = others.map { ["slug": $0.0, "name": $0.1] }
+        data["conferenceTenants"] = others.map { ["slug": $0.slug, "name": $0.name] }
         data["services"] = services.map { ["id": $0.id.uuidString.lowercased(), "label": "\($0.name) (\($0.carrierName))"] }
         data["referrals"] = sent.map(ReferralPages.values)
         if let errors { data.merge(Self.errorValues(errors)) { $1 } }

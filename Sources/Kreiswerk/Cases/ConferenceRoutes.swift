@@ -35,6 +35,11 @@ struct ConferenceRoutes {
             let conference = try await conferences.recordMinutes(id, version: version, minutes: body.minutes, by: context.identity, clientAddress: context.clientAddress)
             return JSONResponse(conference, headers: [.eTag: "\"\(conference.version)\""], snakeCase: true)
         }
+        routes.on(.post, "/api/v1/conferences/{id}/participants", .workCases) { request, context in
+            let body = try await request.json(MoreParticipants.self, context: context, snakeCase: true)
+            let conference = try await conferences.invite(try CaseAPI.id(context, "id"), body, by: context.identity, clientAddress: context.clientAddress)
+            return JSONResponse(conference, headers: [.eTag: "\"\(conference.version)\""], snakeCase: true)
+        }
         routes.on(.post, "/api/v1/conferences/{id}/action-items", .workCases) { request, context in
             let body = try await request.json(NewItem.self, context: context, snakeCase: true)
             return JSONResponse(
@@ -84,6 +89,20 @@ struct ConferenceRoutes {
             }
             return .redirect(to: "/konferenzen/\(id.uuidString.lowercased())", type: .normal)
         }
+        routes.post("/konferenzen/{id}/teilnehmende", .workCases) { _, context -> Response in
+            let id = try CaseAPI.id(context, "id"), form = context.form
+            do {
+                let more = MoreParticipants(
+                    participants: form.all("participants"),
+                    externalParticipants: form["external"].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                    invitees: form["invitees"].split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init),
+                    consentGivenOn: form["consent"] == "1" ? .today : nil)
+                _ = try await conferences.invite(id, more, by: context.identity, clientAddress: context.clientAddress)
+            } catch let error as InvalidInput {
+                return try await conferencePage(context, id: id, errors: error, status: .unprocessableContent)
+            }
+            return .redirect(to: "/konferenzen/\(id.uuidString.lowercased())", type: .normal)
+        }
         routes.post("/konferenzen/{id}/aufgaben", .workCases) { _, context -> Response in
             let id = try CaseAPI.id(context, "id"), form = context.form
             do {
@@ -121,7 +140,11 @@ struct ConferenceRoutes {
     ) async throws -> Response {
         let conference = try await conferences.conference(id, by: context.identity, clientAddress: context.clientAddress)
         var data = Self.values(conference)
-        data["isOrganiser"] = conference.organiser == context.identity.tenant.slug && policy.allows(context.identity, .workCases)
+        let isOrganiser = conference.organiser == context.identity.tenant.slug && policy.allows(context.identity, .workCases)
+        data["isOrganiser"] = isOrganiser
+        if isOrganiser {
+            data["invitableTenants"] = try await conferences.invitableTenants(by: context.identity).map { ["slug": $0.slug, "name": $0.name] }
+        }
         data["conferenceID"] = conference.id.uuidString.lowercased()
         data["today"] = Day.today.iso
         if let errors { data.merge(CasePages.errorValues(errors)) { $1 } }

@@ -49,6 +49,14 @@ public struct NewConference: Sendable, Decodable {
     public var requestModerator: Bool?
 }
 
+/// Inviting more people to a planned conference.
+public struct MoreParticipants: Sendable, Decodable {
+    public var participants: [String]?
+    public var externalParticipants: [String]?
+    public var invitees: [String]?
+    public var consentGivenOn: Day?
+}
+
 /// Case conferences (Fallkonferenz): planned by the case manager, shared with the invited tenants by grants.
 public struct Conferences: Sendable {
     let work: CaseWork
@@ -111,7 +119,7 @@ public struct Conferences: Sendable {
             errors["summary"] = "Bitte eine Zusammenfassung des Falls für die Teilnehmenden schreiben (1 bis 5000 Zeichen)."
         }
         if new.consentGivenOn == nil { errors["consent"] = "Ohne Einwilligung des Klienten darf die Zusammenfassung nicht geteilt werden." }
-        let addresses = Set((new.invitees ?? []).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
+        let addresses = Self.addresses(new.invitees)
         if addresses.count > 30 { errors["invitees"] = "Bitte höchstens 30 Personen namentlich einladen." }
         if new.participants.isEmpty && (new.externalParticipants ?? []).isEmpty && addresses.isEmpty && new.kind == "municipal" {
             errors["participants"] = "Bitte mindestens eine teilnehmende Stelle einladen."
@@ -120,13 +128,7 @@ public struct Conferences: Sendable {
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let file = try await work.workable(id, on: connection)
             let districtID = identity.tenant.ownDistrictID
-            var invited: [TenantRef] = []
-            for slug in Set(new.participants) {
-                guard let tenant = try await TenantDirectory.find(slug: slug, on: connection, logger: logger),
-                    tenant.ownDistrictID == districtID, tenant.id != identity.tenant.id
-                else { throw InvalidInput(field: "participants", "'\(slug)' ist keine andere Stelle Ihres Kreises.") }
-                invited.append(tenant)
-            }
+            var invited = try await otherTenants(new.participants, of: identity, on: connection)
             let persons = try await invitees(addresses, on: connection)
             var moderator: TenantRef?
             if new.kind == "district" || new.requestModerator == true, let districtID {
@@ -144,43 +146,15 @@ public struct Conferences: Sendable {
                         \(moderator?.id), \(identity.displayName), \(identity.userID))
                 """,
                 logger: logger)
-            // A tenant invited as a whole: all of its staff see the conference.
-            for tenant in invited {
-                try await connection.query(
-                    "INSERT INTO conference_participants (tenant_id, id, conference_id, participant_tenant_id) VALUES (\(identity.tenant.id), \(UUID()), \(conference), \(tenant.id))",
-                    logger: logger)
-                try await AccessGrants.grant(.conference, object: conference, to: tenant.id, consent: consent, by: identity, on: connection, logger: logger)
-            }
-            // A person invited by name: only that person of their tenant (unless the tenant is invited as a whole).
-            for person in persons {
-                try await connection.query(
-                    """
-                    INSERT INTO conference_participants (tenant_id, id, conference_id, participant_tenant_id, participant_user_id, participant_user_name)
-                    VALUES (\(identity.tenant.id), \(UUID()), \(conference), \(person.tenant), \(person.id), \(person.name))
-                    """,
-                    logger: logger)
-                if person.tenant != identity.tenant.id && !invited.contains(where: { $0.id == person.tenant }) {
-                    try await AccessGrants.grant(
-                        .conference, object: conference, to: person.tenant, person: person.id, consent: consent, by: identity, on: connection, logger: logger)
-                }
-            }
-            for name in (new.externalParticipants ?? []).map({ $0.trimmingCharacters(in: .whitespaces) }).filter({ !$0.isEmpty }) {
-                try await connection.query(
-                    "INSERT INTO conference_participants (tenant_id, id, conference_id, external_name) VALUES (\(identity.tenant.id), \(UUID()), \(conference), \(name))",
-                    logger: logger)
-            }
+            try await addParticipants(
+                to: conference, scheduledAt: new.scheduledAt, tenants: invited, persons: persons, external: new.externalParticipants ?? [], consent: consent,
+                by: identity, on: connection)
             try await CaseRecords.addEvent(
                 "conference_planned", text: "Fallkonferenz „\(title)“ geplant (\(new.kind == "district" ? "Kreisebene" : "kommunal")).", case: id,
                 tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
             audit.append(work.event("conference.planned", identity, "conference", conference, ["case": id.uuidString, "invited": "\(invited.count)", "people": "\(persons.count)"]))
-            // The invited people and the coordinators hear of it at once; titles name town and date, never the client.
+            // The coordinators hear of it at once; titles name town and date, never the client.
             let when = GermanFormat.deadline(new.scheduledAt)
-            for person in persons where person.id != identity.userID {
-                try await Notifier.notify(
-                    person.id, .conferenceInvitation, title: "\(identity.tenant.name) lädt Sie zu einer Fallkonferenz am \(when) ein",
-                    link: "/konferenzen/\(conference.uuidString.lowercased())", dedupeKey: "conference-invitation:\(conference.uuidString.lowercased())",
-                    on: connection, logger: logger)
-            }
             if moderator != nil {
                 let title = new.kind == "district"
                     ? "\(identity.tenant.name): Fallkonferenz auf Kreisebene am \(when) – bitte moderieren"
@@ -193,6 +167,127 @@ public struct Conferences: Sendable {
             }
             return try await load([conference], actingFor: identity.tenant.id, on: connection).first!
         }
+    }
+
+    /// Tenants invited as a whole (all of their staff see the conference), people invited by name (only they of their
+    /// tenant, unless it is invited as a whole; they are notified) and people without an account, each with its grant
+    /// resting on `consent`.
+    func addParticipants(
+        to conference: UUID, scheduledAt: Date, tenants: [TenantRef], persons: [Invitee], external: [String], consent: UUID, by identity: Identity,
+        on connection: PostgresConnection
+    ) async throws {
+        for tenant in tenants {
+            try await connection.query(
+                "INSERT INTO conference_participants (tenant_id, id, conference_id, participant_tenant_id) VALUES (\(identity.tenant.id), \(UUID()), \(conference), \(tenant.id))",
+                logger: logger)
+            try await AccessGrants.grant(.conference, object: conference, to: tenant.id, consent: consent, by: identity, on: connection, logger: logger)
+        }
+        let wholeTenants = try await connection.query(
+            "SELECT participant_tenant_id FROM conference_participants WHERE conference_id = \(conference) AND participant_tenant_id IS NOT NULL AND participant_user_id IS NULL",
+            logger: logger
+        ).collect().map { try $0.decode(UUID.self) }
+        for person in persons {
+            try await connection.query(
+                """
+                INSERT INTO conference_participants (tenant_id, id, conference_id, participant_tenant_id, participant_user_id, participant_user_name)
+                VALUES (\(identity.tenant.id), \(UUID()), \(conference), \(person.tenant), \(person.id), \(person.name))
+                """,
+                logger: logger)
+            if person.tenant != identity.tenant.id && !wholeTenants.contains(person.tenant) {
+                try await AccessGrants.grant(
+                    .conference, object: conference, to: person.tenant, person: person.id, consent: consent, by: identity, on: connection, logger: logger)
+            }
+            if person.id != identity.userID {
+                // The title names town and date, never the client.
+                try await Notifier.notify(
+                    person.id, .conferenceInvitation,
+                    title: "\(identity.tenant.name) lädt Sie zu einer Fallkonferenz am \(GermanFormat.deadline(scheduledAt)) ein",
+                    link: "/konferenzen/\(conference.uuidString.lowercased())", dedupeKey: "conference-invitation:\(conference.uuidString.lowercased())",
+                    on: connection, logger: logger)
+            }
+        }
+        for name in external.map({ $0.trimmingCharacters(in: .whitespaces) }).filter({ !$0.isEmpty }) {
+            try await connection.query(
+                "INSERT INTO conference_participants (tenant_id, id, conference_id, external_name) VALUES (\(identity.tenant.id), \(UUID()), \(conference), \(name))",
+                logger: logger)
+        }
+    }
+
+    /// More participants for a conference the identity's tenant organises; the client's consent to sharing the
+    /// summary with them is recorded anew. Those already invited are left as they are.
+    public func invite(_ id: UUID, _ more: MoreParticipants, by identity: Identity, clientAddress: String?) async throws -> CaseConference {
+        let addresses = Self.addresses(more.invitees)
+        let external = (more.externalParticipants ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var errors: [String: String] = [:]
+        if addresses.count > 30 { errors["invitees"] = "Bitte höchstens 30 Personen namentlich einladen." }
+        if (more.participants ?? []).isEmpty && addresses.isEmpty && external.isEmpty {
+            errors["participants"] = "Bitte mindestens eine Stelle oder Person einladen."
+        }
+        if more.consentGivenOn == nil {
+            errors["consent"] = "Ohne Einwilligung des Klienten darf die Zusammenfassung nicht mit weiteren Teilnehmenden geteilt werden."
+        }
+        guard errors.isEmpty else { throw InvalidInput(errors: errors) }
+        return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
+            // The organiser's own conference, locked so that two invitations at once do not invite anyone twice.
+            guard let row = try await connection.query(
+                "SELECT case_id, title, scheduled_at FROM case_conferences WHERE id = \(id) AND tenant_id = \(identity.tenant.id) FOR UPDATE", logger: logger
+            ).collect().first else { throw Self.noConference }
+            let (caseID, title, scheduledAt) = try row.decode((UUID, String, Date).self)
+            let file = try await work.workable(caseID, on: connection)
+            var invitedTenants: Set<UUID> = [], invitedPeople: Set<UUID> = []
+            for try await (tenant, person) in try await connection.query(
+                "SELECT participant_tenant_id, participant_user_id FROM conference_participants WHERE conference_id = \(id) AND participant_tenant_id IS NOT NULL",
+                logger: logger
+            ).decode((UUID, UUID?).self) {
+                if let person { invitedPeople.insert(person) } else { invitedTenants.insert(tenant) }
+            }
+            let tenants = try await otherTenants(more.participants ?? [], of: identity, on: connection).filter { !invitedTenants.contains($0.id) }
+            let persons = try await invitees(addresses, on: connection).filter { !invitedPeople.contains($0.id) }
+            guard !tenants.isEmpty || !persons.isEmpty || !external.isEmpty else {
+                throw InvalidInput(field: "participants", "Alle Genannten sind zu dieser Fallkonferenz bereits eingeladen.")
+            }
+            let consent = try await ClientRecords.recordConsent(
+                client: file.clientID, tenant: identity.tenant.id, scope: .handover, recipient: "Fallkonferenz „\(title)“ (weitere Teilnehmende)",
+                givenOn: more.consentGivenOn!, by: identity.userID, on: connection, logger: logger)
+            try await addParticipants(
+                to: id, scheduledAt: scheduledAt, tenants: tenants, persons: persons, external: external, consent: consent, by: identity, on: connection)
+            try await CaseRecords.addEvent(
+                "conference_invited", text: "Weitere Teilnehmende zur Fallkonferenz „\(title)“ eingeladen.", case: caseID,
+                tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
+            audit.append(work.event("conference.participants_added", identity, "conference", id, ["invited": "\(tenants.count)", "people": "\(persons.count)"]))
+            return try await load([id], actingFor: identity.tenant.id, on: connection).first!
+        }
+    }
+
+    /// Invitee addresses as given: trimmed, lower case, without repeats.
+    static func addresses(_ invitees: [String]?) -> Set<String> {
+        Set((invitees ?? []).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
+    }
+
+    /// The tenants behind `slugs`: each another tenant of the identity's district, or a 422.
+    func otherTenants(_ slugs: [String], of identity: Identity, on connection: PostgresConnection) async throws -> [TenantRef] {
+        var tenants: [TenantRef] = []
+        for slug in Set(slugs) {
+            guard let tenant = try await TenantDirectory.find(slug: slug, on: connection, logger: logger),
+                tenant.ownDistrictID == identity.tenant.ownDistrictID, tenant.id != identity.tenant.id
+            else { throw InvalidInput(field: "participants", "'\(slug)' ist keine andere Stelle Ihres Kreises.") }
+            tenants.append(tenant)
+        }
+        return tenants
+    }
+
+    /// Whom the identity's conferences can invite as a whole (not audited: tenant names only).
+    public func invitableTenants(by identity: Identity) async throws -> [(slug: String, name: String)] {
+        try await database.withTenant(identity.tenant.id, user: identity.userID) { try await Self.invitableTenants(of: identity, on: $0, logger: logger) }
+    }
+
+    /// The other active tenants of the identity's district, by name: whom a conference can invite as a whole.
+    static func invitableTenants(of identity: Identity, on connection: PostgresConnection, logger: Logger) async throws -> [(slug: String, name: String)] {
+        let district = identity.tenant.ownDistrictID ?? identity.tenant.id
+        return try await connection.query(
+            "SELECT slug, name FROM tenants WHERE active AND (district_id = \(district) OR id = \(district)) AND id <> \(identity.tenant.id) ORDER BY name",
+            logger: logger
+        ).collect().map { try $0.decode((String, String).self) }
     }
 
     /// A person invited by name: an active account of the district that may attend conferences.

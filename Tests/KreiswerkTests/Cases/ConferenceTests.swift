@@ -159,6 +159,44 @@ import Testing
         }
     }
 
+    @Test func moreParticipantsAreInvitedLaterWithTheClientsConsent() async throws {
+        try await TestApp.with { _, people, client in
+            let cm = people["wittenCM"].token
+            let clientID = try await CaseWorkflowTests.register(client, cm)
+            let (caseID, _) = try await CaseWorkflowTests.openCase(client, cm, clientID)
+            let planned = try await client.api(
+                .post, "/api/v1/cases/\(caseID)/conferences", token: cm,
+                json: #"{"kind":"municipal","title":"Wohnung","scheduled_at":"2027-01-12T10:00:00Z","summary":"Wohnung zu klein.","participants":["awo-en"],"consent_given_on":"2026-03-01"}"#)
+            let id = try #require(planned.object["id"] as? String)
+            let path = "/api/v1/conferences/\(id)/participants"
+            #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: people["abh"].token).status == .notFound)
+
+            // Without consent, without anyone, with someone who is not a colleague: refused, nothing written.
+            let bare = try await client.api(.post, path, token: cm, json: "{}")
+            #expect(bare.status == .unprocessableContent)
+            let errors = bare.object["errors"] as? [String: String] ?? [:]
+            #expect(errors["consent"] != nil && errors["participants"] != nil, "\(errors)")
+            #expect(try await client.api(.post, path, token: cm, json: #"{"invitees":["niemand@nirgends.test"],"consent_given_on":"2026-04-01"}"#).status == .unprocessableContent)
+            #expect(try await client.api(.post, path, token: cm, json: #"{"participants":["awo-en"],"consent_given_on":"2026-04-01"}"#).status == .unprocessableContent,
+                    "AWO is already invited")
+            // Only the organiser invites; an invited tenant cannot, another town does not even see the conference.
+            #expect(try await client.api(.post, path, token: people["hattingenCM"].token, json: #"{"participants":["witten"],"consent_given_on":"2026-04-01"}"#).status == .notFound)
+
+            // The ABH officer by name: notified, sees it; the conference lists them; a hand-over consent is recorded.
+            let invited = try await client.api(.post, path, token: cm, json: #"{"invitees":["\#(people["abh"].email)"],"external_participants":["Integrationsrat"],"consent_given_on":"2026-04-01"}"#)
+            #expect(invited.status == .ok, "\(invited.text)")
+            let participants = invited.object["participants"] as? [String] ?? []
+            #expect(participants.contains { $0.hasPrefix("abh (") } && participants.contains("Integrationsrat"), "\(participants)")
+            #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: people["abh"].token).status == .ok)
+            let inbox = try await client.api(.get, "/api/v1/notifications", token: people["abh"].token).array
+            #expect(inbox.map { $0["kind"] as? String } == ["conference_invitation"])
+            let consents = try await client.api(.get, "/api/v1/clients/\(clientID)", token: cm).object["consents"] as? [[String: Any]] ?? []
+            #expect(consents.contains { ($0["recipient"] as? String)?.contains("weitere Teilnehmende") == true }, "\(consents)")
+            // Asking again changes nothing.
+            #expect(try await client.api(.post, path, token: cm, json: #"{"invitees":["\#(people["abh"].email)"],"consent_given_on":"2026-04-01"}"#).status == .unprocessableContent)
+        }
+    }
+
     @Test func theConferencePagesWorkWithoutJavaScript() async throws {
         try await TestApp.with { _, people, client in
             var browser = WebBrowser()
@@ -178,6 +216,17 @@ import Testing
             #expect(try await browser.get(page, client).text.contains("Schulanmeldung für zwei Kinder offen."))
             #expect(try await browser.post("\(page)/aufgaben", [("text", "Schulamt anrufen"), ("owner", "CM Witten"), ("due_on", "2026-12-10")], client).status == .seeOther)
             #expect(try await browser.get("/konferenzen", client).text.contains("Übergang Schule"))
+            _ = try await browser.get(page, client)
+            let noConsent = try await browser.post("\(page)/teilnehmende", [("participants", "en-kreis-abh")], client)
+            #expect(noConsent.status == .unprocessableContent)
+            #expect(noConsent.text.contains("href=\"#consent\""))
+            func participants() async throws -> String {
+                let text = try await browser.get(page, client).text
+                return String(text.split(separator: "<dt>Teilnehmende</dt><dd>").last?.split(separator: "</dd>").first ?? "")
+            }
+            #expect(!(try await participants()).contains("Ausländerbehörde"))
+            #expect(try await browser.post("\(page)/teilnehmende", [("participants", "en-kreis-abh"), ("consent", "1")], client).status == .seeOther)
+            #expect((try await participants()).contains("Ausländerbehörde"), "the ABH is among the participants now")
         }
     }
 }
