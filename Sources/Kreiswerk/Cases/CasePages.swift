@@ -13,7 +13,7 @@ struct CasePages {
         "agreed_on": "Vereinbart am", "q": "Suche", "given_on": "Datum der Einwilligung", "recipient": "Empfänger", "next_review_on": "Nächster Prüftermin",
         "closure_reason": "Grund des Abschlusses", "case": "Fall", "owner_id": "Zuständig", "outcome": "Ergebnis",
         "service_id": "Beratungsstelle", "reason": "Anlass", "consent_given_on": "Einwilligung vom", "note": "Anmerkung", "kind": "Antwort",
-        "participants": "Teilnehmende", "invitees": "Namentlich eingeladen",
+        "participants": "Teilnehmende", "invitees": "Namentlich eingeladen", "conference": "Fallkonferenz", "scheduled_at": "Termin",
     ]
 
     // MARK: - Reading forms

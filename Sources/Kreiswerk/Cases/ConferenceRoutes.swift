@@ -8,7 +8,9 @@ struct ConferenceRoutes {
     let pages: Pages
     let policy: Policy
 
-    struct Minutes: Decodable { var minutes: String }
+    struct Minutes: Decodable, Sendable { var minutes: String }
+    struct Schedule: Decodable, Sendable { var scheduledAt: Date }
+    struct Cancellation: Decodable, Sendable { var reason: String }
     struct NewItem: Decodable {
         var text: String
         var owner: String
@@ -28,12 +30,14 @@ struct ConferenceRoutes {
             let conference = try await conferences.conference(try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress)
             return JSONResponse(conference, headers: [.eTag: "\"\(conference.version)\""], snakeCase: true)
         }
-        routes.on(.put, "/api/v1/conferences/{id}/minutes", .workCases) { request, context in
-            let id = try CaseAPI.id(context, "id")
-            let version = try request.ifMatchVersion(of: "/api/v1/conferences/\(id)")
-            let body = try await request.json(Minutes.self, context: context, snakeCase: true)
-            let conference = try await conferences.recordMinutes(id, version: version, minutes: body.minutes, by: context.identity, clientAddress: context.clientAddress)
-            return JSONResponse(conference, headers: [.eTag: "\"\(conference.version)\""], snakeCase: true)
+        versionedChange(.put, "minutes", Minutes.self, on: routes) { id, version, body, context in
+            try await conferences.recordMinutes(id, version: version, minutes: body.minutes, by: context.identity, clientAddress: context.clientAddress)
+        }
+        versionedChange(.put, "schedule", Schedule.self, on: routes) { id, version, body, context in
+            try await conferences.reschedule(id, version: version, to: body.scheduledAt, by: context.identity, clientAddress: context.clientAddress)
+        }
+        versionedChange(.post, "cancellation", Cancellation.self, on: routes) { id, version, body, context in
+            try await conferences.cancel(id, version: version, reason: body.reason, by: context.identity, clientAddress: context.clientAddress)
         }
         routes.on(.post, "/api/v1/conferences/{id}/participants", .workCases) { request, context in
             let body = try await request.json(MoreParticipants.self, context: context, snakeCase: true)
@@ -79,45 +83,66 @@ struct ConferenceRoutes {
                 return try await casePages.casePage(context, id: id, errors: error, status: .unprocessableContent)
             }
         }
-        routes.post("/konferenzen/{id}/protokoll", .workCases) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id")
-            do {
-                _ = try await conferences.recordMinutes(
-                    id, version: Int(context.form["version"]) ?? -1, minutes: context.form.raw("minutes"), by: context.identity, clientAddress: context.clientAddress)
-            } catch DomainError.stale(let message) {
-                return try await conferencePage(context, id: id, message: message, status: .conflict)
-            }
-            return .redirect(to: "/konferenzen/\(id.uuidString.lowercased())", type: .normal)
+        formAction("protokoll", on: routes) { id, form, context in
+            _ = try await conferences.recordMinutes(
+                id, version: Int(form["version"]) ?? -1, minutes: form.raw("minutes"), by: context.identity, clientAddress: context.clientAddress)
         }
-        routes.post("/konferenzen/{id}/teilnehmende", .workCases) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id"), form = context.form
-            do {
-                let more = MoreParticipants(
-                    participants: form.all("participants"),
-                    externalParticipants: form["external"].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
-                    invitees: form["invitees"].split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init),
-                    consentGivenOn: form["consent"] == "1" ? .today : nil)
-                _ = try await conferences.invite(id, more, by: context.identity, clientAddress: context.clientAddress)
-            } catch let error as InvalidInput {
-                return try await conferencePage(context, id: id, errors: error, status: .unprocessableContent)
+        formAction("termin", on: routes) { id, form, context in
+            guard let scheduled = GermanFormat.formatter("yyyy-MM-dd'T'HH:mm").date(from: form["scheduled_at"]) else {
+                throw InvalidInput(field: "scheduled_at", "Bitte Datum und Uhrzeit angeben, auf die die Fallkonferenz verlegt wird.")
             }
-            return .redirect(to: "/konferenzen/\(id.uuidString.lowercased())", type: .normal)
+            _ = try await conferences.reschedule(id, version: Int(form["version"]) ?? -1, to: scheduled, by: context.identity, clientAddress: context.clientAddress)
         }
-        routes.post("/konferenzen/{id}/aufgaben", .workCases) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id"), form = context.form
-            do {
-                guard let due = try Day.parse(form["due_on"], field: "due_on", label: "Fällig am") else {
-                    throw InvalidInput(field: "due_on", "Bitte ein Fälligkeitsdatum angeben.")
-                }
-                _ = try await conferences.addActionItem(id, text: form["text"], owner: form["owner"], dueOn: due, by: context.identity, clientAddress: context.clientAddress)
-            } catch let error as InvalidInput {
-                return try await conferencePage(context, id: id, errors: error, status: .unprocessableContent)
+        formAction("absage", on: routes) { id, form, context in
+            _ = try await conferences.cancel(id, version: Int(form["version"]) ?? -1, reason: form.raw("reason"), by: context.identity, clientAddress: context.clientAddress)
+        }
+        formAction("teilnehmende", on: routes) { id, form, context in
+            let more = MoreParticipants(
+                participants: form.all("participants"),
+                externalParticipants: form["external"].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                invitees: form["invitees"].split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init),
+                consentGivenOn: form["consent"] == "1" ? .today : nil)
+            _ = try await conferences.invite(id, more, by: context.identity, clientAddress: context.clientAddress)
+        }
+        formAction("aufgaben", on: routes) { id, form, context in
+            guard let due = try Day.parse(form["due_on"], field: "due_on", label: "Fällig am") else {
+                throw InvalidInput(field: "due_on", "Bitte ein Fälligkeitsdatum angeben.")
             }
-            return .redirect(to: "/konferenzen/\(id.uuidString.lowercased())", type: .normal)
+            _ = try await conferences.addActionItem(id, text: form["text"], owner: form["owner"], dueOn: due, by: context.identity, clientAddress: context.clientAddress)
         }
         routes.post("/konferenzen/{id}/aufgaben/{item}/erledigt", .workCases) { _, context -> Response in
             let id = try CaseAPI.id(context, "id")
             try await conferences.completeActionItem(try CaseAPI.id(context, "item"), of: id, by: context.identity, clientAddress: context.clientAddress)
+            return .redirect(to: "/konferenzen/\(id.uuidString.lowercased())", type: .normal)
+        }
+    }
+
+    /// `/api/v1/conferences/{id}/PART`: a change by the organiser at the version of the If-Match header (428 without one);
+    /// answers the conference with its new ETag.
+    func versionedChange<Body: Decodable & Sendable>(
+        _ method: HTTPRequest.Method, _ part: String, _ body: Body.Type, on routes: GuardedRouter,
+        _ apply: @escaping @Sendable (UUID, Int, Body, SignedInContext) async throws -> CaseConference
+    ) {
+        routes.on(method, "/api/v1/conferences/{id}/\(part)", .workCases) { request, context in
+            let id = try CaseAPI.id(context, "id")
+            let version = try request.ifMatchVersion(of: "/api/v1/conferences/\(id)")
+            let conference = try await apply(id, version, try await request.json(Body.self, context: context, snakeCase: true), context)
+            return JSONResponse(conference, headers: [.eTag: "\"\(conference.version)\""], snakeCase: true)
+        }
+    }
+
+    /// `POST /konferenzen/{id}/PART`: a form on the conference page; back to the page when done, or the page again with what
+    /// is wrong (422) or that someone else changed it meanwhile (409).
+    func formAction(_ part: String, on routes: GuardedRouter, _ apply: @escaping @Sendable (UUID, Form, SignedInContext) async throws -> Void) {
+        routes.post("/konferenzen/{id}/\(part)", .workCases) { _, context -> Response in
+            let id = try CaseAPI.id(context, "id")
+            do {
+                try await apply(id, context.form, context)
+            } catch let error as InvalidInput {
+                return try await conferencePage(context, id: id, errors: error, status: .unprocessableContent)
+            } catch DomainError.stale(let message) {
+                return try await conferencePage(context, id: id, message: message, status: .conflict)
+            }
             return .redirect(to: "/konferenzen/\(id.uuidString.lowercased())", type: .normal)
         }
     }
@@ -128,6 +153,7 @@ struct ConferenceRoutes {
             "kind": conference.kind == "district" ? "Kreisebene" : "kommunal", "organiser": "\(conference.organiserName) (\(conference.organiser))",
             "summary": conference.summary, "agenda": conference.agenda, "minutes": conference.minutes, "participants": conference.participants.joined(separator: ", "),
             "version": conference.version, "caseID": conference.caseID?.uuidString.lowercased() ?? "",
+            "cancelled": conference.cancelledAt.map(GermanFormat.dateTime) ?? "", "cancelReason": conference.cancelReason ?? "",
             "items": conference.actionItems.map { item -> [String: Any] in
                 ["id": item.id.uuidString.lowercased(), "text": item.text, "owner": item.ownerName, "due": item.dueOn.german, "done": item.doneOn?.german ?? "",
                  "open": item.doneOn == nil, "overdue": item.doneOn == nil && item.dueOn < .today]
@@ -142,6 +168,8 @@ struct ConferenceRoutes {
         var data = Self.values(conference)
         let isOrganiser = conference.organiser == context.identity.tenant.slug && policy.allows(context.identity, .workCases)
         data["isOrganiser"] = isOrganiser
+        data["canChange"] = isOrganiser && conference.cancelledAt == nil
+        data["whenInput"] = GermanFormat.formatter("yyyy-MM-dd'T'HH:mm").string(from: conference.scheduledAt)
         if isOrganiser {
             data["invitableTenants"] = try await conferences.invitableTenants(by: context.identity).map { ["slug": $0.slug, "name": $0.name] }
         }

@@ -28,6 +28,9 @@ public struct CaseConference: Sendable, Codable, Equatable {
     public var actionItems: [ActionItem]
     public var version: Int
     public var grantActive: Bool
+    /// When and why the organiser called it off; its grants ended then.
+    public var cancelledAt: Date?
+    public var cancelReason: String?
 }
 
 /// Planning a conference from a case.
@@ -72,7 +75,8 @@ public struct Conferences: Sendable {
             guard let row = try await connection.query(
                 """
                 SELECT f.id, f.case_id, f.tenant_id, f.kind, f.title, f.scheduled_at, f.summary, f.agenda, f.minutes, t.slug, f.organiser_name, m.slug,
-                       f.version, EXISTS (SELECT 1 FROM access_grants g WHERE g.object_type = 'conference' AND g.object_id = f.id AND g.revoked_at IS NULL)
+                       f.version, EXISTS (SELECT 1 FROM access_grants g WHERE g.object_type = 'conference' AND g.object_id = f.id AND g.revoked_at IS NULL),
+                       f.cancelled_at, f.cancel_reason
                 FROM case_conferences f JOIN tenants t ON t.id = f.tenant_id LEFT JOIN tenants m ON m.id = f.moderator_tenant_id WHERE f.id = \(id)
                 """,
                 logger: logger
@@ -103,7 +107,8 @@ public struct Conferences: Sendable {
                     title: try r[4].decode(String.self), scheduledAt: try r[5].decode(Date.self), summary: try r[6].decode(String.self),
                     agenda: try r[7].decode(String.self), minutes: try r[8].decode(String.self), organiser: try r[9].decode(String.self),
                     organiserName: try r[10].decode(String.self), moderator: try r[11].decode(String?.self), participants: participants, actionItems: items,
-                    version: try r[12].decode(Int.self), grantActive: try r[13].decode(Bool.self)))
+                    version: try r[12].decode(Int.self), grantActive: try r[13].decode(Bool.self), cancelledAt: try r[14].decode(Date?.self),
+                    cancelReason: try r[15].decode(String?.self)))
         }
         return conferences
     }
@@ -229,10 +234,7 @@ public struct Conferences: Sendable {
         guard errors.isEmpty else { throw InvalidInput(errors: errors) }
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             // The organiser's own conference, locked so that two invitations at once do not invite anyone twice.
-            guard let row = try await connection.query(
-                "SELECT case_id, title, scheduled_at FROM case_conferences WHERE id = \(id) AND tenant_id = \(identity.tenant.id) FOR UPDATE", logger: logger
-            ).collect().first else { throw Self.noConference }
-            let (caseID, title, scheduledAt) = try row.decode((UUID, String, Date).self)
+            let (caseID, title, scheduledAt, _) = try await lockOwn(id, identity, on: connection)
             let file = try await work.workable(caseID, on: connection)
             var invitedTenants: Set<UUID> = [], invitedPeople: Set<UUID> = []
             for try await (tenant, person) in try await connection.query(
@@ -256,6 +258,85 @@ public struct Conferences: Sendable {
                 tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
             audit.append(work.event("conference.participants_added", identity, "conference", id, ["invited": "\(tenants.count)", "people": "\(persons.count)"]))
             return try await load([id], actingFor: identity.tenant.id, on: connection).first!
+        }
+    }
+
+    /// Moves a conference the identity's tenant organises to another time (if still at `version`); the people invited by name are told.
+    public func reschedule(_ id: UUID, version: Int, to scheduledAt: Date, by identity: Identity, clientAddress: String?) async throws -> CaseConference {
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
+            let (caseID, title, before, current) = try await lockOwn(id, identity, on: connection)
+            guard current == version else { throw DomainError.stale("Die Fallkonferenz wurde inzwischen geändert. Bitte neu laden.") }
+            try await connection.query(
+                "UPDATE case_conferences SET scheduled_at = \(scheduledAt), version = version + 1 WHERE id = \(id) AND tenant_id = \(identity.tenant.id)",
+                logger: logger)
+            let when = GermanFormat.deadline(scheduledAt)
+            try await CaseRecords.addEvent(
+                "conference_rescheduled", text: "Fallkonferenz „\(title)“ vom \(GermanFormat.deadline(before)) auf den \(when) verlegt.", case: caseID,
+                tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
+            try await notifyNamed(
+                id, .conferenceChanged, title: "\(identity.tenant.name) hat eine Fallkonferenz auf den \(when) verlegt",
+                link: "/konferenzen/\(id.uuidString.lowercased())", occasion: "conference-changed:\(id.uuidString.lowercased()):\(version + 1)",
+                by: identity, on: connection)
+            audit.append(work.event("conference.rescheduled", identity, "conference", id))
+            return try await load([id], actingFor: identity.tenant.id, on: connection).first!
+        }
+    }
+
+    /// Calls off a conference the identity's tenant organises (if still at `version`): every grant on it ends at once,
+    /// and the people invited by name are told.
+    public func cancel(_ id: UUID, version: Int, reason: String, by identity: Identity, clientAddress: String?) async throws -> CaseConference {
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty, reason.count <= 1000 else {
+            throw InvalidInput(field: "reason", "Bitte kurz angeben, warum die Fallkonferenz abgesagt wird (bis 1000 Zeichen).")
+        }
+        return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
+            let (caseID, title, scheduledAt, current) = try await lockOwn(id, identity, on: connection)
+            guard current == version else { throw DomainError.stale("Die Fallkonferenz wurde inzwischen geändert. Bitte neu laden.") }
+            try await connection.query(
+                """
+                UPDATE case_conferences SET cancelled_at = now(), cancel_reason = \(reason), version = version + 1
+                WHERE id = \(id) AND tenant_id = \(identity.tenant.id)
+                """,
+                logger: logger)
+            let revoked = try await connection.query(
+                """
+                UPDATE access_grants SET revoked_at = now(), revoked_by = \(identity.userID), revoke_reason = 'conference cancelled'
+                WHERE tenant_id = \(identity.tenant.id) AND object_type = 'conference' AND object_id = \(id) AND revoked_at IS NULL RETURNING 1
+                """,
+                logger: logger
+            ).collect().count
+            try await CaseRecords.addEvent(
+                "conference_cancelled", text: "Fallkonferenz „\(title)“ abgesagt: \(reason)", case: caseID,
+                tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
+            try await notifyNamed(
+                id, .conferenceCancelled, title: "\(identity.tenant.name) hat die Fallkonferenz am \(GermanFormat.deadline(scheduledAt)) abgesagt",
+                link: "/konferenzen", occasion: "conference-cancelled:\(id.uuidString.lowercased())", by: identity, on: connection)
+            audit.append(work.event("conference.cancelled", identity, "conference", id, ["grants_revoked": "\(revoked)"]))
+            return try await load([id], actingFor: identity.tenant.id, on: connection).first!
+        }
+    }
+
+    /// The case, title, time and version of a conference the identity's tenant organises and has not called off, locked
+    /// for a change; 404 for anyone else's, 422 once called off.
+    func lockOwn(_ id: UUID, _ identity: Identity, on connection: PostgresConnection) async throws -> (UUID, String, Date, Int) {
+        guard let row = try await connection.query(
+            "SELECT case_id, title, scheduled_at, version, cancelled_at IS NOT NULL FROM case_conferences WHERE id = \(id) AND tenant_id = \(identity.tenant.id) FOR UPDATE",
+            logger: logger
+        ).collect().first else { throw Self.noConference }
+        let (caseID, title, scheduledAt, version, cancelled) = try row.decode((UUID, String, Date, Int, Bool).self)
+        guard !cancelled else { throw InvalidInput(field: "conference", "Die Fallkonferenz ist abgesagt; sie kann nicht mehr geändert werden.") }
+        return (caseID, title, scheduledAt, version)
+    }
+
+    /// Tells the people invited by name (not the one acting).
+    func notifyNamed(
+        _ id: UUID, _ kind: NotificationKind, title: String, link: String, occasion: String, by identity: Identity, on connection: PostgresConnection
+    ) async throws {
+        let people = try await connection.query(
+            "SELECT participant_user_id FROM conference_participants WHERE conference_id = \(id) AND participant_user_id IS NOT NULL", logger: logger
+        ).collect().map { try $0.decode(UUID.self) }
+        for person in people where person != identity.userID {
+            try await Notifier.notify(person, kind, title: title, link: link, dedupeKey: occasion, on: connection, logger: logger)
         }
     }
 

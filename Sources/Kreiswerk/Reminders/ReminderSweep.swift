@@ -88,6 +88,7 @@ public enum ReminderSweep {
                        '/konferenzen/' || f.id, 'action-item:' || i.id || ':' || i.due_on || CASE WHEN i.due_on <= \(day)::date THEN ':due' ELSE ':before' END))::integer
             FROM conference_action_items i JOIN case_conferences f ON f.id = i.conference_id AND f.tenant_id = i.tenant_id
             WHERE i.tenant_id = \(tenant) AND i.done_on IS NULL AND i.due_on <= \(day)::date + \(rules.actionItemDaysBefore)::integer
+              AND f.cancelled_at IS NULL
             """)
         if try await connection.query("SELECT kind = 'district' FROM tenants WHERE id = \(tenant)", logger: logger).collect().first?.decode(Bool.self) == true {
             report.notified.merge(try await CoordinationSweep.run(district: tenant, asOf: asOf, rules: rules, on: connection, logger: logger)) { $1 }

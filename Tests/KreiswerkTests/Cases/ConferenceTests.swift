@@ -159,15 +159,20 @@ import Testing
         }
     }
 
+    /// A client, an open case and a municipal conference „Schule“ with AWO and `invitees` (JSON strings): their ids.
+    static func plan(_ client: some TestClientProtocol, _ cm: String, invitees: String) async throws -> (client: String, case: String, conference: String) {
+        let clientID = try await CaseWorkflowTests.register(client, cm)
+        let (caseID, _) = try await CaseWorkflowTests.openCase(client, cm, clientID)
+        let planned = try await client.api(
+            .post, "/api/v1/cases/\(caseID)/conferences", token: cm,
+            json: #"{"kind":"municipal","title":"Schule","scheduled_at":"2027-01-12T10:00:00Z","summary":"Schulanmeldung offen.","participants":["awo-en"],"invitees":[\#(invitees)],"consent_given_on":"2026-03-01"}"#)
+        return (clientID, caseID, try #require(planned.object["id"] as? String))
+    }
+
     @Test func moreParticipantsAreInvitedLaterWithTheClientsConsent() async throws {
         try await TestApp.with { _, people, client in
             let cm = people["wittenCM"].token
-            let clientID = try await CaseWorkflowTests.register(client, cm)
-            let (caseID, _) = try await CaseWorkflowTests.openCase(client, cm, clientID)
-            let planned = try await client.api(
-                .post, "/api/v1/cases/\(caseID)/conferences", token: cm,
-                json: #"{"kind":"municipal","title":"Wohnung","scheduled_at":"2027-01-12T10:00:00Z","summary":"Wohnung zu klein.","participants":["awo-en"],"consent_given_on":"2026-03-01"}"#)
-            let id = try #require(planned.object["id"] as? String)
+            let (clientID, _, id) = try await Self.plan(client, cm, invitees: "")
             let path = "/api/v1/conferences/\(id)/participants"
             #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: people["abh"].token).status == .notFound)
 
@@ -194,6 +199,49 @@ import Testing
             #expect(consents.contains { ($0["recipient"] as? String)?.contains("weitere Teilnehmende") == true }, "\(consents)")
             // Asking again changes nothing.
             #expect(try await client.api(.post, path, token: cm, json: #"{"invitees":["\#(people["abh"].email)"],"consent_given_on":"2026-04-01"}"#).status == .unprocessableContent)
+        }
+    }
+
+    @Test func theOrganiserMovesOrCallsOffAConferenceAndItsGrantsEndWithIt() async throws {
+        try await TestApp.with { db, people, client in
+            let cm = people["wittenCM"].token
+            let (_, caseID, id) = try await Self.plan(client, cm, invitees: #""\#(people["abh"].email)""#)
+            _ = try await client.api(.post, "/api/v1/conferences/\(id)/action-items", token: cm, json: #"{"text":"Schulamt anrufen","owner":"CM","due_on":"\#(Day(Date()).iso)"}"#)
+            let partner = people["partner"].token, abh = people["abh"].token
+
+            // Moving it: If-Match required and checked; the officer invited by name is told, the time changes for everyone.
+            let move = #"{"scheduled_at":"2027-01-19T09:00:00Z"}"#
+            #expect(try await client.api(.put, "/api/v1/conferences/\(id)/schedule", token: cm, json: move).status == .preconditionRequired)
+            #expect(try await client.api(.put, "/api/v1/conferences/\(id)/schedule", token: cm, json: move, headers: [.ifMatch: "\"7\""]).status == .preconditionFailed)
+            #expect(try await client.api(.put, "/api/v1/conferences/\(id)/schedule", token: partner, json: move, headers: [.ifMatch: "\"1\""]).status == .forbidden)
+            let moved = try await client.api(.put, "/api/v1/conferences/\(id)/schedule", token: cm, json: move, headers: [.ifMatch: "\"1\""])
+            #expect(moved.status == .ok, "\(moved.text)")
+            #expect(moved.headers[.eTag] == "\"2\"")
+            #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: abh).object["scheduled_at"] as? String == "2027-01-19T09:00:00Z")
+            let told = try await client.api(.get, "/api/v1/notifications", token: abh).array.compactMap { $0["kind"] as? String }
+            #expect(told.sorted() == ["conference_changed", "conference_invitation"], "\(told)")
+
+            // Calling it off: a reason is required; afterwards the invited see nothing and no reminder comes for its items.
+            let noReason = try await client.api(.post, "/api/v1/conferences/\(id)/cancellation", token: cm, json: #"{"reason":"  "}"#, headers: [.ifMatch: "\"2\""])
+            #expect(noReason.status == .unprocessableContent)
+            #expect((noReason.object["errors"] as? [String: String])?["reason"] != nil)
+            let cancelled = try await client.api(
+                .post, "/api/v1/conferences/\(id)/cancellation", token: cm, json: #"{"reason":"Die Familie ist umgezogen."}"#, headers: [.ifMatch: "\"2\""])
+            #expect(cancelled.status == .ok, "\(cancelled.text)")
+            #expect(cancelled.object["cancel_reason"] as? String == "Die Familie ist umgezogen.")
+            #expect(cancelled.object["grant_active"] as? Bool == false)
+            #expect(cancelled.object["cancelled_at"] is String)
+            #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: partner).status == .notFound)
+            #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: abh).status == .notFound)
+            #expect(try await client.api(.get, "/api/v1/notifications", token: abh).array.contains { $0["kind"] as? String == "conference_cancelled" })
+            // Nothing more can change; the case's timeline says what happened.
+            #expect(try await client.api(.put, "/api/v1/conferences/\(id)/schedule", token: cm, json: move, headers: [.ifMatch: "\"3\""]).status == .unprocessableContent)
+            #expect(try await client.api(.post, "/api/v1/conferences/\(id)/participants", token: cm, json: #"{"participants":["hattingen"],"consent_given_on":"2026-04-01"}"#).status == .unprocessableContent)
+            let timeline = try await client.api(.get, "/api/v1/cases/\(caseID)", token: cm).object["timeline"] as? [[String: Any]] ?? []
+            #expect(timeline.contains { ($0["text"] as? String)?.hasPrefix("Fallkonferenz „Schule“ abgesagt: Die Familie ist umgezogen.") == true }, "\(timeline)")
+            try await ReminderRuleTests.sweep(db, asOf: Date())
+            let reminded = try await ReminderRuleTests.notifications(db).filter { $0.kind == "action_item" }
+            #expect(reminded.isEmpty, "no reminder for the item of a conference called off: \(reminded)")
         }
     }
 
@@ -227,6 +275,20 @@ import Testing
             #expect(!(try await participants()).contains("Ausländerbehörde"))
             #expect(try await browser.post("\(page)/teilnehmende", [("participants", "en-kreis-abh"), ("consent", "1")], client).status == .seeOther)
             #expect((try await participants()).contains("Ausländerbehörde"), "the ABH is among the participants now")
+            // Moved, then called off, through the forms (the version comes with the page).
+            func version() async throws -> String {
+                let text = try await browser.get(page, client).text
+                return String(text.split(separator: "name=\"version\" value=\"").last?.prefix { $0 != "\"" } ?? "")
+            }
+            let stale = try await browser.post("\(page)/termin", [("scheduled_at", "2026-12-02T11:00"), ("version", "99")], client)
+            #expect(stale.status == .conflict)
+            #expect(try await browser.post("\(page)/termin", [("scheduled_at", "2026-12-02T11:00"), ("version", try await version())], client).status == .seeOther)
+            #expect(try await browser.get(page, client).text.contains("02.12.2026"))
+            #expect(try await browser.post("\(page)/absage", [("reason", ""), ("version", try await version())], client).status == .unprocessableContent)
+            #expect(try await browser.post("\(page)/absage", [("reason", "Termin entfällt."), ("version", try await version())], client).status == .seeOther)
+            let after = try await browser.get(page, client).text
+            #expect(after.contains("Termin entfällt.") && !after.contains("id=\"cancel\""))
+            #expect(try await browser.get("/konferenzen", client).text.contains("abgesagt"))
         }
     }
 }
