@@ -175,7 +175,18 @@ struct ConferenceRoutes {
         }
         data["conferenceID"] = conference.id.uuidString.lowercased()
         data["today"] = Day.today.iso
-        if let errors { data.merge(CasePages.errorValues(errors)) { $1 } }
+        if let errors {
+            data.merge(CasePages.errorValues(errors)) { $1 }
+            let fields = Set(errors.errors.keys)
+            data["rescheduleOpen"] = fields.contains("scheduled_at")
+            data["cancelOpen"] = fields.contains("reason")
+            data["inviteOpen"] = !fields.isDisjoint(with: ["participants", "invitees", "consent"])
+        }
+        // What the organiser typed stays in the form when the save is refused.
+        if errors != nil || message != nil, !context.form["minutes"].isEmpty, context.form.raw("minutes") != conference.minutes {
+            data["minutes"] = context.form.raw("minutes")
+            data["storedMinutes"] = conference.minutes.isEmpty ? "(noch leer)" : conference.minutes
+        }
         if let message { data["message"] = message }
         return pages.render("conference", data, identity: context.identity, path: "/konferenzen", status: status)
     }

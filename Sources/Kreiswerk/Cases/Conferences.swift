@@ -253,6 +253,7 @@ public struct Conferences: Sendable {
                 givenOn: more.consentGivenOn!, by: identity.userID, on: connection, logger: logger)
             try await addParticipants(
                 to: id, scheduledAt: scheduledAt, tenants: tenants, persons: persons, external: external, consent: consent, by: identity, on: connection)
+            try await connection.query("UPDATE case_conferences SET version = version + 1 WHERE id = \(id) AND tenant_id = \(identity.tenant.id)", logger: logger)
             try await CaseRecords.addEvent(
                 "conference_invited", text: "Weitere Teilnehmende zur Fallkonferenz „\(title)“ eingeladen.", case: caseID,
                 tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
@@ -422,17 +423,14 @@ public struct Conferences: Sendable {
     /// The organiser records the minutes (if still at `version`).
     public func recordMinutes(_ id: UUID, version: Int, minutes: String, by identity: Identity, clientAddress: String?) async throws -> CaseConference {
         try await work.work(identity, clientAddress: clientAddress) { connection, audit in
-            let rows = try await connection.query(
+            let (_, _, _, current) = try await lockOwn(id, identity, on: connection)
+            guard current == version else { throw DomainError.stale("Die Fallkonferenz wurde inzwischen geändert. Bitte neu laden.") }
+            try await connection.query(
                 """
                 UPDATE case_conferences SET minutes = \(minutes.trimmingCharacters(in: .whitespacesAndNewlines)), version = version + 1
-                WHERE id = \(id) AND tenant_id = \(identity.tenant.id) AND version = \(version) RETURNING 1
+                WHERE id = \(id) AND tenant_id = \(identity.tenant.id)
                 """,
-                logger: logger
-            ).collect()
-            guard !rows.isEmpty else {
-                guard try await load([id], actingFor: identity.tenant.id, on: connection).first?.organiser == identity.tenant.slug else { throw Self.noConference }
-                throw DomainError.stale("Das Protokoll wurde inzwischen geändert. Bitte neu laden.")
-            }
+                logger: logger)
             audit.append(work.event("conference.minutes_recorded", identity, "conference", id))
             return try await load([id], actingFor: identity.tenant.id, on: connection).first!
         }
@@ -446,18 +444,15 @@ public struct Conferences: Sendable {
         if owner.isEmpty { errors["owner"] = "Bitte angeben, wer die Aufgabe übernimmt." }
         guard errors.isEmpty else { throw InvalidInput(errors: errors) }
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
-            guard let conference = try await load([id], actingFor: identity.tenant.id, on: connection).first, conference.organiser == identity.tenant.slug else {
-                throw Self.noConference
-            }
-            let item = UUID()
+            _ = try await lockOwn(id, identity, on: connection)
             try await connection.query(
                 """
                 INSERT INTO conference_action_items (tenant_id, id, conference_id, text, owner_name, due_on)
-                VALUES (\(identity.tenant.id), \(item), \(id), \(text), \(owner), \(dueOn.iso)::date)
+                VALUES (\(identity.tenant.id), \(UUID()), \(id), \(text), \(owner), \(dueOn.iso)::date)
                 """,
                 logger: logger)
             audit.append(work.event("conference.action_item_added", identity, "conference", id))
-            return try await load([conference.id], actingFor: identity.tenant.id, on: connection).first!
+            return try await load([id], actingFor: identity.tenant.id, on: connection).first!
         }
     }
 

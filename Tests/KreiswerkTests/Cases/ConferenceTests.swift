@@ -190,6 +190,7 @@ import Testing
             // The ABH officer by name: notified, sees it; the conference lists them; a hand-over consent is recorded.
             let invited = try await client.api(.post, path, token: cm, json: #"{"invitees":["\#(people["abh"].email)"],"external_participants":["Integrationsrat"],"consent_given_on":"2026-04-01"}"#)
             #expect(invited.status == .ok, "\(invited.text)")
+            #expect(invited.headers[.eTag] == "\"2\"", "a change of participants is a new version")
             let participants = invited.object["participants"] as? [String] ?? []
             #expect(participants.contains { $0.hasPrefix("abh (") } && participants.contains("Integrationsrat"), "\(participants)")
             #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: people["abh"].token).status == .ok)
@@ -237,6 +238,8 @@ import Testing
             // Nothing more can change; the case's timeline says what happened.
             #expect(try await client.api(.put, "/api/v1/conferences/\(id)/schedule", token: cm, json: move, headers: [.ifMatch: "\"3\""]).status == .unprocessableContent)
             #expect(try await client.api(.post, "/api/v1/conferences/\(id)/participants", token: cm, json: #"{"participants":["hattingen"],"consent_given_on":"2026-04-01"}"#).status == .unprocessableContent)
+            #expect(try await client.api(.put, "/api/v1/conferences/\(id)/minutes", token: cm, json: #"{"minutes":"x"}"#, headers: [.ifMatch: "\"3\""]).status == .unprocessableContent)
+            #expect(try await client.api(.post, "/api/v1/conferences/\(id)/action-items", token: cm, json: #"{"text":"x","owner":"y","due_on":"2027-01-01"}"#).status == .unprocessableContent)
             let timeline = try await client.api(.get, "/api/v1/cases/\(caseID)", token: cm).object["timeline"] as? [[String: Any]] ?? []
             #expect(timeline.contains { ($0["text"] as? String)?.hasPrefix("Fallkonferenz „Schule“ abgesagt: Die Familie ist umgezogen.") == true }, "\(timeline)")
             try await ReminderRuleTests.sweep(db, asOf: Date())
@@ -282,7 +285,12 @@ import Testing
             }
             let stale = try await browser.post("\(page)/termin", [("scheduled_at", "2026-12-02T11:00"), ("version", "99")], client)
             #expect(stale.status == .conflict)
-            #expect(try await browser.post("\(page)/termin", [("scheduled_at", "2026-12-02T11:00"), ("version", try await version())], client).status == .seeOther)
+            let before = try await version()
+            #expect(try await browser.post("\(page)/termin", [("scheduled_at", "2026-12-02T11:00"), ("version", before)], client).status == .seeOther)
+            // Minutes typed on the page as it was before the move: refused, and what was typed is still there.
+            let refused = try await browser.post("\(page)/protokoll", [("minutes", "Entwurf: Schule meldet sich."), ("version", before)], client)
+            #expect(refused.status == .conflict)
+            #expect(refused.text.contains("Entwurf: Schule meldet sich.") && refused.text.contains("Zurzeit gespeichert"))
             #expect(try await browser.get(page, client).text.contains("02.12.2026"))
             #expect(try await browser.post("\(page)/absage", [("reason", ""), ("version", try await version())], client).status == .unprocessableContent)
             #expect(try await browser.post("\(page)/absage", [("reason", "Termin entfällt."), ("version", try await version())], client).status == .seeOther)
