@@ -65,6 +65,7 @@ struct CaseAPI {
     }
 
     struct Note: Decodable { var text: String }
+    struct HandOver: Decodable { var ownerId: UUID }
 
     struct Review: Decodable {
         var outcome: GoalOutcome
@@ -149,6 +150,14 @@ struct CaseAPI {
             let version = try request.ifMatchVersion(of: "/api/v1/cases/\(id)")
             let change = try await request.json(CaseWork.PhaseChange.self, context: context, snakeCase: true)
             let file = try await work.change(case: id, version: version, to: change, by: context.identity, clientAddress: context.clientAddress)
+            return JSONResponse(file, headers: [.eTag: "\"\(file.version)\""], snakeCase: true)
+        }
+
+        routes.on(.post, "/api/v1/cases/{id}/owner", .workCases) { request, context in
+            let id = try Self.id(context, "id")
+            let version = try request.ifMatchVersion(of: "/api/v1/cases/\(id)")
+            let body = try await request.json(HandOver.self, context: context, snakeCase: true)
+            let file = try await work.handOver(case: id, version: version, to: body.ownerId, by: context.identity, clientAddress: context.clientAddress)
             return JSONResponse(file, headers: [.eTag: "\"\(file.version)\""], snakeCase: true)
         }
 

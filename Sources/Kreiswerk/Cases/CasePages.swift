@@ -224,62 +224,59 @@ struct CasePages {
             try await casePage(context, id: try CaseAPI.id(context, "id"), notice: request.uri.queryParameters["gespeichert"] != nil ? "Gespeichert." : nil)
         }
 
-        routes.post("/faelle/{id}/phase", .workCases) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id"), form = context.form
-            do {
-                let change = CaseWork.PhaseChange(
-                    phase: try Phase(rawValue: form["phase"]) ?? { throw InvalidInput(field: "phase", "Bitte die nächste Phase wählen.") }(),
-                    route: CaseRoute(rawValue: form["route"]), closureReason: form["closure_reason"],
-                    nextReviewOn: try Day.parse(form["next_review_on"], field: "next_review_on", label: "Nächster Prüftermin"))
-                _ = try await work.change(case: id, version: Int(form["version"]) ?? -1, to: change, by: context.identity, clientAddress: context.clientAddress)
-            } catch let error as InvalidInput {
-                return try await casePage(context, id: id, errors: error, status: .unprocessableContent)
-            } catch DomainError.stale(let message) {
-                return try await casePage(context, id: id, message: message, status: .conflict)
-            }
-            return .redirect(to: "/faelle/\(id.uuidString.lowercased())?gespeichert=1", type: .normal)
+        caseForm("phase", on: routes) { id, form, context in
+            let change = CaseWork.PhaseChange(
+                phase: try Phase(rawValue: form["phase"]) ?? { throw InvalidInput(field: "phase", "Bitte die nächste Phase wählen.") }(),
+                route: CaseRoute(rawValue: form["route"]), closureReason: form["closure_reason"],
+                nextReviewOn: try Day.parse(form["next_review_on"], field: "next_review_on", label: "Nächster Prüftermin"))
+            _ = try await work.change(case: id, version: Int(form["version"]) ?? -1, to: change, by: context.identity, clientAddress: context.clientAddress)
         }
-
-        routes.post("/faelle/{id}/vermerke", .workCases) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id")
-            do {
-                try await work.addNote(case: id, text: context.form.raw("text"), by: context.identity, clientAddress: context.clientAddress)
-            } catch let error as InvalidInput {
-                return try await casePage(context, id: id, errors: error, status: .unprocessableContent)
-            }
-            return .redirect(to: "/faelle/\(id.uuidString.lowercased())?gespeichert=1", type: .normal)
+        caseForm("uebergabe", on: routes) { id, form, context in
+            guard let owner = UUID(uuidString: form["owner_id"]) else { throw InvalidInput(field: "owner_id", "Bitte wählen, wer den Fall übernimmt.") }
+            _ = try await work.handOver(case: id, version: Int(form["version"]) ?? -1, to: owner, by: context.identity, clientAddress: context.clientAddress)
         }
-
-        routes.post("/faelle/{id}/ziele", .workCases) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id"), form = context.form
-            do {
-                let agreed = try Day.parse(form["agreed_on"], field: "agreed_on", label: "Vereinbart am") ?? .today
-                guard let review = try Day.parse(form["review_on"], field: "review_on", label: "Prüftermin") else {
-                    throw InvalidInput(field: "review_on", "Bitte einen Prüftermin angeben.")
-                }
-                guard let area = GoalArea(rawValue: form["area"]) else { throw InvalidInput(field: "area", "Bitte einen Bereich wählen.") }
-                _ = try await work.addGoal(
-                    case: id, .init(area: area, text: form["text"], agreedOn: agreed, reviewOn: review), by: context.identity, clientAddress: context.clientAddress)
-            } catch let error as InvalidInput {
-                return try await casePage(context, id: id, errors: error, status: .unprocessableContent)
-            }
-            return .redirect(to: "/faelle/\(id.uuidString.lowercased())?gespeichert=1", type: .normal)
+        caseForm("vermerke", on: routes) { id, form, context in
+            try await work.addNote(case: id, text: form.raw("text"), by: context.identity, clientAddress: context.clientAddress)
         }
-
+        caseForm("ziele", on: routes) { id, form, context in
+            let agreed = try Day.parse(form["agreed_on"], field: "agreed_on", label: "Vereinbart am") ?? .today
+            guard let review = try Day.parse(form["review_on"], field: "review_on", label: "Prüftermin") else {
+                throw InvalidInput(field: "review_on", "Bitte einen Prüftermin angeben.")
+            }
+            guard let area = GoalArea(rawValue: form["area"]) else { throw InvalidInput(field: "area", "Bitte einen Bereich wählen.") }
+            _ = try await work.addGoal(
+                case: id, .init(area: area, text: form["text"], agreedOn: agreed, reviewOn: review), by: context.identity, clientAddress: context.clientAddress)
+        }
         routes.post("/faelle/{id}/ziele/{goal}/pruefung", .workCases) { _, context -> Response in
             let id = try CaseAPI.id(context, "id"), form = context.form
-            do {
+            return try await afterCaseForm(id, context) {
                 guard let outcome = GoalOutcome(rawValue: form["outcome"]) else { throw InvalidInput(field: "outcome", "Bitte das Ergebnis wählen.") }
                 _ = try await work.reviewGoal(
                     try CaseAPI.id(context, "goal"), case: id, version: Int(form["version"]) ?? -1, outcome: outcome,
                     note: form["note"].isEmpty ? nil : form["note"], by: context.identity, clientAddress: context.clientAddress)
-            } catch let error as InvalidInput {
-                return try await casePage(context, id: id, errors: error, status: .unprocessableContent)
-            } catch DomainError.stale(let message) {
-                return try await casePage(context, id: id, message: message, status: .conflict)
             }
-            return .redirect(to: "/faelle/\(id.uuidString.lowercased())?gespeichert=1", type: .normal)
         }
+    }
+
+    /// `POST /faelle/{id}/PART`: a form on the case page.
+    func caseForm(_ part: String, on routes: GuardedRouter, _ apply: @escaping @Sendable (UUID, Form, SignedInContext) async throws -> Void) {
+        routes.post("/faelle/{id}/\(part)", .workCases) { _, context -> Response in
+            let id = try CaseAPI.id(context, "id")
+            return try await afterCaseForm(id, context) { try await apply(id, context.form, context) }
+        }
+    }
+
+    /// Back to the case page when `apply` succeeds, or the page again with what is wrong (422) or that someone else
+    /// changed the case meanwhile (409).
+    func afterCaseForm(_ id: UUID, _ context: SignedInContext, _ apply: () async throws -> Void) async throws -> Response {
+        do {
+            try await apply()
+        } catch let error as InvalidInput {
+            return try await casePage(context, id: id, errors: error, status: .unprocessableContent)
+        } catch DomainError.stale(let message) {
+            return try await casePage(context, id: id, message: message, status: .conflict)
+        }
+        return .redirect(to: "/faelle/\(id.uuidString.lowercased())?gespeichert=1", type: .normal)
     }
 
     // MARK: - Pages
@@ -356,10 +353,16 @@ struct CasePages {
         ]
         // Referrals of the case and the district's services to refer to (part of the case read audited above).
         let district = context.identity.tenant.ownDistrictID ?? context.identity.tenant.id
-        let (services, sent, others) = try await work.work(context.identity, clientAddress: context.clientAddress) { connection, _ in
+        let (services, sent, others, colleagues) = try await work.work(context.identity, clientAddress: context.clientAddress) { connection, _ in
             (try await ServiceDirectory.list(district: district, on: connection, logger: work.logger),
              try await referrals.of(case: id, by: context.identity, on: connection),
-             try await Conferences.invitableTenants(of: context.identity, on: connection, logger: work.logger))
+             try await Conferences.invitableTenants(of: context.identity, on: connection, logger: work.logger),
+             try await CaseWork.caseWorkers(of: context.identity, policy: work.policy, on: connection, logger: work.logger))
+        }
+        if file.closedOn == nil && (file.ownerID == context.identity.userID || work.policy.allows(context.identity, .overseeCaseload)) {
+            let others = colleagues.filter { $0.id != file.ownerID }
+            data["colleagues"] = others.map { ["id": $0.id.uuidString.lowercased(), "name": $0.displayName] }
+            data["canHandOver"] = !others.isEmpty
         }
         data["conferenceTenants"] = others.map { ["slug": $0.slug, "name": $0.name] }
         data["services"] = services.map { ["id": $0.id.uuidString.lowercased(), "label": "\($0.name) (\($0.carrierName))"] }

@@ -262,6 +262,45 @@ public struct CaseWork: Sendable {
         }
     }
 
+    /// Hands an open case over to a colleague of the tenant who works cases (if still at `version`): the case manager
+    /// who owns it may, and a team lead may for any case. The new owner is notified.
+    public func handOver(case id: UUID, version: Int, to owner: UUID, by identity: Identity, clientAddress: String?) async throws -> CaseFile {
+        try await work(identity, clientAddress: clientAddress) { connection, audit in
+            guard var file = try await CaseRecords.find(id, on: connection, logger: logger) else { throw Self.noCase }
+            guard file.ownerID == identity.userID || policy.allows(identity, .overseeCaseload) else {
+                throw DomainError.forbidden("Einen Fall übergibt, wer ihn führt – oder die Teamleitung.")
+            }
+            guard file.version == version else { throw Self.staleCase }
+            guard file.closedOn == nil else { throw InvalidInput(field: "case", "Der Fall ist abgeschlossen; er wird nicht mehr übergeben.") }
+            guard let colleague = try await Accounts.find(owner, on: connection, logger: logger), colleague.tenant == identity.tenant.slug,
+                colleague.active, colleague.roles.contains(where: { policy.scope(of: $0, for: .workCases) > .none })
+            else {
+                throw InvalidInput(field: "owner_id", "Bitte eine Kollegin oder einen Kollegen dieses Mandanten wählen, die oder der Fälle führt.")
+            }
+            guard owner != file.ownerID else { throw InvalidInput(field: "owner_id", "Der Fall liegt bereits bei \(colleague.displayName).") }
+            let previous = file.ownerName
+            file.ownerID = owner
+            try await CaseRecords.save(file, expecting: version, on: connection, logger: logger)
+            try await CaseRecords.addEvent(
+                "handed_over", text: "Fall von \(previous) an \(colleague.displayName) übergeben.", case: id, tenant: identity.tenant.id, actor: identity.userID,
+                on: connection, logger: logger)
+            audit.append(event("case.handed_over", identity, "case", id, ["to": owner.uuidString]))
+            if owner != identity.userID {
+                try await Notifier.notify(
+                    owner, .caseHandedOver, title: "\(identity.displayName) hat Ihnen einen Fall übergeben", link: "/faelle/\(id.uuidString.lowercased())",
+                    dedupeKey: "case-handed-over:\(id.uuidString.lowercased()):\(version + 1)", on: connection, logger: logger)
+            }
+            return try await CaseRecords.find(id, on: connection, logger: logger)!
+        }
+    }
+
+    /// The tenant's active colleagues who work cases, by name: to whom a case can be handed over.
+    static func caseWorkers(of identity: Identity, policy: Policy, on connection: PostgresConnection, logger: Logger) async throws -> [User] {
+        try await Accounts.list(tenant: identity.tenant.id, on: connection, logger: logger)
+            .filter { $0.active && $0.roles.contains(where: { policy.scope(of: $0, for: .workCases) > .none }) }
+            .sorted { $0.displayName < $1.displayName }
+    }
+
     static func filledFields(client: ClientData, file: CaseFile, goals: [Goal]) -> Set<String> {
         var filled = Set<String>()
         let texts: [(String, String?)] = [
