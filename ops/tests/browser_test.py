@@ -417,6 +417,7 @@ def case_manager_intake(driver):
         fill_date(goal, "review_on", (date.today() + timedelta(days=60)).isoformat())  # after today, the agreed date
         submit(driver, goal)
         check("Anerkennung des Abschlusses beantragen" in page_text(driver), "the goal shows on the case page")
+        run_axe(driver, "case page with a goal (review and postponement forms)")
         refer = element(driver, "form#refer")
         choose_by_text(refer, "service_id", "Migrationsberatung für erwachsene Zuwanderer (MBE) – AWO")
         fill(refer, "referral-reason", "Begleitung bei der Anerkennung des Berufsabschlusses")

@@ -67,9 +67,28 @@ struct CaseAPI {
     struct Note: Decodable { var text: String }
     struct HandOver: Decodable { var ownerId: UUID }
 
-    struct Review: Decodable {
+    struct Review: Decodable, Sendable {
         var outcome: GoalOutcome
         var note: String?
+    }
+
+    struct Postponement: Decodable, Sendable {
+        var reviewOn: Day
+        var reason: String?
+    }
+
+    /// `/api/v1/cases/{id}/goals/{goal}/PART`: a change of one goal at the version of the If-Match header (the goal's own);
+    /// answers the goal with its new ETag.
+    func goalChange<Body: Decodable & Sendable>(
+        _ part: String, _ body: Body.Type, on routes: GuardedRouter,
+        _ apply: @escaping @Sendable (UUID, UUID, Int, Body, SignedInContext) async throws -> Goal
+    ) {
+        routes.on(.post, "/api/v1/cases/{id}/goals/{goal}/\(part)", .workCases) { request, context in
+            let id = try Self.id(context, "id"), goal = try Self.id(context, "goal")
+            let version = try request.ifMatchVersion(of: "/api/v1/cases/\(id) (the goal's version)")
+            let changed = try await apply(id, goal, version, try await request.json(Body.self, context: context, snakeCase: true), context)
+            return JSONResponse(changed, headers: [.eTag: "\"\(changed.version)\""], snakeCase: true)
+        }
     }
 
     func register(on routes: GuardedRouter) {
@@ -173,13 +192,12 @@ struct CaseAPI {
             return JSONResponse(goal, status: .created, headers: [.eTag: "\"\(goal.version)\""], snakeCase: true)
         }
 
-        routes.on(.post, "/api/v1/cases/{id}/goals/{goal}/review", .workCases) { request, context in
-            let id = try Self.id(context, "id"), goalID = try Self.id(context, "goal")
-            let version = try request.ifMatchVersion(of: "/api/v1/cases/\(id) (the goal's version)")
-            let body = try await request.json(Review.self, context: context, snakeCase: true)
-            let goal = try await work.reviewGoal(
-                goalID, case: id, version: version, outcome: body.outcome, note: body.note, by: context.identity, clientAddress: context.clientAddress)
-            return JSONResponse(goal, headers: [.eTag: "\"\(goal.version)\""], snakeCase: true)
+        goalChange("review", Review.self, on: routes) { id, goal, version, body, context in
+            try await work.reviewGoal(goal, case: id, version: version, outcome: body.outcome, note: body.note, by: context.identity, clientAddress: context.clientAddress)
+        }
+        goalChange("postponement", Postponement.self, on: routes) { id, goal, version, body, context in
+            try await work.postponeGoal(
+                goal, case: id, version: version, to: body.reviewOn, reason: body.reason, by: context.identity, clientAddress: context.clientAddress)
         }
 
         routes.get("/api/v1/districts/{slug}/documentation-standard", .viewDocumentationStandard) { _, context in

@@ -247,6 +247,17 @@ struct CasePages {
             _ = try await work.addGoal(
                 case: id, .init(area: area, text: form["text"], agreedOn: agreed, reviewOn: review), by: context.identity, clientAddress: context.clientAddress)
         }
+        routes.post("/faelle/{id}/ziele/{goal}/verschieben", .workCases) { _, context -> Response in
+            let id = try CaseAPI.id(context, "id"), form = context.form
+            return try await afterCaseForm(id, context) {
+                guard let day = try Day.parse(form["review_on"], field: "review_on", label: "Neuer Prüftermin") else {
+                    throw InvalidInput(field: "review_on", "Bitte den neuen Prüftermin angeben.")
+                }
+                _ = try await work.postponeGoal(
+                    try CaseAPI.id(context, "goal"), case: id, version: Int(form["version"]) ?? -1, to: day, reason: form["reason"],
+                    by: context.identity, clientAddress: context.clientAddress)
+            }
+        }
         routes.post("/faelle/{id}/ziele/{goal}/pruefung", .workCases) { _, context -> Response in
             let id = try CaseAPI.id(context, "id"), form = context.form
             return try await afterCaseForm(id, context) {

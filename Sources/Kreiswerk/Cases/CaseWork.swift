@@ -376,6 +376,31 @@ public struct CaseWork: Sendable {
         }
     }
 
+    /// Moves the review of an open goal to a later day (if the goal is still at `version`), without an outcome: the
+    /// reminders follow the new date.
+    public func postponeGoal(
+        _ goal: UUID, case id: UUID, version: Int, to day: Day, reason: String?, by identity: Identity, clientAddress: String?
+    ) async throws -> Goal {
+        guard day >= .today else { throw InvalidInput(field: "review_on", "Der neue Prüftermin liegt in der Vergangenheit; bitte heute oder später wählen.") }
+        let reason = reason.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+        return try await work(identity, clientAddress: clientAddress) { connection, audit in
+            _ = try await workable(id, on: connection)
+            guard let before = try await CaseRecords.goals(of: id, on: connection, logger: logger).first(where: { $0.id == goal }) else {
+                throw DomainError.notFound("Dieses Ziel gibt es in diesem Fall nicht.")
+            }
+            guard before.outcome == nil else { throw InvalidInput(field: "review_on", "Das Ziel ist bereits geprüft; ein neuer Prüftermin braucht ein neues Ziel.") }
+            guard before.version == version else { throw DomainError.stale("Das Ziel wurde inzwischen geändert. Bitte neu laden.") }
+            guard day >= before.agreedOn else { throw InvalidInput(field: "review_on", "Der Prüftermin kann nicht vor der Vereinbarung (\(before.agreedOn.german)) liegen.") }
+            try await connection.query(
+                "UPDATE goals SET review_on = \(day.iso)::date, version = version + 1 WHERE id = \(goal) AND case_id = \(id)", logger: logger)
+            try await CaseRecords.addEvent(
+                "goal_postponed", text: "Prüfung des Ziels „\(before.text)“ vom \(before.reviewOn.german) auf den \(day.german) verschoben.\(reason.map { " \($0)" } ?? "")",
+                case: id, tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
+            audit.append(event("goal.postponed", identity, "goal", goal, ["case": id.uuidString, "review_on": day.iso]))
+            return try await CaseRecords.goals(of: id, on: connection, logger: logger).first { $0.id == goal }!
+        }
+    }
+
     // MARK: - Errors
 
     static let staleCase = DomainError.stale("Der Fall wurde inzwischen von jemand anderem geändert. Bitte neu laden und die Änderung erneut vornehmen.")
