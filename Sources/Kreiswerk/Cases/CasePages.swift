@@ -247,47 +247,26 @@ struct CasePages {
             _ = try await work.addGoal(
                 case: id, .init(area: area, text: form["text"], agreedOn: agreed, reviewOn: review), by: context.identity, clientAddress: context.clientAddress)
         }
-        routes.post("/faelle/{id}/ziele/{goal}/verschieben", .workCases) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id"), form = context.form
-            return try await afterCaseForm(id, context) {
-                guard let day = try Day.parse(form["review_on"], field: "review_on", label: "Neuer Prüftermin") else {
-                    throw InvalidInput(field: "review_on", "Bitte den neuen Prüftermin angeben.")
-                }
-                _ = try await work.postponeGoal(
-                    try CaseAPI.id(context, "goal"), case: id, version: Int(form["version"]) ?? -1, to: day, reason: form["reason"],
-                    by: context.identity, clientAddress: context.clientAddress)
+        caseForm("ziele/{goal}/verschieben", on: routes) { id, form, context in
+            guard let day = try Day.parse(form["review_on"], field: "review_on", label: "Neuer Prüftermin") else {
+                throw InvalidInput(field: "review_on", "Bitte den neuen Prüftermin angeben.")
             }
+            _ = try await work.postponeGoal(
+                try CaseAPI.id(context, "goal"), case: id, version: Int(form["version"]) ?? -1, to: day, reason: form["reason"],
+                by: context.identity, clientAddress: context.clientAddress)
         }
-        routes.post("/faelle/{id}/ziele/{goal}/pruefung", .workCases) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id"), form = context.form
-            return try await afterCaseForm(id, context) {
-                guard let outcome = GoalOutcome(rawValue: form["outcome"]) else { throw InvalidInput(field: "outcome", "Bitte das Ergebnis wählen.") }
-                _ = try await work.reviewGoal(
-                    try CaseAPI.id(context, "goal"), case: id, version: Int(form["version"]) ?? -1, outcome: outcome,
-                    note: form["note"].isEmpty ? nil : form["note"], by: context.identity, clientAddress: context.clientAddress)
-            }
+        caseForm("ziele/{goal}/pruefung", on: routes) { id, form, context in
+            guard let outcome = GoalOutcome(rawValue: form["outcome"]) else { throw InvalidInput(field: "outcome", "Bitte das Ergebnis wählen.") }
+            _ = try await work.reviewGoal(
+                try CaseAPI.id(context, "goal"), case: id, version: Int(form["version"]) ?? -1, outcome: outcome,
+                note: form["note"].isEmpty ? nil : form["note"], by: context.identity, clientAddress: context.clientAddress)
         }
     }
 
     /// `POST /faelle/{id}/PART`: a form on the case page.
     func caseForm(_ part: String, on routes: GuardedRouter, _ apply: @escaping @Sendable (UUID, Form, SignedInContext) async throws -> Void) {
-        routes.post("/faelle/{id}/\(part)", .workCases) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id")
-            return try await afterCaseForm(id, context) { try await apply(id, context.form, context) }
-        }
-    }
-
-    /// Back to the case page when `apply` succeeds, or the page again with what is wrong (422) or that someone else
-    /// changed the case meanwhile (409).
-    func afterCaseForm(_ id: UUID, _ context: SignedInContext, _ apply: () async throws -> Void) async throws -> Response {
-        do {
-            try await apply()
-        } catch let error as InvalidInput {
-            return try await casePage(context, id: id, errors: error, status: .unprocessableContent)
-        } catch DomainError.stale(let message) {
-            return try await casePage(context, id: id, message: message, status: .conflict)
-        }
-        return .redirect(to: "/faelle/\(id.uuidString.lowercased())?gespeichert=1", type: .normal)
+        routes.pageForm(
+            "/faelle", part, .workCases, done: "?gespeichert=1", page: { try await casePage($0, id: $1, errors: $2, message: $3, status: $4) }, apply)
     }
 
     // MARK: - Pages

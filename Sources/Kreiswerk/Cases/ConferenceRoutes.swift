@@ -131,20 +131,10 @@ struct ConferenceRoutes {
         }
     }
 
-    /// `POST /konferenzen/{id}/PART`: a form on the conference page; back to the page when done, or the page again with what
-    /// is wrong (422) or that someone else changed it meanwhile (409).
+    /// `POST /konferenzen/{id}/PART`: a form on the conference page.
     func formAction(_ part: String, on routes: GuardedRouter, _ apply: @escaping @Sendable (UUID, Form, SignedInContext) async throws -> Void) {
-        routes.post("/konferenzen/{id}/\(part)", .workCases) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id")
-            do {
-                try await apply(id, context.form, context)
-            } catch let error as InvalidInput {
-                return try await conferencePage(context, id: id, errors: error, status: .unprocessableContent)
-            } catch DomainError.stale(let message) {
-                return try await conferencePage(context, id: id, message: message, status: .conflict)
-            }
-            return .redirect(to: "/konferenzen/\(id.uuidString.lowercased())", type: .normal)
-        }
+        routes.pageForm(
+            "/konferenzen", part, .workCases, page: { try await conferencePage($0, id: $1, errors: $2, message: $3, status: $4) }, apply)
     }
 
     static func values(_ conference: CaseConference) -> [String: Any] {

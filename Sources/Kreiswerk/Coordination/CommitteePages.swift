@@ -120,17 +120,8 @@ struct CommitteePages {
 
     /// A form on a project group's page: `POST /gremien/gruppen/{id}/<action>`; errors show on the page.
     private func groupAction(_ routes: GuardedRouter, _ action: String, _ perform: @escaping @Sendable (UUID, Form, SignedInContext) async throws -> Void) {
-        routes.post("/gremien/gruppen/{id}/\(action)", .runCommittees) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id")
-            do {
-                try await perform(id, context.form, context)
-            } catch let error as InvalidInput {
-                return try await groupPage(context, id: id, errors: error, status: .unprocessableContent)
-            } catch DomainError.stale(let message) {
-                return try await groupPage(context, id: id, message: message, status: .conflict)
-            }
-            return .redirect(to: "/gremien/gruppen/\(id.uuidString.lowercased())", type: .normal)
-        }
+        routes.pageForm(
+            "/gremien/gruppen", action, .runCommittees, page: { try await groupPage($0, id: $1, errors: $2, message: $3, status: $4) }, perform)
     }
 
     /// A form on the steering group's page: `POST /gremien/lenkungsgruppe/<action>`.
