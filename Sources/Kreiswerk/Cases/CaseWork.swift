@@ -391,8 +391,15 @@ public struct CaseWork: Sendable {
             guard before.outcome == nil else { throw InvalidInput(field: "review_on", "Das Ziel ist bereits geprüft; ein neuer Prüftermin braucht ein neues Ziel.") }
             guard before.version == version else { throw DomainError.stale("Das Ziel wurde inzwischen geändert. Bitte neu laden.") }
             guard day >= before.agreedOn else { throw InvalidInput(field: "review_on", "Der Prüftermin kann nicht vor der Vereinbarung (\(before.agreedOn.german)) liegen.") }
-            try await connection.query(
-                "UPDATE goals SET review_on = \(day.iso)::date, version = version + 1 WHERE id = \(goal) AND case_id = \(id)", logger: logger)
+            // The version again in the write: a review saved meanwhile must not get a new date.
+            let moved = try await connection.query(
+                """
+                UPDATE goals SET review_on = \(day.iso)::date, version = version + 1
+                WHERE id = \(goal) AND case_id = \(id) AND version = \(version) AND outcome IS NULL RETURNING 1
+                """,
+                logger: logger
+            ).collect()
+            guard !moved.isEmpty else { throw DomainError.stale("Das Ziel wurde inzwischen geändert. Bitte neu laden.") }
             try await CaseRecords.addEvent(
                 "goal_postponed", text: "Prüfung des Ziels „\(before.text)“ vom \(before.reviewOn.german) auf den \(day.german) verschoben.\(reason.map { " \($0)" } ?? "")",
                 case: id, tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)

@@ -266,7 +266,7 @@ public struct Conferences: Sendable {
     public func reschedule(_ id: UUID, version: Int, to scheduledAt: Date, by identity: Identity, clientAddress: String?) async throws -> CaseConference {
         try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let (caseID, title, before, current) = try await lockOwn(id, identity, on: connection)
-            guard current == version else { throw DomainError.stale("Die Fallkonferenz wurde inzwischen geändert. Bitte neu laden.") }
+            guard current == version else { throw Self.staleConference }
             try await connection.query(
                 "UPDATE case_conferences SET scheduled_at = \(scheduledAt), version = version + 1 WHERE id = \(id) AND tenant_id = \(identity.tenant.id)",
                 logger: logger)
@@ -292,7 +292,7 @@ public struct Conferences: Sendable {
         }
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let (caseID, title, scheduledAt, current) = try await lockOwn(id, identity, on: connection)
-            guard current == version else { throw DomainError.stale("Die Fallkonferenz wurde inzwischen geändert. Bitte neu laden.") }
+            guard current == version else { throw Self.staleConference }
             try await connection.query(
                 """
                 UPDATE case_conferences SET cancelled_at = now(), cancel_reason = \(reason), version = version + 1
@@ -424,7 +424,7 @@ public struct Conferences: Sendable {
     public func recordMinutes(_ id: UUID, version: Int, minutes: String, by identity: Identity, clientAddress: String?) async throws -> CaseConference {
         try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let (_, _, _, current) = try await lockOwn(id, identity, on: connection)
-            guard current == version else { throw DomainError.stale("Die Fallkonferenz wurde inzwischen geändert. Bitte neu laden.") }
+            guard current == version else { throw Self.staleConference }
             try await connection.query(
                 """
                 UPDATE case_conferences SET minutes = \(minutes.trimmingCharacters(in: .whitespacesAndNewlines)), version = version + 1
@@ -467,5 +467,6 @@ public struct Conferences: Sendable {
         }
     }
 
+    static let staleConference = DomainError.stale("Die Fallkonferenz wurde inzwischen geändert. Bitte neu laden.")
     static let noConference = DomainError.notFound("Diese Fallkonferenz gibt es nicht – oder Sie sind nicht (mehr) eingeladen.")
 }
