@@ -27,11 +27,13 @@ public struct OperatorAccounts: Sendable {
         let hash = try await passwords.hash(password)
         return try await database.withTransaction { connection in
             let tenant = try await tenant(slug, on: connection)
-            if roles.contains(.platformAdmin) != (tenant.kind == "platform") || (tenant.kind == "platform" && roles != [.platformAdmin]) {
-                throw InvalidInput(field: "roles", "platform_admin is the only role of the platform tenant 'betrieb', and exists nowhere else")
-            }
-            if !roles.isDisjoint(with: [.districtCoordinator, .districtAssistant]) && tenant.kind != "district" {
-                throw InvalidInput(field: "roles", "district_coordinator and district_assistant belong to a district tenant, not to \(tenant.slug)")
+            // The kind rule of Policy.roleTable (the database checks it too); the operator may grant any role.
+            let offered = Policy.rolesOffered(by: tenant.kind)
+            if !roles.isSubset(of: offered) {
+                throw InvalidInput(
+                    field: "roles",
+                    "\(roles.subtracting(offered).sorted().map(\.rawValue).joined(separator: ", ")) does not exist in \(tenant.slug) (a \(tenant.kind)); "
+                        + "its roles are \(offered.map(\.rawValue).joined(separator: ", "))")
             }
             try await connection.actAs(tenant: tenant.id, logger: database.logger)
             let user = try await Accounts.create(

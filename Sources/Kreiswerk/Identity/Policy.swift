@@ -63,7 +63,8 @@ public struct Policy: Sendable {
         case (.viewTenants, _): .ownTenant
         case (.onboardTenants, .platformAdmin): .all
         case (.viewUsers, .platformAdmin), (.manageUsers, .platformAdmin), (.manageTenantSecurity, .platformAdmin), (.readAudit, .platformAdmin): .all
-        case (.viewUsers, .districtCoordinator), (.readAudit, .districtCoordinator): .district
+        // A coordinator changes accounts of the district only by the coordination roles (`mayGrant`).
+        case (.viewUsers, .districtCoordinator), (.manageUsers, .districtCoordinator), (.readAudit, .districtCoordinator): .district
         case (.viewUsers, .tenantAdmin), (.manageUsers, .tenantAdmin), (.manageTenantSecurity, .tenantAdmin), (.readAudit, .tenantAdmin): .ownTenant
         case (.workCases, .caseManager), (.workCases, .teamLead): .ownTenant
         case (.defineClientFields, .tenantAdmin): .ownTenant
@@ -109,5 +110,73 @@ public struct Policy: Sendable {
     /// only when its scope is the district, and only for staff of a district tenant.
     public func readableDistrict(of identity: Identity, for permission: Permission) -> UUID? {
         scope(of: identity, for: permission) == .district && identity.tenant.kind == "district" ? identity.tenant.id : nil
+    }
+}
+
+// MARK: - Roles: where each exists, who grants it
+
+/// Who may grant a role, and take it away again.
+public enum RoleGrantor: Sendable, Equatable {
+    /// Only a platform administrator (Betrieb).
+    case platformAdministration
+    /// A district coordinator of the account's district, or a platform administrator.
+    case districtCoordination
+    /// A tenant administrator of the account's own tenant, or a platform administrator.
+    case tenantAdministration
+
+    /// Who that is, as a sentence ends: "… vergibt nur <phrase>."
+    var phrase: String {
+        switch self {
+        case .platformAdministration: "die Plattform-Administration"
+        case .districtCoordination: "die Koordinierungsstelle des Kreises oder die Plattform-Administration"
+        case .tenantAdministration: "die Mandanten-Administration des Mandanten oder die Plattform-Administration"
+        }
+    }
+}
+
+extension Policy {
+    /// The one table of roles: the tenant kinds where each exists and who grants it. Nobody changes their own roles.
+    /// migrations/0019_role_administration.sql holds the same table for the database (`app_roles_offered`,
+    /// `users_roles_guard`); `RoleAdministrationTests` compares the two.
+    public static let roleTable: [Role: (kinds: Set<String>, grantedBy: RoleGrantor)] = [
+        .platformAdmin: (["platform"], .platformAdministration),
+        .districtCoordinator: (["district"], .districtCoordination),
+        .districtAssistant: (["district"], .districtCoordination),
+        .steeringMember: (["district", "municipality", "carrier", "authority"], .districtCoordination),
+        .tenantAdmin: (["district", "municipality", "carrier", "authority"], .tenantAdministration),
+        .teamLead: (["municipality", "carrier"], .tenantAdministration),
+        .caseManager: (["municipality", "carrier"], .tenantAdministration),
+        .abhOfficer: (["authority"], .tenantAdministration),
+        .partner: (["district", "municipality", "carrier", "authority"], .tenantAdministration),
+    ]
+
+    /// The roles an account of a tenant of this kind (`platform`, `district`, `municipality`, `carrier`, `authority`) may hold.
+    public static func rolesOffered(by tenantKind: String) -> [Role] {
+        Role.allCases.filter { roleTable[$0]?.kinds.contains(tenantKind) == true }
+    }
+
+    /// Whether `actor` may grant `role` to (or take it from) an account of `tenant`. Whether the tenant's kind
+    /// has the role at all is `rolesOffered(by:)`'s question; that it is not the actor's own account, the caller's.
+    public func mayGrant(_ role: Role, in tenant: TenantRef, actor: Identity) -> Bool {
+        if actor.has(.platformAdmin) { return true }
+        switch Self.roleTable[role]?.grantedBy {
+        case .districtCoordination:
+            return actor.has(.districtCoordinator) && actor.tenant.kind == "district" && tenant.ownDistrictID == actor.tenant.id
+        case .tenantAdministration:
+            return actor.has(.tenantAdmin) && tenant.id == actor.tenant.id
+        case .platformAdministration, nil:
+            return false
+        }
+    }
+
+    /// The roles `actor` may set on accounts of `tenant`: those its kind has and the actor may grant (the page offers these).
+    public func grantableRoles(in tenant: TenantRef, by actor: Identity) -> [Role] {
+        Self.rolesOffered(by: tenant.kind).filter { mayGrant($0, in: tenant, actor: actor) }
+    }
+
+    /// Whether `actor` administers the accounts of `tenant` (creates them for any role it may grant, deactivates,
+    /// renames): its tenant administration or the platform's. A coordinator only grants the coordination roles.
+    public func administersAccounts(of tenant: TenantRef, actor: Identity) -> Bool {
+        actor.has(.platformAdmin) || (actor.has(.tenantAdmin) && tenant.id == actor.tenant.id)
     }
 }

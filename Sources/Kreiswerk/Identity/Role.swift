@@ -36,8 +36,8 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
 
     public static func < (lhs: Role, rhs: Role) -> Bool { allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)! }
 
-    /// Parses role names, naming the first unknown one and the valid choices.
-    public static func parse(_ names: [String]) throws(InvalidInput) -> Set<Role> {
+    /// Parses role names, naming the first unknown one and the valid choices; `requireOne`: at least one.
+    public static func parse(_ names: [String], requireOne: Bool = true) throws(InvalidInput) -> Set<Role> {
         var roles = Set<Role>()
         for name in names {
             guard let role = Role(rawValue: name) else {
@@ -45,7 +45,7 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
             }
             roles.insert(role)
         }
-        guard !roles.isEmpty else { throw InvalidInput(field: "roles", "Bitte mindestens eine Rolle angeben.") }
+        guard !roles.isEmpty || !requireOne else { throw InvalidInput(field: "roles", "Bitte mindestens eine Rolle angeben.") }
         return roles
     }
 }

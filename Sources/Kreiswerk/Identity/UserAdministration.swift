@@ -63,6 +63,37 @@ public struct UserAdministration: Sendable {
         }
     }
 
+    /// An account on the users page, with what the viewer may change of it.
+    public struct Managed: Sendable {
+        public var user: User
+        /// nil for a tenant that is no longer active.
+        public var tenant: TenantRef?
+        /// The roles the viewer may set on this account (its tenant's kind has them, the viewer may grant them).
+        /// Empty for the viewer's own account: nobody changes their own roles.
+        public var grantable: [Role]
+        /// The viewer may activate, deactivate or rename it.
+        public var mayChangeStatus: Bool
+    }
+
+    /// Accounts as `list`, each with what `identity` may change of it (read in the same transaction).
+    public func managed(by identity: Identity, tenant slug: String?) async throws -> [Managed] {
+        let target = slug == nil ? nil : try await target(slug, for: identity, .viewUsers)
+        let canManage = policy.allows(identity, .manageUsers)
+        return try await withScope(identity, for: .viewUsers, target: target) { connection in
+            let users = try await Accounts.list(tenant: target?.id, on: connection, logger: database.logger)
+            var tenants: [String: TenantRef] = [:]
+            for slug in Set(users.map(\.tenant)) { tenants[slug] = try await TenantDirectory.find(slug: slug, on: connection, logger: database.logger) }
+            return users.map { user in
+                // An account of a tenant that was deactivated is listed, and changed by nobody here.
+                let tenant = tenants[user.tenant]
+                let manages = canManage && tenant.map { policy.allows(identity, .manageUsers, in: $0) } == true && user.id != identity.userID
+                return Managed(
+                    user: user, tenant: tenant, grantable: manages ? tenant.map { policy.grantableRoles(in: $0, by: identity) } ?? [] : [],
+                    mayChangeStatus: manages && tenant.map { policy.administersAccounts(of: $0, actor: identity) } == true)
+            }
+        }
+    }
+
     public func find(by identity: Identity, id: UUID) async throws -> User {
         // Platform administrators act as the account's own tenant, which the platform may look up.
         var target: TenantRef?
@@ -79,6 +110,7 @@ public struct UserAdministration: Sendable {
     }
 
     /// Creates an account without a password in `slug` (default: the identity's tenant) and an invitation to set one.
+    /// Every role it gets must be one the tenant's kind has and the identity may grant.
     public func create(
         by identity: Identity, tenant slug: String?, email: String, displayName: String, roles: Set<Role>, clientAddress: String?
     ) async throws -> Invited {
@@ -86,7 +118,7 @@ public struct UserAdministration: Sendable {
         guard policy.allows(identity, .manageUsers, in: target) else {
             throw DomainError.forbidden("Ihre Rolle erlaubt nicht, Konten in \(target.name) anzulegen.")
         }
-        try checkGrantable(roles, in: target, by: identity)
+        try await checkRoleChange(from: [], to: roles, of: nil, in: target, by: identity, clientAddress: clientAddress)
         return try await database.withTenant(target.id, user: identity.userID) { connection in
             let user = try await Accounts.create(
                 tenant: target.id, email: email, displayName: displayName, roles: roles, passwordHash: nil, on: connection, logger: database.logger)
@@ -102,17 +134,35 @@ public struct UserAdministration: Sendable {
 
     public func invitationURL(_ secret: Secret) -> String { "\(publicURL)/einladung/\(secret.value)" }
 
-    /// Changes roles, status or name of an account, if it is still at `version`.
+    /// The tenant an account belongs to, as the policy needs it.
+    public func tenant(of user: User) async throws -> TenantRef {
+        let tenant = try await database.withTransaction { try await TenantDirectory.find(slug: user.tenant, on: $0, logger: database.logger) }
+        guard let tenant else { throw DomainError.notFound("Den Mandanten des Kontos gibt es nicht mehr.") }
+        return tenant
+    }
+
+    /// Changes roles, status or name of an account, if it is still at `version`. The person is notified
+    /// when their roles change, and the change is audited.
     public func update(by identity: Identity, id: UUID, version: Int, changes: UserChanges, clientAddress: String?) async throws -> User {
         let current = try await find(by: identity, id: id)
-        let tenant = try await database.withTransaction { try await TenantDirectory.find(slug: current.tenant, on: $0, logger: database.logger) }
-        guard let tenant, policy.allows(identity, .manageUsers, in: tenant) else {
-            throw DomainError.forbidden("Sie dürfen die Konten von \(tenant?.name ?? current.tenant) sehen, aber nicht ändern.")
+        let tenant = try await tenant(of: current)
+        guard policy.allows(identity, .manageUsers, in: tenant) else {
+            throw DomainError.forbidden("Sie dürfen die Konten von \(tenant.name) sehen, aber nicht ändern.")
         }
-        if let roles = changes.roles { try checkGrantable(roles, in: tenant, by: identity) }
-        if id == identity.userID, changes.active == false || (changes.roles.map { !$0.contains(.tenantAdmin) && !$0.contains(.platformAdmin) } ?? false) {
-            throw InvalidInput(field: id == identity.userID && changes.active == false ? "active" : "roles",
-                               "Sie können sich nicht selbst deaktivieren oder Ihre eigene Administrationsrolle entziehen; bitten Sie eine andere Administration darum.")
+        if id == identity.userID, changes.active == false {
+            throw InvalidInput(field: "active", "Sie können sich nicht selbst deaktivieren; bitten Sie eine andere Administration darum.")
+        }
+        // A stale version changes nothing: Accounts.update says so, whatever the roles asked for.
+        if current.version == version {
+            let statusOrName = (changes.active.map { $0 != current.active } ?? false) || (changes.displayName.map { $0 != current.displayName } ?? false)
+            if statusOrName, !policy.administersAccounts(of: tenant, actor: identity) {
+                throw DomainError.forbidden(
+                    "Konten von \(tenant.name) aktivieren, deaktivieren oder umbenennen kann nur deren Mandanten-Administration oder die Plattform-Administration; "
+                        + "die Koordinierungsstelle vergibt dort nur Koordinierungs- und Lenkungsgruppen-Rollen.")
+            }
+            if let roles = changes.roles {
+                try await checkRoleChange(from: Set(current.roles), to: roles, of: id, in: tenant, by: identity, clientAddress: clientAddress)
+            }
         }
         return try await database.withTenant(tenant.id, user: identity.userID) { connection in
             let (before, after) = try await Accounts.update(id, version: version, changes: changes, on: connection, logger: database.logger)
@@ -121,6 +171,12 @@ public struct UserAdministration: Sendable {
                     AuditEvent(event.action, by: identity, in: tenant.id, objectType: "user", objectID: id.uuidString, detail: event.detail,
                                clientAddress: clientAddress),
                     on: connection, logger: database.logger)
+            }
+            if before.roles != after.roles {
+                let now = after.roles.map(\.label).joined(separator: ", ")
+                try await Notifier.notify(
+                    id, .rolesChanged, title: "\(identity.displayName) hat Ihre Rollen geändert; Sie haben jetzt: \(now).", link: "/konto",
+                    dedupeKey: "roles-changed:\(id):\(after.version)", on: connection, logger: database.logger)
             }
             return after
         }
@@ -136,18 +192,59 @@ public struct UserAdministration: Sendable {
         return events
     }
 
-    /// Platform administration exists only in the platform tenant, and the district roles only in a district;
-    /// only platform administrators make platform administrators.
-    func checkGrantable(_ roles: Set<Role>, in tenant: TenantRef, by identity: Identity) throws {
-        if roles.contains(.platformAdmin) && (tenant.kind != "platform" || !identity.has(.platformAdmin)) {
-            throw InvalidInput(field: "roles", "Die Rolle Plattform-Administration gibt es nur im Betrieb, vergeben von der Plattform-Administration.")
+    /// Whether `identity` may change an account of `tenant` from `before` to `after` roles (nil account: a new one).
+    /// 422 for a role the tenant's kind does not have, 403 for one the identity may not grant or take away, and
+    /// 403 for one's own roles. A refusal is audited: it is what an attempt to escalate looks like.
+    func checkRoleChange(
+        from before: Set<Role>, to after: Set<Role>, of account: UUID?, in tenant: TenantRef, by identity: Identity, clientAddress: String?
+    ) async throws {
+        do {
+            try checkRoleChange(from: before, to: after, of: account, in: tenant, by: identity)
+        } catch DomainError.forbidden(let message) {
+            try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
+                try await AuditLog.record(
+                    AuditEvent(
+                        "user.roles_change_refused", by: identity, objectType: "user", objectID: account?.uuidString,
+                        detail: ["tenant": tenant.slug, "from": Self.names(before), "to": Self.names(after)], clientAddress: clientAddress),
+                    on: connection, logger: database.logger)
+            }
+            throw DomainError.forbidden(message)
         }
-        if tenant.kind == "platform" && roles != [.platformAdmin] {
-            throw InvalidInput(field: "roles", "Im Betrieb gibt es nur die Rolle Plattform-Administration.")
+    }
+
+    /// The rule itself, as `Policy.roleTable` states it (migrations/0019 enforces the same in the database).
+    func checkRoleChange(from before: Set<Role>, to after: Set<Role>, of account: UUID?, in tenant: TenantRef, by identity: Identity) throws {
+        guard before != after else { return }
+        guard !after.isEmpty else { throw InvalidInput(field: "roles", "Bitte mindestens eine Rolle angeben.") }
+        if account == identity.userID {
+            throw DomainError.forbidden("Die eigenen Rollen kann nur eine andere Administratorin oder ein anderer Administrator ändern.")
         }
-        let districtRoles: Set<Role> = [.districtCoordinator, .districtAssistant]
-        if !roles.isDisjoint(with: districtRoles) && tenant.kind != "district" {
-            throw InvalidInput(field: "roles", "Koordinierungsstelle und Assistenz gibt es nur in einem Kreis, nicht in \(tenant.name).")
+        let offered = Policy.rolesOffered(by: tenant.kind)
+        let missing = after.subtracting(before).subtracting(offered).sorted()
+        if !missing.isEmpty {
+            throw InvalidInput(
+                field: "roles",
+                "\(missing.count == 1 ? "Die Rolle" : "Die Rollen") \(missing.map(\.label).joined(separator: ", ")) gibt es \(Self.kindPhrase(tenant.kind)) "
+                    + "(\(tenant.name)) nicht. Möglich sind dort: \(offered.map(\.label).joined(separator: ", ")).")
+        }
+        for role in after.symmetricDifference(before).sorted() where !policy.mayGrant(role, in: tenant, actor: identity) {
+            let grantor = Policy.roleTable[role]?.grantedBy ?? .platformAdministration
+            throw DomainError.forbidden(
+                "Die Rolle \(role.label) \(after.contains(role) ? "vergibt" : "entzieht") in \(tenant.name) nur \(grantor.phrase); Ihre Rollen erlauben das nicht.")
+        }
+    }
+
+    static func names(_ roles: Set<Role>) -> String { roles.sorted().map(\.rawValue).joined(separator: ",") }
+
+    /// Where a role is missing, as the sentence "Die Rolle … gibt es <phrase> nicht" needs it.
+    static func kindPhrase(_ kind: String) -> String {
+        switch kind {
+        case "platform": "im Betrieb"
+        case "district": "in einem Kreis"
+        case "municipality": "in einer Stadt oder Gemeinde"
+        case "carrier": "bei einem Träger"
+        case "authority": "in einer Behörde"
+        default: "in einem Mandanten der Art \(kind)"
         }
     }
 }

@@ -14,22 +14,29 @@ struct UserPages {
     ) async throws -> Response {
         let identity = context.identity
         let target = try await users.target(slug, for: identity, .viewUsers)
-        let list = try await users.list(by: identity, tenant: slug)
-        let canManage = policy.allows(identity, .manageUsers, in: target)
-        let grantable = Role.allCases.filter { role in (try? users.checkGrantable([role], in: target, by: identity)) != nil }
+        let list = try await users.managed(by: identity, tenant: slug)
+        // New accounts: the roles the target's kind has and the viewer may grant (none: no form).
+        let grantable = policy.allows(identity, .manageUsers, in: target) ? policy.grantableRoles(in: target, by: identity) : []
         var data = FormErrors.values(errors, labels: ["email": "E-Mail-Adresse", "display_name": "Name", "roles": "Rollen", "active": "Status"])
         data.merge([
             "scopeName": slug == nil && policy.scope(of: identity, for: .viewUsers) == .district ? "\(identity.tenant.name) und seine Mandanten" : target.name,
             "scopeSlug": target.slug,
             "count": list.count,
-            "canManage": canManage,
-            "users": list.map { user -> [String: Any] in
-                [
+            "canManage": !grantable.isEmpty || list.contains { !$0.grantable.isEmpty },
+            "canCreate": !grantable.isEmpty,
+            "users": list.map { entry -> [String: Any] in
+                let user = entry.user
+                // Roles the viewer may not change stay as they are; the form says so.
+                let kept = user.roles.filter { !entry.grantable.contains($0) }
+                var row: [String: Any] = [
                     "id": user.id.uuidString, "userID": user.id.uuidString.prefix(8).lowercased(), "displayName": user.displayName, "email": user.email,
                     "tenant": user.tenant, "roleLabels": user.roles.map(\.label).joined(separator: ", "), "version": user.version, "active": user.active,
-                    "status": user.active ? "aktiv" : "deaktiviert",
-                    "roleOptions": grantable.map { ["value": $0.rawValue, "label": $0.label, "checked": user.roles.contains($0)] },
+                    "status": user.active ? "aktiv" : "deaktiviert", "own": user.id == identity.userID,
+                    "roleForm": !entry.grantable.isEmpty, "statusForm": entry.mayChangeStatus,
+                    "roleOptions": entry.grantable.map { ["value": $0.rawValue, "label": $0.label, "checked": user.roles.contains($0)] },
                 ]
+                if !kept.isEmpty { row["keptRoles"] = kept.map(\.label).joined(separator: ", ") }
+                return row
             },
             "newRoleOptions": grantable.map { ["value": $0.rawValue, "label": $0.label] },
         ]) { $1 }
@@ -60,23 +67,33 @@ struct UserPages {
                 return try await usersPage(context, slug: slug, errors: error.errors, status: .unprocessableContent)
             } catch let conflict as FieldConflict {
                 return try await usersPage(context, slug: slug, errors: [conflict.field: conflict.message], status: .conflict)
+            } catch DomainError.forbidden(let message) {
+                return try await usersPage(context, slug: slug, errors: ["roles": message], status: .forbidden)
             }
         }
 
         routes.post("/benutzer/{id}", .manageUsers) { _, context -> Response in
             let form = context.form
+            let identity = context.identity
             let id = try IdentityAPI.uuid(context.parameters.decoded("id"), "user")
             guard let version = Int(form["version"]) else { throw InvalidInput(field: "version", "Das Formular ist unvollständig; bitte die Seite neu laden.") }
-            let current = try await users.find(by: context.identity, id: id)
+            let current = try await users.find(by: identity, id: id)
             let slug = current.tenant
             do {
+                // The form offers only the roles the viewer may grant; the account's other roles stay, and the
+                // status only changes for those who administer the tenant's accounts.
+                let tenant = try await users.tenant(of: current)
+                let offered = Set(policy.grantableRoles(in: tenant, by: identity))
+                let roles = Set(current.roles).subtracting(offered).union(try Role.parse(form.all("roles"), requireOne: false))
+                let active = policy.administersAccounts(of: tenant, actor: identity) ? form["active"] == "1" : nil
                 _ = try await users.update(
-                    by: context.identity, id: id, version: version,
-                    changes: UserChanges(roles: try Role.parse(form.all("roles")), active: form["active"] == "1"), clientAddress: context.clientAddress)
+                    by: identity, id: id, version: version, changes: UserChanges(roles: roles, active: active), clientAddress: context.clientAddress)
             } catch let error as InvalidInput {
                 return try await usersPage(context, slug: slug, errors: error.errors, status: .unprocessableContent)
             } catch DomainError.stale(let message) {
                 return try await usersPage(context, slug: slug, message: message, status: .conflict)
+            } catch DomainError.forbidden(let message) {
+                return try await usersPage(context, slug: slug, errors: ["roles": message], status: .forbidden)
             }
             return .redirect(to: "/benutzer?mandant=\(slug)", type: .normal)
         }

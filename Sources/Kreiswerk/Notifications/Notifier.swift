@@ -22,6 +22,7 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
     case problemPoll = "problem_poll"
     case committeeMeeting = "committee_meeting"
     case groupTask = "group_task"
+    case rolesChanged = "roles_changed"
 
     /// The e-mail's sentence: what kind of thing waits in Kreiswerk, nothing about whom.
     public var mailSentence: String {
@@ -43,6 +44,7 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
         case .problemPoll: "Die Koordinierungsstelle bittet um Ihre Erfahrung mit einem Systemproblem."
         case .committeeMeeting: "Eine Sitzung eines Gremiums steht an."
         case .groupTask: "Eine Aufgabe aus einer Projektgruppe ist fällig."
+        case .rolesChanged: "Ihre Rollen in Kreiswerk wurden geändert."
         }
     }
 }
