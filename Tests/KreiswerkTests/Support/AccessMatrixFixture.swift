@@ -73,6 +73,7 @@ struct AccessMatrixFixture: Sendable {
     static let secondDistrict: [String: String] = [
         "mx-kreis.yaml": "slug: mx-kreis\nname: Matrix-Kreis\nkind: district\n",
         "mx-stadt.yaml": "slug: mx-stadt\nname: Stadt Matrixhausen\nkind: municipality\ndistrict: mx-kreis\n",
+        "mx-traeger.yaml": "slug: mx-traeger\nname: Matrix-Beratung\nkind: carrier\ndistrict: mx-kreis\n",
     ]
 
     /// name, tenant, roles, and whether the design's table of roles may refuse it (issue 15, finding 11: the district
@@ -170,7 +171,7 @@ struct AccessMatrixFixture: Sendable {
         ("hattingenCM", "Petrova", ("mbe-caritas", "caritas-en"), ["caritas-en"], "district", false, [], true),
         ("awoCM", "Nowak", ("mbe-caritas", "caritas-en"), ["hattingen"], "municipal", false, [], false),
         ("caritasCM", "Yilmaz", ("teilhabemanagement-awo", "awo-en"), ["witten"], "municipal", false, ["wittenLead"], false),
-        ("mxCM", "Osei", nil, [], "municipal", true, [], true),
+        ("mxCM", "Osei", nil, ["mx-traeger"], "municipal", true, [], true),
     ]
 
     mutating func makeObjects(_ client: some TestClientProtocol, tenants: [String: Tenant]) async throws {
