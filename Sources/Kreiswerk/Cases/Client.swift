@@ -52,8 +52,9 @@ public struct ClientData: Sendable, Codable, Equatable {
         if data.firstName.isEmpty { errors["first_name"] = "Bitte den Vornamen angeben." }
         if data.lastName.isEmpty { errors["last_name"] = "Bitte den Nachnamen angeben." }
         if data.firstName.count > 200 || data.lastName.count > 200 { errors["last_name"] = "Namen dürfen höchstens 200 Zeichen lang sein." }
-        if dateOfBirth > today { errors["date_of_birth"] = "Das Geburtsdatum liegt in der Zukunft." }
-        if dateOfBirth.iso < "1900-01-01" { errors["date_of_birth"] = "Bitte das Geburtsdatum prüfen (vor 1900)." }
+        if dateOfBirth > today || dateOfBirth < Day.enterable.lowerBound {
+            errors["date_of_birth"] = "Das Geburtsdatum muss zwischen dem \(Day.enterable.lowerBound.german) und heute (\(today.german)) liegen."
+        }
         if let arrival = arrivalDate, arrival > today { errors["arrival_date"] = "Das Ankunftsdatum liegt in der Zukunft." }
         if let arrival = arrivalDate, arrival < dateOfBirth { errors["arrival_date"] = "Das Ankunftsdatum liegt vor dem Geburtsdatum." }
         if let gender = data.gender, Self.genders[gender] == nil {

@@ -54,7 +54,7 @@ public struct ClientField: Sendable, Codable, Equatable {
             guard let number = Double(text.replacingOccurrences(of: ",", with: ".")) else { throw InvalidInput(field: field, "\(label): bitte eine Zahl angeben.") }
             return .number(number)
         case (.date, .text(let text)):
-            guard Day(text) != nil else { throw InvalidInput(field: field, "\(label): bitte ein Datum wie 2026-11-23 angeben.") }
+            guard try Day.parse(text, field: field, label: label) != nil else { throw InvalidInput(field: field, "\(label): bitte ein Datum wie 2026-11-23 angeben.") }
             return .text(text)
         case (.choice, .text(let text)):
             guard choices.contains(text) else { throw InvalidInput(field: field, "\(label): bitte eine der Möglichkeiten wählen: \(choices.joined(separator: ", ")).") }

@@ -69,8 +69,9 @@ struct ConferenceRoutes {
         routes.post("/faelle/{id}/konferenzen", .workCases) { _, context -> Response in
             let id = try CaseAPI.id(context, "id"), form = context.form
             do {
-                let scheduled = GermanFormat.formatter("yyyy-MM-dd'T'HH:mm").date(from: form["scheduled_at"])
-                guard let scheduled else { throw InvalidInput(field: "scheduled_at", "Bitte Datum und Uhrzeit der Fallkonferenz angeben.") }
+                guard let scheduled = try Day.enteredInstant(form["scheduled_at"], field: "scheduled_at") else {
+                    throw InvalidInput(field: "scheduled_at", "Bitte Datum und Uhrzeit der Fallkonferenz angeben.")
+                }
                 let new = NewConference(
                     kind: form["kind"], title: form["title"], scheduledAt: scheduled, summary: form.raw("summary"), agenda: form.raw("agenda"),
                     participants: form.all("participants"),
@@ -88,7 +89,7 @@ struct ConferenceRoutes {
                 id, version: Int(form["version"]) ?? -1, minutes: form.raw("minutes"), by: context.identity, clientAddress: context.clientAddress)
         }
         formAction("termin", on: routes) { id, form, context in
-            guard let scheduled = GermanFormat.formatter("yyyy-MM-dd'T'HH:mm").date(from: form["scheduled_at"]) else {
+            guard let scheduled = try Day.enteredInstant(form["scheduled_at"], field: "scheduled_at") else {
                 throw InvalidInput(field: "scheduled_at", "Bitte Datum und Uhrzeit angeben, auf die die Fallkonferenz verlegt wird.")
             }
             _ = try await conferences.reschedule(id, version: Int(form["version"]) ?? -1, to: scheduled, by: context.identity, clientAddress: context.clientAddress)

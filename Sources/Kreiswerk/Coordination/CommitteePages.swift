@@ -110,7 +110,7 @@ struct CommitteePages {
     }
 
     static func meeting(_ form: Form) throws -> NewMeeting {
-        guard let at = GermanFormat.formatter("yyyy-MM-dd'T'HH:mm").date(from: form["scheduled_at"]) else {
+        guard let at = try Day.enteredInstant(form["scheduled_at"], field: "scheduled_at") else {
             throw InvalidInput(field: "scheduled_at", "Bitte Datum und Uhrzeit der Sitzung angeben.")
         }
         return NewMeeting(

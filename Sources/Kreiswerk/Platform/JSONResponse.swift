@@ -34,11 +34,12 @@ public struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator, Send
 }
 
 extension Request {
-    /// Decodes a JSON body, turning malformed JSON into a 400 that says which field is wrong.
+    /// Decodes a JSON body, turning malformed JSON into a 400 that says which field is wrong; a date or date-time
+    /// outside the range people may enter (`Day.enterable`) is a 422 for its field.
     public func json<Value: Decodable>(_ type: Value.Type, context: some RequestContext, snakeCase: Bool = false) async throws -> Value {
         let buffer = try await body.collect(upTo: context.maxUploadSize)
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom(Day.decodeEnteredInstant)
         if snakeCase { decoder.keyDecodingStrategy = .convertFromSnakeCase }
         do {
             return try decoder.decode(type, from: Data(buffer: buffer))

@@ -39,7 +39,7 @@ struct ReportRoutes {
         routes.post("/meldungen", .reportCases) { _, context -> Response in
             let form = context.form
             do {
-                guard let day = try? Day.parse(form["date_of_birth"], field: "date_of_birth", label: "Geburtsdatum") else {
+                guard let day = try Day.parse(form["date_of_birth"], field: "date_of_birth", label: "Geburtsdatum") else {
                     throw InvalidInput(field: "date_of_birth", "Bitte das Geburtsdatum angeben, z. B. 2001-07-30.")
                 }
                 guard let complexity = Complexity(rawValue: form["complexity"]) else { throw InvalidInput(field: "complexity", "Bitte die Art der Komplexität wählen.") }

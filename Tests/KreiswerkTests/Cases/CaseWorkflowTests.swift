@@ -223,7 +223,7 @@ import Testing
             let badDate = try await client.api(.post, "/api/v1/clients", token: cm, json: #"{"first_name":"A","last_name":"B","date_of_birth":"30.02.2001"}"#)
             #expect(badDate.status == .badRequest)
             #expect((badDate.object["detail"] as? String)?.contains("date_of_birth") == true)
-            let future = try await client.api(.post, "/api/v1/clients", token: cm, json: #"{"first_name":" ","last_name":"B","date_of_birth":"2999-01-01","german_level":"C3"}"#)
+            let future = try await client.api(.post, "/api/v1/clients", token: cm, json: #"{"first_name":" ","last_name":"B","date_of_birth":"2099-01-01","german_level":"C3"}"#)
             #expect(future.status == .unprocessableContent)
             #expect(Set((future.object["errors"] as? [String: String])?.keys.map { $0 } ?? []) == ["first_name", "date_of_birth", "german_level"])
             let badChannel = try await client.api(.post, "/api/v1/cases", token: cm, json: #"{"client_id":"\#(UUID())","channel":"level3"}"#)
