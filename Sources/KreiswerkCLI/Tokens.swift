@@ -10,7 +10,7 @@ struct Tokens: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a token for an account; prints the secret once, on stdout.")
         @Option(help: "The account's e-mail address.") var email: String
         @Option(help: "What the token is for, e.g. the integration's name.") var name: String
-        @Option(help: "Days until it expires (default: never).") var expiresInDays: Int?
+        @Option(help: "Days until it expires: 1 to 365 (default: 90).") var expiresInDays: Int?
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
@@ -18,7 +18,8 @@ struct Tokens: AsyncParsableCommand {
             let (token, secret) = try await withOwnerDatabase(logger: logger) {
                 try await OperatorAccounts(database: $0).createToken(email: email, name: name, expiresInDays: expiresInDays)
             }
-            FileHandle.standardError.write(Data("token \(token.id) '\(token.name)' created; the secret is shown only now:\n".utf8))
+            let expires = token.expiresAt.map { " (expires \($0.formatted(.iso8601)))" } ?? ""
+            FileHandle.standardError.write(Data("token \(token.id) '\(token.name)' created\(expires); the secret is shown only now:\n".utf8))
             print(secret.value)
         }
     }

@@ -61,7 +61,9 @@ public func buildRoutes(
         database: database, pages: pages, signIn: signIn, credentials: credentials, invitations: invitations, passwords: passwords,
         secureCookies: configuration.secureCookies
     ).register(on: routes)
-    AccountPages(database: database, pages: pages, passwords: passwords).register(on: routes)
+    AccountPages(
+        database: database, pages: pages, passwords: passwords, tokens: PersonalTokens(database: database, signIn: signIn, credentials: credentials)
+    ).register(on: routes)
     TenantPages(database: database, policy: policy, pages: pages, onboarding: onboarding).register(on: routes)
     UserPages(database: database, policy: policy, pages: pages, users: users).register(on: routes)
     let caseWork = CaseWork(database: database, policy: policy)

@@ -14,6 +14,10 @@ public struct Credentials: Sendable {
         public var loginToken: Duration = .seconds(12 * 60 * 60)
         /// An invitation link.
         public var invitation: Duration = .seconds(7 * 24 * 60 * 60)
+        /// A personal access token for which no lifetime was asked…
+        public var personalTokenDays = 90
+        /// …and the longest one may ask for: every token ends.
+        public var personalTokenMaximumDays = 365
         public init() {}
     }
 
@@ -118,9 +122,20 @@ public struct Credentials: Sendable {
         }
     }
 
-    /// Issues a token from the login endpoint (kind `login`) or a personal access token (kind `personal`).
+    /// The lifetime of a new personal access token: `days` if given (1 to the maximum), the default otherwise.
+    public func personalTokenLifetime(days: Int?) throws(InvalidInput) -> Duration {
+        let days = days ?? lifetimes.personalTokenDays
+        guard (1...lifetimes.personalTokenMaximumDays).contains(days) else {
+            throw InvalidInput(
+                field: "expires_in_days",
+                "Ein Token gilt höchstens \(lifetimes.personalTokenMaximumDays) Tage: bitte 1 bis \(lifetimes.personalTokenMaximumDays) angeben (ohne Angabe: \(lifetimes.personalTokenDays) Tage).")
+        }
+        return .seconds(days * 86400)
+    }
+
+    /// Issues a token from the login endpoint (kind `login`) or a personal access token (kind `personal`); every token ends.
     public func issueToken(
-        tenant: UUID, user: UUID, personal: Bool, name: String, lifetime: Duration?, on connection: PostgresConnection
+        tenant: UUID, user: UUID, personal: Bool, name: String, lifetime: Duration, on connection: PostgresConnection
     ) async throws -> (PersonalToken, Secret) {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, trimmed.count <= 100 else {
@@ -128,7 +143,7 @@ public struct Credentials: Sendable {
         }
         let secret = Secret.generate(prefix: personal ? "kwp_" : "kwt_")
         let id = UUID()
-        let seconds = lifetime.map { Double($0.components.seconds) }
+        let seconds = Double(lifetime.components.seconds)
         let row = try await connection.query(
             """
             INSERT INTO api_tokens (tenant_id, id, user_id, token_hash, kind, name, expires_at)
@@ -145,7 +160,7 @@ public struct Credentials: Sendable {
         let rows = try await connection.query(
             """
             SELECT id, name, created_at, expires_at, last_used_at FROM api_tokens
-            WHERE user_id = \(user) AND kind = 'personal' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+            WHERE user_id = \(user) AND kind = 'personal' AND revoked_at IS NULL AND expires_at > now()
             ORDER BY created_at
             """,
             logger: logger)
@@ -156,14 +171,30 @@ public struct Credentials: Sendable {
         return tokens
     }
 
-    /// Revokes a token of `user` (nil: of anyone the transaction may see); false if there was none to revoke.
-    public func revokeToken(_ id: UUID, of user: UUID?, on connection: PostgresConnection) async throws -> Bool {
-        try await !connection.query(
+    /// Ends every way into the account but `keeping` (the session that changed the password): its web sessions, login
+    /// tokens and personal access tokens. After a password change or reset, nothing issued under the old password works.
+    public func endAll(of user: UUID, keeping: Credential? = nil, on connection: PostgresConnection) async throws {
+        var keptSession: UUID?, keptToken: UUID?
+        switch keeping {
+        case .session(let id, _): keptSession = id
+        case .token(let id, _): keptToken = id
+        case nil: break
+        }
+        try await connection.query(
+            "UPDATE sessions SET ended_at = now() WHERE user_id = \(user) AND id IS DISTINCT FROM \(keptSession)::uuid AND ended_at IS NULL", logger: logger)
+        try await connection.query(
+            "UPDATE api_tokens SET revoked_at = now() WHERE user_id = \(user) AND id IS DISTINCT FROM \(keptToken)::uuid AND revoked_at IS NULL", logger: logger)
+    }
+
+    /// Revokes a token of `user` (nil: of anyone the transaction may see); its name, or nil if there was none to revoke.
+    @discardableResult
+    public func revokeToken(_ id: UUID, of user: UUID?, on connection: PostgresConnection) async throws -> String? {
+        try await connection.query(
             """
             UPDATE api_tokens SET revoked_at = now()
-            WHERE id = \(id) AND (\(user)::uuid IS NULL OR user_id = \(user)) AND revoked_at IS NULL RETURNING 1
+            WHERE id = \(id) AND (\(user)::uuid IS NULL OR user_id = \(user)) AND revoked_at IS NULL RETURNING name
             """,
             logger: logger
-        ).collect().isEmpty
+        ).collect().first?.decode(String.self)
     }
 }

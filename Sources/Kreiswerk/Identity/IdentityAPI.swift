@@ -68,10 +68,13 @@ struct IdentityAPI {
         enum CodingKeys: String, CodingKey { case roles, active, displayName = "display_name" }
     }
 
+    /// A new personal access token: the password (and the code of a second factor) confirm that its owner asks.
     struct NewToken: Decodable {
         var name: String
         var expiresInDays: Int?
-        enum CodingKeys: String, CodingKey { case name, expiresInDays = "expires_in_days" }
+        var password: String
+        var totp: String?
+        enum CodingKeys: String, CodingKey { case name, password, totp, expiresInDays = "expires_in_days" }
     }
 
     struct CreatedToken: Encodable, Sendable {
@@ -103,7 +106,7 @@ struct IdentityAPI {
         routes.on(.post, "/api/v1/auth/logout", .ownAccount) { _, context -> Response in
             guard case .token(let id, _) = context.identity.credential else { throw DomainError.unauthorized("Abmelden braucht einen Bearer-Token.") }
             try await database.withTenant(context.identity.tenant.id, user: context.identity.userID) { connection in
-                _ = try await credentials.revokeToken(id, of: context.identity.userID, on: connection)
+                try await credentials.revokeToken(id, of: context.identity.userID, on: connection)
                 try await AuditLog.record(context.audit("auth.sign_out", objectType: "user", objectID: context.identity.userID.uuidString, detail: ["via": "api"]),
                                           on: connection, logger: database.logger)
             }
@@ -140,37 +143,21 @@ struct IdentityAPI {
             return JSONResponse(user, headers: [.eTag: "\"\(user.version)\""])
         }
 
+        let tokens = PersonalTokens(database: database, signIn: signIn, credentials: credentials)
         routes.get("/api/v1/tokens", .ownAccount) { _, context in
-            JSONResponse(
-                try await database.withTenant(context.identity.tenant.id, user: context.identity.userID) {
-                    try await credentials.personalTokens(of: context.identity.userID, on: $0)
-                })
+            JSONResponse(try await tokens.list(of: context.identity))
         }
 
         routes.on(.post, "/api/v1/tokens", .ownAccount) { request, context in
             let body = try await request.json(NewToken.self, context: context)
-            if let days = body.expiresInDays, !(1...365).contains(days) {
-                throw InvalidInput(field: "expires_in_days", "Die Gültigkeit muss zwischen 1 und 365 Tagen liegen (oder weggelassen werden: unbefristet).")
-            }
-            let (token, secret) = try await database.withTenant(context.identity.tenant.id, user: context.identity.userID) { connection in
-                let issued = try await credentials.issueToken(
-                    tenant: context.identity.tenant.id, user: context.identity.userID, personal: true, name: body.name,
-                    lifetime: body.expiresInDays.map { .seconds($0 * 86400) }, on: connection)
-                try await AuditLog.record(context.audit("token.created", objectType: "token", objectID: issued.0.id.uuidString, detail: ["name": issued.0.name]),
-                                          on: connection, logger: database.logger)
-                return issued
-            }
+            let (token, secret) = try await tokens.create(
+                by: context.identity, name: body.name, days: body.expiresInDays, password: body.password, code: body.totp,
+                clientAddress: context.clientAddress)
             return JSONResponse(CreatedToken(token: token, secret: secret.value), status: .created)
         }
 
         routes.on(.delete, "/api/v1/tokens/{id}", .ownAccount) { _, context -> Response in
-            let id = try Self.uuid(context.parameters.decoded("id"), "token")
-            try await database.withTenant(context.identity.tenant.id, user: context.identity.userID) { connection in
-                guard try await credentials.revokeToken(id, of: context.identity.userID, on: connection) else {
-                    throw DomainError.notFound("Einen Token mit dieser Kennung gibt es unter Ihren Tokens nicht.")
-                }
-                try await AuditLog.record(context.audit("token.revoked", objectType: "token", objectID: id.uuidString), on: connection, logger: database.logger)
-            }
+            try await tokens.revoke(try Self.uuid(context.parameters.decoded("id"), "token"), by: context.identity, clientAddress: context.clientAddress)
             return Response(status: .noContent)
         }
     }

@@ -53,7 +53,7 @@ public struct OperatorAccounts: Sendable {
         }
     }
 
-    /// Sets a new password, ends the account's sessions and login tokens, and unlocks it.
+    /// Sets a new password, ends the account's sessions and every token (login and personal), and unlocks it.
     public func resetPassword(email: String, password: String) async throws {
         try Passwords.validate(password)
         let hash = try await passwords.hash(password)
@@ -64,9 +64,7 @@ public struct OperatorAccounts: Sendable {
             let tenant = try await tenant(user.tenant, on: connection)
             try await connection.actAs(tenant: tenant.id, logger: database.logger)
             try await Accounts.setPasswordHash(hash, of: user.id, on: connection, logger: database.logger)
-            try await connection.query("UPDATE sessions SET ended_at = now() WHERE user_id = \(user.id) AND ended_at IS NULL", logger: database.logger)
-            try await connection.query(
-                "UPDATE api_tokens SET revoked_at = now() WHERE user_id = \(user.id) AND kind = 'login' AND revoked_at IS NULL", logger: database.logger)
+            try await Credentials(logger: database.logger).endAll(of: user.id, on: connection)
             try await connection.query("DELETE FROM sign_in_failures WHERE key = \(SignInThrottle.accountKey(user.email))", logger: database.logger)
             try await AuditLog.record(
                 AuditEvent("user.password_reset", tenant: tenant.id, actor: nil, objectType: "user", objectID: user.id.uuidString, detail: ["via": "cli"]),
@@ -74,16 +72,17 @@ public struct OperatorAccounts: Sendable {
         }
     }
 
-    /// A personal access token for the account of `email`; the secret is returned once.
+    /// A personal access token for the account of `email` (90 days unless `expiresInDays`, at most 365); the secret is returned once.
     public func createToken(email: String, name: String, expiresInDays: Int?) async throws -> (Credentials.PersonalToken, Secret) {
-        try await database.withTransaction { connection in
+        let credentials = Credentials(logger: database.logger)
+        let lifetime = try credentials.personalTokenLifetime(days: expiresInDays)
+        return try await database.withTransaction { connection in
             guard let user = try await Accounts.find(email: email, on: connection, logger: database.logger) else {
                 throw InvalidInput(field: "email", "no account has the e-mail address \(email)")
             }
             let tenant = try await tenant(user.tenant, on: connection)
             try await connection.actAs(tenant: tenant.id, logger: database.logger)
-            let issued = try await Credentials(logger: database.logger).issueToken(
-                tenant: tenant.id, user: user.id, personal: true, name: name, lifetime: expiresInDays.map { .seconds($0 * 86400) }, on: connection)
+            let issued = try await credentials.issueToken(tenant: tenant.id, user: user.id, personal: true, name: name, lifetime: lifetime, on: connection)
             try await AuditLog.record(
                 AuditEvent("token.created", tenant: tenant.id, actor: nil, objectType: "token", objectID: issued.0.id.uuidString,
                            detail: ["name": issued.0.name, "via": "cli"]),

@@ -30,7 +30,7 @@ import Testing
                 .patch, "/api/v1/users/\(people["wittenLead"].id)", token: people["wittenAdmin"].token, json: #"{"roles":["team_lead","case_manager"]}"#,
                 headers: [.ifMatch: "\"1\""])
             _ = try await client.api(.patch, "/api/v1/users/\(people["wittenLead"].id)", token: people["wittenAdmin"].token, json: #"{"active":false}"#, headers: [.ifMatch: "\"2\""])
-            _ = try await client.api(.post, "/api/v1/tokens", token: people["hattingenCM"].token, json: #"{"name":"x"}"#)
+            _ = try await client.api(.post, "/api/v1/tokens", token: people["hattingenCM"].token, json: #"{"name":"x","password":"\#(TestApp.password)"}"#)
             let recorded = try await actions(db)
             func has(_ action: String, _ tenant: String?) -> Bool { recorded.contains { $0.0 == action && $0.1 == tenant } }
             #expect(has("auth.sign_in_failed", "witten"))
