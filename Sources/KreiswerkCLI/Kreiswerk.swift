@@ -13,6 +13,7 @@ struct KreiswerkCommand: AsyncParsableCommand {
             Database settings come from the environment:
               DATABASE_URL                 owner role: migrate, tenants (postgres://kreiswerk_owner:…@host:port/kreiswerk)
               KREISWERK_APP_DATABASE_URL   runtime role kreiswerk_app: serve, worker, jobs
+              KREISWERK_TOTP_KEY           serve: base64 of 32 bytes sealing second-factor secrets; KREISWERK_TOTP_OLD_KEYS older ones
               KREISWERK_SENDMAIL           mail command (default /usr/sbin/sendmail -t -i); KREISWERK_MAIL_FROM sender
             ops/kreiswerk sets both for the checkout's private cluster.
             """,

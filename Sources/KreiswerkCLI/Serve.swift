@@ -32,10 +32,11 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let logger = common.logger(default: .info)
-        let configuration = AppConfiguration(
+        var configuration = AppConfiguration(
             host: host, port: port, databaseURL: try databaseURL(from: "KREISWERK_APP_DATABASE_URL"),
             migrationsDirectory: migrationsDirectory(migrations), maximumConnections: maxConnections,
             publicURL: publicURL, trustForwardedFor: trustForwardedFor, worker: noWorker ? nil : .init())
+        configuration.totpKeys = try SecretBox.fromEnvironment()
         let app = try await buildApplication(configuration, logger: logger)
         try await app.runService()
     }

@@ -5,7 +5,7 @@ import Kreiswerk
 struct Users: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Accounts: create (with a password), list, reset a password. As the owner role (DATABASE_URL).",
-        subcommands: [Create.self, List.self, ResetPassword.self])
+        subcommands: [Create.self, List.self, ResetPassword.self, RotateTOTPKey.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an account with a password read from stdin.")
@@ -66,6 +66,26 @@ struct Users: AsyncParsableCommand {
             let logger = common.logger(default: .warning)
             try await withOwnerDatabase(logger: logger) { try await OperatorAccounts(database: $0).resetPassword(email: email, password: password) }
             print("password of \(email) reset; its sessions have ended")
+        }
+    }
+}
+
+extension Users {
+    struct RotateTOTPKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-totp-key",
+            abstract: "Seal every second-factor secret with KREISWERK_TOTP_KEY: those of KREISWERK_TOTP_OLD_KEYS and plain ones from before 0018.",
+            discussion: """
+                To rotate: move the key to KREISWERK_TOTP_OLD_KEYS, set a new KREISWERK_TOTP_KEY (head -c 32 /dev/urandom | base64),
+                restart serve, then run this; afterwards the old key may go. A secret is also sealed anew at its next sign-in.
+                """)
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            let secrets = try SecretBox.fromEnvironment()
+            let logger = common.logger(default: .warning)
+            let (resealed, total) = try await withOwnerDatabase(logger: logger) { try await OperatorAccounts(database: $0).resealSecondFactors(with: secrets) }
+            print("\(resealed) of \(total) second-factor secrets sealed anew with key \(secrets.currentKeyID)")
         }
     }
 }

@@ -9,6 +9,7 @@ PRIVATE_ENV="$PRIVATE_DIR/env"
 # DATABASE_URL is given (no cluster is started), else from the private cluster,
 # which is created on first use and started when it is not running.
 use_database() {
+    use_totp_key
     if [ -n "${DATABASE_URL:-}" ]; then
         [ -n "${KREISWERK_APP_DATABASE_URL:-}" ] \
             || die "DATABASE_URL is set, so set KREISWERK_APP_DATABASE_URL too: the same database as the runtime role, postgres://kreiswerk_app:PASSWORD@HOST:PORT/DB"
@@ -37,4 +38,19 @@ ENV
     set -a; . "$PRIVATE_ENV"; set +a
     cluster_start "$PRIVATE_CLUSTER"
     bootstrap_roles "$KREISWERK_PG_SUPERUSER_URL" "$KREISWERK_OWNER_PASSWORD" "$KREISWERK_APP_PASSWORD" kreiswerk
+}
+
+# Exports KREISWERK_TOTP_KEY, the key that seals second-factor secrets: from the environment when
+# given, else the checkout's own in .kreiswerk/totp-key, made once (32 random bytes, base64). Keep
+# it with the database: without it no second factor set up here can be checked again.
+use_totp_key() {
+    if [ -z "${KREISWERK_TOTP_KEY:-}" ]; then
+        local file="$PRIVATE_DIR/totp-key"
+        if [ ! -s "$file" ]; then
+            mkdir -p "$PRIVATE_DIR"
+            (umask 077; head -c 32 /dev/urandom | base64 > "$file")
+        fi
+        KREISWERK_TOTP_KEY="$(cat "$file")"
+    fi
+    export KREISWERK_TOTP_KEY
 }

@@ -20,6 +20,9 @@ public struct AppConfiguration: Sendable {
     /// The job worker inside the server; nil when separate `kreiswerk worker` processes run the jobs.
     public var worker: JobWorker.Configuration?
     public var mail: Mailer.Configuration
+    /// Seals second-factor secrets. `serve` takes KREISWERK_TOTP_KEY and KREISWERK_TOTP_OLD_KEYS (`SecretBox.fromEnvironment`);
+    /// the default is a key that lives only as long as the process (tests).
+    public var totpKeys: SecretBox = .ephemeral()
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databaseURL: DatabaseURL, migrationsDirectory: URL, maximumConnections: Int = 16,

@@ -39,7 +39,7 @@ public func buildRoutes(
     let passwords = configuration.passwords
     let credentials = Credentials(lifetimes: configuration.lifetimes, logger: logger)
     let invitations = Invitations(lifetime: configuration.lifetimes.invitation, logger: logger)
-    let signIn = SignIn(database: database, passwords: passwords, throttle: SignInThrottle(limits: configuration.throttle))
+    let signIn = SignIn(database: database, passwords: passwords, throttle: SignInThrottle(limits: configuration.throttle), secrets: configuration.totpKeys)
     let users = UserAdministration(database: database, policy: policy, invitations: invitations, publicURL: configuration.publicURL)
     let onboarding = TenantOnboarding(database: database, policy: policy, users: users)
     let settings = TenantSettings(database: database, policy: policy)
@@ -62,7 +62,8 @@ public func buildRoutes(
         secureCookies: configuration.secureCookies
     ).register(on: routes)
     AccountPages(
-        database: database, pages: pages, passwords: passwords, tokens: PersonalTokens(database: database, signIn: signIn, credentials: credentials)
+        database: database, pages: pages, passwords: passwords, tokens: PersonalTokens(database: database, signIn: signIn, credentials: credentials),
+        secrets: configuration.totpKeys
     ).register(on: routes)
     TenantPages(database: database, policy: policy, pages: pages, onboarding: onboarding).register(on: routes)
     UserPages(database: database, policy: policy, pages: pages, users: users).register(on: routes)

@@ -8,6 +8,8 @@ struct AccountPages {
     let pages: Pages
     let passwords: Passwords
     let tokens: PersonalTokens
+    /// Seals the TOTP secret set up here (`account_totp_*` keep it, sealed, in the database).
+    let secrets: SecretBox
 
     func accountPage(
         _ context: SignedInContext, errors: [String: String] = [:], notice: String? = nil, created: (Credentials.PersonalToken, Secret)? = nil,
@@ -34,12 +36,28 @@ struct AccountPages {
         return pages.render("account", data, identity: identity, path: "/konto", status: status)
     }
 
-    /// The account's TOTP secret; with `pendingOnly`, only while it is being set up (not yet confirmed).
+    /// The account's TOTP secret, opened; with `pendingOnly`, only while it is being set up (not yet confirmed).
     func totpSecret(of identity: Identity, pendingOnly: Bool) async throws -> String? {
-        try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
-            try await connection.query(
-                "SELECT totp_secret FROM users WHERE id = \(identity.userID) AND (NOT \(pendingOnly) OR totp_enabled_at IS NULL)", logger: database.logger
-            ).collect().first?.decode(String?.self)
+        let row = try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
+            try await connection.query("SELECT secret, enabled FROM account_totp_secret()", logger: database.logger).collect().first?.decode((String, Bool).self)
+        }
+        guard let (sealed, enabled) = row, !(pendingOnly && enabled) else { return nil }
+        return try secrets.open(sealed, account: identity.userID).secret
+    }
+
+    /// Confirms (`confirm`) or removes (`remove`) the second factor with the form's code, taking the code's step so that
+    /// it signs in nowhere else, and audits it as `auditAction`, in one transaction: false if the code is wrong or was used.
+    func changeSecondFactor(_ context: SignedInContext, action: String, auditAction: String) async throws -> Bool {
+        let identity = context.identity
+        guard let secret = try await totpSecret(of: identity, pendingOnly: action == "confirm"),
+            let step = SecondFactor.verify(context.form["code"], secret: secret)
+        else { return false }
+        return try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
+            let taken = try await connection.query("SELECT account_totp_use(\(step), \(action))", logger: database.logger).collect().first?
+                .decode(Bool?.self)
+            guard taken == true else { return false }
+            try await AuditLog.record(context.audit(auditAction, objectType: "user", objectID: identity.userID.uuidString), on: connection, logger: database.logger)
+            return true
         }
     }
 
@@ -54,7 +72,7 @@ struct AccountPages {
         routes.post("/konto/passwort", .ownAccount) { _, context -> Response in
             let form = context.form, identity = context.identity
             let current = try await database.withTenant(identity.tenant.id, user: identity.userID) {
-                try await Accounts.passwordHash(of: identity.userID, on: $0, logger: database.logger)
+                try await Accounts.passwordHash(on: $0, logger: database.logger)
             }
             guard try await passwords.verify(form.raw("current_password"), against: current) else {
                 return try await accountPage(context, errors: ["current_password": "Das bisherige Passwort stimmt nicht."], status: .unprocessableContent)
@@ -78,27 +96,20 @@ struct AccountPages {
         routes.post("/konto/zweiter-faktor", .ownAccount) { _, context -> Response in
             let identity = context.identity
             guard !identity.secondFactorEnabled else { return .redirect(to: "/konto", type: .normal) }
+            let sealed = try secrets.seal(SecondFactor.newSecret(), account: identity.userID)
             try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
-                try await connection.query(
-                    "UPDATE users SET totp_secret = \(SecondFactor.newSecret()), updated_at = now() WHERE id = \(identity.userID) AND totp_enabled_at IS NULL",
-                    logger: database.logger)
+                try await connection.query("SELECT account_totp_begin(\(sealed))", logger: database.logger)
             }
             return .redirect(to: "/konto", type: .normal)
         }
 
         routes.post("/konto/zweiter-faktor/bestaetigen", .ownAccount) { _, context -> Response in
             let identity = context.identity
-            guard let secret = try await totpSecret(of: identity, pendingOnly: true) else { return .redirect(to: "/konto", type: .normal) }
-            guard SecondFactor.verify(context.form["code"], secret: secret) else {
+            guard try await totpSecret(of: identity, pendingOnly: true) != nil else { return .redirect(to: "/konto", type: .normal) }
+            guard try await changeSecondFactor(context, action: "confirm", auditAction: "auth.second_factor_enabled") else {
                 return try await accountPage(
                     context, errors: ["code": "Der Code stimmt nicht. Prüfen Sie die Uhrzeit Ihres Telefons und geben Sie den aktuellen Code ein."],
                     status: .unprocessableContent)
-            }
-            try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
-                try await connection.query(
-                    "UPDATE users SET totp_enabled_at = now(), version = version + 1, updated_at = now() WHERE id = \(identity.userID)", logger: database.logger)
-                try await AuditLog.record(context.audit("auth.second_factor_enabled", objectType: "user", objectID: identity.userID.uuidString),
-                                          on: connection, logger: database.logger)
             }
             return .redirect(to: "/konto?gespeichert=1", type: .normal)
         }
@@ -108,16 +119,9 @@ struct AccountPages {
             guard !identity.secondFactorRequired else {
                 return try await accountPage(context, errors: ["code": "Ihr Mandant verlangt den zweiten Faktor; er kann nicht entfernt werden."], status: .unprocessableContent)
             }
-            let secret = try await totpSecret(of: identity, pendingOnly: false)
-            guard let secret, SecondFactor.verify(context.form["code"], secret: secret) else {
-                return try await accountPage(context, errors: ["code": "Der Code stimmt nicht."], status: .unprocessableContent)
-            }
-            try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
-                try await connection.query(
-                    "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, version = version + 1, updated_at = now() WHERE id = \(identity.userID)",
-                    logger: database.logger)
-                try await AuditLog.record(context.audit("auth.second_factor_disabled", objectType: "user", objectID: identity.userID.uuidString),
-                                          on: connection, logger: database.logger)
+            guard try await changeSecondFactor(context, action: "remove", auditAction: "auth.second_factor_disabled") else {
+                return try await accountPage(
+                    context, errors: ["code": "Der Code stimmt nicht oder wurde schon verwendet. Bitte den aktuellen Code eingeben."], status: .unprocessableContent)
             }
             return .redirect(to: "/konto?gespeichert=1", type: .normal)
         }

@@ -54,6 +54,8 @@ public enum Accounts {
         return (email, name)
     }
 
+    /// Creates an account; without a password hash it signs in once its invitation is accepted. Only the owner role (the
+    /// operator's `users create`) gives one: the request role cannot write the column.
     public static func create(
         tenant: UUID, email: String, displayName: String, roles: Set<Role>, passwordHash: String?, on connection: PostgresConnection,
         logger: Logger
@@ -63,12 +65,15 @@ public enum Accounts {
         do {
             try await connection.query(
                 """
-                INSERT INTO users (tenant_id, id, email, display_name, roles, password_hash)
-                VALUES (\(tenant), \(id), \(email), \(name), \(roles.sorted().map(\.rawValue)), \(passwordHash))
+                INSERT INTO users (tenant_id, id, email, display_name, roles)
+                VALUES (\(tenant), \(id), \(email), \(name), \(roles.sorted().map(\.rawValue)))
                 """,
                 logger: logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw FieldConflict(field: "email", "Für die E-Mail-Adresse \(email) gibt es schon ein Konto.")
+        }
+        if let passwordHash {
+            try await connection.query("UPDATE users SET password_hash = \(passwordHash) WHERE id = \(id)", logger: logger)
         }
         return try await find(id, on: connection, logger: logger)!
     }
@@ -125,13 +130,15 @@ public enum Accounts {
         return (before, try await find(id, on: connection, logger: logger)!)
     }
 
+    /// Sets the password hash of `id`, which must be the user the transaction acts as: the request role cannot write
+    /// the column, only `account_set_password` can, and only for the acting user.
     public static func setPasswordHash(_ hash: String, of id: UUID, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
-            "UPDATE users SET password_hash = \(hash), version = version + 1, updated_at = now() WHERE id = \(id)", logger: logger)
+        try await connection.query("SELECT account_set_password(\(id), \(hash))", logger: logger)
     }
 
-    public static func passwordHash(of id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> String? {
-        try await connection.query("SELECT password_hash FROM users WHERE id = \(id)", logger: logger).collect().first?.decode(String?.self)
+    /// The password hash of the user the transaction acts as (to check the current password before a change).
+    public static func passwordHash(on connection: PostgresConnection, logger: Logger) async throws -> String? {
+        try await connection.query("SELECT account_password_hash()", logger: logger).collect().first?.decode(String?.self)
     }
 
     private static func decode(_ rows: PostgresRowSequence) async throws -> [User] {

@@ -102,6 +102,12 @@ public struct Credentials: Sendable {
         return secret
     }
 
+    /// Ends the session behind a cookie, whatever its tenant (`auth_end_session`): the transaction may act for another
+    /// tenant, whose row-level security would hide the session.
+    public func endSession(cookie: String, on connection: PostgresConnection) async throws {
+        try await connection.query("SELECT auth_end_session(\(Secret.digest(cookie)))", logger: logger)
+    }
+
     public func endSession(_ id: UUID, on connection: PostgresConnection) async throws {
         try await connection.query("UPDATE sessions SET ended_at = now() WHERE id = \(id) AND ended_at IS NULL", logger: logger)
     }

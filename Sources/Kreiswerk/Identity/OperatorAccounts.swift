@@ -62,13 +62,32 @@ public struct OperatorAccounts: Sendable {
                 throw InvalidInput(field: "email", "no account has the e-mail address \(email)")
             }
             let tenant = try await tenant(user.tenant, on: connection)
-            try await connection.actAs(tenant: tenant.id, logger: database.logger)
+            // Acting as the account: a password is only ever set for the acting user (account_set_password).
+            try await connection.actAs(tenant: tenant.id, user: user.id, logger: database.logger)
             try await Accounts.setPasswordHash(hash, of: user.id, on: connection, logger: database.logger)
             try await Credentials(logger: database.logger).endAll(of: user.id, on: connection)
             try await connection.query("DELETE FROM sign_in_failures WHERE key = \(SignInThrottle.accountKey(user.email))", logger: database.logger)
             try await AuditLog.record(
                 AuditEvent("user.password_reset", tenant: tenant.id, actor: nil, objectType: "user", objectID: user.id.uuidString, detail: ["via": "cli"]),
                 on: connection, logger: database.logger)
+        }
+    }
+
+    /// Seals every TOTP secret anew under the current key of `secrets`: those sealed under an older key (a rotation: once
+    /// this has run, the old keys can be dropped from KREISWERK_TOTP_OLD_KEYS) and those stored in plain text before
+    /// secrets were sealed (0018). All or nothing; returns how many were sealed anew and how many secrets there are.
+    public func resealSecondFactors(with secrets: SecretBox) async throws -> (resealed: Int, total: Int) {
+        try await database.withTransaction { connection in
+            let rows = try await connection.query(
+                "SELECT id, totp_secret FROM users WHERE totp_secret IS NOT NULL FOR UPDATE", logger: database.logger
+            ).collect().map { try $0.decode((UUID, String).self) }
+            var resealed = 0
+            for (id, stored) in rows where !secrets.isCurrent(stored) {
+                let sealed = try secrets.seal(try secrets.open(stored, account: id).secret, account: id)
+                try await connection.query("UPDATE users SET totp_secret = \(sealed) WHERE id = \(id)", logger: database.logger)
+                resealed += 1
+            }
+            return (resealed, rows.count)
         }
     }
 

@@ -26,12 +26,14 @@ public enum SecondFactor {
         }.joined(separator: " ")
     }
 
-    /// Whether `code` is the current code, or the one of the step before or after (clock drift).
-    public static func verify(_ code: String, secret: String, at date: Date = Date()) -> Bool {
+    /// The step (Unix time / 30 s) whose code `code` is: the current one, or the one before or after (clock drift);
+    /// nil if it is none of them. The caller takes the step (`account_totp_use`), so that a code is accepted once.
+    public static func verify(_ code: String, secret: String, at date: Date = Date()) -> Int64? {
         let digits = code.filter { !$0.isWhitespace }
-        guard digits.count == 6, let value = Int(digits) else { return false }
+        guard digits.count == 6, let value = Int(digits) else { return nil }
         let totp = TOTP(secret: secret)
-        return [-30.0, 0, 30].contains { totp.compute(date: date.addingTimeInterval($0)) == value }
+        let now = Int64((date.timeIntervalSince1970 / 30).rounded(.down))
+        return [now, now - 1, now + 1].first { totp.compute(date: Date(timeIntervalSince1970: Double($0) * 30)) == value }
     }
 
     /// The current code (for tests and the command line).

@@ -51,10 +51,10 @@ struct SignInPages {
                 let status: HTTPResponse.Status = if case .throttled = error { .tooManyRequests } else { .unauthorized }
                 return signInPage(request, email: email, message: error.message, status: status)
             }
-            // A new session id on every sign-in; an earlier session of this browser ends.
+            // A new session id on every sign-in; an earlier session of this browser ends, whoever's and whatever its tenant.
             let secret = try await database.withTenant(verified.tenantID, user: verified.userID) { connection in
-                if let old = context.identity ?? context.pendingSecondFactor, case .session(let id, _) = old.credential {
-                    try await credentials.endSession(id, on: connection)
+                if let old = request.cookies[AuthenticationMiddleware.sessionCookie]?.value, !old.isEmpty {
+                    try await credentials.endSession(cookie: old, on: connection)
                 }
                 let secret = try await credentials.startSession(
                     tenant: verified.tenantID, user: verified.userID, secondFactorPending: verified.secondFactorPending,

@@ -29,6 +29,32 @@ import Testing
         }
     }
 
+    /// 50 wrong passwords at once: each attempt is counted before its password is checked, so at most the
+    /// account's limit of them ever reach bcrypt; the rest are refused as locked.
+    @Test func parallelWrongPasswordsAreCheckedAtMostLimitTimes() async throws {
+        try await TestApp.with { db, people, client in
+            let email = people["wittenCM"].email
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<50 {
+                    group.addTask { try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(email, "falsch-falsch")).status }
+                }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            // Every password that was checked and wrong left one audit entry.
+            let checked = try await db.owner.withTransaction { connection in
+                try await connection.query(
+                    "SELECT count(*)::integer FROM audit_log WHERE action = 'auth.sign_in_failed' AND detail->>'reason' = 'wrong_password'",
+                    logger: TestDatabase.logger
+                ).collect().first!.decode(Int.self)
+            }
+            #expect(checked <= 5, "\(checked) wrong passwords were verified")
+            #expect(statuses.filter { $0 == .unauthorized }.count == checked)
+            #expect(statuses.filter { $0 == .tooManyRequests }.count == 50 - checked)
+            // Locked now, even for the right password.
+            #expect(try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(email, TestApp.password)).status == .tooManyRequests)
+        }
+    }
+
     @Test func oneClientAddressTryingManyAccountsIsLocked() async throws {
         try await TestApp.with({
             $0.throttle.addressLimit = 4
@@ -51,15 +77,16 @@ import Testing
         limits.slowAfter = 2
         limits.delayStep = .milliseconds(400)
         limits.maximumDelay = .seconds(1)
+        limits.accountLimit = 6
         let throttle = SignInThrottle(limits: limits)
         try await TestDatabase.with { db in
             var delays: [Duration] = []
             for _ in 0..<6 {
-                delays.append(try await db.app.withTransaction {
-                    try await throttle.recordFailure(email: "a@b.de", address: "192.0.2.1", on: $0, logger: TestDatabase.logger)
-                })
+                delays.append(throttle.delay(after: try await throttle.reserve(email: "a@b.de", address: "192.0.2.1", on: db.app)))
             }
             #expect(delays == [.zero, .zero, .milliseconds(400), .milliseconds(800), .seconds(1), .seconds(1)])
+            // The seventh is refused before anything is verified.
+            await #expect(throws: DomainError.self) { try await throttle.reserve(email: "a@b.de", address: "192.0.2.1", on: db.app) }
         }
         // And the answer really waits: the second failure with slowAfter 1 takes at least the step.
         try await TestApp.with({

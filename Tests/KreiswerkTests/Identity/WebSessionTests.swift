@@ -51,6 +51,29 @@ import Testing
         }
     }
 
+    /// The browser still holds a Witten session when a Hattingen account signs in: that session ends, although
+    /// row-level security hides it from a transaction acting for Hattingen.
+    @Test func signingInAsSomeoneElseEndsTheOldSessionWhateverItsTenant() async throws {
+        try await TestApp.with { db, people, client in
+            var browser = WebBrowser()
+            _ = try await browser.signIn(people["wittenCM"].email, client)
+            let witten = try #require(browser.cookies["kw_session"])
+            #expect(try await browser.get("/", client).status == .ok)
+
+            let hattingen = try await browser.post(
+                "/anmelden", [("email", people["hattingenCM"].email), ("password", TestApp.password)], csrf: browser.cookies["kw_csrf"], client)
+            #expect(hattingen.headers[.location] == "/")
+            #expect(browser.cookies["kw_session"] != witten)
+            let ended = try await db.owner.withTransaction { connection in
+                try await connection.query("SELECT ended_at IS NOT NULL FROM sessions WHERE token_hash = \(Secret.digest(witten))", logger: TestDatabase.logger)
+                    .collect().first?.decode(Bool.self)
+            }
+            #expect(ended == true, "the Witten session is ended in the database")
+            var stale = WebBrowser(cookies: ["kw_session": witten])
+            #expect(try await stale.get("/", client).headers[.location] == "/anmelden")
+        }
+    }
+
     @Test func wrongPasswordAndUnknownAddressLookTheSame() async throws {
         try await TestApp.with { _, people, client in
             var browser = WebBrowser()

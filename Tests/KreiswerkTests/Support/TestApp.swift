@@ -10,6 +10,8 @@ import Testing
 /// The server as tests drive it: the real build function, the real database, accounts for every role.
 struct TestApp {
     static let password = "richtig-und-geheim-1"
+    /// The fixed key that seals second-factor secrets in tests (base64 of "kreiswerk-test-key-not-a-secret!").
+    static let totpKeys = try! SecretBox(current: "a3JlaXN3ZXJrLXRlc3Qta2V5LW5vdC1hLXNlY3JldCE=")
 
     /// A configuration for tests: cheap bcrypt for fixture accounts, short delays.
     static func configuration(_ db: TestDatabase, _ adjust: (inout AppConfiguration) -> Void = { _ in }) -> AppConfiguration {
@@ -20,6 +22,7 @@ struct TestApp {
             databaseURL: db.appURL, migrationsDirectory: TestDatabase.migrationsDirectory, maximumConnections: 8, publicURL: "http://kreiswerk.test",
             passwords: Passwords(cost: 4), throttle: throttle, auditSealInterval: .seconds(3600), worker: nil,
             mail: Mailer.Configuration(command: ["/bin/false"], publicURL: "http://kreiswerk.test"))
+        configuration.totpKeys = totpKeys
         adjust(&configuration)
         return configuration
     }
