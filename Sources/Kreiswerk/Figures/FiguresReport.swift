@@ -127,11 +127,75 @@ extension FiguresReport {
         let present = { (unit: Unit, tally: Tally) in
             Self.present(unit: unit, tally, services: services, months: months, suppression: suppression)
         }
-        return FiguresReport(
+        var report = FiguresReport(
             district: district.slug, districtName: district.name, districtID: district.id, computedAt: snapshot.computedAt, threshold: suppression.threshold,
             period: Period(from: months.first?.key ?? "", to: months.last?.key ?? "", halfYear: halfYear?.description),
             units: sorted.map { present($0, tallies[$0.id] ?? Tally()) },
             total: present(Unit(id: district.id, slug: district.slug, name: "\(district.name) (gesamt)", kind: "district_total"), total))
+        report.withholdComplements()
+        return report
+    }
+
+    /// Secondary suppression of the whole report (`ComplementarySuppression`), over these relations:
+    /// in every unit and the district total, open cases = Σ phases = Σ access channels = Σ target
+    /// groups (an over-approximation, since a person may belong to several; it only withholds
+    /// more), the period's new and closed cases = Σ months, Σ months' referrals = Σ services' referrals,
+    /// Σ months' conferences = Σ kinds, Σ problems by level = Σ by category = Σ by age; and every
+    /// count of the district total = Σ the same count of the units.
+    ///
+    /// A month's counts appear in every publication whose period covers it (the dashboard's twelve
+    /// months, each half-year), so they are protected first from their own month alone (the
+    /// district = Σ units), the same in each; the relations over a period are then protected by
+    /// withholding the period's counts only, never a month's. Rates and caseloads per post resting
+    /// on a withheld count are dropped as for a suppressed one.
+    mutating func withholdComplements() {
+        var names: [String] = [], counts: [FigureCount] = []
+        visitCounts { name, count in
+            names.append(name)
+            counts.append(count)
+        }
+        let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        let monthly = names.map { $0.contains("|m:") }
+        var relations: [ComplementarySuppression.Relation] = [], monthLines: [Int] = []
+        func cells(_ unit: String, _ prefix: String, suffix: String = "") -> [Int] {
+            names.indices.filter { names[$0].hasPrefix("\(unit)|\(prefix)") && names[$0].hasSuffix(suffix) }
+        }
+        func equal(_ left: [Int], _ right: [Int]) {
+            relations.append(left.map { ($0, -1) } + right.map { ($0, 1) })
+        }
+        for unit in ["total"] + units.indices.map { "u\($0)" } {
+            let open = [index["\(unit)|open"]!]
+            equal(open, cells(unit, "phase/"))
+            equal(open, cells(unit, "channel/"))
+            equal(open, cells(unit, "group/"))
+            equal([index["\(unit)|opened"]!], cells(unit, "m:", suffix: "/opened"))
+            equal([index["\(unit)|closed"]!], cells(unit, "m:", suffix: "/closed"))
+            equal(cells(unit, "m:", suffix: "/referrals"), cells(unit, "service/", suffix: "/sent"))
+            equal(cells(unit, "m:", suffix: "/conferences"), cells(unit, "conference/"))
+            equal(cells(unit, "level/"), cells(unit, "category/"))
+            equal(cells(unit, "level/"), cells(unit, "age/"))
+        }
+        for (cell, name) in names.enumerated() where name.hasPrefix("total|") {
+            let count = String(name.dropFirst("total|".count))
+            if monthly[cell] { monthLines.append(relations.count) }
+            equal([cell], units.indices.compactMap { index["u\($0)|\(count)"] })
+        }
+        var protection = ComplementarySuppression(counts: counts, relations: relations, threshold: threshold)
+        protection.protect(using: monthLines)
+        protection.protect(eligible: { !monthly[$0] })
+        var position = 0
+        visitCounts { _, count in
+            count = protection.counts[position]
+            position += 1
+        }
+        for unit in units.indices { units[unit].dropDerivedFromWithheld() }
+        total.dropDerivedFromWithheld()
+    }
+
+    /// Every count of the report, named "unit|count" ("u3|phase/intake", "total|m:2026-07/opened").
+    mutating func visitCounts(_ visit: (String, inout FigureCount) -> Void) {
+        total.visitCounts { visit("total|\($0)", &$1) }
+        for unit in units.indices { units[unit].visitCounts { visit("u\(unit)|\($0)", &$1) } }
     }
 
     private static func present(
@@ -172,5 +236,45 @@ extension FiguresReport {
             problemsByAge: state("problems_by_age", FigureLabels.ages), overdue: state("overdue", FigureLabels.overdue),
             fundedPosts: posts.map { Staffing.format($0) }, fundedYear: funded.compactMap { Int($0) }.max(),
             casesPerPost: suppression.perPost(open, posts: posts))
+    }
+}
+
+extension UnitFigures {
+    /// Every count of the unit, named by what it counts ("open", "phase/intake", "m:2026-07/opened", "service/KEY/sent").
+    mutating func visitCounts(_ visit: (String, inout FigureCount) -> Void) {
+        visit("open", &openCases)
+        visit("opened", &openedInPeriod)
+        visit("closed", &closedInPeriod)
+        func each(_ prefix: String, _ counts: inout [String: FigureCount]) {
+            for key in counts.keys.sorted() { visit("\(prefix)/\(key)", &counts[key]!) }
+        }
+        each("phase", &byPhase)
+        each("channel", &byChannel)
+        each("group", &byTargetGroup)
+        for at in months.indices {
+            let month = "m:\(months[at].month)"
+            visit("\(month)/opened", &months[at].opened)
+            visit("\(month)/closed", &months[at].closed)
+            visit("\(month)/referrals", &months[at].referrals)
+            visit("\(month)/conferences", &months[at].conferences)
+            visit("\(month)/problems", &months[at].problemsRaised)
+        }
+        for at in referrals.indices {
+            visit("service/\(referrals[at].service)/sent", &referrals[at].sent)
+            visit("service/\(referrals[at].service)/answered", &referrals[at].withFeedback)
+        }
+        each("conference", &conferences)
+        each("level", &problemsByLevel)
+        each("category", &problemsByCategory)
+        each("age", &problemsByAge)
+        each("overdue", &overdue)
+    }
+
+    /// A rate or a caseload per post would give away a count withheld as a complement.
+    mutating func dropDerivedFromWithheld() {
+        if openCases.shown == nil { casesPerPost = nil }
+        for at in referrals.indices where referrals[at].sent.shown == nil || referrals[at].withFeedback.shown == nil {
+            referrals[at].feedbackRate = nil
+        }
     }
 }

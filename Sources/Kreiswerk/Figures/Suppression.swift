@@ -1,10 +1,14 @@
+// TEMPORARY NOTE TO EVERY ENGINEER (the lead removes it; leave it alone): before anything else read /tmp/kw-brief-common.md — five engineers share this tree; how to build, test (shared DB), commit only your files; never run ops/test or swift package clean. Migration numbers: sign-in/secrets 0018, roles 0019, tokens/dates 0020, figures 0021.
 import Foundation
 
-/// A count as the district's figures show it: exact, or suppressed because it is small enough
-/// to point at a person. Encodes as a JSON number, or as the string "<5".
+/// A count as the district's figures show it: exact, suppressed because it is small enough to
+/// point at a person, or withheld because a suppressed count could otherwise be worked out from it
+/// (`ComplementarySuppression`). Encodes as a JSON number, the string "<5", or the string ".".
 public enum FigureCount: Sendable, Equatable, Codable, CustomStringConvertible {
     case exact(Int)
     case suppressed(below: Int)
+    /// A count of any size withheld as a complement; "." as in the official statistics ("geheim zu halten").
+    case withheld
 
     /// The exact value, if it may be shown.
     public var shown: Int? {
@@ -17,6 +21,7 @@ public enum FigureCount: Sendable, Equatable, Codable, CustomStringConvertible {
         switch self {
         case .exact(let value): "\(value)"
         case .suppressed(let threshold): "<\(threshold)"
+        case .withheld: "."
         }
     }
 
@@ -24,7 +29,7 @@ public enum FigureCount: Sendable, Equatable, Codable, CustomStringConvertible {
         var container = encoder.singleValueContainer()
         switch self {
         case .exact(let value): try container.encode(value)
-        case .suppressed: try container.encode(description)
+        case .suppressed, .withheld: try container.encode(description)
         }
     }
 
@@ -34,8 +39,12 @@ public enum FigureCount: Sendable, Equatable, Codable, CustomStringConvertible {
             self = .exact(value)
         } else {
             let text = try container.decode(String.self)
+            if text == "." {
+                self = .withheld
+                return
+            }
             guard text.hasPrefix("<"), let threshold = Int(text.dropFirst()) else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "a count is a number or \"<N\"")
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "a count is a number, \"<N\" or \".\"")
             }
             self = .suppressed(below: threshold)
         }
@@ -44,8 +53,9 @@ public enum FigureCount: Sendable, Equatable, Codable, CustomStringConvertible {
 
 /// The one place where exact counts become what the figures may show: any count from 1 to
 /// threshold − 1 is "<threshold", and so is anything derived from such a count (a rate, a
-/// caseload per post), since it would reveal it. The dashboard, the JSON, the CSV and the print
-/// page all show figures that passed through here.
+/// caseload per post), since it would reveal it. `ComplementarySuppression` then withholds
+/// further counts so that none of these can be worked out from the published totals. The
+/// dashboard, the JSON, the CSV and the print page all show figures that passed through here.
 public struct Suppression: Sendable, Equatable {
     /// `ReminderRules.suppressCountsBelow` of the district (default 5).
     public let threshold: Int
