@@ -86,7 +86,7 @@ struct JobsCommand: AsyncParsableCommand {
             }
             let logger = common.logger(default: .warning)
             let asOfInstant = instant
-            let ran = try await withAppDatabase(logger: logger) { database in
+            let ran = try await withWorkerDatabase(logger: logger) { database in
                 let kinds = Jobs.kinds(mailer: Mailer(configuration: .fromEnvironment(publicURL: publicURL())))
                 let schedules = Jobs.schedules(kinds)
                 let worker = JobWorker(

@@ -12,10 +12,11 @@ struct KreiswerkCommand: AsyncParsableCommand {
         discussion: """
             Database settings come from the environment:
               DATABASE_URL                 owner role: migrate, tenants (postgres://kreiswerk_owner:…@host:port/kreiswerk)
-              KREISWERK_APP_DATABASE_URL   runtime role kreiswerk_app: serve, worker, jobs
+              KREISWERK_APP_DATABASE_URL   request role kreiswerk_app: serve, jobs list/retry/cancel
+              KREISWERK_WORKER_DATABASE_URL  job worker role kreiswerk_worker: worker, serve's built-in worker, jobs sweep
               KREISWERK_TOTP_KEY           serve: base64 of 32 bytes sealing second-factor secrets; KREISWERK_TOTP_OLD_KEYS older ones
               KREISWERK_SENDMAIL           mail command (default /usr/sbin/sendmail -t -i); KREISWERK_MAIL_FROM sender
-            ops/kreiswerk sets both for the checkout's private cluster.
+            ops/kreiswerk sets all three for the checkout's private cluster.
             """,
         subcommands: [Serve.self, Worker.self, JobsCommand.self, Migrate.self, Tenants.self, Users.self, Tokens.self, Audit.self, Demo.self]
     )

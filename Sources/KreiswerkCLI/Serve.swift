@@ -25,7 +25,7 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Behind a reverse proxy: take the client address from X-Forwarded-For.")
     var trustForwardedFor = false
 
-    @Flag(help: "Run no job worker in this process (separate `kreiswerk worker` processes run the jobs).")
+    @Flag(help: "Run no job worker and no audit sealer in this process (separate `kreiswerk worker` processes run them).")
     var noWorker = false
 
     @OptionGroup var common: CommonOptions
@@ -34,6 +34,7 @@ struct Serve: AsyncParsableCommand {
         let logger = common.logger(default: .info)
         var configuration = AppConfiguration(
             host: host, port: port, databaseURL: try databaseURL(from: "KREISWERK_APP_DATABASE_URL"),
+            workerDatabaseURL: noWorker ? nil : try databaseURL(from: "KREISWERK_WORKER_DATABASE_URL"),
             migrationsDirectory: migrationsDirectory(migrations), maximumConnections: maxConnections,
             publicURL: publicURL, trustForwardedFor: trustForwardedFor, worker: noWorker ? nil : .init())
         configuration.totpKeys = try SecretBox.fromEnvironment()

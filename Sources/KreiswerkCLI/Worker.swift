@@ -7,7 +7,8 @@ import ServiceLifecycle
 
 struct Worker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run jobs until SIGTERM or SIGINT (then finish the jobs started and give back the rest). Any number may run at once.")
+        abstract: "Run jobs and seal the audit trail until SIGTERM or SIGINT (then finish the jobs started and give back the rest). "
+            + "Any number may run at once. As the worker role (KREISWERK_WORKER_DATABASE_URL).")
 
     @Option(help: "Queues to serve, comma-separated (default: all).") var queues: String?
     @Option(help: "Jobs run at once (and claimed per round trip, at most --batch).") var concurrency = 16
@@ -19,7 +20,7 @@ struct Worker: AsyncParsableCommand {
 
     func run() async throws {
         let logger = common.logger(default: .info)
-        var clientConfiguration = try databaseURL(from: "KREISWERK_APP_DATABASE_URL").clientConfiguration
+        var clientConfiguration = try databaseURL(from: "KREISWERK_WORKER_DATABASE_URL").clientConfiguration
         clientConfiguration.options.maximumConnections = maxConnections ?? concurrency + 2
         let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
         let database = Database(client: client, logger: logger)
@@ -31,7 +32,10 @@ struct Worker: AsyncParsableCommand {
             kinds: kinds, database: database, schedules: Jobs.schedules(kinds))
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: client), .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
+                services: [
+                    .init(service: client), .init(service: AuditSealer(chain: AuditChain(database: database))),
+                    .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
@@ -42,11 +46,22 @@ func publicURL() -> String {
     ProcessInfo.processInfo.environment["KREISWERK_PUBLIC_URL"] ?? "http://127.0.0.1:8080"
 }
 
-/// Runs `body` against KREISWERK_APP_DATABASE_URL, as the runtime role: jobs act as their tenants.
+/// Runs `body` against KREISWERK_APP_DATABASE_URL, as the request role: what it does acts as a tenant.
 func withAppDatabase<Result: Sendable>(
     logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: (Database) async throws -> Result) async throws -> Result {
-    let url = try databaseURL(from: "KREISWERK_APP_DATABASE_URL")
-    return try await withPostgresClient(url, logger: logger) { client in
+    try await withDatabase("KREISWERK_APP_DATABASE_URL", logger: logger, body)
+}
+
+/// Runs `body` against KREISWERK_WORKER_DATABASE_URL, as the job worker's role: it claims jobs, which then act as their tenants.
+func withWorkerDatabase<Result: Sendable>(
+    logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: (Database) async throws -> Result) async throws -> Result {
+    try await withDatabase("KREISWERK_WORKER_DATABASE_URL", logger: logger, body)
+}
+
+private func withDatabase<Result: Sendable>(
+    _ variable: String, logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: (Database) async throws -> Result
+) async throws -> Result {
+    try await withPostgresClient(try databaseURL(from: variable), logger: logger) { client in
         try await body(Database(client: client, logger: logger))
     }
 }

@@ -86,10 +86,10 @@ cluster_stop() {
     run_as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 }
 
-# bootstrap_roles SUPERUSER_URL OWNER_PASSWORD APP_PASSWORD [DATABASE]: the two roles, and the database owned by the owner.
+# bootstrap_roles SUPERUSER_URL OWNER_PASSWORD APP_PASSWORD WORKER_PASSWORD [DATABASE]: the three roles, and the database owned by the owner.
 bootstrap_roles() {
-    local url="$1" owner_password="$2" app_password="$3" database="${4:-}"
-    psql "$url" -v ON_ERROR_STOP=1 -q -v owner_password="$owner_password" -v app_password="$app_password" \
+    local url="$1" owner_password="$2" app_password="$3" worker_password="$4" database="${5:-}"
+    psql "$url" -v ON_ERROR_STOP=1 -q -v owner_password="$owner_password" -v app_password="$app_password" -v worker_password="$worker_password" \
         -f "$KREISWERK_ROOT/ops/lib/bootstrap.sql" >/dev/null || die "creating the roles failed"
     if [ -n "$database" ]; then
         if ! psql "$url" -tAc "SELECT 1 FROM pg_database WHERE datname = '$database'" | grep -q 1; then

@@ -5,15 +5,17 @@ PRIVATE_DIR="$KREISWERK_ROOT/.kreiswerk"
 PRIVATE_CLUSTER="$PRIVATE_DIR/postgres"
 PRIVATE_ENV="$PRIVATE_DIR/env"
 
-# Sets DATABASE_URL and KREISWERK_APP_DATABASE_URL: from the environment when
-# DATABASE_URL is given (no cluster is started), else from the private cluster,
-# which is created on first use and started when it is not running.
+# Sets DATABASE_URL, KREISWERK_APP_DATABASE_URL and KREISWERK_WORKER_DATABASE_URL: from the
+# environment when DATABASE_URL is given (no cluster is started), else from the private
+# cluster, which is created on first use and started when it is not running.
 use_database() {
     use_totp_key
     if [ -n "${DATABASE_URL:-}" ]; then
         [ -n "${KREISWERK_APP_DATABASE_URL:-}" ] \
             || die "DATABASE_URL is set, so set KREISWERK_APP_DATABASE_URL too: the same database as the runtime role, postgres://kreiswerk_app:PASSWORD@HOST:PORT/DB"
-        export DATABASE_URL KREISWERK_APP_DATABASE_URL
+        [ -n "${KREISWERK_WORKER_DATABASE_URL:-}" ] \
+            || die "DATABASE_URL is set, so set KREISWERK_WORKER_DATABASE_URL too: the same database as the job worker role, postgres://kreiswerk_worker:PASSWORD@HOST:PORT/DB"
+        export DATABASE_URL KREISWERK_APP_DATABASE_URL KREISWERK_WORKER_DATABASE_URL
         return 0
     fi
     mkdir -p "$PRIVATE_DIR"
@@ -35,9 +37,17 @@ ENV
         say "creating the private PostgreSQL cluster in $PRIVATE_CLUSTER (port $port)"
         cluster_init "$PRIVATE_CLUSTER" "$port" "$superuser"
     fi
+    # The job worker's role came later: a cluster made before it gets its password and URL now.
+    if ! grep -q '^KREISWERK_WORKER_PASSWORD=' "$PRIVATE_ENV"; then
+        local worker port_line
+        worker="$(random_secret)"
+        port_line="$(grep '^KREISWERK_PG_PORT=' "$PRIVATE_ENV")"
+        (umask 077; printf 'KREISWERK_WORKER_DATABASE_URL=postgres://kreiswerk_worker:%s@127.0.0.1:%s/kreiswerk\nKREISWERK_WORKER_PASSWORD=%s\n' \
+            "$worker" "${port_line#*=}" "$worker" >> "$PRIVATE_ENV")
+    fi
     set -a; . "$PRIVATE_ENV"; set +a
     cluster_start "$PRIVATE_CLUSTER"
-    bootstrap_roles "$KREISWERK_PG_SUPERUSER_URL" "$KREISWERK_OWNER_PASSWORD" "$KREISWERK_APP_PASSWORD" kreiswerk
+    bootstrap_roles "$KREISWERK_PG_SUPERUSER_URL" "$KREISWERK_OWNER_PASSWORD" "$KREISWERK_APP_PASSWORD" "$KREISWERK_WORKER_PASSWORD" kreiswerk
 }
 
 # Exports KREISWERK_TOTP_KEY, the key that seals second-factor secrets: from the environment when

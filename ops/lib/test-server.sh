@@ -14,7 +14,8 @@ run_on_exit() { for step in "${on_exit[@]}"; do eval "$step" || true; done; }
 trap run_on_exit EXIT
 
 # test_database PREFIX: creates PREFIX_PID owned by kreiswerk_owner, dropped on exit; sets db,
-# and exports DATABASE_URL (owner) and KREISWERK_APP_DATABASE_URL (runtime role) for it, and a KREISWERK_TOTP_KEY for serve.
+# and exports DATABASE_URL (owner), KREISWERK_APP_DATABASE_URL (request role) and
+# KREISWERK_WORKER_DATABASE_URL (job worker role) for it, and a KREISWERK_TOTP_KEY for serve.
 test_database() {
     db="$1_$$"
     psql "$KREISWERK_TEST_SUPERUSER_URL" -qc "CREATE DATABASE $db OWNER kreiswerk_owner"
@@ -24,6 +25,7 @@ test_database() {
     superuser_db_url="$base/$db"
     export DATABASE_URL="postgres://kreiswerk_owner:$KREISWERK_TEST_OWNER_PASSWORD@$hostport/$db"
     export KREISWERK_APP_DATABASE_URL="postgres://kreiswerk_app:$KREISWERK_TEST_APP_PASSWORD@$hostport/$db"
+    export KREISWERK_WORKER_DATABASE_URL="postgres://kreiswerk_worker:$KREISWERK_TEST_WORKER_PASSWORD@$hostport/$db"
     export KREISWERK_TOTP_KEY="${KREISWERK_TOTP_KEY:-$(head -c 32 /dev/urandom | base64)}"
 }
 

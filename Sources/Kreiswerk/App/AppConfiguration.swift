@@ -4,8 +4,11 @@ import Foundation
 public struct AppConfiguration: Sendable {
     public var host: String
     public var port: Int
-    /// The runtime role's connection (`kreiswerk_app`): never the owner.
+    /// The request role's connection (`kreiswerk_app`): never the owner.
     public var databaseURL: DatabaseURL
+    /// The job worker role's connection (`kreiswerk_worker`), for the built-in worker and the audit sealer;
+    /// without it the server runs neither (a separate `kreiswerk worker` does).
+    public var workerDatabaseURL: DatabaseURL?
     public var migrationsDirectory: URL
     public var maximumConnections: Int
     /// The address people reach the server at (invitation links; https makes cookies `Secure`).
@@ -25,7 +28,8 @@ public struct AppConfiguration: Sendable {
     public var totpKeys: SecretBox = .ephemeral()
 
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, databaseURL: DatabaseURL, migrationsDirectory: URL, maximumConnections: Int = 16,
+        host: String = "127.0.0.1", port: Int = 8080, databaseURL: DatabaseURL, workerDatabaseURL: DatabaseURL? = nil, migrationsDirectory: URL,
+        maximumConnections: Int = 16,
         publicURL: String? = nil, trustForwardedFor: Bool = false, passwords: Passwords = Passwords(), throttle: SignInThrottle.Limits = .init(),
         lifetimes: Credentials.Lifetimes = .init(), auditSealInterval: Duration = .seconds(2), worker: JobWorker.Configuration? = .init(),
         mail: Mailer.Configuration? = nil
@@ -33,6 +37,7 @@ public struct AppConfiguration: Sendable {
         self.host = host
         self.port = port
         self.databaseURL = databaseURL
+        self.workerDatabaseURL = workerDatabaseURL
         self.migrationsDirectory = migrationsDirectory
         self.maximumConnections = maximumConnections
         self.publicURL = (publicURL ?? "http://\(host):\(port)").trimmingCharacters(in: CharacterSet(charactersIn: "/"))

@@ -14,11 +14,24 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
     let kinds = Jobs.kinds(mailer: Mailer(configuration: configuration.mail))
     let schedules = Jobs.schedules(kinds)
     let routes = try await buildRoutes(configuration, database: database, metrics: metrics, schedules: schedules, logger: logger)
-    var services: [any Service] = [
-        client, RuntimeRoleCheck(database: database), AuditSealer(chain: AuditChain(database: database), interval: configuration.auditSealInterval),
-    ]
-    if let worker = configuration.worker {
-        services.append(JobWorker(configuration: worker, kinds: kinds, database: database, schedules: schedules, metrics: metrics))
+    var services: [any Service] = [client, RuntimeRoleCheck(database: database)]
+    if let workerURL = configuration.workerDatabaseURL {
+        // Jobs and sealing run as kreiswerk_worker, the only role that may claim, complete and seal.
+        var workerClientConfiguration = workerURL.clientConfiguration
+        workerClientConfiguration.options.maximumConnections = (configuration.worker?.concurrency ?? 0) + 3
+        let workerClient = PostgresClient(configuration: workerClientConfiguration, backgroundLogger: logger)
+        let jobsDatabase = Database(client: workerClient, logger: logger)
+        services += [
+            workerClient, RuntimeRoleCheck(database: jobsDatabase),
+            AuditSealer(chain: AuditChain(database: jobsDatabase), interval: configuration.auditSealInterval),
+        ]
+        if let worker = configuration.worker {
+            services.append(JobWorker(configuration: worker, kinds: kinds, database: jobsDatabase, schedules: schedules, metrics: metrics))
+        }
+    } else if configuration.worker != nil {
+        throw ConfigurationError(
+            "the built-in job worker needs the worker role's connection (KREISWERK_WORKER_DATABASE_URL, postgres://kreiswerk_worker:…); "
+                + "or serve with --no-worker and run `kreiswerk worker` separately")
     }
     return Application(
         router: routes.router,

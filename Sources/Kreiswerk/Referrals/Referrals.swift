@@ -125,10 +125,6 @@ public struct Referrals: Sendable {
                 client: client.id, tenant: identity.tenant.id, scope: .handover, recipient: service.name, givenOn: consentDay, by: identity.userID,
                 on: connection, logger: logger)
             let referralID = UUID()
-            if receiver.id != identity.tenant.id {
-                let grant = try await AccessGrants.grant(.referral, object: referralID, to: receiver.id, consent: consent, by: identity, on: connection, logger: logger)
-                audit.append(work.event("grant.created", identity, "grant", grant, ["grantee": receiver.slug, "referral": referralID.uuidString]))
-            }
             try await connection.query(
                 """
                 INSERT INTO referrals (tenant_id, id, case_id, client_id, service_id, receiver_tenant_id, case_number, first_name, last_name,
@@ -138,6 +134,11 @@ public struct Referrals: Sendable {
                     \(client.data.germanLevel), \(client.data.placeOfResidence), \(reason), \(identity.displayName), \(identity.userID))
                 """,
                 logger: logger)
+            // After the referral: a tenant grants sight only of objects it holds (0017).
+            if receiver.id != identity.tenant.id {
+                let grant = try await AccessGrants.grant(.referral, object: referralID, to: receiver.id, consent: consent, by: identity, on: connection, logger: logger)
+                audit.append(work.event("grant.created", identity, "grant", grant, ["grantee": receiver.slug, "referral": referralID.uuidString]))
+            }
             try await CaseRecords.addEvent(
                 "referral_sent", text: "Verwiesen an \(service.name) (\(service.carrierName)).", case: file.id, tenant: identity.tenant.id,
                 actor: identity.userID, on: connection, logger: logger)

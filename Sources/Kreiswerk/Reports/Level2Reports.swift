@@ -129,7 +129,6 @@ public struct Level2Reports: Sendable {
             }
             let channel: AccessChannel = identity.tenant.kind == "carrier" ? .level2External : .level2Internal
             let id = UUID()
-            let grant = try await AccessGrants.grant(.report, object: id, to: recipient, consent: nil, by: identity, on: connection, logger: logger)
             try await connection.query(
                 """
                 INSERT INTO case_reports (tenant_id, id, recipient_tenant_id, town_id, channel, complexity, first_name, last_name, date_of_birth,
@@ -139,6 +138,7 @@ public struct Level2Reports: Sendable {
                     \(new.languages ?? []), \(new.contact), \(description), \(new.consentGivenOn!.iso)::date, \(identity.displayName), \(identity.userID))
                 """,
                 logger: logger)
+            let grant = try await AccessGrants.grant(.report, object: id, to: recipient, consent: nil, by: identity, on: connection, logger: logger)
             audit.append(work.event("report.sent", identity, "report", id, ["town": town.slug, "complexity": new.complexity.rawValue]))
             audit.append(work.event("grant.created", identity, "grant", grant, ["report": id.uuidString]))
             return try await decode(connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger), actingFor: identity.tenant.id).first!

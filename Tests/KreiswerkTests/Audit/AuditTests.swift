@@ -114,7 +114,7 @@ import Testing
             let pending = try await chain.verify()
             #expect(pending.pending == 5)
             #expect(pending.sealed == 0)
-            #expect(try await AuditChain(database: db.app).seal() == 5)
+            #expect(try await AuditChain(database: db.worker).seal() == 5)
             let intact = try await chain.verify()
             #expect(intact.isIntact)
             #expect(intact.sealed == 5)

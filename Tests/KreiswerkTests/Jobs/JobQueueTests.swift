@@ -23,7 +23,7 @@ import Testing
     static func worker(_ db: TestDatabase, _ kinds: [JobKind], name: String = "test-\(UUID().uuidString.prefix(6))", batch: Int = 16) -> JobWorker {
         JobWorker(
             configuration: .init(name: name, batchSize: batch, concurrency: 4, pollInterval: .milliseconds(50), firesSchedules: false),
-            kinds: JobKinds(kinds), database: db.app, schedules: JobSchedules([]))
+            kinds: JobKinds(kinds), database: db.worker, schedules: JobSchedules([]))
     }
 
     static func enqueue(_ db: TestDatabase, _ kind: JobKind, count: Int = 1, tenant: UUID = JobQueue.platformTenant, uniqueKey: String? = nil) async throws -> [Int] {
@@ -175,7 +175,7 @@ import Testing
             let kind = JobKind("test.record", run: .standalone { runs.add($0.job.id) })
             let id = try #require(try await Self.enqueue(db, kind).first)
             // A worker claims it and dies (it never reports back).
-            let claimed = try await db.app.withTransaction {
+            let claimed = try await db.worker.withTransaction {
                 try await $0.query("SELECT id FROM job_claim('dead-worker', NULL, ARRAY['test.record'], 10)", logger: Self.logger).collect().count
             }
             #expect(claimed == 1)
@@ -184,14 +184,14 @@ import Testing
             try await db.owner.withTransaction {
                 try await $0.query("UPDATE jobs SET lease_until = now() - interval '1 second' WHERE id = \(id)", logger: Self.logger)
             }
-            let recovered = try await db.app.withTransaction {
+            let recovered = try await db.worker.withTransaction {
                 try await $0.query("SELECT job_recover_expired()", logger: Self.logger).collect().first!.decode(Int.self)
             }
             #expect(recovered == 1)
             #expect(try await worker.runUntilIdle() == 1)
             #expect(runs.all == [id])
             // The dead worker's late report changes nothing.
-            let late = try await db.app.withTransaction {
+            let late = try await db.worker.withTransaction {
                 try await $0.query("SELECT job_complete('dead-worker', ARRAY[\(id)]::bigint[])", logger: Self.logger).collect().count
             }
             #expect(late == 0)

@@ -15,7 +15,7 @@ import Testing
     static func sweep(_ db: TestDatabase, asOf instant: Date, mail: [String] = ["/bin/true"]) async throws {
         let kinds = Jobs.kinds(mailer: Mailer(configuration: .init(command: mail, publicURL: "http://kreiswerk.test")))
         let schedules = Jobs.schedules(kinds)
-        let worker = JobWorker(configuration: .init(firesSchedules: false), kinds: kinds, database: db.app, schedules: schedules, clock: { instant })
+        let worker = JobWorker(configuration: .init(firesSchedules: false), kinds: kinds, database: db.worker, schedules: schedules, clock: { instant })
         _ = try await schedules.sweep(asOf: instant, with: worker)
         let failed = try await db.owner.withTransaction { connection in
             try await connection.query("SELECT kind, last_error FROM jobs WHERE state <> 'succeeded'", logger: logger).collect()

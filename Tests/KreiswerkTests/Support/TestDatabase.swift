@@ -9,7 +9,8 @@ import Testing
 ///
 /// Each test gets its own database, so Swift Testing can run them in parallel.
 /// `owner` connects as kreiswerk_owner (migrations, tenants apply); `app` as
-/// kreiswerk_app, the runtime role that row-level security constrains.
+/// kreiswerk_app, the request role that row-level security constrains; `worker` as
+/// kreiswerk_worker, the job worker's role (kreiswerk_app's rights, and claiming and sealing).
 struct TestDatabase {
     static let logger: Logger = {
         var logger = Logger(label: "kreiswerk-tests")
@@ -24,8 +25,10 @@ struct TestDatabase {
     let name: String
     let ownerURL: DatabaseURL
     let appURL: DatabaseURL
+    let workerURL: DatabaseURL
     let owner: Database
     let app: Database
+    let worker: Database
 
     static var superuserURL: DatabaseURL {
         get throws {
@@ -50,16 +53,20 @@ struct TestDatabase {
         }
         let ownerURL = superuser.with(database: name).with(username: "kreiswerk_owner", password: environment["KREISWERK_TEST_OWNER_PASSWORD"])
         let appURL = superuser.with(database: name).with(username: "kreiswerk_app", password: environment["KREISWERK_TEST_APP_PASSWORD"])
+        let workerURL = superuser.with(database: name).with(username: "kreiswerk_worker", password: environment["KREISWERK_TEST_WORKER_PASSWORD"])
         do {
             let result = try await withPostgresClient(ownerURL, logger: logger) { ownerClient in
                 try await withPostgresClient(appURL, logger: logger) { appClient in
-                    if migrated {
-                        try await Migrator(migrations: try Migration.load(from: migrationsDirectory), logger: logger).migrate(ownerClient)
+                    try await withPostgresClient(workerURL, logger: logger) { workerClient in
+                        if migrated {
+                            try await Migrator(migrations: try Migration.load(from: migrationsDirectory), logger: logger).migrate(ownerClient)
+                        }
+                        let database = TestDatabase(
+                            name: name, ownerURL: ownerURL, appURL: appURL, workerURL: workerURL,
+                            owner: Database(client: ownerClient, logger: logger), app: Database(client: appClient, logger: logger),
+                            worker: Database(client: workerClient, logger: logger))
+                        return try await body(database)
                     }
-                    let database = TestDatabase(
-                        name: name, ownerURL: ownerURL, appURL: appURL,
-                        owner: Database(client: ownerClient, logger: logger), app: Database(client: appClient, logger: logger))
-                    return try await body(database)
                 }
             }
             try await drop(name, superuser)
