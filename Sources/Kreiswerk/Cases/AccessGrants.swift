@@ -9,18 +9,19 @@ public enum AccessGrants {
         case referral, report, conference
     }
 
-    /// Grants `grantee` sight of one object — all of its staff, or only `person` of them (conferences);
-    /// referrals and conferences rest on the client's consent.
+    /// Grants `grantee` sight of one object — all of its staff, only `person` of them, or only those who hold `role`
+    /// while they act (conferences: a district asked to moderate grants its coordinators); referrals and conferences
+    /// rest on the client's consent.
     @discardableResult
     static func grant(
-        _ kind: Kind, object: UUID, to grantee: UUID, person: UUID? = nil, consent: UUID?, by identity: Identity, on connection: PostgresConnection,
-        logger: Logger
+        _ kind: Kind, object: UUID, to grantee: UUID, person: UUID? = nil, role: Role? = nil, consent: UUID?, by identity: Identity,
+        on connection: PostgresConnection, logger: Logger
     ) async throws -> UUID {
         let id = UUID()
         try await connection.query(
             """
-            INSERT INTO access_grants (tenant_id, id, grantee_tenant_id, grantee_user_id, object_type, object_id, consent_id, granted_by)
-            VALUES (\(identity.tenant.id), \(id), \(grantee), \(person), \(kind.rawValue), \(object), \(consent), \(identity.userID))
+            INSERT INTO access_grants (tenant_id, id, grantee_tenant_id, grantee_user_id, grantee_role, object_type, object_id, consent_id, granted_by)
+            VALUES (\(identity.tenant.id), \(id), \(grantee), \(person), \(role?.rawValue), \(kind.rawValue), \(object), \(consent), \(identity.userID))
             """,
             logger: logger)
         return id

@@ -133,12 +133,11 @@ public struct Conferences: Sendable {
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let file = try await work.workable(id, on: connection)
             let districtID = identity.tenant.ownDistrictID
-            var invited = try await otherTenants(new.participants, of: identity, on: connection)
+            let invited = try await otherTenants(new.participants, of: identity, on: connection)
             let persons = try await invitees(addresses, on: connection)
             var moderator: TenantRef?
             if new.kind == "district" || new.requestModerator == true, let districtID {
                 moderator = try await TenantDirectory.find(id: districtID, on: connection, logger: logger)
-                if let moderator, !invited.contains(where: { $0.id == moderator.id }) { invited.append(moderator) }
             }
             let consent = try await ClientRecords.recordConsent(
                 client: file.clientID, tenant: identity.tenant.id, scope: .handover, recipient: "Fallkonferenz „\(title)“", givenOn: new.consentGivenOn!,
@@ -154,6 +153,12 @@ public struct Conferences: Sendable {
             try await addParticipants(
                 to: conference, scheduledAt: new.scheduledAt, tenants: invited, persons: persons, external: new.externalParticipants ?? [], consent: consent,
                 by: identity, on: connection)
+            // The district moderates through its coordinators only, not every account of the district tenant.
+            if let moderator, moderator.id != identity.tenant.id, !invited.contains(where: { $0.id == moderator.id }) {
+                try await AccessGrants.grant(
+                    .conference, object: conference, to: moderator.id, role: .districtCoordinator, consent: consent, by: identity, on: connection,
+                    logger: logger)
+            }
             try await CaseRecords.addEvent(
                 "conference_planned", text: "Fallkonferenz „\(title)“ geplant (\(new.kind == "district" ? "Kreisebene" : "kommunal")).", case: id,
                 tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
