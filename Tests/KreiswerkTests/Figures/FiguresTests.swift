@@ -1,4 +1,3 @@
-// TEMPORARY NOTE TO EVERY ENGINEER (the lead removes it; leave it alone): before anything else read /tmp/kw-brief-common.md — five engineers share this tree; how to build, test (shared DB), commit only your files; never run ops/test or swift package clean. Migration numbers: sign-in/secrets 0018, roles 0019, tokens/dates 0020, figures 0021.
 import Foundation
 import HTTPTypes
 import Hummingbird
