@@ -9,14 +9,7 @@ struct AuditRoutes {
     let users: UserAdministration
     let pages: Pages
 
-    func entries(for identity: Identity, tenant slug: String?, limit: Int) async throws -> [AuditLog.Entry] {
-        let target = slug == nil ? nil : try await users.target(slug, for: identity, .readAudit)
-        // Platform administrators read from the platform tenant, whose policy shows every entry.
-        let district = policy.readableDistrict(of: identity, for: .readAudit)
-        return try await database.withTenant(identity.tenant.id, user: identity.userID, district: district) { connection in
-            try await AuditLog.entries(tenant: target?.id, limit: limit, on: connection, logger: database.logger)
-        }
-    }
+    var trail: AuditTrail { AuditTrail(database: database, policy: policy, users: users) }
 
     func register(on routes: GuardedRouter) {
         routes.get("/api/v1/audit", .readAudit) { request, context in
@@ -24,11 +17,11 @@ struct AuditRoutes {
             guard let limit, (1...500).contains(limit) else {
                 throw InvalidInput(field: "limit", "limit muss eine Zahl von 1 bis 500 sein.")
             }
-            return JSONResponse(try await entries(for: context.identity, tenant: request.uri.queryParameters["tenant"].map(String.init), limit: limit))
+            return JSONResponse(try await trail.entries(for: context.identity, tenant: request.uri.queryParameters["tenant"].map(String.init), limit: limit))
         }
 
         routes.get("/protokoll", .readAudit) { request, context in
-            let entries = try await entries(for: context.identity, tenant: request.uri.queryParameters["mandant"].map(String.init), limit: 200)
+            let entries = try await trail.entries(for: context.identity, tenant: request.uri.queryParameters["mandant"].map(String.init), limit: 200)
             let rows: [[String: Any]] = entries.map { entry in
                 [
                     "id": entry.id, "time": GermanFormat.timestamp(entry.occurredAt), "tenant": entry.tenant ?? "Plattform",

@@ -11,12 +11,14 @@ struct AccountPages {
     /// Seals the TOTP secret set up here (`account_totp_*` keep it, sealed, in the database).
     let secrets: SecretBox
 
+    var account: OwnAccount { OwnAccount(database: database, passwords: passwords, credentials: tokens.credentials, secrets: secrets) }
+
     func accountPage(
         _ context: SignedInContext, errors: [String: String] = [:], notice: String? = nil, created: (Credentials.PersonalToken, Secret)? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let identity = context.identity
-        let pending = try await totpSecret(of: identity, pendingOnly: true)
+        let overview = try await account.overview(of: identity)
         var data = FormErrors.values(
             errors,
             labels: ["current_password": "Bisheriges Passwort", "new_password": "Neues Passwort", "new_password_repeat": "Neues Passwort wiederholen",
@@ -24,11 +26,11 @@ struct AccountPages {
         data.merge([
             "email": identity.email, "secondFactorEnabled": identity.secondFactorEnabled, "secondFactorRequired": identity.secondFactorRequired,
         ]) { $1 }
-        if let pending, !identity.secondFactorEnabled {
+        if let pending = overview.pendingSecret, !identity.secondFactorEnabled {
             data["pendingSecret"] = SecondFactor.typedSecret(pending)
             data["authenticatorURL"] = SecondFactor.authenticatorURL(secret: pending, account: identity.email)
         }
-        data.merge(try await tokenValues(identity, errors: errors, created: created)) { $1 }
+        data.merge(tokenValues(overview.tokens, errors: errors, created: created)) { $1 }
         if let notice { data["notice"] = notice }
         if identity.mustSetUpSecondFactor, notice == nil {
             data["notice"] = "Ihr Mandant verlangt einen zweiten Faktor. Bitte richten Sie ihn ein; bis dahin ist nur diese Seite erreichbar."
@@ -36,94 +38,57 @@ struct AccountPages {
         return pages.render("account", data, identity: identity, path: "/konto", status: status)
     }
 
-    /// The account's TOTP secret, opened; with `pendingOnly`, only while it is being set up (not yet confirmed).
-    func totpSecret(of identity: Identity, pendingOnly: Bool) async throws -> String? {
-        let row = try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
-            try await connection.query("SELECT secret, enabled FROM account_totp_secret()", logger: database.logger).collect().first?.decode((String, Bool).self)
-        }
-        guard let (sealed, enabled) = row, !(pendingOnly && enabled) else { return nil }
-        return try secrets.open(sealed, account: identity.userID).secret
-    }
-
-    /// Confirms (`confirm`) or removes (`remove`) the second factor with the form's code, taking the code's step so that
-    /// it signs in nowhere else, and audits it as `auditAction`, in one transaction: false if the code is wrong or was used.
-    func changeSecondFactor(_ context: SignedInContext, action: String, auditAction: String) async throws -> Bool {
-        let identity = context.identity
-        guard let secret = try await totpSecret(of: identity, pendingOnly: action == "confirm"),
-            let step = SecondFactor.verify(context.form["code"], secret: secret)
-        else { return false }
-        return try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
-            let taken = try await connection.query("SELECT account_totp_use(\(step), \(action))", logger: database.logger).collect().first?
-                .decode(Bool?.self)
-            guard taken == true else { return false }
-            try await AuditLog.record(context.audit(auditAction, objectType: "user", objectID: identity.userID.uuidString), on: connection, logger: database.logger)
-            return true
-        }
-    }
-
     func register(on routes: GuardedRouter) {
         registerTokens(on: routes)
-        routes.get("/konto", .ownAccount) { request, context in
-            let notice =
-                request.uri.queryParameters["passwort"] != nil ? Self.passwordChanged : request.uri.queryParameters["gespeichert"] != nil ? "Gespeichert." : nil
-            return try await accountPage(context, notice: notice)
-        }
+        routes.get("/konto", .ownAccount, use: show)
+        routes.post("/konto/passwort", .ownAccount, use: changePassword)
+        routes.post("/konto/zweiter-faktor", .ownAccount, use: beginSecondFactor)
+        routes.post("/konto/zweiter-faktor/bestaetigen", .ownAccount, use: confirmSecondFactor)
+        routes.post("/konto/zweiter-faktor/entfernen", .ownAccount, use: removeSecondFactor)
+    }
 
-        routes.post("/konto/passwort", .ownAccount) { _, context -> Response in
-            let form = context.form, identity = context.identity
-            let current = try await database.withTenant(identity.tenant.id, user: identity.userID) {
-                try await Accounts.passwordHash(on: $0, logger: database.logger)
-            }
-            guard try await passwords.verify(form.raw("current_password"), against: current) else {
-                return try await accountPage(context, errors: ["current_password": "Das bisherige Passwort stimmt nicht."], status: .unprocessableContent)
-            }
-            do {
-                try Passwords.validate(form.raw("new_password"), repeated: form.raw("new_password_repeat"), field: "new_password")
-            } catch let error as InvalidInput {
-                return try await accountPage(context, errors: error.errors, status: .unprocessableContent)
-            }
-            let hash = try await passwords.hash(form.raw("new_password"))
-            try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
-                try await Accounts.setPasswordHash(hash, of: identity.userID, on: connection, logger: database.logger)
-                // Everything issued under the old password ends: other sessions, login tokens, personal access tokens.
-                try await tokens.credentials.endAll(of: identity.userID, keeping: identity.credential, on: connection)
-                try await AuditLog.record(context.audit("auth.password_changed", objectType: "user", objectID: identity.userID.uuidString),
-                                          on: connection, logger: database.logger)
-            }
-            return .redirect(to: "/konto?passwort=geaendert", type: .normal)
-        }
+    func show(_ request: Request, _ context: SignedInContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        let notice = query["passwort"] != nil ? Self.passwordChanged : query["gespeichert"] != nil ? "Gespeichert." : nil
+        return try await accountPage(context, notice: notice)
+    }
 
-        routes.post("/konto/zweiter-faktor", .ownAccount) { _, context -> Response in
-            let identity = context.identity
-            guard !identity.secondFactorEnabled else { return .redirect(to: "/konto", type: .normal) }
-            let sealed = try secrets.seal(SecondFactor.newSecret(), account: identity.userID)
-            try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
-                try await connection.query("SELECT account_totp_begin(\(sealed))", logger: database.logger)
-            }
-            return .redirect(to: "/konto", type: .normal)
+    func changePassword(_ request: Request, _ context: SignedInContext) async throws -> Response {
+        let form = context.form
+        do {
+            try await account.changePassword(
+                current: form.raw("current_password"), new: form.raw("new_password"), repeated: form.raw("new_password_repeat"), by: context.identity,
+                clientAddress: context.clientAddress)
+        } catch let error as InvalidInput {
+            return try await accountPage(context, errors: error.errors, status: .unprocessableContent)
         }
+        return .redirect(to: "/konto?passwort=geaendert", type: .normal)
+    }
 
-        routes.post("/konto/zweiter-faktor/bestaetigen", .ownAccount) { _, context -> Response in
-            let identity = context.identity
-            guard try await totpSecret(of: identity, pendingOnly: true) != nil else { return .redirect(to: "/konto", type: .normal) }
-            guard try await changeSecondFactor(context, action: "confirm", auditAction: "auth.second_factor_enabled") else {
-                return try await accountPage(
-                    context, errors: ["code": "Der Code stimmt nicht. Prüfen Sie die Uhrzeit Ihres Telefons und geben Sie den aktuellen Code ein."],
-                    status: .unprocessableContent)
-            }
-            return .redirect(to: "/konto?gespeichert=1", type: .normal)
+    func beginSecondFactor(_ request: Request, _ context: SignedInContext) async throws -> Response {
+        try await account.beginSecondFactor(by: context.identity)
+        return .redirect(to: "/konto", type: .normal)
+    }
+
+    func confirmSecondFactor(_ request: Request, _ context: SignedInContext) async throws -> Response {
+        switch try await account.changeSecondFactor(.confirm, code: context.form["code"], by: context.identity, clientAddress: context.clientAddress) {
+        case .done: return .redirect(to: "/konto?gespeichert=1", type: .normal)
+        case .nothingPending, .requiredByTenant: return .redirect(to: "/konto", type: .normal)
+        case .wrongCode:
+            return try await accountPage(
+                context, errors: ["code": "Der Code stimmt nicht. Prüfen Sie die Uhrzeit Ihres Telefons und geben Sie den aktuellen Code ein."],
+                status: .unprocessableContent)
         }
+    }
 
-        routes.post("/konto/zweiter-faktor/entfernen", .ownAccount) { _, context -> Response in
-            let identity = context.identity
-            guard !identity.secondFactorRequired else {
-                return try await accountPage(context, errors: ["code": "Ihr Mandant verlangt den zweiten Faktor; er kann nicht entfernt werden."], status: .unprocessableContent)
-            }
-            guard try await changeSecondFactor(context, action: "remove", auditAction: "auth.second_factor_disabled") else {
-                return try await accountPage(
-                    context, errors: ["code": "Der Code stimmt nicht oder wurde schon verwendet. Bitte den aktuellen Code eingeben."], status: .unprocessableContent)
-            }
-            return .redirect(to: "/konto?gespeichert=1", type: .normal)
+    func removeSecondFactor(_ request: Request, _ context: SignedInContext) async throws -> Response {
+        switch try await account.changeSecondFactor(.remove, code: context.form["code"], by: context.identity, clientAddress: context.clientAddress) {
+        case .done: return .redirect(to: "/konto?gespeichert=1", type: .normal)
+        case .requiredByTenant:
+            return try await accountPage(context, errors: ["code": "Ihr Mandant verlangt den zweiten Faktor; er kann nicht entfernt werden."], status: .unprocessableContent)
+        case .wrongCode, .nothingPending:
+            return try await accountPage(
+                context, errors: ["code": "Der Code stimmt nicht oder wurde schon verwendet. Bitte den aktuellen Code eingeben."], status: .unprocessableContent)
         }
     }
 }
@@ -142,9 +107,9 @@ extension AccountPages {
     }
 
     /// The token list, the limits the form names, and a token just created (its secret is shown this once).
-    func tokenValues(_ identity: Identity, errors: [String: String], created: (Credentials.PersonalToken, Secret)?) async throws -> [String: Any] {
+    func tokenValues(_ list: [Credentials.PersonalToken], errors: [String: String], created: (Credentials.PersonalToken, Secret)?) -> [String: Any] {
         let lifetimes = tokens.credentials.lifetimes
-        let rows = try await tokens.list(of: identity).map { token -> [String: Any] in
+        let rows = list.map { token -> [String: Any] in
             let id = token.id.uuidString.lowercased()
             var row: [String: Any] = [
                 "id": id, "name": token.name, "created": GermanFormat.dateTime(token.createdAt),

@@ -141,6 +141,22 @@ public enum Accounts {
         try await connection.query("SELECT account_password_hash()", logger: logger).collect().first?.decode(String?.self)
     }
 
+    /// The sealed TOTP secret of the user the transaction acts as, and whether it is confirmed; nil without one.
+    public static func totpSecret(on connection: PostgresConnection, logger: Logger) async throws -> (sealed: String, enabled: Bool)? {
+        try await connection.query("SELECT secret, enabled FROM account_totp_secret()", logger: logger).collect().first?.decode((String, Bool).self)
+    }
+
+    /// Starts setting up a second factor for the acting user with a new sealed secret (confirmed by `useTOTP(… "confirm")`).
+    public static func beginTOTP(_ sealed: String, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT account_totp_begin(\(sealed))", logger: logger)
+    }
+
+    /// Takes a TOTP step of the acting user for `action` (`sign_in`, `confirm`, `remove`), once: false if the step was
+    /// taken already. `resealed` stores the secret sealed anew under the current key in the same statement.
+    public static func useTOTP(step: Int64, action: String, resealed: String? = nil, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await connection.query("SELECT account_totp_use(\(step), \(action), \(resealed))", logger: logger).collect().first?.decode(Bool?.self) == true
+    }
+
     private static func decode(_ rows: PostgresRowSequence) async throws -> [User] {
         var users: [User] = []
         for try await (id, tenant, email, name, roles, active, totp, created, version) in rows.decode(

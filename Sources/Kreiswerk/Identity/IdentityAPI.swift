@@ -83,35 +83,8 @@ struct IdentityAPI {
     }
 
     func register(on routes: GuardedRouter) {
-        routes.open(.post, "/api/v1/auth/login") { request, context in
-            let body = try await request.json(LoginRequest.self, context: context)
-            let verified = try await signIn.verify(
-                email: body.email, password: body.password, code: body.totp, requireCode: true, clientAddress: context.clientAddress)
-            let (token, secret) = try await database.withTenant(verified.tenantID, user: verified.userID) { connection in
-                let issued = try await credentials.issueToken(
-                    tenant: verified.tenantID, user: verified.userID, personal: false, name: "API-Anmeldung", lifetime: credentials.lifetimes.loginToken,
-                    on: connection)
-                try await AuditLog.record(
-                    AuditEvent("auth.sign_in", tenant: verified.tenantID, actor: verified.userID, objectType: "user", objectID: verified.userID.uuidString,
-                               detail: ["via": "api"], clientAddress: context.clientAddress),
-                    on: connection, logger: database.logger)
-                return issued
-            }
-            guard let identity = try await credentials.identity(bearer: secret.value, on: database.client) else {
-                throw DomainError.unauthorized(SignIn.wrongCredentials)
-            }
-            return JSONResponse(LoginResult(token: secret.value, expiresAt: token.expiresAt, user: try await me(identity)))
-        }
-
-        routes.on(.post, "/api/v1/auth/logout", .ownAccount) { _, context -> Response in
-            guard case .token(let id, _) = context.identity.credential else { throw DomainError.unauthorized("Abmelden braucht einen Bearer-Token.") }
-            try await database.withTenant(context.identity.tenant.id, user: context.identity.userID) { connection in
-                try await credentials.revokeToken(id, of: context.identity.userID, on: connection)
-                try await AuditLog.record(context.audit("auth.sign_out", objectType: "user", objectID: context.identity.userID.uuidString, detail: ["via": "api"]),
-                                          on: connection, logger: database.logger)
-            }
-            return Response(status: .noContent)
-        }
+        routes.open(.post, "/api/v1/auth/login", use: logIn)
+        routes.on(.post, "/api/v1/auth/logout", .ownAccount, use: logOut)
 
         routes.get("/api/v1/me", .ownAccount) { _, context in
             JSONResponse(try await me(context.identity))
@@ -162,8 +135,23 @@ struct IdentityAPI {
         }
     }
 
+    func logIn(_ request: Request, _ context: AppRequestContext) async throws -> JSONResponse<LoginResult> {
+        let body = try await request.json(LoginRequest.self, context: context)
+        let (token, secret, identity) = try await sessions.issueLoginToken(
+            email: body.email, password: body.password, code: body.totp, clientAddress: context.clientAddress)
+        return JSONResponse(LoginResult(token: secret.value, expiresAt: token.expiresAt, user: try await me(identity)))
+    }
+
+    func logOut(_ request: Request, _ context: SignedInContext) async throws -> Response {
+        guard case .token(let id, _) = context.identity.credential else { throw DomainError.unauthorized("Abmelden braucht einen Bearer-Token.") }
+        try await sessions.revokeToken(id, of: context.identity, clientAddress: context.clientAddress)
+        return Response(status: .noContent)
+    }
+
+    var sessions: SignInSessions { SignInSessions(database: database, signIn: signIn, credentials: credentials) }
+
     func me(_ identity: Identity) async throws -> Me {
-        let acting = try await database.withTransaction { try await TenantDirectory.visible(to: identity, policy: policy, on: $0, logger: database.logger) }
+        let acting = try await VisibleTenants(database: database, policy: policy).list(for: identity)
         return Me(
             id: identity.userID, email: identity.email, displayName: identity.displayName, roles: identity.roles.sorted(),
             homeTenant: TenantRefJSON(identity.tenant), actingTenants: acting.map(TenantRefJSON.init),

@@ -68,7 +68,7 @@ public struct SignIn: Sendable {
     public func verifySecondFactor(user: UUID, tenant: UUID, email: String, code: String, clientAddress: String?) async throws {
         let attempt = try await throttle.reserve(email: email, address: clientAddress, on: database)
         let sealed = try await database.withTenant(tenant, user: user) { connection in
-            try await connection.query("SELECT secret FROM account_totp_secret() WHERE enabled", logger: database.logger).collect().first?.decode(String.self)
+            try await Accounts.totpSecret(on: connection, logger: database.logger).flatMap { $0.enabled ? $0.sealed : nil }
         }
         let account = Account(tenantID: tenant, userID: user, passwordHash: nil, totpSecret: sealed, totpEnabled: true, active: true, tenantActive: true)
         try await takeCode(code, sealed: sealed, field: "code", account: account, attempt: attempt, clientAddress: clientAddress)
@@ -88,10 +88,9 @@ public struct SignIn: Sendable {
         }
         let resealed = opened.stale ? try secrets.seal(opened.secret, account: account.userID) : nil
         let taken = try await database.withTenant(account.tenantID, user: account.userID) { connection in
-            try await connection.query("SELECT account_totp_use(\(step), 'sign_in', \(resealed))", logger: database.logger).collect().first?
-                .decode(Bool?.self) ?? nil
+            try await Accounts.useTOTP(step: step, action: "sign_in", resealed: resealed, on: connection, logger: database.logger)
         }
-        guard taken == true else {
+        guard taken else {
             try await fail(attempt, account: account, reason: "second_factor_replayed", clientAddress: clientAddress)
             throw InvalidInput(field: field, Self.codeUsed)
         }

@@ -37,18 +37,32 @@ public struct UserAdministration: Sendable {
     func withScope<Result: Sendable>(
         _ identity: Identity, for permission: Permission, target: TenantRef?, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        if let target, policy.scope(of: identity, for: permission) == .all {
-            return try await database.withTenant(target.id, user: identity.userID, body)
+        try await database.withTransaction { connection in
+            try await actInScope(identity, for: permission, target: target, on: connection)
+            return try await body(connection)
         }
-        return try await database.withTenant(
-            identity.tenant.id, user: identity.userID, district: policy.readableDistrict(of: identity, for: permission), body)
+    }
+
+    /// Makes the rest of the connection's transaction act as `withScope` describes.
+    func actInScope(_ identity: Identity, for permission: Permission, target: TenantRef?, on connection: PostgresConnection) async throws {
+        if let target, policy.scope(of: identity, for: permission) == .all {
+            return try await connection.actAs(tenant: target.id, user: identity.userID, logger: database.logger)
+        }
+        try await connection.actAs(
+            tenant: identity.tenant.id, user: identity.userID, district: policy.readableDistrict(of: identity, for: permission), logger: database.logger)
     }
 
     /// The tenant named by `slug` if the identity may do `permission` in it; 404 otherwise, so that
     /// nobody learns what lies outside their scope. nil slug: the identity's own tenant.
     public func target(_ slug: String?, for identity: Identity, _ permission: Permission) async throws -> TenantRef {
         guard let slug, !slug.isEmpty else { return identity.tenant }
-        let tenant = try await database.withTransaction { try await TenantDirectory.find(slug: slug, on: $0, logger: database.logger) }
+        return try await database.withTransaction { try await target(slug, for: identity, permission, on: $0) }
+    }
+
+    /// `target`, in the connection's transaction (the tenant catalogue reads the same whoever the transaction acts as).
+    func target(_ slug: String?, for identity: Identity, _ permission: Permission, on connection: PostgresConnection) async throws -> TenantRef {
+        guard let slug, !slug.isEmpty else { return identity.tenant }
+        let tenant = try await TenantDirectory.find(slug: slug, on: connection, logger: database.logger)
         guard let tenant, policy.allows(identity, permission, in: tenant) else {
             throw DomainError.notFound("Einen Mandanten '\(slug)' gibt es in Ihrem Bereich nicht.")
         }
@@ -75,22 +89,20 @@ public struct UserAdministration: Sendable {
         public var mayChangeStatus: Bool
     }
 
-    /// Accounts as `list`, each with what `identity` may change of it (read in the same transaction).
-    public func managed(by identity: Identity, tenant slug: String?) async throws -> [Managed] {
-        let target = slug == nil ? nil : try await target(slug, for: identity, .viewUsers)
+    /// Accounts as `list` (of `target`, or of the identity's scope), each with what `identity` may change of it, in the
+    /// connection's transaction, which acts in the identity's scope.
+    func managed(by identity: Identity, target: TenantRef?, on connection: PostgresConnection) async throws -> [Managed] {
         let canManage = policy.allows(identity, .manageUsers)
-        return try await withScope(identity, for: .viewUsers, target: target) { connection in
-            let users = try await Accounts.list(tenant: target?.id, on: connection, logger: database.logger)
-            var tenants: [String: TenantRef] = [:]
-            for slug in Set(users.map(\.tenant)) { tenants[slug] = try await TenantDirectory.find(slug: slug, on: connection, logger: database.logger) }
-            return users.map { user in
-                // An account of a tenant that was deactivated is listed, and changed by nobody here.
-                let tenant = tenants[user.tenant]
-                let manages = canManage && tenant.map { policy.allows(identity, .manageUsers, in: $0) } == true && user.id != identity.userID
-                return Managed(
-                    user: user, tenant: tenant, grantable: manages ? tenant.map { policy.grantableRoles(in: $0, by: identity) } ?? [] : [],
-                    mayChangeStatus: manages && tenant.map { policy.administersAccounts(of: $0, actor: identity) } == true)
-            }
+        let users = try await Accounts.list(tenant: target?.id, on: connection, logger: database.logger)
+        var tenants: [String: TenantRef] = [:]
+        for slug in Set(users.map(\.tenant)) { tenants[slug] = try await TenantDirectory.find(slug: slug, on: connection, logger: database.logger) }
+        return users.map { user in
+            // An account of a tenant that was deactivated is listed, and changed by nobody here.
+            let tenant = tenants[user.tenant]
+            let manages = canManage && tenant.map { policy.allows(identity, .manageUsers, in: $0) } == true && user.id != identity.userID
+            return Managed(
+                user: user, tenant: tenant, grantable: manages ? tenant.map { policy.grantableRoles(in: $0, by: identity) } ?? [] : [],
+                mayChangeStatus: manages && tenant.map { policy.administersAccounts(of: $0, actor: identity) } == true)
         }
     }
 
@@ -145,7 +157,12 @@ public struct UserAdministration: Sendable {
     /// when their roles change, and the change is audited.
     public func update(by identity: Identity, id: UUID, version: Int, changes: UserChanges, clientAddress: String?) async throws -> User {
         let current = try await find(by: identity, id: id)
-        let tenant = try await tenant(of: current)
+        return try await update(current, of: try await tenant(of: current), by: identity, version: version, changes: changes, clientAddress: clientAddress)
+    }
+
+    /// `update` of an account found already, with its tenant.
+    func update(_ current: User, of tenant: TenantRef, by identity: Identity, version: Int, changes: UserChanges, clientAddress: String?) async throws -> User {
+        let id = current.id
         guard policy.allows(identity, .manageUsers, in: tenant) else {
             throw DomainError.forbidden("Sie dürfen die Konten von \(tenant.name) sehen, aber nicht ändern.")
         }

@@ -13,13 +13,13 @@ struct UserPages {
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let identity = context.identity
-        let target = try await users.target(slug, for: identity, .viewUsers)
-        let list = try await users.managed(by: identity, tenant: slug)
+        let overview = try await users.overview(by: identity, tenant: slug)
+        let (target, list) = (overview.target, overview.accounts)
         // New accounts: the roles the target's kind has and the viewer may grant (none: no form).
-        let grantable = policy.allows(identity, .manageUsers, in: target) ? policy.grantableRoles(in: target, by: identity) : []
+        let grantable = overview.newAccountRoles
         var data = FormErrors.values(errors, labels: ["email": "E-Mail-Adresse", "display_name": "Name", "roles": "Rollen", "active": "Status"])
         data.merge([
-            "scopeName": slug == nil && policy.scope(of: identity, for: .viewUsers) == .district ? "\(identity.tenant.name) und seine Mandanten" : target.name,
+            "scopeName": overview.districtWide ? "\(identity.tenant.name) und seine Mandanten" : target.name,
             "scopeSlug": target.slug,
             "count": list.count,
             "canManage": !grantable.isEmpty || list.contains { !$0.grantable.isEmpty },
@@ -41,8 +41,7 @@ struct UserPages {
             "newRoleOptions": grantable.map { ["value": $0.rawValue, "label": $0.label] },
         ]) { $1 }
         if let message { data["message"] = message }
-        if policy.scope(of: identity, for: .viewUsers) == .all {
-            let tenants = try await database.withTransaction { try await TenantDirectory.visible(to: identity, policy: policy, on: $0, logger: database.logger) }
+        if let tenants = overview.tenantChoices {
             data["tenantChoices"] = ([["slug": identity.tenant.slug, "name": identity.tenant.name, "selected": target.id == identity.tenant.id]]
                 + tenants.map { ["slug": $0.slug, "name": $0.name, "selected": $0.id == target.id] }) as [[String: Any]]
         }
@@ -54,48 +53,42 @@ struct UserPages {
         routes.get("/benutzer", .viewUsers) { request, context in
             try await usersPage(context, slug: request.uri.queryParameters["mandant"].map(String.init))
         }
+        routes.post("/benutzer", .manageUsers, use: create)
+        routes.post("/benutzer/{id}", .manageUsers, use: change)
+    }
 
-        routes.post("/benutzer", .manageUsers) { _, context -> Response in
-            let form = context.form
-            let slug = form["mandant"].isEmpty ? nil : form["mandant"]
-            do {
-                let invited = try await users.create(
-                    by: context.identity, tenant: slug, email: form["email"], displayName: form["display_name"], roles: try Role.parse(form.all("roles")),
-                    clientAddress: context.clientAddress)
-                return try await usersPage(context, slug: slug, invited: invited, status: .created)
-            } catch let error as InvalidInput {
-                return try await usersPage(context, slug: slug, errors: error.errors, status: .unprocessableContent)
-            } catch let conflict as FieldConflict {
-                return try await usersPage(context, slug: slug, errors: [conflict.field: conflict.message], status: .conflict)
-            } catch DomainError.forbidden(let message) {
-                return try await usersPage(context, slug: slug, errors: ["roles": message], status: .forbidden)
-            }
+    func create(_ request: Request, _ context: SignedInContext) async throws -> Response {
+        let form = context.form
+        let slug = form["mandant"].isEmpty ? nil : form["mandant"]
+        do {
+            let invited = try await users.create(
+                by: context.identity, tenant: slug, email: form["email"], displayName: form["display_name"], roles: try Role.parse(form.all("roles")),
+                clientAddress: context.clientAddress)
+            return try await usersPage(context, slug: slug, invited: invited, status: .created)
+        } catch let error as InvalidInput {
+            return try await usersPage(context, slug: slug, errors: error.errors, status: .unprocessableContent)
+        } catch let conflict as FieldConflict {
+            return try await usersPage(context, slug: slug, errors: [conflict.field: conflict.message], status: .conflict)
+        } catch DomainError.forbidden(let message) {
+            return try await usersPage(context, slug: slug, errors: ["roles": message], status: .forbidden)
         }
+    }
 
-        routes.post("/benutzer/{id}", .manageUsers) { _, context -> Response in
-            let form = context.form
-            let identity = context.identity
-            let id = try IdentityAPI.uuid(context.parameters.decoded("id"), "user")
-            guard let version = Int(form["version"]) else { throw InvalidInput(field: "version", "Das Formular ist unvollständig; bitte die Seite neu laden.") }
-            let current = try await users.find(by: identity, id: id)
-            let slug = current.tenant
-            do {
-                // The form offers only the roles the viewer may grant; the account's other roles stay, and the
-                // status only changes for those who administer the tenant's accounts.
-                let tenant = try await users.tenant(of: current)
-                let offered = Set(policy.grantableRoles(in: tenant, by: identity))
-                let roles = Set(current.roles).subtracting(offered).union(try Role.parse(form.all("roles"), requireOne: false))
-                let active = policy.administersAccounts(of: tenant, actor: identity) ? form["active"] == "1" : nil
-                _ = try await users.update(
-                    by: identity, id: id, version: version, changes: UserChanges(roles: roles, active: active), clientAddress: context.clientAddress)
-            } catch let error as InvalidInput {
-                return try await usersPage(context, slug: slug, errors: error.errors, status: .unprocessableContent)
-            } catch DomainError.stale(let message) {
-                return try await usersPage(context, slug: slug, message: message, status: .conflict)
-            } catch DomainError.forbidden(let message) {
-                return try await usersPage(context, slug: slug, errors: ["roles": message], status: .forbidden)
-            }
-            return .redirect(to: "/benutzer?mandant=\(slug)", type: .normal)
+    func change(_ request: Request, _ context: SignedInContext) async throws -> Response {
+        let form = context.form
+        let id = try IdentityAPI.uuid(context.parameters.decoded("id"), "user")
+        guard let version = Int(form["version"]) else { throw InvalidInput(field: "version", "Das Formular ist unvollständig; bitte die Seite neu laden.") }
+        let (slug, outcome) = try await users.changeOnPage(
+            by: context.identity, id: id, version: version, ticked: form.all("roles"), active: form["active"] == "1", clientAddress: context.clientAddress)
+        do {
+            _ = try outcome.get()
+        } catch let error as InvalidInput {
+            return try await usersPage(context, slug: slug, errors: error.errors, status: .unprocessableContent)
+        } catch DomainError.stale(let message) {
+            return try await usersPage(context, slug: slug, message: message, status: .conflict)
+        } catch DomainError.forbidden(let message) {
+            return try await usersPage(context, slug: slug, errors: ["roles": message], status: .forbidden)
         }
+        return .redirect(to: "/benutzer?mandant=\(slug)", type: .normal)
     }
 }

@@ -102,15 +102,13 @@ public struct JobSchedules: Sendable {
         public var nextRun: Date?
     }
 
-    public func list(on database: Database) async throws -> [Listed] {
-        let stored = try await database.withTransaction { connection in
-            var rows: [String: (Date?, Date?)] = [:]
-            for try await (name, period, fired) in try await connection.query(
-                "SELECT name, last_period, last_fired_at FROM job_schedules", logger: database.logger
-            ).decode((String, Date?, Date?).self) {
-                rows[name] = (period, fired)
-            }
-            return rows
+    /// The schedules with when they fired last and fire next, in the connection's transaction (every tenant reads them).
+    public func list(on connection: PostgresConnection, logger: Logger) async throws -> [Listed] {
+        var stored: [String: (Date?, Date?)] = [:]
+        for try await (name, period, fired) in try await connection.query(
+            "SELECT name, last_period, last_fired_at FROM job_schedules", logger: logger
+        ).decode((String, Date?, Date?).self) {
+            stored[name] = (period, fired)
         }
         return schedules.map { schedule in
             Listed(

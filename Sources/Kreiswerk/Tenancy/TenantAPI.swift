@@ -15,10 +15,7 @@ struct TenantAPI {
 
     func register(on routes: GuardedRouter) {
         routes.get("/api/v1/tenants", .viewTenants) { _, context in
-            JSONResponse(
-                try await database.withTransaction {
-                    try await TenantDirectory.visible(to: context.identity, policy: policy, on: $0, logger: database.logger)
-                })
+            JSONResponse(try await VisibleTenants(database: database, policy: policy).list(for: context.identity))
         }
 
         routes.on(.post, "/api/v1/tenants", .onboardTenants) { request, context in
@@ -28,14 +25,13 @@ struct TenantAPI {
         }
 
         routes.get("/api/v1/tenants/{slug}/security", .manageTenantSecurity) { _, context in
-            let tenant = try await settings.target(try context.parameters.decoded("slug"), for: context.identity)
-            return JSONResponse(Security(secondFactorRequired: try await settings.secondFactorRequired(tenant, by: context.identity)))
+            JSONResponse(Security(secondFactorRequired: try await settings.secondFactorRequired(of: try context.parameters.decoded("slug"), for: context.identity)))
         }
 
         routes.on(.put, "/api/v1/tenants/{slug}/security", .manageTenantSecurity) { request, context in
-            let tenant = try await settings.target(try context.parameters.decoded("slug"), for: context.identity)
+            let slug = try context.parameters.decoded("slug")
             let body = try await request.json(Security.self, context: context)
-            try await settings.setSecondFactorRequired(body.secondFactorRequired, for: tenant, by: context.identity, clientAddress: context.clientAddress)
+            try await settings.setSecondFactorRequired(body.secondFactorRequired, of: slug, by: context.identity, clientAddress: context.clientAddress)
             return JSONResponse(body)
         }
     }

@@ -19,11 +19,12 @@ struct TenantPages {
         }
     }
 
+    var visible: VisibleTenants { VisibleTenants(database: database, policy: policy) }
+
     func startPage(_ context: SignedInContext, form: Form = Form(), errors: [String: String] = [:], status: HTTPResponse.Status = .ok) async throws -> Response {
         let identity = context.identity
-        let tenants = try await database.withTransaction { try await TenantDirectory.visible(to: identity, policy: policy, on: $0, logger: database.logger) }
-        let scope = policy.scope(of: identity, for: .viewTenants)
-        let canOnboard = policy.allows(identity, .onboardTenants)
+        let start = try await visible.start(for: identity)
+        let (tenants, scope, canOnboard) = (start.tenants, start.scope, start.mayOnboard)
         var data = FormErrors.values(
             errors, labels: ["slug": "Kürzel", "name": "Name", "kind": "Art", "district": "Kreis", "email": "E-Mail-Adresse", "display_name": "Name der Administration"])
         data.merge([
@@ -36,7 +37,7 @@ struct TenantPages {
                 ]
             },
             "canOnboard": canOnboard,
-            "canWorkCases": policy.allows(identity, .workCases),
+            "canWorkCases": start.mayWorkCases,
             "setUpSecondFactor": identity.mustSetUpSecondFactor,
             "form": ["slug": form["slug"], "name": form["name"], "admin_email": form["admin_email"], "admin_name": form["admin_name"]],
         ]) { $1 }
@@ -50,31 +51,28 @@ struct TenantPages {
 
     func register(on routes: GuardedRouter) {
         routes.get("/", .viewTenants) { _, context in try await startPage(context) }
+        routes.post("/mandanten", .onboardTenants, use: onboard)
+        routes.get("/mandanten/{slug}", .onboardTenants, use: show)
+    }
 
-        routes.post("/mandanten", .onboardTenants) { _, context -> Response in
-            let form = context.form
-            let request = TenantOnboarding.Request(
-                slug: form["slug"], name: form["name"], kind: form["kind"], district: form["district"],
-                admin: .init(email: form["admin_email"], displayName: form["admin_name"]))
-            let result: TenantOnboarding.Result
-            do {
-                result = try await onboarding.onboard(request, by: context.identity, clientAddress: context.clientAddress)
-            } catch let error as InvalidInput {
-                return try await startPage(context, form: form, errors: error.errors, status: .unprocessableContent)
-            } catch let conflict as FieldConflict {
-                return try await startPage(context, form: form, errors: [conflict.field: conflict.message], status: .conflict)
-            }
-            return tenantPage(result.tenant, identity: context.identity, invited: result)
+    func onboard(_ request: Request, _ context: SignedInContext) async throws -> Response {
+        let form = context.form
+        let asked = TenantOnboarding.Request(
+            slug: form["slug"], name: form["name"], kind: form["kind"], district: form["district"],
+            admin: .init(email: form["admin_email"], displayName: form["admin_name"]))
+        let result: TenantOnboarding.Result
+        do {
+            result = try await onboarding.onboard(asked, by: context.identity, clientAddress: context.clientAddress)
+        } catch let error as InvalidInput {
+            return try await startPage(context, form: form, errors: error.errors, status: .unprocessableContent)
+        } catch let conflict as FieldConflict {
+            return try await startPage(context, form: form, errors: [conflict.field: conflict.message], status: .conflict)
         }
+        return tenantPage(result.tenant, identity: context.identity, invited: result)
+    }
 
-        routes.get("/mandanten/{slug}", .onboardTenants) { _, context in
-            let slug = try context.parameters.decoded("slug")
-            let tenants = try await database.withTransaction { try await TenantDirectory.visible(to: context.identity, policy: policy, on: $0, logger: database.logger) }
-            guard let tenant = tenants.first(where: { $0.slug == slug }) else {
-                throw DomainError.notFound("Einen Mandanten '\(slug)' gibt es nicht.")
-            }
-            return tenantPage(tenant, identity: context.identity, invited: nil)
-        }
+    func show(_ request: Request, _ context: SignedInContext) async throws -> Response {
+        tenantPage(try await visible.find(try context.parameters.decoded("slug"), for: context.identity), identity: context.identity, invited: nil)
     }
 
     func tenantPage(_ tenant: TenantDirectory.Summary, identity: Identity, invited: TenantOnboarding.Result?) -> Response {
