@@ -63,7 +63,7 @@ expect_in "schon ein Konto" "$out"
 if out="$(printf '%s' kurz | "$bin" users create --tenant betrieb --email kurz@betrieb.test --name "Kurz" --role platform_admin --password-stdin 2>&1)"; then fail "a 4-character password was accepted"; fi
 expect_in "10 Zeichen" "$out"
 if out="$(printf '%s' "$pw" | "$bin" users create --tenant witten --email koord@witten.test --name "Koordination" --role district_coordinator --password-stdin 2>&1)"; then fail "a district role was given in a municipality"; fi
-expect_in "belong to a district" "$out"
+expect_in "district_coordinator does not exist in witten (a municipality)" "$out"
 if out="$(printf '%s' "$pw" | "$bin" users create --tenant nirgendwo --email wer@nirgendwo.test --name "Wer" --role case_manager --password-stdin 2>&1)"; then fail "an account in an unknown tenant was created"; fi
 expect_in "nirgendwo" "$out"
 [ "$("$bin" users list --tenant witten --json | tr -d '[:space:]')" = "[]" ] || fail "a refused account was created in witten"

@@ -5,8 +5,7 @@ import Hummingbird
 /// Bodies and answers use snake_case keys.
 struct CaseAPI {
     let work: CaseWork
-    let database: Database
-    let policy: Policy
+    let standards: DocumentationStandards
 
     struct NewClient: Decodable {
         var client: ClientData
@@ -201,35 +200,18 @@ struct CaseAPI {
         }
 
         routes.get("/api/v1/districts/{slug}/documentation-standard", .viewDocumentationStandard) { _, context in
-            let district = try await self.district(try context.parameters.decoded("slug"), context.identity, .viewDocumentationStandard)
-            let standard = try await database.withTransaction { try await DocumentationStandard.of(district: district.id, on: $0, logger: database.logger) }
-            return JSONResponse(Dictionary(uniqueKeysWithValues: Phase.allCases.map { ($0.rawValue, standard.required(for: $0)) }))
+            Self.json(try await standards.standard(ofDistrict: try context.parameters.decoded("slug"), by: context.identity))
         }
 
         routes.on(.put, "/api/v1/districts/{slug}/documentation-standard", .setDocumentationStandard) { request, context in
-            let district = try await self.district(try context.parameters.decoded("slug"), context.identity, .setDocumentationStandard)
             let body = try await request.json([String: [String]].self, context: context)
-            try await database.withTenant(context.identity.tenant.id, user: context.identity.userID) { connection in
-                try await DocumentationStandard.set(body, district: district.id, by: context.identity.userID, on: connection, logger: database.logger)
-                try await AuditLog.record(
-                    context.audit("district.documentation_standard_set", objectType: "district", objectID: district.slug, detail: body.mapValues { $0.joined(separator: ",") }),
-                    on: connection, logger: database.logger)
-            }
-            let standard = try await database.withTransaction { try await DocumentationStandard.of(district: district.id, on: $0, logger: database.logger) }
-            return JSONResponse(Dictionary(uniqueKeysWithValues: Phase.allCases.map { ($0.rawValue, standard.required(for: $0)) }))
+            return Self.json(
+                try await standards.set(body, ofDistrict: try context.parameters.decoded("slug"), by: context.identity, clientAddress: context.clientAddress))
         }
     }
 
-    /// The district of `slug` if the identity's scope for `permission` reaches it; 404 otherwise.
-    func district(_ slug: String, _ identity: Identity, _ permission: Permission) async throws -> TenantRef {
-        let tenant = try await database.withTransaction { try await TenantDirectory.find(slug: slug, on: $0, logger: database.logger) }
-        guard let tenant, tenant.kind == "district", policy.allows(identity, .viewDocumentationStandard, in: tenant) else {
-            throw DomainError.notFound("Einen Kreis '\(slug)' gibt es in Ihrem Bereich nicht.")
-        }
-        if permission == .setDocumentationStandard, !policy.allows(identity, permission, in: tenant) {
-            throw DomainError.forbidden("Den Dokumentationsstandard legen die Koordinierungsstellen des Kreises fest.")
-        }
-        return tenant
+    static func json(_ standard: DocumentationStandard) -> JSONResponse<[String: [String]]> {
+        JSONResponse(Dictionary(uniqueKeysWithValues: Phase.allCases.map { ($0.rawValue, standard.required(for: $0)) }))
     }
 
     static func id(_ context: SignedInContext, _ name: String) throws -> UUID {

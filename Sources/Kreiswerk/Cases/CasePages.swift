@@ -319,8 +319,8 @@ struct CasePages {
     func casePage(
         _ context: SignedInContext, id: UUID, errors: InvalidInput? = nil, message: String? = nil, notice: String? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        let view = try await work.caseView(id, by: context.identity, clientAddress: context.clientAddress)
-        let file = view.file
+        let page = try await work.casePage(id, by: context.identity, clientAddress: context.clientAddress)
+        let view = page.view, file = view.file
         var data: [String: Any] = [
             "id": file.id.uuidString.lowercased(), "caseID": file.id.uuidString.lowercased(), "number": file.caseNumber, "version": file.version, "clientID": file.clientID.uuidString.lowercased(),
             "clientName": file.clientName, "birth": view.client.data.dateOfBirth.german, "phase": file.phase.label, "channel": file.channel.label,
@@ -341,22 +341,13 @@ struct CasePages {
                 ["time": GermanFormat.dateTime(event.occurredAt), "actor": event.actorName ?? "System", "text": event.text, "isNote": event.kind == "note"]
             },
         ]
-        // Referrals of the case and the district's services to refer to (part of the case read audited above).
-        let district = context.identity.tenant.ownDistrictID ?? context.identity.tenant.id
-        let (services, sent, others, colleagues) = try await work.work(context.identity, clientAddress: context.clientAddress) { connection, _ in
-            (try await ServiceDirectory.list(district: district, on: connection, logger: work.logger),
-             try await referrals.of(case: id, by: context.identity, on: connection),
-             try await Conferences.invitableTenants(of: context.identity, on: connection, logger: work.logger),
-             try await CaseWork.caseWorkers(of: context.identity, policy: work.policy, on: connection, logger: work.logger))
+        if !page.handOverTo.isEmpty {
+            data["colleagues"] = page.handOverTo.map { ["id": $0.id.uuidString.lowercased(), "name": $0.displayName] }
+            data["canHandOver"] = true
         }
-        if file.closedOn == nil && (file.ownerID == context.identity.userID || work.policy.allows(context.identity, .overseeCaseload)) {
-            let others = colleagues.filter { $0.id != file.ownerID }
-            data["colleagues"] = others.map { ["id": $0.id.uuidString.lowercased(), "name": $0.displayName] }
-            data["canHandOver"] = !others.isEmpty
-        }
-        data["conferenceTenants"] = others.map { ["slug": $0.slug, "name": $0.name] }
-        data["services"] = services.map { ["id": $0.id.uuidString.lowercased(), "label": "\($0.name) (\($0.carrierName))"] }
-        data["referrals"] = sent.map(ReferralPages.values)
+        data["conferenceTenants"] = page.conferenceTenants.map { ["slug": $0.slug, "name": $0.name] }
+        data["services"] = page.services.map { ["id": $0.id.uuidString.lowercased(), "label": "\($0.name) (\($0.carrierName))"] }
+        data["referrals"] = page.referrals.map(ReferralPages.values)
         if let errors { data.merge(Self.errorValues(errors)) { $1 } }
         if let message { data["message"] = message }
         if let notice { data["notice"] = notice }

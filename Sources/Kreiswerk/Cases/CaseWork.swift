@@ -182,14 +182,45 @@ public struct CaseWork: Sendable {
     }
 
     public func caseView(_ id: UUID, by identity: Identity, clientAddress: String?) async throws -> CaseView {
+        try await work(identity, clientAddress: clientAddress) { connection, audit in try await read(id, by: identity, on: connection, audit: &audit) }
+    }
+
+    private func read(_ id: UUID, by identity: Identity, on connection: PostgresConnection, audit: inout [AuditEvent]) async throws -> CaseView {
+        guard let file = try await CaseRecords.find(id, on: connection, logger: logger) else { throw Self.noCase }
+        audit.append(event("case.read", identity, "case", id))
+        return CaseView(
+            file: file, client: try await ClientRecords.find(file.clientID, on: connection, logger: logger)!,
+            goals: try await CaseRecords.goals(of: id, on: connection, logger: logger),
+            timeline: try await CaseRecords.timeline(of: id, on: connection, logger: logger))
+    }
+
+    /// Everything the case page shows and offers, in one transaction: the case, its referrals, the district's services
+    /// to refer to, the tenants a conference can invite, and to whom the identity may hand the case over (none when
+    /// `mayHandOver` says no or the case is closed).
+    public struct CasePage: Sendable {
+        public var view: CaseView
+        public var referrals: [Referral]
+        public var services: [ServiceDirectory.Entry]
+        public var conferenceTenants: [(slug: String, name: String)]
+        public var handOverTo: [User]
+    }
+
+    public func casePage(_ id: UUID, by identity: Identity, clientAddress: String?) async throws -> CasePage {
         try await work(identity, clientAddress: clientAddress) { connection, audit in
-            guard let file = try await CaseRecords.find(id, on: connection, logger: logger) else { throw Self.noCase }
-            audit.append(event("case.read", identity, "case", id))
-            return CaseView(
-                file: file, client: try await ClientRecords.find(file.clientID, on: connection, logger: logger)!,
-                goals: try await CaseRecords.goals(of: id, on: connection, logger: logger),
-                timeline: try await CaseRecords.timeline(of: id, on: connection, logger: logger))
+            let view = try await read(id, by: identity, on: connection, audit: &audit)
+            let handOver = view.file.closedOn == nil && mayHandOver(view.file, by: identity)
+            return CasePage(
+                view: view, referrals: try await Referrals.of(case: id, tenant: identity.tenant.id, on: connection, logger: logger),
+                services: try await ServiceDirectory.list(district: identity.tenant.ownDistrictID ?? identity.tenant.id, on: connection, logger: logger),
+                conferenceTenants: try await Conferences.invitableTenants(of: identity, on: connection, logger: logger),
+                handOverTo: handOver
+                    ? try await Self.caseWorkers(of: identity, policy: policy, on: connection, logger: logger).filter { $0.id != view.file.ownerID } : [])
         }
+    }
+
+    /// Who may hand a case over: whoever works it, or a team lead (the rule `handOver` enforces and the case page offers).
+    func mayHandOver(_ file: CaseFile, by identity: Identity) -> Bool {
+        file.ownerID == identity.userID || policy.allows(identity, .overseeCaseload)
     }
 
     /// The identity's open cases, what is due first (an audited read of the list).
@@ -267,7 +298,7 @@ public struct CaseWork: Sendable {
     public func handOver(case id: UUID, version: Int, to owner: UUID, by identity: Identity, clientAddress: String?) async throws -> CaseFile {
         try await work(identity, clientAddress: clientAddress) { connection, audit in
             guard var file = try await CaseRecords.find(id, on: connection, logger: logger) else { throw Self.noCase }
-            guard file.ownerID == identity.userID || policy.allows(identity, .overseeCaseload) else {
+            guard mayHandOver(file, by: identity) else {
                 throw DomainError.forbidden("Einen Fall übergibt, wer ihn führt – oder die Teamleitung.")
             }
             guard file.version == version else { throw Self.staleCase }

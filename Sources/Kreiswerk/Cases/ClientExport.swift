@@ -38,7 +38,7 @@ struct ClientExport: Sendable {
                 cases.append(CaseDocument(
                     file: file, goals: try await CaseRecords.goals(of: file.id, on: connection, logger: logger),
                     timeline: try await CaseRecords.timeline(of: file.id, on: connection, logger: logger),
-                    referrals: try await referrals.of(case: file.id, by: identity, on: connection),
+                    referrals: try await Referrals.of(case: file.id, tenant: identity.tenant.id, on: connection, logger: logger),
                     conferences: try await conferences.load(conferenceIDs, actingFor: identity.tenant.id, on: connection)))
             }
             var event = work.event("client.exported", identity, "client", id, ["cases": "\(cases.count)"])

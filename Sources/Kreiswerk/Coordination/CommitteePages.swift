@@ -156,9 +156,7 @@ struct CommitteePages {
             },
         ]
         if running {
-            data["towns"] = try await groups.work.database.withTransaction { connection in
-                try await TenantDirectory.towns(of: identity.tenant.ownDistrictID, on: connection, logger: groups.logger)
-            }.map { ["slug": $0.slug, "name": $0.name] }
+            data["towns"] = try await groups.towns(by: identity).map { ["slug": $0.slug, "name": $0.name] }
         }
         if let errors { data.merge(FormErrors.values(errors.errors, labels: Self.labels)) { $1 } }
         return pages.render("committees", data, identity: identity, path: "/gremien", status: status)

@@ -82,6 +82,11 @@ public struct ProjectGroups: Sendable {
     var logger: Logger { work.logger }
     static let notFound = DomainError.notFound("Diese Projektgruppe gibt es nicht, oder Sie gehören ihr nicht an.")
 
+    /// The towns of the identity's district, for which a municipal project group can be set up.
+    public func towns(by identity: Identity) async throws -> [TenantRef] {
+        try await work.database.withTransaction { try await TenantDirectory.towns(of: identity.tenant.ownDistrictID, on: $0, logger: logger) }
+    }
+
     public func list(by identity: Identity, clientAddress: String?) async throws -> [ProjectGroup] {
         try await work.coordinate(identity, clientAddress: clientAddress) { connection, _ in
             let ids = try await connection.query("SELECT id FROM project_groups WHERE active ORDER BY level DESC, name", logger: logger)

@@ -4,8 +4,6 @@ import Hummingbird
 /// `/api/v1/services`, `/api/v1/cases/{id}/referrals`, `/api/v1/referrals…`.
 struct ReferralAPI {
     let referrals: Referrals
-    let work: CaseWork
-    let database: Database
 
     struct NewReferral: Decodable {
         var serviceId: UUID
@@ -23,19 +21,12 @@ struct ReferralAPI {
         routes.get("/api/v1/services", .workCases) { request, context in
             let town = request.uri.queryParameters["town"].map(String.init)
             let district = context.identity.tenant.ownDistrictID ?? context.identity.tenant.id
-            return JSONResponse(
-                try await database.withTransaction { try await ServiceDirectory.list(district: district, town: town, on: $0, logger: database.logger) },
-                snakeCase: true)
+            return JSONResponse(try await referrals.services(district: district, town: town), snakeCase: true)
         }
 
         routes.get("/api/v1/cases/{id}/referrals", .workCases) { _, context in
             let id = try CaseAPI.id(context, "id")
-            return JSONResponse(
-                try await work.work(context.identity, clientAddress: context.clientAddress) { connection, audit in
-                    guard try await CaseRecords.find(id, on: connection, logger: database.logger) != nil else { throw CaseWork.noCase }
-                    audit.append(work.event("referral.listed", context.identity, "case", id))
-                    return try await referrals.of(case: id, by: context.identity, on: connection)
-                }, snakeCase: true)
+            return JSONResponse(try await referrals.of(case: id, by: context.identity, clientAddress: context.clientAddress), snakeCase: true)
         }
 
         routes.on(.post, "/api/v1/cases/{id}/referrals", .workCases) { request, context in

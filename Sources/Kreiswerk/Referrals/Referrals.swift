@@ -71,6 +71,11 @@ public struct Referrals: Sendable {
         """
 
     func decode(_ rows: PostgresRowSequence, actingFor tenant: UUID, on connection: PostgresConnection) async throws -> [Referral] {
+        try await Self.decode(rows, actingFor: tenant, on: connection, logger: logger)
+    }
+
+    /// The referrals of `rows`, each with its answers: the answers of all of them in one more query, never one per referral.
+    static func decode(_ rows: PostgresRowSequence, actingFor tenant: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [Referral] {
         var referrals: [Referral] = []
         for try await row in rows {
             let r = row.makeRandomAccess()
@@ -85,17 +90,18 @@ public struct Referrals: Sendable {
                     reason: try r[16].decode(String.self), sentAt: try r[17].decode(Date.self), state: "sent", grantActive: try r[18].decode(Bool.self),
                     responses: []))
         }
-        for index in referrals.indices {
-            let rows = try await connection.query(
-                """
-                SELECT kind, outcome, note, responder_name, responded_at FROM referral_responses
-                WHERE referral_id = \(referrals[index].id) ORDER BY responded_at, id
-                """,
-                logger: logger)
-            for try await (kind, outcome, note, name, at) in rows.decode((String, String?, String, String, Date).self) {
-                referrals[index].responses.append(.init(kind: kind, outcome: outcome, note: note, responderName: name, respondedAt: at))
-            }
-            referrals[index].state = referrals[index].responses.last?.kind ?? "sent"
+        guard !referrals.isEmpty else { return [] }
+        let index = Dictionary(uniqueKeysWithValues: referrals.enumerated().map { ($1.id, $0) })
+        let answers = try await connection.query(
+            """
+            SELECT referral_id, kind, outcome, note, responder_name, responded_at FROM referral_responses
+            WHERE referral_id = ANY(\(referrals.map(\.id))) ORDER BY responded_at, id
+            """,
+            logger: logger)
+        for try await (referral, kind, outcome, note, name, at) in answers.decode((UUID, String, String?, String, String, Date).self) {
+            guard let position = index[referral] else { continue }
+            referrals[position].responses.append(.init(kind: kind, outcome: outcome, note: note, responderName: name, respondedAt: at))
+            referrals[position].state = kind
         }
         return referrals
     }
@@ -151,10 +157,24 @@ public struct Referrals: Sendable {
     }
 
     /// The referrals of a case (the sender's view, with the answers).
-    public func of(case id: UUID, by identity: Identity, on connection: PostgresConnection) async throws -> [Referral] {
+    /// The referrals of one of the tenant's cases (an audited read).
+    public func of(case id: UUID, by identity: Identity, clientAddress: String?) async throws -> [Referral] {
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
+            guard try await CaseRecords.find(id, on: connection, logger: logger) != nil else { throw CaseWork.noCase }
+            audit.append(work.event("referral.listed", identity, "case", id))
+            return try await Self.of(case: id, tenant: identity.tenant.id, on: connection, logger: logger)
+        }
+    }
+
+    /// The district's service directory, or the services offered in one of its towns.
+    public func services(district: UUID, town: String?) async throws -> [ServiceDirectory.Entry] {
+        try await database.withTransaction { try await ServiceDirectory.list(district: district, town: town, on: $0, logger: logger) }
+    }
+
+    static func of(case id: UUID, tenant: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [Referral] {
         try await decode(
-            connection.query("\(unescaped: Self.select) WHERE r.case_id = \(id) AND r.tenant_id = \(identity.tenant.id) ORDER BY r.sent_at DESC", logger: logger),
-            actingFor: identity.tenant.id, on: connection)
+            connection.query("\(unescaped: select) WHERE r.case_id = \(id) AND r.tenant_id = \(tenant) ORDER BY r.sent_at DESC", logger: logger),
+            actingFor: tenant, on: connection, logger: logger)
     }
 
     /// Referrals to the identity's tenant whose grant is live (an audited read).
