@@ -14,26 +14,18 @@ public struct CaseWork: Sendable {
         self.policy = policy
     }
 
-    static let purpose = "case_management"
+    /// The platform's seam, for case management.
+    var seam: TenantWork { .caseManagement(database, policy) }
 
     /// Runs `body` acting for the identity's tenant; `audit` entries are written in the same transaction.
     func work<Result: Sendable>(
         _ identity: Identity, clientAddress: String?, _ body: (PostgresConnection, inout [AuditEvent]) async throws -> Result
     ) async throws -> Result {
-        try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
-            var events: [AuditEvent] = []
-            let result = try await body(connection, &events)
-            for var event in events {
-                event.purpose = event.purpose ?? Self.purpose
-                event.clientAddress = clientAddress
-                try await AuditLog.record(event, on: connection, logger: database.logger)
-            }
-            return result
-        }
+        try await seam.work(identity, clientAddress: clientAddress, body)
     }
 
     func event(_ action: String, _ identity: Identity, _ type: String, _ id: UUID, _ detail: [String: String] = [:]) -> AuditEvent {
-        AuditEvent(action, tenant: identity.tenant.id, actor: identity.userID, objectType: type, objectID: id.uuidString, detail: detail)
+        seam.event(action, identity, type, id, detail)
     }
 
     var logger: Logger { database.logger }

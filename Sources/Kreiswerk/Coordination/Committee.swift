@@ -99,7 +99,7 @@ enum MeetingRecords {
     }
 }
 
-extension CaseWork {
+extension TenantWork {
     /// The account of a district tenant's staff member, by e-mail address (district staff read their tenants' accounts).
     func staffAccount(email: String, field: String, on connection: PostgresConnection) async throws -> (UUID, UUID, String) {
         let email = email.trimmingCharacters(in: .whitespaces).lowercased()

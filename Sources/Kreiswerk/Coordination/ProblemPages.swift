@@ -110,7 +110,7 @@ struct ProblemPages {
         }
         if canRaise {
             let chosen = Set(form?.all("case_ids") ?? [preselected].compactMap { $0 })
-            data["cases"] = try await problems.work.myCases(by: identity, wholeTenant: policy.allows(identity, .overseeCaseload), clientAddress: context.clientAddress)
+            data["cases"] = try await problems.cases.myCases(by: identity, wholeTenant: policy.allows(identity, .overseeCaseload), clientAddress: context.clientAddress)
                 .map { ["id": $0.id.uuidString.lowercased(), "number": $0.caseNumber, "client": $0.clientName, "checked": chosen.contains($0.id.uuidString.lowercased())] }
             data["categories"] = ProblemCategory.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0.rawValue == form?["category"]] }
             data["spheres"] = LegalSphere.all.map { ["value": $0, "slug": $0.replacingOccurrences(of: " ", with: "-"), "checked": form?.all("legal_spheres").contains($0) ?? false] }

@@ -7,9 +7,14 @@ import PostgresNIO
 /// it (and publish the solution as good practice) or write it up for the state. Every call runs
 /// in one transaction acting for the caller's tenant and is audited with purpose `coordination`.
 public struct Problems: Sendable {
-    let work: CaseWork
+    let work: TenantWork
+    /// The raiser's own cases, which a problem is raised from.
+    let cases: CaseWork
 
-    public init(work: CaseWork) { self.work = work }
+    public init(work: TenantWork, cases: CaseWork) {
+        self.work = work
+        self.cases = cases
+    }
 
     var logger: Logger { work.logger }
     static let notFound = DomainError.notFound("Dieses Systemproblem gibt es nicht, oder es ist für Sie nicht sichtbar.")
@@ -24,7 +29,7 @@ public struct Problems: Sendable {
             throw DomainError.forbidden("Systemprobleme melden die Case Manager der Städte und Träger eines Kreises.")
         }
         let wholeTenant = work.policy.allows(identity, .overseeCaseload)
-        return try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let caseIDs = Array(Set(new.caseIDs))
             let own = try await connection.query(
                 """
@@ -71,7 +76,7 @@ public struct Problems: Sendable {
     public func list(level: LadderLevel? = nil, status: ProblemStatus? = nil, by identity: Identity, clientAddress: String?) async throws
         -> [StructuralProblem]
     {
-        try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let ids = try await connection.query(
                 """
                 SELECT id FROM structural_problems
@@ -86,7 +91,7 @@ public struct Problems: Sendable {
     }
 
     public func problem(_ id: UUID, by identity: Identity, clientAddress: String?) async throws -> StructuralProblem {
-        try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let problem = try await detailed(id, on: connection)
             audit.append(work.event("problem.read", identity, "problem", id))
             return problem
@@ -107,7 +112,7 @@ public struct Problems: Sendable {
         _ id: UUID, version: Int, by identity: Identity, clientAddress: String?,
         _ change: (StructuralProblem, PostgresConnection, inout [AuditEvent]) async throws -> Void
     ) async throws -> StructuralProblem {
-        try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             // Lock first, then read: a second coordinator waits here and then sees the first one's version.
             guard
                 try await connection.query(
@@ -248,7 +253,7 @@ public struct Problems: Sendable {
         guard !question.isEmpty, question.count <= 5000 else {
             throw InvalidInput(field: "question", "Bitte die Frage an die anderen Städte formulieren (1 bis 5000 Zeichen), ohne Daten von Klienten.")
         }
-        return try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             guard let problem = try await ProblemRecords.load([id], on: connection, logger: logger).first,
                 try await connection.query("SELECT 1 FROM structural_problems WHERE id = \(id) AND tenant_id = \(identity.tenant.id)", logger: logger)
                     .collect().count == 1
@@ -289,7 +294,7 @@ public struct Problems: Sendable {
 
     /// The polls the identity's tenant was asked in, with its own answers.
     public func askedPolls(by identity: Identity, clientAddress: String?) async throws -> [ProblemPoll] {
-        try await work.coordinate(identity, clientAddress: clientAddress) { connection, _ in
+        try await work.work(identity, clientAddress: clientAddress) { connection, _ in
             try await PollRecords.polls(of: nil, on: connection, logger: logger)
         }
     }
@@ -300,7 +305,7 @@ public struct Problems: Sendable {
         guard answer.count <= 5000, known == false || !answer.isEmpty else {
             throw InvalidInput(field: "answer", "Bitte kurz beschreiben, wie Sie das Problem gelöst haben (bis 5000 Zeichen).")
         }
-        try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             guard try await connection.query("SELECT app_was_polled(\(poll))", logger: logger).collect().first?.decode(Bool.self) == true else {
                 throw DomainError.notFound("Diese Umfrage gibt es nicht, oder Ihre Stelle wurde nicht gefragt.")
             }

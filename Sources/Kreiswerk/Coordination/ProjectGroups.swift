@@ -75,9 +75,9 @@ public struct NewTask: Sendable, Decodable {
 
 /// Project groups of a district: the coordinators and assistants run them; members with an account read theirs.
 public struct ProjectGroups: Sendable {
-    let work: CaseWork
+    let work: TenantWork
 
-    public init(work: CaseWork) { self.work = work }
+    public init(work: TenantWork) { self.work = work }
 
     var logger: Logger { work.logger }
     static let notFound = DomainError.notFound("Diese Projektgruppe gibt es nicht, oder Sie gehören ihr nicht an.")
@@ -88,7 +88,7 @@ public struct ProjectGroups: Sendable {
     }
 
     public func list(by identity: Identity, clientAddress: String?) async throws -> [ProjectGroup] {
-        try await work.coordinate(identity, clientAddress: clientAddress) { connection, _ in
+        try await work.work(identity, clientAddress: clientAddress) { connection, _ in
             let ids = try await connection.query("SELECT id FROM project_groups WHERE active ORDER BY level DESC, name", logger: logger)
                 .collect().map { try $0.decode(UUID.self) }
             var groups: [ProjectGroup] = []
@@ -98,7 +98,7 @@ public struct ProjectGroups: Sendable {
     }
 
     public func group(_ id: UUID, by identity: Identity, clientAddress: String?) async throws -> ProjectGroup {
-        try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             audit.append(work.event("group.read", identity, "project_group", id))
             return try await load(id, on: connection)
         }
@@ -142,7 +142,7 @@ public struct ProjectGroups: Sendable {
         if topic.count > 5000 { errors["topic"] = "Das Thema ist zu lang (höchstens 5000 Zeichen)." }
         if new.level == "municipal" && (new.town ?? "").isEmpty { errors["town"] = "Eine kommunale Projektgruppe arbeitet für eine Stadt: bitte die Stadt wählen." }
         guard errors.isEmpty else { throw InvalidInput(errors: errors) }
-        return try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             var town: UUID?
             if new.level == "municipal" {
                 town = try await connection.query(
@@ -163,7 +163,7 @@ public struct ProjectGroups: Sendable {
     }
 
     public func addMember(_ new: NewMember, to group: UUID, by identity: Identity, clientAddress: String?) async throws -> ProjectGroup {
-        try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             _ = try await load(group, on: connection)
             var user: UUID?, tenant: UUID?, name = (new.name ?? "").trimmingCharacters(in: .whitespaces)
             var organisation = (new.organisation ?? "").trimmingCharacters(in: .whitespaces)
@@ -189,7 +189,7 @@ public struct ProjectGroups: Sendable {
     }
 
     public func removeMember(_ member: UUID, from group: UUID, by identity: Identity, clientAddress: String?) async throws {
-        try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let rows = try await connection.query(
                 """
                 UPDATE project_group_members SET left_at = now()
@@ -203,7 +203,7 @@ public struct ProjectGroups: Sendable {
     }
 
     public func planMeeting(_ new: NewMeeting, of group: UUID, by identity: Identity, clientAddress: String?) async throws -> ProjectGroup {
-        try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             _ = try await load(group, on: connection)
             let id = try await MeetingRecords.plan(new, group: group, district: identity.tenant.id, on: connection, logger: logger)
             audit.append(work.event("group.meeting_planned", identity, "meeting", id, ["group": group.uuidString]))
@@ -214,7 +214,7 @@ public struct ProjectGroups: Sendable {
     public func addTask(_ new: NewTask, to group: UUID, by identity: Identity, clientAddress: String?) async throws -> ProjectGroup {
         let text = new.text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty, text.count <= 1000 else { throw InvalidInput(field: "text", "Bitte die Aufgabe beschreiben (1 bis 1000 Zeichen).") }
-        return try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             _ = try await load(group, on: connection)
             var owner = (new.owner ?? "").trimmingCharacters(in: .whitespaces), user: UUID?
             if let email = new.ownerEmail, !email.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -243,7 +243,7 @@ public struct ProjectGroups: Sendable {
     }
 
     public func completeTask(_ task: UUID, of group: UUID, by identity: Identity, clientAddress: String?) async throws {
-        try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let rows = try await connection.query(
                 """
                 UPDATE group_tasks SET done_on = current_date

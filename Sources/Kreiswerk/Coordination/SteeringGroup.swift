@@ -113,14 +113,14 @@ public struct NewDecision: Sendable, Decodable {
 
 /// The steering group's operations: coordinators and assistants run it, its members (with an account) read it.
 public struct Steering: Sendable {
-    let work: CaseWork
+    let work: TenantWork
 
-    public init(work: CaseWork) { self.work = work }
+    public init(work: TenantWork) { self.work = work }
 
     var logger: Logger { work.logger }
 
     public func group(by identity: Identity, clientAddress: String?) async throws -> SteeringGroup {
-        try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             audit.append(AuditEvent("steering.read", tenant: identity.tenant.id, actor: identity.userID))
             return try await load(on: connection)
         }
@@ -176,7 +176,7 @@ public struct Steering: Sendable {
     public func setRules(_ text: String, adoptedOn: Day?, version: Int, by identity: Identity, clientAddress: String?) async throws -> SteeringGroup {
         let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.count <= 50000 else { throw InvalidInput(field: "rules_of_procedure", "Die Geschäftsordnung ist zu lang (höchstens 50000 Zeichen).") }
-        return try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             try await ensureGroup(identity, on: connection)
             let rows = try await connection.query(
                 """
@@ -207,7 +207,7 @@ public struct Steering: Sendable {
             errors["body_kind"] = "Bitte die Art der Stelle wählen: " + NewSteeringMember.bodyKinds.map(\.0).joined(separator: ", ") + "."
         }
         guard errors.isEmpty else { throw InvalidInput(errors: errors) }
-        return try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             try await ensureGroup(identity, on: connection)
             var user: UUID?
             if let email = new.email, !email.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -231,7 +231,7 @@ public struct Steering: Sendable {
     }
 
     public func removeMember(_ member: UUID, by identity: Identity, clientAddress: String?) async throws {
-        try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let rows = try await connection.query(
                 "UPDATE steering_members SET left_on = current_date WHERE id = \(member) AND tenant_id = \(identity.tenant.id) AND left_on IS NULL RETURNING 1",
                 logger: logger
@@ -242,7 +242,7 @@ public struct Steering: Sendable {
     }
 
     public func planMeeting(_ new: NewMeeting, by identity: Identity, clientAddress: String?) async throws -> SteeringGroup {
-        try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let id = try await MeetingRecords.plan(new, group: nil, district: identity.tenant.id, on: connection, logger: logger)
             audit.append(AuditEvent("steering.meeting_planned", tenant: identity.tenant.id, actor: identity.userID, objectType: "meeting", objectID: id.uuidString))
             return try await load(on: connection)
@@ -251,7 +251,7 @@ public struct Steering: Sendable {
 
     /// Records the minutes of a meeting of any of the district's committees.
     public func recordMinutes(_ meeting: UUID, version: Int, minutes: String, by identity: Identity, clientAddress: String?) async throws {
-        try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             try await MeetingRecords.recordMinutes(meeting, version: version, minutes: minutes, district: identity.tenant.id, on: connection, logger: logger)
             audit.append(AuditEvent("meeting.minutes", tenant: identity.tenant.id, actor: identity.userID, objectType: "meeting", objectID: meeting.uuidString))
         }
@@ -264,7 +264,7 @@ public struct Steering: Sendable {
         if title.isEmpty || title.count > 200 { errors["title"] = "Bitte einen Titel von 1 bis 200 Zeichen angeben." }
         if proposal.isEmpty || proposal.count > 20000 { errors["proposal"] = "Bitte den Beschlussvorschlag formulieren (1 bis 20000 Zeichen)." }
         guard errors.isEmpty else { throw InvalidInput(errors: errors) }
-        return try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let level = try await connection.query("SELECT level FROM project_groups WHERE id = \(new.groupID) AND active", logger: logger)
                 .collect().first?.decode(String.self)
             guard level == "district" else {
@@ -305,7 +305,7 @@ public struct Steering: Sendable {
         let note = (new.note ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         if note.count > 5000 { errors["note"] = "Die Anmerkung ist zu lang (höchstens 5000 Zeichen)." }
         guard errors.isEmpty else { throw InvalidInput(errors: errors) }
-        return try await work.coordinate(identity, clientAddress: clientAddress) { connection, audit in
+        return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             guard let status = try await connection.query(
                 "SELECT status FROM decision_papers WHERE id = \(paper) AND tenant_id = \(identity.tenant.id) FOR UPDATE", logger: logger
             ).collect().first?.decode(String.self) else { throw DomainError.notFound("Diese Entscheidungsvorlage gibt es nicht.") }

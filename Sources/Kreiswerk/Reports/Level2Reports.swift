@@ -62,9 +62,9 @@ public struct NewCaseReport: Sendable, Decodable {
 
 /// The Meldeverfahren: reporting, the team's inbox, accepting (opens a level-2 case) or declining.
 public struct Level2Reports: Sendable {
-    let work: CaseWork
+    let work: TenantWork
 
-    public init(work: CaseWork) { self.work = work }
+    public init(work: TenantWork) { self.work = work }
 
     var database: Database { work.database }
     var logger: Logger { work.logger }
