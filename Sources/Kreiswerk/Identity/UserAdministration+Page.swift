@@ -43,18 +43,28 @@ extension UserAdministration {
         active: Bool,
         clientAddress: String?
     ) async throws -> (tenant: String, outcome: Result<User, any Error>) {
-        let current = try await find(by: identity, id: id)
+        var found: String?
         do {
-            let tenant = try await tenant(of: current)
-            let offered = Set(policy.grantableRoles(in: tenant, by: identity))
-            let roles = Set(current.roles).subtracting(offered).union(try Role.parse(ticked, requireOne: false))
-            let changes = UserChanges(roles: roles, active: policy.administersAccounts(of: tenant, actor: identity) ? active : nil)
-            return (
-                current.tenant,
-                .success(try await update(current, of: tenant, by: identity, version: version, changes: changes, clientAddress: clientAddress))
-            )
+            let user = try await withRoleCheck { connection in
+                let (current, tenant) = try await findWithTenant(id, by: identity, on: connection)
+                found = current.tenant
+                let offered = Set(policy.grantableRoles(in: tenant, by: identity))
+                let roles = Set(current.roles).subtracting(offered).union(try Role.parse(ticked, requireOne: false))
+                let changes = UserChanges(roles: roles, active: policy.administersAccounts(of: tenant, actor: identity) ? active : nil)
+                return try await update(
+                    current,
+                    of: tenant,
+                    by: identity,
+                    version: version,
+                    changes: changes,
+                    clientAddress: clientAddress,
+                    on: connection
+                )
+            }
+            return (user.tenant, .success(user))
         } catch {
-            return (current.tenant, .failure(error))
+            guard let found else { throw error }
+            return (found, .failure(error))
         }
     }
 }

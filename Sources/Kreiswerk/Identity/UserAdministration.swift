@@ -31,19 +31,9 @@ public struct UserAdministration: Sendable {
         }
     }
 
-    /// Runs `body` in a transaction acting as `identity` towards `target`: a platform administrator acts
-    /// as the target tenant itself; everyone else acts as their own tenant, with their district readable
-    /// when the policy gives them district scope for `permission`.
-    func withScope<Result: Sendable>(
-        _ identity: Identity, for permission: Permission, target: TenantRef?, _ body: (PostgresConnection) async throws -> Result
-    ) async throws -> Result {
-        try await database.withTransaction { connection in
-            try await actInScope(identity, for: permission, target: target, on: connection)
-            return try await body(connection)
-        }
-    }
-
-    /// Makes the rest of the connection's transaction act as `withScope` describes.
+    /// Makes the rest of the connection's transaction act as `identity` towards `target`: a platform administrator acts
+    /// as the target tenant itself; everyone else acts as their own tenant, with their district readable when the policy
+    /// gives them district scope for `permission`.
     func actInScope(_ identity: Identity, for permission: Permission, target: TenantRef?, on connection: PostgresConnection) async throws {
         if let target, policy.scope(of: identity, for: permission) == .all {
             return try await connection.actAs(tenant: target.id, user: identity.userID, logger: database.logger)
@@ -71,9 +61,10 @@ public struct UserAdministration: Sendable {
 
     /// Accounts of `slug` (or, without one, of the identity's own scope: their tenant, or their district).
     public func list(by identity: Identity, tenant slug: String?) async throws -> [User] {
-        let target = slug == nil ? nil : try await target(slug, for: identity, .viewUsers)
-        return try await withScope(identity, for: .viewUsers, target: target) { connection in
-            try await Accounts.list(tenant: target?.id, on: connection, logger: database.logger)
+        try await database.withTransaction { connection in
+            let target = slug == nil ? nil : try await target(slug, for: identity, .viewUsers, on: connection)
+            try await actInScope(identity, for: .viewUsers, target: target, on: connection)
+            return try await Accounts.list(tenant: target?.id, on: connection, logger: database.logger)
         }
     }
 
@@ -107,18 +98,33 @@ public struct UserAdministration: Sendable {
     }
 
     public func find(by identity: Identity, id: UUID) async throws -> User {
+        try await database.withTransaction { try await find(id, by: identity, on: $0) }
+    }
+
+    /// The account `id` as the identity may see it, in the connection's transaction, which then acts in the identity's scope.
+    func find(_ id: UUID, by identity: Identity, on connection: PostgresConnection) async throws -> User {
         // Platform administrators act as the account's own tenant, which the platform may look up.
         var target: TenantRef?
         if policy.scope(of: identity, for: .viewUsers) == .all {
-            target = try await database.withTenant(TenantRef.platformID, user: identity.userID) { connection in
-                guard let tenant = try await connection.query("SELECT platform_user_tenant(\(id))", logger: database.logger).collect().first?.decode(UUID?.self)
-                else { return nil }
-                return try await TenantDirectory.find(id: tenant, on: connection, logger: database.logger)
+            try await connection.actAs(tenant: TenantRef.platformID, user: identity.userID, logger: database.logger)
+            if let tenant = try await connection.query("SELECT platform_user_tenant(\(id))", logger: database.logger).collect().first?.decode(UUID?.self) {
+                target = try await TenantDirectory.find(id: tenant, on: connection, logger: database.logger)
             }
         }
-        let user = try await withScope(identity, for: .viewUsers, target: target) { try await Accounts.find(id, on: $0, logger: database.logger) }
-        guard let user else { throw DomainError.notFound("Ein Konto mit dieser Kennung gibt es nicht.") }
+        try await actInScope(identity, for: .viewUsers, target: target, on: connection)
+        guard let user = try await Accounts.find(id, on: connection, logger: database.logger) else {
+            throw DomainError.notFound("Ein Konto mit dieser Kennung gibt es nicht.")
+        }
         return user
+    }
+
+    /// An account to change and its tenant, as the policy needs it (404 for a tenant that was deactivated).
+    func findWithTenant(_ id: UUID, by identity: Identity, on connection: PostgresConnection) async throws -> (User, TenantRef) {
+        let user = try await find(id, by: identity, on: connection)
+        guard let tenant = try await TenantDirectory.find(slug: user.tenant, on: connection, logger: database.logger) else {
+            throw DomainError.notFound("Den Mandanten des Kontos gibt es nicht mehr.")
+        }
+        return (user, tenant)
     }
 
     /// Creates an account without a password in `slug` (default: the identity's tenant) and an invitation to set one.
@@ -126,12 +132,13 @@ public struct UserAdministration: Sendable {
     public func create(
         by identity: Identity, tenant slug: String?, email: String, displayName: String, roles: Set<Role>, clientAddress: String?
     ) async throws -> Invited {
-        let target = try await target(slug, for: identity, .manageUsers)
-        guard policy.allows(identity, .manageUsers, in: target) else {
-            throw DomainError.forbidden("Ihre Rolle erlaubt nicht, Konten in \(target.name) anzulegen.")
-        }
-        try await checkRoleChange(from: [], to: roles, of: nil, in: target, by: identity, clientAddress: clientAddress)
-        return try await database.withTenant(target.id, user: identity.userID) { connection in
+        try await withRoleCheck { connection in
+            let target = try await target(slug, for: identity, .manageUsers, on: connection)
+            guard policy.allows(identity, .manageUsers, in: target) else {
+                throw DomainError.forbidden("Ihre Rolle erlaubt nicht, Konten in \(target.name) anzulegen.")
+            }
+            try await checkRoleChange(from: [], to: roles, of: nil, in: target, by: identity, clientAddress: clientAddress, on: connection)
+            try await connection.actAs(tenant: target.id, user: identity.userID, logger: database.logger)
             let user = try await Accounts.create(
                 tenant: target.id, email: email, displayName: displayName, roles: roles, passwordHash: nil, on: connection, logger: database.logger)
             let (secret, expires) = try await invitations.create(tenant: target.id, user: user.id, by: identity.userID, on: connection)
@@ -146,22 +153,20 @@ public struct UserAdministration: Sendable {
 
     public func invitationURL(_ secret: Secret) -> String { "\(publicURL)/einladung/\(secret.value)" }
 
-    /// The tenant an account belongs to, as the policy needs it.
-    public func tenant(of user: User) async throws -> TenantRef {
-        let tenant = try await database.withTransaction { try await TenantDirectory.find(slug: user.tenant, on: $0, logger: database.logger) }
-        guard let tenant else { throw DomainError.notFound("Den Mandanten des Kontos gibt es nicht mehr.") }
-        return tenant
-    }
-
     /// Changes roles, status or name of an account, if it is still at `version`. The person is notified
-    /// when their roles change, and the change is audited.
+    /// when their roles change, and the change is audited; all in one transaction.
     public func update(by identity: Identity, id: UUID, version: Int, changes: UserChanges, clientAddress: String?) async throws -> User {
-        let current = try await find(by: identity, id: id)
-        return try await update(current, of: try await tenant(of: current), by: identity, version: version, changes: changes, clientAddress: clientAddress)
+        try await withRoleCheck { connection in
+            let (current, tenant) = try await findWithTenant(id, by: identity, on: connection)
+            return try await update(current, of: tenant, by: identity, version: version, changes: changes, clientAddress: clientAddress, on: connection)
+        }
     }
 
     /// `update` of an account found already, with its tenant.
-    func update(_ current: User, of tenant: TenantRef, by identity: Identity, version: Int, changes: UserChanges, clientAddress: String?) async throws -> User {
+    func update(
+        _ current: User, of tenant: TenantRef, by identity: Identity, version: Int, changes: UserChanges, clientAddress: String?,
+        on connection: PostgresConnection
+    ) async throws -> User {
         let id = current.id
         guard policy.allows(identity, .manageUsers, in: tenant) else {
             throw DomainError.forbidden("Sie dürfen die Konten von \(tenant.name) sehen, aber nicht ändern.")
@@ -178,25 +183,24 @@ public struct UserAdministration: Sendable {
                         + "die Koordinierungsstelle vergibt dort nur Koordinierungs- und Lenkungsgruppen-Rollen.")
             }
             if let roles = changes.roles {
-                try await checkRoleChange(from: Set(current.roles), to: roles, of: id, in: tenant, by: identity, clientAddress: clientAddress)
+                try await checkRoleChange(from: Set(current.roles), to: roles, of: id, in: tenant, by: identity, clientAddress: clientAddress, on: connection)
             }
         }
-        return try await database.withTenant(tenant.id, user: identity.userID) { connection in
-            let (before, after) = try await Accounts.update(id, version: version, changes: changes, on: connection, logger: database.logger)
-            for event in Self.events(before: before, after: after) {
-                try await AuditLog.record(
-                    AuditEvent(event.action, by: identity, in: tenant.id, objectType: "user", objectID: id.uuidString, detail: event.detail,
-                               clientAddress: clientAddress),
-                    on: connection, logger: database.logger)
-            }
-            if before.roles != after.roles {
-                let now = after.roles.map(\.label).joined(separator: ", ")
-                try await Notifier.notify(
-                    id, .rolesChanged, title: "\(identity.displayName) hat Ihre Rollen geändert; Sie haben jetzt: \(now).", link: "/konto",
-                    dedupeKey: "roles-changed:\(id):\(after.version)", on: connection, logger: database.logger)
-            }
-            return after
+        try await connection.actAs(tenant: tenant.id, user: identity.userID, logger: database.logger)
+        let (before, after) = try await Accounts.update(id, version: version, changes: changes, on: connection, logger: database.logger)
+        for event in Self.events(before: before, after: after) {
+            try await AuditLog.record(
+                AuditEvent(event.action, by: identity, in: tenant.id, objectType: "user", objectID: id.uuidString, detail: event.detail,
+                           clientAddress: clientAddress),
+                on: connection, logger: database.logger)
         }
+        if before.roles != after.roles {
+            let now = after.roles.map(\.label).joined(separator: ", ")
+            try await Notifier.notify(
+                id, .rolesChanged, title: "\(identity.displayName) hat Ihre Rollen geändert; Sie haben jetzt: \(now).", link: "/konto",
+                dedupeKey: "roles-changed:\(id):\(after.version)", on: connection, logger: database.logger)
+        }
+        return after
     }
 
     static func events(before: User, after: User) -> [(action: String, detail: [String: String])] {
@@ -207,61 +211,5 @@ public struct UserAdministration: Sendable {
         if before.active != after.active { events.append((after.active ? "user.reactivated" : "user.deactivated", [:])) }
         if before.displayName != after.displayName { events.append(("user.renamed", [:])) }
         return events
-    }
-
-    /// Whether `identity` may change an account of `tenant` from `before` to `after` roles (nil account: a new one).
-    /// 422 for a role the tenant's kind does not have, 403 for one the identity may not grant or take away, and
-    /// 403 for one's own roles. A refusal is audited: it is what an attempt to escalate looks like.
-    func checkRoleChange(
-        from before: Set<Role>, to after: Set<Role>, of account: UUID?, in tenant: TenantRef, by identity: Identity, clientAddress: String?
-    ) async throws {
-        do {
-            try checkRoleChange(from: before, to: after, of: account, in: tenant, by: identity)
-        } catch DomainError.forbidden(let message) {
-            try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
-                try await AuditLog.record(
-                    AuditEvent(
-                        "user.roles_change_refused", by: identity, objectType: "user", objectID: account?.uuidString,
-                        detail: ["tenant": tenant.slug, "from": Self.names(before), "to": Self.names(after)], clientAddress: clientAddress),
-                    on: connection, logger: database.logger)
-            }
-            throw DomainError.forbidden(message)
-        }
-    }
-
-    /// The rule itself, as `Policy.roleTable` states it (migrations/0019 enforces the same in the database).
-    func checkRoleChange(from before: Set<Role>, to after: Set<Role>, of account: UUID?, in tenant: TenantRef, by identity: Identity) throws {
-        guard before != after else { return }
-        guard !after.isEmpty else { throw InvalidInput(field: "roles", "Bitte mindestens eine Rolle angeben.") }
-        if account == identity.userID {
-            throw DomainError.forbidden("Die eigenen Rollen kann nur eine andere Administratorin oder ein anderer Administrator ändern.")
-        }
-        let offered = Policy.rolesOffered(by: tenant.kind)
-        let missing = after.subtracting(before).subtracting(offered).sorted()
-        if !missing.isEmpty {
-            throw InvalidInput(
-                field: "roles",
-                "\(missing.count == 1 ? "Die Rolle" : "Die Rollen") \(missing.map(\.label).joined(separator: ", ")) gibt es \(Self.kindPhrase(tenant.kind)) "
-                    + "(\(tenant.name)) nicht. Möglich sind dort: \(offered.map(\.label).joined(separator: ", ")).")
-        }
-        for role in after.symmetricDifference(before).sorted() where !policy.mayGrant(role, in: tenant, actor: identity) {
-            let grantor = Policy.roleTable[role]?.grantedBy ?? .platformAdministration
-            throw DomainError.forbidden(
-                "Die Rolle \(role.label) \(after.contains(role) ? "vergibt" : "entzieht") in \(tenant.name) nur \(grantor.phrase); Ihre Rollen erlauben das nicht.")
-        }
-    }
-
-    static func names(_ roles: Set<Role>) -> String { roles.sorted().map(\.rawValue).joined(separator: ",") }
-
-    /// Where a role is missing, as the sentence "Die Rolle … gibt es <phrase> nicht" needs it.
-    static func kindPhrase(_ kind: String) -> String {
-        switch kind {
-        case "platform": "im Betrieb"
-        case "district": "in einem Kreis"
-        case "municipality": "in einer Stadt oder Gemeinde"
-        case "carrier": "bei einem Träger"
-        case "authority": "in einer Behörde"
-        default: "in einem Mandanten der Art \(kind)"
-        }
     }
 }
