@@ -97,7 +97,7 @@ struct ProblemPages {
         _ context: SignedInContext, form: Form? = nil, preselected: String? = nil, errors: InvalidInput? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let identity = context.identity
-        try CoordinationAPI.mayReadProblems(identity, policy)
+        try ProblemAPI.mayReadProblems(identity, policy)
         let all = try await problems.list(by: identity, clientAddress: context.clientAddress)
         let canRaise = policy.allows(identity, .raiseProblems), coordinating = policy.allows(identity, .coordinateDistrict)
         var data: [String: Any] = ["canRaise": canRaise, "coordinating": coordinating]
@@ -124,7 +124,7 @@ struct ProblemPages {
         _ context: SignedInContext, id: UUID, errors: InvalidInput? = nil, message: String? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let identity = context.identity
-        try CoordinationAPI.mayReadProblems(identity, policy)
+        try ProblemAPI.mayReadProblems(identity, policy)
         let problem = try await problems.problem(id, by: identity, clientAddress: context.clientAddress)
         var data = Self.values(problem)
         let coordinating = policy.allows(identity, .coordinateDistrict)
