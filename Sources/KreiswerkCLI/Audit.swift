@@ -7,7 +7,8 @@ struct Audit: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check the chain; name the first broken entry. Exit status 1 if it is broken.")
+            abstract: "Check the chain; name the first broken entry. Exit status 1 if it is broken."
+        )
         @Flag(help: "Seal pending entries first.") var seal = false
         @OptionGroup var common: CommonOptions
 

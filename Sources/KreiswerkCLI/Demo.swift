@@ -7,7 +7,8 @@ struct Demo: AsyncParsableCommand {
 
     struct Seed: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Fill a district's towns with synthetic clients, cases and goals (and demo case managers cmN@TOWN.demo, without passwords).")
+            abstract: "Fill a district's towns with synthetic clients, cases and goals (and demo case managers cmN@TOWN.demo, without passwords)."
+        )
         @Option(help: "The district's slug.") var district: String
         @Option(help: "How many clients in all (shared out by the towns' funded posts).") var clients: Int
         @OptionGroup var common: CommonOptions

@@ -10,7 +10,9 @@ extension JobsCommand {
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Benchmark the queue (used by ops/bench/jobs; the database should have no other work queued).",
-            shouldDisplay: false, subcommands: [Drain.self, Latency.self])
+            shouldDisplay: false,
+            subcommands: [Drain.self, Latency.self]
+        )
 
         struct Drain: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Queue N no-op jobs, start W worker processes, time until all ran.")
@@ -43,15 +45,36 @@ extension JobsCommand {
                 let drainSeconds = seconds(started.duration(to: .now))
                 let succeeded = try await asPlatform(common) { connection, logger in
                     try await connection.query(
-                        "SELECT count(*)::integer FROM jobs WHERE id >= \(first) AND kind = 'noop' AND state = 'succeeded'", logger: logger
+                        "SELECT count(*)::integer FROM jobs WHERE id >= \(first) AND kind = 'noop' AND state = 'succeeded'",
+                        logger: logger
                     ).collect().first!.decode(Int.self)
                 }
                 guard succeeded == jobs else { throw ConfigurationError("only \(succeeded) of \(jobs) jobs succeeded") }
-                print(String(format: "kreiswerk: %d no-op jobs, %d worker%@: enqueue %.2f s, drain %.2f s, %.0f jobs/s", jobs, workers,
-                             workers == 1 ? "" : "s", enqueueSeconds, drainSeconds, Double(jobs) / drainSeconds))
-                print(String(format: "RESULT kreiswerk throughput workers=%d jobs=%d enqueue_s=%.3f drain_s=%.3f jobs_per_s=%.0f", workers, jobs,
-                             enqueueSeconds, drainSeconds, Double(jobs) / drainSeconds))
-                for process in processes { process.terminate(); process.waitUntilExit() }
+                print(
+                    String(
+                        format: "kreiswerk: %d no-op jobs, %d worker%@: enqueue %.2f s, drain %.2f s, %.0f jobs/s",
+                        jobs,
+                        workers,
+                        workers == 1 ? "" : "s",
+                        enqueueSeconds,
+                        drainSeconds,
+                        Double(jobs) / drainSeconds
+                    )
+                )
+                print(
+                    String(
+                        format: "RESULT kreiswerk throughput workers=%d jobs=%d enqueue_s=%.3f drain_s=%.3f jobs_per_s=%.0f",
+                        workers,
+                        jobs,
+                        enqueueSeconds,
+                        drainSeconds,
+                        Double(jobs) / drainSeconds
+                    )
+                )
+                for process in processes {
+                    process.terminate()
+                    process.waitUntilExit()
+                }
             }
 
             /// Polls every 10 ms whether the newest job has finished (a primary-key lookup, so the poll takes
@@ -71,7 +94,8 @@ extension JobsCommand {
                                     """
                                     SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'queued' AND id BETWEEN \(first) AND \(last))
                                         OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND id BETWEEN \(first) AND \(last))
-                                    """, logger: logger
+                                    """,
+                                    logger: logger
                                 ).collect().first!.decode(Bool.self)
                             }
                             if !open { return }
@@ -85,7 +109,8 @@ extension JobsCommand {
 
         struct Latency: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "With one idle worker process: enqueue jobs one at a time and measure commit-to-start latency.")
+                abstract: "With one idle worker process: enqueue jobs one at a time and measure commit-to-start latency."
+            )
             @Option var samples = 500
             @OptionGroup var common: CommonOptions
 
@@ -99,7 +124,8 @@ extension JobsCommand {
                     for _ in 0..<samples {
                         let id = try await database.withTenant(JobQueue.platformTenant) { connection in
                             try await connection.query(
-                                "INSERT INTO jobs (tenant_id, kind) VALUES (\(JobQueue.platformTenant), 'noop') RETURNING id", logger: logger
+                                "INSERT INTO jobs (tenant_id, kind) VALUES (\(JobQueue.platformTenant), 'noop') RETURNING id",
+                                logger: logger
                             ).collect().first!.decode(Int.self)
                         }
                         committed[id] = Date()
@@ -109,18 +135,37 @@ extension JobsCommand {
                     var latencies: [Double] = []
                     try await database.withTenant(JobQueue.platformTenant) { connection in
                         for try await (id, started) in try await connection.query(
-                            "SELECT id, started_at FROM jobs WHERE id = ANY(\(Array(committed.keys))) AND started_at IS NOT NULL", logger: logger
+                            "SELECT id, started_at FROM jobs WHERE id = ANY(\(Array(committed.keys))) AND started_at IS NOT NULL",
+                            logger: logger
                         ).decode((Int, Date).self) {
                             latencies.append(max(0, started.timeIntervalSince(committed[id]!)) * 1000)
                         }
                     }
                     guard latencies.count == samples else { throw ConfigurationError("only \(latencies.count) of \(samples) jobs started") }
                     latencies.sort()
-                    func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int((p / 100 * Double(latencies.count)).rounded(.up)) - 1)] }
-                    print(String(format: "kreiswerk: enqueue-to-start over %d jobs: p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, max %.2f ms", samples,
-                                 percentile(50), percentile(95), percentile(99), latencies.last!))
-                    print(String(format: "RESULT kreiswerk latency samples=%d p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f max_ms=%.2f", samples, percentile(50),
-                                 percentile(95), percentile(99), latencies.last!))
+                    func percentile(_ p: Double) -> Double {
+                        latencies[min(latencies.count - 1, Int((p / 100 * Double(latencies.count)).rounded(.up)) - 1)]
+                    }
+                    print(
+                        String(
+                            format: "kreiswerk: enqueue-to-start over %d jobs: p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, max %.2f ms",
+                            samples,
+                            percentile(50),
+                            percentile(95),
+                            percentile(99),
+                            latencies.last!
+                        )
+                    )
+                    print(
+                        String(
+                            format: "RESULT kreiswerk latency samples=%d p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f max_ms=%.2f",
+                            samples,
+                            percentile(50),
+                            percentile(95),
+                            percentile(99),
+                            latencies.last!
+                        )
+                    )
                 }
                 worker.terminate()
                 worker.waitUntilExit()

@@ -6,11 +6,15 @@ import PostgresNIO
 
 struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "jobs", abstract: "The job queue: look at it, retry or cancel jobs, sweep the rules as of an instant.",
-        subcommands: [List.self, Stats.self, Retry.self, Cancel.self, Sweep.self, Enqueue.self, Bench.self])
+        commandName: "jobs",
+        abstract: "The job queue: look at it, retry or cancel jobs, sweep the rules as of an instant.",
+        subcommands: [List.self, Stats.self, Retry.self, Cancel.self, Sweep.self, Enqueue.self, Bench.self]
+    )
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The newest jobs, optionally of one state (queued, running, succeeded, parked, cancelled).")
+        static let configuration = CommandConfiguration(
+            abstract: "The newest jobs, optionally of one state (queued, running, succeeded, parked, cancelled)."
+        )
         @Option var state: String?
         @Option var kind: String?
         @Option var limit = 50
@@ -25,7 +29,9 @@ struct JobsCommand: AsyncParsableCommand {
             if json { return try printJSON(jobs) }
             print("id\tstate\tattempts\ttenant\tkind\trun_at\tlast_error")
             for job in jobs {
-                print("\(job.id)\t\(job.state)\t\(job.attempts)/\(job.maxAttempts)\t\(job.tenant)\t\(job.kind)\t\(job.runAt.formatted(.iso8601))\t\(job.lastError ?? "")")
+                print(
+                    "\(job.id)\t\(job.state)\t\(job.attempts)/\(job.maxAttempts)\t\(job.tenant)\t\(job.kind)\t\(job.runAt.formatted(.iso8601))\t\(job.lastError ?? "")"
+                )
             }
         }
     }
@@ -71,8 +77,11 @@ struct JobsCommand: AsyncParsableCommand {
 
     struct Sweep: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run every recurring schedule's job as if it were --as-of (default: now), then every due job; schedules' own bookkeeping is left alone.",
-            discussion: "Example: kreiswerk jobs sweep --as-of 2027-03-01T08:00:00+01:00. The rules never notify twice for the same occasion, so sweeping again is harmless.")
+            abstract:
+                "Run every recurring schedule's job as if it were --as-of (default: now), then every due job; schedules' own bookkeeping is left alone.",
+            discussion:
+                "Example: kreiswerk jobs sweep --as-of 2027-03-01T08:00:00+01:00. The rules never notify twice for the same occasion, so sweeping again is harmless."
+        )
         @Option(help: "The instant, ISO 8601 with offset, e.g. 2027-03-01T08:00:00+01:00.") var asOf: String?
         @OptionGroup var common: CommonOptions
 
@@ -90,7 +99,12 @@ struct JobsCommand: AsyncParsableCommand {
                 let kinds = Jobs.kinds(mailer: Mailer(configuration: .fromEnvironment(publicURL: publicURL())))
                 let schedules = Jobs.schedules(kinds)
                 let worker = JobWorker(
-                    configuration: .init(firesSchedules: false), kinds: kinds, database: database, schedules: schedules, clock: { asOfInstant })
+                    configuration: .init(firesSchedules: false),
+                    kinds: kinds,
+                    database: database,
+                    schedules: schedules,
+                    clock: { asOfInstant }
+                )
                 return try await schedules.sweep(asOf: asOfInstant, with: worker)
             }
             print("swept as of \(instant.formatted(.iso8601)): \(ran) job\(ran == 1 ? "" : "s") ran")
@@ -99,7 +113,8 @@ struct JobsCommand: AsyncParsableCommand {
 
     struct Enqueue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Queue platform jobs by hand: noop (to check that workers run), diagnostics.sleep, reminders.sweep, mail.digest, jobs.purge.")
+            abstract: "Queue platform jobs by hand: noop (to check that workers run), diagnostics.sleep, reminders.sweep, mail.digest, jobs.purge."
+        )
         @Argument var kind: String
         @Option(help: "How many (noop only).") var count = 1
         @Option(help: "diagnostics.sleep: how long it holds its transaction (0 to 60; its lease ends 15 s later).") var seconds = 5
@@ -107,7 +122,9 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let allowed = ["noop", "diagnostics.sleep", "reminders.sweep", "mail.digest", "jobs.purge"]
-            guard allowed.contains(kind) else { throw ValidationError("'\(kind)' cannot be queued by hand: use one of \(allowed.joined(separator: ", "))") }
+            guard allowed.contains(kind) else {
+                throw ValidationError("'\(kind)' cannot be queued by hand: use one of \(allowed.joined(separator: ", "))")
+            }
             guard count >= 1, kind == "noop" || count == 1 else { throw ValidationError("--count must be 1 or more, and more than 1 only for noop") }
             let jobKind = Jobs.kinds(mailer: Mailer(configuration: .fromEnvironment(publicURL: publicURL())))[kind]!
             guard (0...60).contains(seconds) else { throw ValidationError("--seconds must be from 0 to 60") }
@@ -121,7 +138,8 @@ struct JobsCommand: AsyncParsableCommand {
                     SELECT \(JobQueue.platformTenant), \(jobKind.queue), \(jobKind.name), jsonb_build_object('seconds', \(String(seconds))::text),
                            \(jobKind.priority), \(jobKind.maxAttempts), \(timeout) FROM generate_series(1, \(count))
                     """,
-                    logger: logger)
+                    logger: logger
+                )
             }
             print("queued \(count) \(kind) job\(count == 1 ? "" : "s") in \(started.duration(to: .now))")
         }
@@ -130,7 +148,9 @@ struct JobsCommand: AsyncParsableCommand {
 
 /// Runs `body` acting as the platform tenant, the only one that may look across the queue.
 func asPlatform<Result: Sendable>(
-    _ common: CommonOptions, isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection, Logger) async throws -> Result
+    _ common: CommonOptions,
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (PostgresConnection, Logger) async throws -> Result
 ) async throws -> Result {
     let logger = common.logger(default: .warning)
     return try await withAppDatabase(logger: logger) { database in

@@ -4,7 +4,8 @@ import Kreiswerk
 
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Apply pending migrations, each in its own transaction (as the owner role, DATABASE_URL).")
+        abstract: "Apply pending migrations, each in its own transaction (as the owner role, DATABASE_URL)."
+    )
 
     @Flag(help: "List applied and pending migrations; change nothing.")
     var status = false

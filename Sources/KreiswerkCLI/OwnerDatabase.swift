@@ -5,7 +5,10 @@ import PostgresNIO
 
 /// Runs `body` against DATABASE_URL as the owner role, turning connection failures into a sentence.
 func withOwnerDatabase<Result: Sendable>(
-    logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: (Database) async throws -> Result) async throws -> Result {
+    logger: Logger,
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (Database) async throws -> Result
+) async throws -> Result {
     let url = try databaseURL(from: "DATABASE_URL")
     do {
         return try await withPostgresClient(url, logger: logger) { client in

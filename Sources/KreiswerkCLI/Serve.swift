@@ -5,7 +5,8 @@ import Kreiswerk
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve HTTP until SIGTERM or SIGINT, then finish open requests and stop.")
+        abstract: "Serve HTTP until SIGTERM or SIGINT, then finish open requests and stop."
+    )
 
     @Option(help: "Address to listen on (env KREISWERK_HOST).")
     var host: String = ProcessInfo.processInfo.environment["KREISWERK_HOST"] ?? "127.0.0.1"
@@ -33,10 +34,16 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let logger = common.logger(default: .info)
         var configuration = AppConfiguration(
-            host: host, port: port, databaseURL: try databaseURL(from: "KREISWERK_APP_DATABASE_URL"),
+            host: host,
+            port: port,
+            databaseURL: try databaseURL(from: "KREISWERK_APP_DATABASE_URL"),
             workerDatabaseURL: noWorker ? nil : try databaseURL(from: "KREISWERK_WORKER_DATABASE_URL"),
-            migrationsDirectory: migrationsDirectory(migrations), maximumConnections: maxConnections,
-            publicURL: publicURL, trustForwardedFor: trustForwardedFor, worker: noWorker ? nil : .init())
+            migrationsDirectory: migrationsDirectory(migrations),
+            maximumConnections: maxConnections,
+            publicURL: publicURL,
+            trustForwardedFor: trustForwardedFor,
+            worker: noWorker ? nil : .init()
+        )
         configuration.totpKeys = try SecretBox.fromEnvironment()
         let app = try await buildApplication(configuration, logger: logger)
         try await app.runService()

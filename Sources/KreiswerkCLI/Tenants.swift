@@ -5,7 +5,8 @@ import Kreiswerk
 struct Tenants: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The hosted districts and their tenants, declared in tenants/.",
-        subcommands: [Plan.self, Apply.self, List.self])
+        subcommands: [Plan.self, Apply.self, List.self]
+    )
 
     struct Plan: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show what apply would change; change nothing.")
@@ -24,7 +25,8 @@ struct Tenants: AsyncParsableCommand {
 
     struct Apply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Bring the catalogue in line with the files: all or nothing, and a second run changes nothing.")
+            abstract: "Bring the catalogue in line with the files: all or nothing, and a second run changes nothing."
+        )
 
         @OptionGroup var files: TenantFilesOptions
         @OptionGroup var common: CommonOptions
@@ -33,7 +35,10 @@ struct Tenants: AsyncParsableCommand {
             let logger = common.logger(default: .warning)
             try await withOwnerDatabase(logger: logger) { database in
                 let (done, services) = try await TenantsFolder.apply(
-                    URL(fileURLWithPath: files.directory), database: database, deactivateMissing: files.deactivateMissing)
+                    URL(fileURLWithPath: files.directory),
+                    database: database,
+                    deactivateMissing: files.deactivateMissing
+                )
                 print(done.isEmpty ? done.summary : done.summary.replacingOccurrences(of: "Plan: ", with: "Applied: "))
                 print(services)
             }
@@ -59,8 +64,11 @@ struct Tenants: AsyncParsableCommand {
                         let shares = tenant.staffShares.filter { $0.key.programme == .caseManagement }.sorted { $0.key < $1.key }
                             .map { "\($0.key.year): \($0.value)" }.joined(separator: ", ")
                         print(
-                            [tenant.slug, tenant.kind.rawValue, tenant.district ?? "–", tenant.name, shares.isEmpty ? "" : "CM \(shares)",
-                             stored.active ? "" : "(inactive)"].filter { !$0.isEmpty }.joined(separator: "  "))
+                            [
+                                tenant.slug, tenant.kind.rawValue, tenant.district ?? "–", tenant.name, shares.isEmpty ? "" : "CM \(shares)",
+                                stored.active ? "" : "(inactive)",
+                            ].filter { !$0.isEmpty }.joined(separator: "  ")
+                        )
                     }
                 }
             }

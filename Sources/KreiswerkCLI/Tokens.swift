@@ -4,7 +4,9 @@ import Kreiswerk
 
 struct Tokens: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Personal access tokens for integrations (bearer tokens for /api/v1).", subcommands: [Create.self, Revoke.self])
+        abstract: "Personal access tokens for integrations (bearer tokens for /api/v1).",
+        subcommands: [Create.self, Revoke.self]
+    )
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a token for an account; prints the secret once, on stdout.")

@@ -5,7 +5,8 @@ import Kreiswerk
 struct Users: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Accounts: create (with a password), list, reset a password. As the owner role (DATABASE_URL).",
-        subcommands: [Create.self, List.self, ResetPassword.self, RotateTOTPKey.self])
+        subcommands: [Create.self, List.self, ResetPassword.self, RotateTOTPKey.self]
+    )
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an account with a password read from stdin.")
@@ -24,7 +25,12 @@ struct Users: AsyncParsableCommand {
             let logger = common.logger(default: .warning)
             let user = try await withOwnerDatabase(logger: logger) { database in
                 try await OperatorAccounts(database: database).create(
-                    tenant: tenant, email: email, displayName: name ?? email, roles: roles, password: password)
+                    tenant: tenant,
+                    email: email,
+                    displayName: name ?? email,
+                    roles: roles,
+                    password: password
+                )
             }
             print("created \(user.email) in \(user.tenant) (\(user.roles.map(\.rawValue).joined(separator: ", "))), id \(user.id)")
         }
@@ -46,8 +52,10 @@ struct Users: AsyncParsableCommand {
                 print(String(decoding: try encoder.encode(users), as: UTF8.self))
             } else {
                 for user in users {
-                    print([user.email, user.displayName, user.roles.map(\.rawValue).joined(separator: ","), user.active ? "" : "(inactive)"]
-                        .filter { !$0.isEmpty }.joined(separator: "  "))
+                    print(
+                        [user.email, user.displayName, user.roles.map(\.rawValue).joined(separator: ","), user.active ? "" : "(inactive)"]
+                            .filter { !$0.isEmpty }.joined(separator: "  ")
+                    )
                 }
             }
         }
@@ -55,7 +63,8 @@ struct Users: AsyncParsableCommand {
 
     struct ResetPassword: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Set a new password (from stdin), end the account's sessions and unlock it after failed sign-ins.")
+            abstract: "Set a new password (from stdin), end the account's sessions and unlock it after failed sign-ins."
+        )
         @Option(help: "The account's e-mail address.") var email: String
         @Flag(help: "Read the password from stdin.") var passwordStdin = false
         @OptionGroup var common: CommonOptions
@@ -78,13 +87,16 @@ extension Users {
             discussion: """
                 To rotate: move the key to KREISWERK_TOTP_OLD_KEYS, set a new KREISWERK_TOTP_KEY (head -c 32 /dev/urandom | base64),
                 restart serve, then run this; afterwards the old key may go. A secret is also sealed anew at its next sign-in.
-                """)
+                """
+        )
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
             let secrets = try SecretBox.fromEnvironment()
             let logger = common.logger(default: .warning)
-            let (resealed, total) = try await withOwnerDatabase(logger: logger) { try await OperatorAccounts(database: $0).resealSecondFactors(with: secrets) }
+            let (resealed, total) = try await withOwnerDatabase(logger: logger) {
+                try await OperatorAccounts(database: $0).resealSecondFactors(with: secrets)
+            }
             print("\(resealed) of \(total) second-factor secrets sealed anew with key \(secrets.currentKeyID)")
         }
     }

@@ -8,7 +8,8 @@ import ServiceLifecycle
 struct Worker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run jobs and seal the audit trail until SIGTERM or SIGINT (then finish the jobs started and give back the rest). "
-            + "Any number may run at once. As the worker role (KREISWERK_WORKER_DATABASE_URL).")
+            + "Any number may run at once. As the worker role (KREISWERK_WORKER_DATABASE_URL)."
+    )
 
     @Option(help: "Queues to serve, comma-separated (default: all).") var queues: String?
     @Option(help: "Jobs run at once (and claimed per round trip, at most --batch).") var concurrency = 16
@@ -27,16 +28,26 @@ struct Worker: AsyncParsableCommand {
         let kinds = Jobs.kinds(mailer: Mailer(configuration: .fromEnvironment(publicURL: publicURL())))
         let worker = JobWorker(
             configuration: .init(
-                queues: queues?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }, batchSize: batch,
-                concurrency: concurrency, pollInterval: .milliseconds(Int(poll * 1000)), firesSchedules: !noSchedules),
-            kinds: kinds, database: database, schedules: Jobs.schedules(kinds))
+                queues: queues?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) },
+                batchSize: batch,
+                concurrency: concurrency,
+                pollInterval: .milliseconds(Int(poll * 1000)),
+                firesSchedules: !noSchedules
+            ),
+            kinds: kinds,
+            database: database,
+            schedules: Jobs.schedules(kinds)
+        )
         let group = ServiceGroup(
             configuration: .init(
                 services: [
                     .init(service: client), .init(service: AuditSealer(chain: AuditChain(database: database))),
                     .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup),
                 ],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
         try await group.run()
     }
 }
@@ -48,18 +59,27 @@ func publicURL() -> String {
 
 /// Runs `body` against KREISWERK_APP_DATABASE_URL, as the request role: what it does acts as a tenant.
 func withAppDatabase<Result: Sendable>(
-    logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: (Database) async throws -> Result) async throws -> Result {
+    logger: Logger,
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (Database) async throws -> Result
+) async throws -> Result {
     try await withDatabase("KREISWERK_APP_DATABASE_URL", logger: logger, body)
 }
 
 /// Runs `body` against KREISWERK_WORKER_DATABASE_URL, as the job worker's role: it claims jobs, which then act as their tenants.
 func withWorkerDatabase<Result: Sendable>(
-    logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: (Database) async throws -> Result) async throws -> Result {
+    logger: Logger,
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (Database) async throws -> Result
+) async throws -> Result {
     try await withDatabase("KREISWERK_WORKER_DATABASE_URL", logger: logger, body)
 }
 
 private func withDatabase<Result: Sendable>(
-    _ variable: String, logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: (Database) async throws -> Result
+    _ variable: String,
+    logger: Logger,
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (Database) async throws -> Result
 ) async throws -> Result {
     try await withPostgresClient(try databaseURL(from: variable), logger: logger) { client in
         try await body(Database(client: client, logger: logger))

@@ -28,10 +28,19 @@ public struct AppConfiguration: Sendable {
     public var totpKeys: SecretBox = .ephemeral()
 
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, databaseURL: DatabaseURL, workerDatabaseURL: DatabaseURL? = nil, migrationsDirectory: URL,
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        databaseURL: DatabaseURL,
+        workerDatabaseURL: DatabaseURL? = nil,
+        migrationsDirectory: URL,
         maximumConnections: Int = 16,
-        publicURL: String? = nil, trustForwardedFor: Bool = false, passwords: Passwords = Passwords(), throttle: SignInThrottle.Limits = .init(),
-        lifetimes: Credentials.Lifetimes = .init(), auditSealInterval: Duration = .seconds(2), worker: JobWorker.Configuration? = .init(),
+        publicURL: String? = nil,
+        trustForwardedFor: Bool = false,
+        passwords: Passwords = Passwords(),
+        throttle: SignInThrottle.Limits = .init(),
+        lifetimes: Credentials.Lifetimes = .init(),
+        auditSealInterval: Duration = .seconds(2),
+        worker: JobWorker.Configuration? = .init(),
         mail: Mailer.Configuration? = nil
     ) {
         self.host = host

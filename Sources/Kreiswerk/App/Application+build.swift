@@ -31,7 +31,8 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
     } else if configuration.worker != nil {
         throw ConfigurationError(
             "the built-in job worker needs the worker role's connection (KREISWERK_WORKER_DATABASE_URL, postgres://kreiswerk_worker:…); "
-                + "or serve with --no-worker and run `kreiswerk worker` separately")
+                + "or serve with --no-worker and run `kreiswerk worker` separately"
+        )
     }
     return Application(
         router: routes.router,
@@ -44,7 +45,11 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
 /// Every route of the server, each registered with its access rule. Separate from
 /// `buildApplication` so that tests can inspect the rules next to the router's own list.
 public func buildRoutes(
-    _ configuration: AppConfiguration, database: Database, metrics: JobMetrics = JobMetrics(), schedules: JobSchedules? = nil, logger: Logger
+    _ configuration: AppConfiguration,
+    database: Database,
+    metrics: JobMetrics = JobMetrics(),
+    schedules: JobSchedules? = nil,
+    logger: Logger
 ) async throws -> GuardedRouter {
     let migrator = Migrator(migrations: try Migration.load(from: configuration.migrationsDirectory), logger: logger)
     let pages = try await Pages.load()
@@ -52,7 +57,12 @@ public func buildRoutes(
     let passwords = configuration.passwords
     let credentials = Credentials(lifetimes: configuration.lifetimes, logger: logger)
     let invitations = Invitations(lifetime: configuration.lifetimes.invitation, logger: logger)
-    let signIn = SignIn(database: database, passwords: passwords, throttle: SignInThrottle(limits: configuration.throttle), secrets: configuration.totpKeys)
+    let signIn = SignIn(
+        database: database,
+        passwords: passwords,
+        throttle: SignInThrottle(limits: configuration.throttle),
+        secrets: configuration.totpKeys
+    )
     let users = UserAdministration(database: database, policy: policy, invitations: invitations, publicURL: configuration.publicURL)
     let onboarding = TenantOnboarding(database: database, policy: policy, users: users)
     let settings = TenantSettings(database: database, policy: policy)
@@ -71,11 +81,19 @@ public func buildRoutes(
     TenantAPI(database: database, policy: policy, onboarding: onboarding, settings: settings).register(on: routes)
     AuditRoutes(database: database, policy: policy, users: users, pages: pages).register(on: routes)
     SignInPages(
-        database: database, pages: pages, signIn: signIn, credentials: credentials, invitations: invitations, passwords: passwords,
+        database: database,
+        pages: pages,
+        signIn: signIn,
+        credentials: credentials,
+        invitations: invitations,
+        passwords: passwords,
         secureCookies: configuration.secureCookies
     ).register(on: routes)
     AccountPages(
-        database: database, pages: pages, passwords: passwords, tokens: PersonalTokens(database: database, signIn: signIn, credentials: credentials),
+        database: database,
+        pages: pages,
+        passwords: passwords,
+        tokens: PersonalTokens(database: database, signIn: signIn, credentials: credentials),
         secrets: configuration.totpKeys
     ).register(on: routes)
     TenantPages(database: database, policy: policy, pages: pages, onboarding: onboarding).register(on: routes)
@@ -93,14 +111,18 @@ public func buildRoutes(
     ConferenceRoutes(conferences: conferences, casePages: casePages, pages: pages, policy: policy).register(on: routes)
     NotificationRoutes(database: database, pages: pages).register(on: routes)
     let coordination = TenantWork.coordination(database, policy)
-    let problems = Problems(work: coordination, cases: caseWork), groups = ProjectGroups(work: coordination), steering = Steering(work: coordination)
+    let problems = Problems(work: coordination, cases: caseWork)
+    let groups = ProjectGroups(work: coordination)
+    let steering = Steering(work: coordination)
     ProblemAPI(problems: problems, policy: policy).register(on: routes)
     CommitteeAPI(groups: groups, steering: steering).register(on: routes)
     ProblemPages(problems: problems, groups: groups, pages: pages, policy: policy).register(on: routes)
     CommitteePages(groups: groups, steering: steering, pages: pages, policy: policy).register(on: routes)
     try FiguresRoutes(database: database, pages: pages).register(on: routes)
     JobRoutes(
-        database: database, pages: pages, metrics: metrics,
+        database: database,
+        pages: pages,
+        metrics: metrics,
         schedules: schedules ?? Jobs.schedules(Jobs.kinds(mailer: Mailer(configuration: configuration.mail)))
     ).register(on: routes)
     return routes

@@ -43,7 +43,9 @@ public final class GuardedRouter: @unchecked Sendable {
 
     /// A route anyone may call (sign-in, health, the API description).
     public func open<Output: ResponseGenerator>(
-        _ method: HTTPRequest.Method, _ path: String, use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> Output
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> Output
     ) {
         record(method, path, .open)
         router.on(RouterPath(path), method: method, use: handler)
@@ -51,7 +53,8 @@ public final class GuardedRouter: @unchecked Sendable {
 
     /// A web form anyone may post (sign-in, invitation): its double-submit CSRF token is checked first.
     public func openForm<Output: ResponseGenerator>(
-        _ path: String, use handler: @escaping @Sendable (Request, AppRequestContext, Form) async throws -> Output
+        _ path: String,
+        use handler: @escaping @Sendable (Request, AppRequestContext, Form) async throws -> Output
     ) {
         record(.post, path, .open)
         router.on(RouterPath(path), method: .post) { request, context in
@@ -64,7 +67,9 @@ public final class GuardedRouter: @unchecked Sendable {
     /// A route for signed-in identities that `permission` allows. Web posts carry the session's CSRF token.
     /// Unauthenticated web requests are sent to the sign-in page; API requests get 401.
     public func on<Output: ResponseGenerator>(
-        _ method: HTTPRequest.Method, _ path: String, _ permission: Permission,
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        _ permission: Permission,
         use handler: @escaping @Sendable (Request, SignedInContext) async throws -> Output
     ) {
         record(method, path, .signedIn(permission))
@@ -79,10 +84,13 @@ public final class GuardedRouter: @unchecked Sendable {
             if signedIn.identity.mustSetUpSecondFactor && permission != .ownAccount {
                 if isPage { return Response.redirect(to: "/konto?zweiter-faktor=erforderlich", type: .normal) }
                 throw DomainError.forbidden(
-                    "Ihr Mandant verlangt einen zweiten Faktor. Richten Sie ihn unter /konto ein; bis dahin ist nur Ihr eigenes Konto erreichbar.")
+                    "Ihr Mandant verlangt einen zweiten Faktor. Richten Sie ihn unter /konto ein; bis dahin ist nur Ihr eigenes Konto erreichbar."
+                )
             }
             guard policy.allows(signedIn.identity, permission) else {
-                throw DomainError.forbidden("Ihre Rolle erlaubt das nicht. Wenden Sie sich an die Administration Ihres Mandanten, wenn Sie es brauchen.")
+                throw DomainError.forbidden(
+                    "Ihre Rolle erlaubt das nicht. Wenden Sie sich an die Administration Ihres Mandanten, wenn Sie es brauchen."
+                )
             }
             if isPage, method == .post {
                 signedIn.form = try await Form.read(request, context: context)
@@ -94,13 +102,17 @@ public final class GuardedRouter: @unchecked Sendable {
     }
 
     public func get<Output: ResponseGenerator>(
-        _ path: String, _ permission: Permission, use handler: @escaping @Sendable (Request, SignedInContext) async throws -> Output
+        _ path: String,
+        _ permission: Permission,
+        use handler: @escaping @Sendable (Request, SignedInContext) async throws -> Output
     ) {
         on(.get, path, permission, use: handler)
     }
 
     public func post<Output: ResponseGenerator>(
-        _ path: String, _ permission: Permission, use handler: @escaping @Sendable (Request, SignedInContext) async throws -> Output
+        _ path: String,
+        _ permission: Permission,
+        use handler: @escaping @Sendable (Request, SignedInContext) async throws -> Output
     ) {
         on(.post, path, permission, use: handler)
     }

@@ -39,7 +39,11 @@ public struct SignedInContext: ChildRequestContext {
 
     /// Shorthand for an audit event caused by this request's identity.
     public func audit(
-        _ action: String, in tenant: UUID? = nil, objectType: String? = nil, objectID: String? = nil, detail: [String: String] = [:]
+        _ action: String,
+        in tenant: UUID? = nil,
+        objectType: String? = nil,
+        objectID: String? = nil,
+        detail: [String: String] = [:]
     ) -> AuditEvent {
         AuditEvent(action, by: identity, in: tenant, objectType: objectType, objectID: objectID, detail: detail, clientAddress: clientAddress)
     }

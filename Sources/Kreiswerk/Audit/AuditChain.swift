@@ -55,7 +55,8 @@ public struct AuditChain: Sendable {
             lines.append(
                 pending == 0
                     ? "Pending: none."
-                    : "Pending: \(pending) entr\(pending == 1 ? "y is" : "ies are") written but not yet sealed (the server seals every few seconds; kreiswerk audit seal seals now).")
+                    : "Pending: \(pending) entr\(pending == 1 ? "y is" : "ies are") written but not yet sealed (the server seals every few seconds; kreiswerk audit seal seals now)."
+            )
             return lines.joined(separator: "\n")
         }
     }
@@ -71,7 +72,8 @@ public struct AuditChain: Sendable {
                 SELECT a.seq, a.id, a.entry_hash, audit_entry_digest(a), a.prev_hash, a.chain_hash
                 FROM audit_log a WHERE a.seq IS NOT NULL ORDER BY a.seq
                 """,
-                logger: database.logger)
+                logger: database.logger
+            )
             var previous = Data(repeating: 0, count: 32)
             var expectedSeq = 1
             var report = Report(sealed: 0, pending: pending, firstBroken: nil, head: nil)
@@ -108,7 +110,8 @@ public struct AuditSealer: Service {
     }
 
     public func run() async throws {
-        let chain = chain, interval = interval
+        let chain = chain
+        let interval = interval
         // Sleep first: a server that fails its start-up checks stops without a query in flight.
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {

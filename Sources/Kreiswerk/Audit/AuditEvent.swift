@@ -13,8 +13,14 @@ public struct AuditEvent: Sendable, Equatable {
     public var clientAddress: String?
 
     public init(
-        _ action: String, tenant: UUID?, actor: UUID?, objectType: String? = nil, objectID: String? = nil, purpose: String? = nil,
-        detail: [String: String] = [:], clientAddress: String? = nil
+        _ action: String,
+        tenant: UUID?,
+        actor: UUID?,
+        objectType: String? = nil,
+        objectID: String? = nil,
+        purpose: String? = nil,
+        detail: [String: String] = [:],
+        clientAddress: String? = nil
     ) {
         self.action = action
         self.tenantID = tenant
@@ -29,9 +35,23 @@ public struct AuditEvent: Sendable, Equatable {
 
 extension AuditEvent {
     /// An event caused by a signed-in identity, in its tenant.
-    public init(_ action: String, by identity: Identity, in tenant: UUID? = nil, objectType: String? = nil, objectID: String? = nil,
-                detail: [String: String] = [:], clientAddress: String?) {
-        self.init(action, tenant: tenant ?? identity.tenant.id, actor: identity.userID, objectType: objectType, objectID: objectID,
-                  detail: detail, clientAddress: clientAddress)
+    public init(
+        _ action: String,
+        by identity: Identity,
+        in tenant: UUID? = nil,
+        objectType: String? = nil,
+        objectID: String? = nil,
+        detail: [String: String] = [:],
+        clientAddress: String?
+    ) {
+        self.init(
+            action,
+            tenant: tenant ?? identity.tenant.id,
+            actor: identity.userID,
+            objectType: objectType,
+            objectID: objectID,
+            detail: detail,
+            clientAddress: clientAddress
+        )
     }
 }

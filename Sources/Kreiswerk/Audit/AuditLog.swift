@@ -81,15 +81,27 @@ public enum AuditLog {
             WHERE \(tenant)::uuid IS NULL OR a.tenant_id = \(tenant)
             ORDER BY a.id DESC LIMIT \(limit)
             """,
-            logger: logger)
+            logger: logger
+        )
         var entries: [Entry] = []
         for try await (id, seq, occurredAt, tenant, actor, action, objectType, objectID, detail) in rows.decode(
-            (Int, Int?, Date, String?, UUID?, String, String?, String?, String).self)
-        {
+            (Int, Int?, Date, String?, UUID?, String, String?, String?, String).self
+        ) {
             let fields = (try? JSONDecoder().decode([String: String].self, from: Data(detail.utf8))) ?? [:]
             entries.append(
-                Entry(id: id, seq: seq, occurredAt: occurredAt, tenant: tenant, actorID: actor, action: action, objectType: objectType,
-                      objectID: objectID, detail: fields, sealed: seq != nil))
+                Entry(
+                    id: id,
+                    seq: seq,
+                    occurredAt: occurredAt,
+                    tenant: tenant,
+                    actorID: actor,
+                    action: action,
+                    objectType: objectType,
+                    objectID: objectID,
+                    detail: fields,
+                    sealed: seq != nil
+                )
+            )
         }
         return entries
     }

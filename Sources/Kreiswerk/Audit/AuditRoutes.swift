@@ -17,7 +17,9 @@ struct AuditRoutes {
             guard let limit, (1...500).contains(limit) else {
                 throw InvalidInput(field: "limit", "limit muss eine Zahl von 1 bis 500 sein.")
             }
-            return JSONResponse(try await trail.entries(for: context.identity, tenant: request.uri.queryParameters["tenant"].map(String.init), limit: limit))
+            return JSONResponse(
+                try await trail.entries(for: context.identity, tenant: request.uri.queryParameters["tenant"].map(String.init), limit: limit)
+            )
         }
 
         routes.get("/protokoll", .readAudit) { request, context in

@@ -14,8 +14,15 @@ public enum AccessGrants {
     /// rest on the client's consent.
     @discardableResult
     static func grant(
-        _ kind: Kind, object: UUID, to grantee: UUID, person: UUID? = nil, role: Role? = nil, consent: UUID?, by identity: Identity,
-        on connection: PostgresConnection, logger: Logger
+        _ kind: Kind,
+        object: UUID,
+        to grantee: UUID,
+        person: UUID? = nil,
+        role: Role? = nil,
+        consent: UUID?,
+        by identity: Identity,
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> UUID {
         let id = UUID()
         try await connection.query(
@@ -23,14 +30,20 @@ public enum AccessGrants {
             INSERT INTO access_grants (tenant_id, id, grantee_tenant_id, grantee_user_id, grantee_role, object_type, object_id, consent_id, granted_by)
             VALUES (\(identity.tenant.id), \(id), \(grantee), \(person), \(role?.rawValue), \(kind.rawValue), \(object), \(consent), \(identity.userID))
             """,
-            logger: logger)
+            logger: logger
+        )
         return id
     }
 
     /// Revokes the grants that rest on a withdrawn consent — or, when the consent to case management
     /// itself is withdrawn, every grant on the client's referrals and conferences. Returns how many.
     static func revoke(
-        consent: UUID, client: UUID, everything: Bool, by user: UUID, on connection: PostgresConnection, logger: Logger
+        consent: UUID,
+        client: UUID,
+        everything: Bool,
+        by user: UUID,
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> Int {
         try await connection.query(
             """

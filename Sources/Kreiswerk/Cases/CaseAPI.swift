@@ -79,11 +79,14 @@ struct CaseAPI {
     /// `/api/v1/cases/{id}/goals/{goal}/PART`: a change of one goal at the version of the If-Match header (the goal's own);
     /// answers the goal with its new ETag.
     func goalChange<Body: Decodable & Sendable>(
-        _ part: String, _ body: Body.Type, on routes: GuardedRouter,
+        _ part: String,
+        _ body: Body.Type,
+        on routes: GuardedRouter,
         _ apply: @escaping @Sendable (UUID, UUID, Int, Body, SignedInContext) async throws -> Goal
     ) {
         routes.on(.post, "/api/v1/cases/{id}/goals/{goal}/\(part)", .workCases) { request, context in
-            let id = try Self.id(context, "id"), goal = try Self.id(context, "goal")
+            let id = try Self.id(context, "id")
+            let goal = try Self.id(context, "goal")
             let version = try request.ifMatchVersion(of: "/api/v1/cases/\(id) (the goal's version)")
             let changed = try await apply(id, goal, version, try await request.json(Body.self, context: context, snakeCase: true), context)
             return JSONResponse(changed, headers: [.eTag: "\"\(changed.version)\""], snakeCase: true)
@@ -99,14 +102,26 @@ struct CaseAPI {
         routes.on(.post, "/api/v1/clients", .workCases) { request, context in
             let body = try await request.json(NewClient.self, context: context, snakeCase: true)
             let client = try await work.register(
-                body.client, consentGivenOn: body.consentGivenOn, allowDuplicate: body.allowDuplicate ?? false, by: context.identity,
-                clientAddress: context.clientAddress)
+                body.client,
+                consentGivenOn: body.consentGivenOn,
+                allowDuplicate: body.allowDuplicate ?? false,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
             return JSONResponse(client, status: .created, headers: [.location: "/api/v1/clients/\(client.id)", .eTag: "\"\(client.version)\""])
         }
 
         routes.get("/api/v1/clients/{id}", .workCases) { _, context in
-            let (client, consents, cases) = try await work.client(try Self.id(context, "id"), by: context.identity, clientAddress: context.clientAddress)
-            return JSONResponse(ClientRecord(client: client, consents: consents, cases: cases), headers: [.eTag: "\"\(client.version)\""], snakeCase: true)
+            let (client, consents, cases) = try await work.client(
+                try Self.id(context, "id"),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
+            return JSONResponse(
+                ClientRecord(client: client, consents: consents, cases: cases),
+                headers: [.eTag: "\"\(client.version)\""],
+                snakeCase: true
+            )
         }
 
         routes.on(.put, "/api/v1/clients/{id}", .workCases) { request, context in
@@ -120,16 +135,26 @@ struct CaseAPI {
         routes.on(.post, "/api/v1/clients/{id}/consents", .workCases) { request, context in
             let body = try await request.json(NewConsent.self, context: context, snakeCase: true)
             let consent = try await work.recordConsent(
-                client: try Self.id(context, "id"), scope: body.scope, recipient: body.recipient, givenOn: body.givenOn, expiresOn: body.expiresOn, by: context.identity,
-                clientAddress: context.clientAddress)
+                client: try Self.id(context, "id"),
+                scope: body.scope,
+                recipient: body.recipient,
+                givenOn: body.givenOn,
+                expiresOn: body.expiresOn,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
             return JSONResponse(consent, status: .created, snakeCase: true)
         }
 
         routes.on(.post, "/api/v1/clients/{id}/consents/{consent}/withdraw", .workCases) { request, context -> Response in
             let body = try await request.json(Withdrawal.self, context: context, snakeCase: true)
             try await work.withdrawConsent(
-                try Self.id(context, "consent"), client: try Self.id(context, "id"), on: body.withdrawnOn ?? .today, by: context.identity,
-                clientAddress: context.clientAddress)
+                try Self.id(context, "consent"),
+                client: try Self.id(context, "id"),
+                on: body.withdrawnOn ?? .today,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
             return Response(status: .noContent)
         }
 
@@ -139,28 +164,46 @@ struct CaseAPI {
 
         routes.on(.post, "/api/v1/client-fields", .defineClientFields) { request, context in
             let field = try await request.json(ClientField.self, context: context, snakeCase: true)
-            return JSONResponse(try await work.define(field, by: context.identity, clientAddress: context.clientAddress), status: .created, snakeCase: true)
+            return JSONResponse(
+                try await work.define(field, by: context.identity, clientAddress: context.clientAddress),
+                status: .created,
+                snakeCase: true
+            )
         }
 
         routes.get("/api/v1/cases", .workCases) { request, context in
             let scope = request.uri.queryParameters["scope"].map(String.init) ?? "mine"
             guard ["mine", "tenant"].contains(scope) else { throw InvalidInput(field: "scope", "scope ist mine oder tenant.") }
             return JSONResponse(
-                try await work.myCases(by: context.identity, wholeTenant: scope == "tenant", clientAddress: context.clientAddress))
+                try await work.myCases(by: context.identity, wholeTenant: scope == "tenant", clientAddress: context.clientAddress)
+            )
         }
 
         routes.on(.post, "/api/v1/cases", .workCases) { request, context in
             let body = try await request.json(NewCase.self, context: context, snakeCase: true)
             let file = try await work.openCase(
-                client: body.clientId, channel: body.channel, reason: body.reason, nextReviewOn: body.nextReviewOn, owner: body.ownerId,
-                by: context.identity, clientAddress: context.clientAddress)
-            return JSONResponse(file, status: .created, headers: [.location: "/api/v1/cases/\(file.id)", .eTag: "\"\(file.version)\""], snakeCase: true)
+                client: body.clientId,
+                channel: body.channel,
+                reason: body.reason,
+                nextReviewOn: body.nextReviewOn,
+                owner: body.ownerId,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
+            return JSONResponse(
+                file,
+                status: .created,
+                headers: [.location: "/api/v1/cases/\(file.id)", .eTag: "\"\(file.version)\""],
+                snakeCase: true
+            )
         }
 
         routes.get("/api/v1/cases/{id}", .workCases) { _, context in
             let view = try await work.caseView(try Self.id(context, "id"), by: context.identity, clientAddress: context.clientAddress)
             return JSONResponse(
-                CaseRecord(case: view.file, client: view.client, goals: view.goals, timeline: view.timeline), headers: [.eTag: "\"\(view.file.version)\""])
+                CaseRecord(case: view.file, client: view.client, goals: view.goals, timeline: view.timeline),
+                headers: [.eTag: "\"\(view.file.version)\""]
+            )
         }
 
         routes.on(.post, "/api/v1/cases/{id}/phase", .workCases) { request, context in
@@ -175,7 +218,13 @@ struct CaseAPI {
             let id = try Self.id(context, "id")
             let version = try request.ifMatchVersion(of: "/api/v1/cases/\(id)")
             let body = try await request.json(HandOver.self, context: context, snakeCase: true)
-            let file = try await work.handOver(case: id, version: version, to: body.ownerId, by: context.identity, clientAddress: context.clientAddress)
+            let file = try await work.handOver(
+                case: id,
+                version: version,
+                to: body.ownerId,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
             return JSONResponse(file, headers: [.eTag: "\"\(file.version)\""], snakeCase: true)
         }
 
@@ -192,11 +241,26 @@ struct CaseAPI {
         }
 
         goalChange("review", Review.self, on: routes) { id, goal, version, body, context in
-            try await work.reviewGoal(goal, case: id, version: version, outcome: body.outcome, note: body.note, by: context.identity, clientAddress: context.clientAddress)
+            try await work.reviewGoal(
+                goal,
+                case: id,
+                version: version,
+                outcome: body.outcome,
+                note: body.note,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         goalChange("postponement", Postponement.self, on: routes) { id, goal, version, body, context in
             try await work.postponeGoal(
-                goal, case: id, version: version, to: body.reviewOn, reason: body.reason, by: context.identity, clientAddress: context.clientAddress)
+                goal,
+                case: id,
+                version: version,
+                to: body.reviewOn,
+                reason: body.reason,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
 
         routes.get("/api/v1/districts/{slug}/documentation-standard", .viewDocumentationStandard) { _, context in
@@ -206,7 +270,13 @@ struct CaseAPI {
         routes.on(.put, "/api/v1/districts/{slug}/documentation-standard", .setDocumentationStandard) { request, context in
             let body = try await request.json([String: [String]].self, context: context)
             return Self.json(
-                try await standards.set(body, ofDistrict: try context.parameters.decoded("slug"), by: context.identity, clientAddress: context.clientAddress))
+                try await standards.set(
+                    body,
+                    ofDistrict: try context.parameters.decoded("slug"),
+                    by: context.identity,
+                    clientAddress: context.clientAddress
+                )
+            )
         }
     }
 

@@ -8,9 +8,12 @@ struct CasePages {
     let pages: Pages
 
     static let labels: [String: String] = [
-        "first_name": "Vorname", "last_name": "Nachname", "date_of_birth": "Geburtsdatum", "gender": "Geschlecht", "german_level": "Deutschkenntnisse",
-        "arrival_date": "Ankunft in Deutschland", "consent": "Einwilligung", "phase": "Phase", "route": "Weg", "text": "Text", "review_on": "Prüftermin",
-        "agreed_on": "Vereinbart am", "q": "Suche", "given_on": "Datum der Einwilligung", "recipient": "Empfänger", "next_review_on": "Nächster Prüftermin",
+        "first_name": "Vorname", "last_name": "Nachname", "date_of_birth": "Geburtsdatum", "gender": "Geschlecht",
+        "german_level": "Deutschkenntnisse",
+        "arrival_date": "Ankunft in Deutschland", "consent": "Einwilligung", "phase": "Phase", "route": "Weg", "text": "Text",
+        "review_on": "Prüftermin",
+        "agreed_on": "Vereinbart am", "q": "Suche", "given_on": "Datum der Einwilligung", "recipient": "Empfänger",
+        "next_review_on": "Nächster Prüftermin",
         "closure_reason": "Grund des Abschlusses", "case": "Fall", "owner_id": "Zuständig", "outcome": "Ergebnis",
         "service_id": "Beratungsstelle", "reason": "Anlass", "consent_given_on": "Einwilligung vom", "note": "Anmerkung", "kind": "Antwort",
         "participants": "Teilnehmende", "invitees": "Namentlich eingeladen", "conference": "Fallkonferenz", "scheduled_at": "Termin",
@@ -49,7 +52,11 @@ struct CasePages {
         var extra: [String: ExtraValue] = [:]
         for field in fields {
             let values = form.all("extra.\(field.key)").filter { !$0.isEmpty }
-            if field.kind == .multiChoice { if !values.isEmpty { extra[field.key] = .list(values) } } else if let value = values.first { extra[field.key] = .text(value) }
+            if field.kind == .multiChoice {
+                if !values.isEmpty { extra[field.key] = .list(values) }
+            } else if let value = values.first {
+                extra[field.key] = .text(value)
+            }
         }
         data.extra = extra
         // Every problem at once: the dates above and the rules of the record itself.
@@ -69,30 +76,36 @@ struct CasePages {
             "date_of_birth": value("date_of_birth", data?.dateOfBirth.iso), "place_of_residence": value("place_of_residence", data?.placeOfResidence),
             "social_area": value("social_area", data?.socialArea), "residence_status": value("residence_status", data?.residenceStatus),
             "country_of_origin": value("country_of_origin", data?.countryOfOrigin),
-            "languages": value("languages", data?.languages?.joined(separator: ", ")), "health_situation": value("health_situation", data?.healthSituation),
+            "languages": value("languages", data?.languages?.joined(separator: ", ")),
+            "health_situation": value("health_situation", data?.healthSituation),
             "household": value("household", data?.household), "youth_office_measures": value("youth_office_measures", data?.youthOfficeMeasures),
-            "jobcenter_measures": value("jobcenter_measures", data?.jobcenterMeasures), "club_memberships": value("club_memberships", data?.clubMemberships),
+            "jobcenter_measures": value("jobcenter_measures", data?.jobcenterMeasures),
+            "club_memberships": value("club_memberships", data?.clubMemberships),
             "arrival_date": value("arrival_date", data?.arrivalDate?.iso),
             "single_parent": flag("single_parent", data?.singleParent), "unaccompanied_minor": flag("unaccompanied_minor", data?.unaccompaniedMinor),
             "family_with_barriers": flag("family_with_barriers", data?.familyWithBarriers),
-            "genders": [("", "– bitte wählen –")] .map { ["value": $0.0, "label": $0.1, "selected": gender.isEmpty] }
+            "genders": [("", "– bitte wählen –")].map { ["value": $0.0, "label": $0.1, "selected": gender.isEmpty] }
                 + ["female", "male", "diverse", "unspecified"].map { ["value": $0, "label": ClientData.genders[$0]!, "selected": $0 == gender] },
             "levels": [["value": "", "label": "– nicht erfasst –", "selected": level.isEmpty]]
                 + ClientData.germanLevels.map { ["value": $0, "label": $0 == "none" ? "keine" : $0, "selected": $0 == level] },
             "extraFields": fields.map { field -> [String: Any] in
                 let stored = data?.extra?[field.key]
-                let current: [String] = form.map { $0.all("extra.\(field.key)") } ?? {
-                    switch stored {
-                    case .list(let values): values
-                    case .some(let value): [value.display]
-                    case nil: []
-                    }
-                }()
+                let current: [String] =
+                    form.map { $0.all("extra.\(field.key)") }
+                    ?? {
+                        switch stored {
+                        case .list(let values): values
+                        case .some(let value): [value.display]
+                        case nil: []
+                        }
+                    }()
                 return [
                     "key": field.key, "label": field.label, "required": field.required, "isText": field.kind == .text || field.kind == .number,
                     "isDate": field.kind == .date, "isChoice": field.kind == .choice, "isMulti": field.kind == .multiChoice,
                     "value": current.first ?? "",
-                    "choices": field.choices.enumerated().map { ["value": $0.element, "index": $0.offset, "selected": current.contains($0.element)] },
+                    "choices": field.choices.enumerated().map {
+                        ["value": $0.element, "index": $0.offset, "selected": current.contains($0.element)]
+                    },
                 ]
             },
         ]
@@ -101,7 +114,8 @@ struct CasePages {
     static func caseRow(_ file: CaseFile) -> [String: Any] {
         let today = Day.today
         return [
-            "id": file.id.uuidString.lowercased(), "number": file.caseNumber, "client": file.clientName, "phase": file.phase.label, "owner": file.ownerName,
+            "id": file.id.uuidString.lowercased(), "number": file.caseNumber, "client": file.clientName, "phase": file.phase.label,
+            "owner": file.ownerName,
             "nextReview": file.nextReviewOn?.german ?? "–", "overdue": (file.nextReviewOn.map { $0 <= today } ?? false) || file.goalsDue > 0,
             "goalsDue": file.goalsDue, "closed": file.closedOn != nil,
         ]
@@ -118,9 +132,13 @@ struct CasePages {
             let due = cases.filter { Self.caseRow($0)["overdue"] as? Bool == true }.count
             return pages.render(
                 "cases",
-                ["cases": cases.map(Self.caseRow), "count": cases.count, "due": due, "wholeTenant": wholeTenant,
-                 "canOversee": work.policy.allows(context.identity, .overseeCaseload)],
-                identity: context.identity, path: "/faelle")
+                [
+                    "cases": cases.map(Self.caseRow), "count": cases.count, "due": due, "wholeTenant": wholeTenant,
+                    "canOversee": work.policy.allows(context.identity, .overseeCaseload),
+                ],
+                identity: context.identity,
+                path: "/faelle"
+            )
         }
 
         routes.get("/klienten", .workCases) { request, context in
@@ -129,8 +147,12 @@ struct CasePages {
             if !query.isEmpty {
                 do {
                     let found = try await work.search(query, by: context.identity, clientAddress: context.clientAddress)
-                    data["results"] = found.map { ["id": $0.id.uuidString.lowercased(), "name": $0.fullName, "birth": $0.data.dateOfBirth.german,
-                                                    "residence": $0.data.placeOfResidence ?? ""] }
+                    data["results"] = found.map {
+                        [
+                            "id": $0.id.uuidString.lowercased(), "name": $0.fullName, "birth": $0.data.dateOfBirth.german,
+                            "residence": $0.data.placeOfResidence ?? "",
+                        ]
+                    }
                     data["searched"] = true
                     data["count"] = found.count
                 } catch let error as InvalidInput {
@@ -152,13 +174,23 @@ struct CasePages {
                 let consented = form["consent"] == "1"
                 let consentDay = try Day.parse(form["consent_given_on"], field: "given_on", label: "Datum der Einwilligung") ?? .today
                 let client = try await work.register(
-                    data, consentGivenOn: consented ? consentDay : nil, allowDuplicate: form["allow_duplicate"] == "1", by: context.identity,
-                    clientAddress: context.clientAddress)
+                    data,
+                    consentGivenOn: consented ? consentDay : nil,
+                    allowDuplicate: form["allow_duplicate"] == "1",
+                    by: context.identity,
+                    clientAddress: context.clientAddress
+                )
                 guard consented else { return .redirect(to: "/klienten/\(client.id.uuidString.lowercased())?registriert=1", type: .normal) }
                 let channel = AccessChannel(rawValue: form["channel"]) ?? .level1
                 let file = try await work.openCase(
-                    client: client.id, channel: channel, reason: form["reason"], nextReviewOn: nil, owner: nil, by: context.identity,
-                    clientAddress: context.clientAddress)
+                    client: client.id,
+                    channel: channel,
+                    reason: form["reason"],
+                    nextReviewOn: nil,
+                    owner: nil,
+                    by: context.identity,
+                    clientAddress: context.clientAddress
+                )
                 return .redirect(to: "/faelle/\(file.id.uuidString.lowercased())", type: .normal)
             } catch let error as InvalidInput {
                 return try await intakePage(context, form: form, errors: error, status: .unprocessableContent)
@@ -168,7 +200,8 @@ struct CasePages {
         }
 
         routes.get("/klienten/{id}", .workCases) { request, context in
-            let notice = request.uri.queryParameters["registriert"] != nil
+            let notice =
+                request.uri.queryParameters["registriert"] != nil
                 ? "Der Klient ist registriert. Ohne Einwilligung in das Case Management kann noch kein Fall eröffnet werden." : nil
             return try await clientPage(context, id: try CaseAPI.id(context, "id"), notice: notice)
         }
@@ -178,7 +211,13 @@ struct CasePages {
             let fields = try await work.fields(by: context.identity)
             do {
                 let data = try Self.clientData(context.form, fields: fields)
-                _ = try await work.update(client: id, version: Int(context.form["version"]) ?? -1, with: data, by: context.identity, clientAddress: context.clientAddress)
+                _ = try await work.update(
+                    client: id,
+                    version: Int(context.form["version"]) ?? -1,
+                    with: data,
+                    by: context.identity,
+                    clientAddress: context.clientAddress
+                )
                 return .redirect(to: "/klienten/\(id.uuidString.lowercased())?gespeichert=1", type: .normal)
             } catch let error as InvalidInput {
                 return try await clientPage(context, id: id, form: context.form, errors: error, status: .unprocessableContent)
@@ -194,8 +233,14 @@ struct CasePages {
                 let scope = Consent.Scope(rawValue: context.form["scope"]) ?? .caseManagement
                 let expires = try Day.parse(context.form["expires_on"], field: "expires_on", label: "Gültig bis")
                 _ = try await work.recordConsent(
-                    client: id, scope: scope, recipient: context.form["recipient"], givenOn: day, expiresOn: expires, by: context.identity,
-                    clientAddress: context.clientAddress)
+                    client: id,
+                    scope: scope,
+                    recipient: context.form["recipient"],
+                    givenOn: day,
+                    expiresOn: expires,
+                    by: context.identity,
+                    clientAddress: context.clientAddress
+                )
             } catch let error as InvalidInput {
                 return try await clientPage(context, id: id, errors: error, status: .unprocessableContent)
             }
@@ -204,7 +249,13 @@ struct CasePages {
 
         routes.post("/klienten/{id}/einwilligungen/{consent}/widerruf", .workCases) { _, context -> Response in
             let id = try CaseAPI.id(context, "id")
-            try await work.withdrawConsent(try CaseAPI.id(context, "consent"), client: id, on: .today, by: context.identity, clientAddress: context.clientAddress)
+            try await work.withdrawConsent(
+                try CaseAPI.id(context, "consent"),
+                client: id,
+                on: .today,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
             return .redirect(to: "/klienten/\(id.uuidString.lowercased())", type: .normal)
         }
 
@@ -212,8 +263,14 @@ struct CasePages {
             let id = try CaseAPI.id(context, "id")
             do {
                 let file = try await work.openCase(
-                    client: id, channel: AccessChannel(rawValue: context.form["channel"]) ?? .level1, reason: context.form["reason"], nextReviewOn: nil,
-                    owner: nil, by: context.identity, clientAddress: context.clientAddress)
+                    client: id,
+                    channel: AccessChannel(rawValue: context.form["channel"]) ?? .level1,
+                    reason: context.form["reason"],
+                    nextReviewOn: nil,
+                    owner: nil,
+                    by: context.identity,
+                    clientAddress: context.clientAddress
+                )
                 return .redirect(to: "/faelle/\(file.id.uuidString.lowercased())", type: .normal)
             } catch let error as InvalidInput {
                 return try await clientPage(context, id: id, errors: error, status: .unprocessableContent)
@@ -221,19 +278,39 @@ struct CasePages {
         }
 
         routes.get("/faelle/{id}", .workCases) { request, context in
-            try await casePage(context, id: try CaseAPI.id(context, "id"), notice: request.uri.queryParameters["gespeichert"] != nil ? "Gespeichert." : nil)
+            try await casePage(
+                context,
+                id: try CaseAPI.id(context, "id"),
+                notice: request.uri.queryParameters["gespeichert"] != nil ? "Gespeichert." : nil
+            )
         }
 
         caseForm("phase", on: routes) { id, form, context in
             let change = CaseWork.PhaseChange(
                 phase: try Phase(rawValue: form["phase"]) ?? { throw InvalidInput(field: "phase", "Bitte die nächste Phase wählen.") }(),
-                route: CaseRoute(rawValue: form["route"]), closureReason: form["closure_reason"],
-                nextReviewOn: try Day.parse(form["next_review_on"], field: "next_review_on", label: "Nächster Prüftermin"))
-            _ = try await work.change(case: id, version: Int(form["version"]) ?? -1, to: change, by: context.identity, clientAddress: context.clientAddress)
+                route: CaseRoute(rawValue: form["route"]),
+                closureReason: form["closure_reason"],
+                nextReviewOn: try Day.parse(form["next_review_on"], field: "next_review_on", label: "Nächster Prüftermin")
+            )
+            _ = try await work.change(
+                case: id,
+                version: Int(form["version"]) ?? -1,
+                to: change,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         caseForm("uebergabe", on: routes) { id, form, context in
-            guard let owner = UUID(uuidString: form["owner_id"]) else { throw InvalidInput(field: "owner_id", "Bitte wählen, wer den Fall übernimmt.") }
-            _ = try await work.handOver(case: id, version: Int(form["version"]) ?? -1, to: owner, by: context.identity, clientAddress: context.clientAddress)
+            guard let owner = UUID(uuidString: form["owner_id"]) else {
+                throw InvalidInput(field: "owner_id", "Bitte wählen, wer den Fall übernimmt.")
+            }
+            _ = try await work.handOver(
+                case: id,
+                version: Int(form["version"]) ?? -1,
+                to: owner,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         caseForm("vermerke", on: routes) { id, form, context in
             try await work.addNote(case: id, text: form.raw("text"), by: context.identity, clientAddress: context.clientAddress)
@@ -245,34 +322,60 @@ struct CasePages {
             }
             guard let area = GoalArea(rawValue: form["area"]) else { throw InvalidInput(field: "area", "Bitte einen Bereich wählen.") }
             _ = try await work.addGoal(
-                case: id, .init(area: area, text: form["text"], agreedOn: agreed, reviewOn: review), by: context.identity, clientAddress: context.clientAddress)
+                case: id,
+                .init(area: area, text: form["text"], agreedOn: agreed, reviewOn: review),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         caseForm("ziele/{goal}/verschieben", on: routes) { id, form, context in
             guard let day = try Day.parse(form["review_on"], field: "review_on", label: "Neuer Prüftermin") else {
                 throw InvalidInput(field: "review_on", "Bitte den neuen Prüftermin angeben.")
             }
             _ = try await work.postponeGoal(
-                try CaseAPI.id(context, "goal"), case: id, version: Int(form["version"]) ?? -1, to: day, reason: form["reason"],
-                by: context.identity, clientAddress: context.clientAddress)
+                try CaseAPI.id(context, "goal"),
+                case: id,
+                version: Int(form["version"]) ?? -1,
+                to: day,
+                reason: form["reason"],
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         caseForm("ziele/{goal}/pruefung", on: routes) { id, form, context in
             guard let outcome = GoalOutcome(rawValue: form["outcome"]) else { throw InvalidInput(field: "outcome", "Bitte das Ergebnis wählen.") }
             _ = try await work.reviewGoal(
-                try CaseAPI.id(context, "goal"), case: id, version: Int(form["version"]) ?? -1, outcome: outcome,
-                note: form["note"].isEmpty ? nil : form["note"], by: context.identity, clientAddress: context.clientAddress)
+                try CaseAPI.id(context, "goal"),
+                case: id,
+                version: Int(form["version"]) ?? -1,
+                outcome: outcome,
+                note: form["note"].isEmpty ? nil : form["note"],
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
     }
 
     /// `POST /faelle/{id}/PART`: a form on the case page.
     func caseForm(_ part: String, on routes: GuardedRouter, _ apply: @escaping @Sendable (UUID, Form, SignedInContext) async throws -> Void) {
         routes.pageForm(
-            "/faelle", part, .workCases, done: "?gespeichert=1", page: { try await casePage($0, id: $1, errors: $2, message: $3, status: $4) }, apply)
+            "/faelle",
+            part,
+            .workCases,
+            done: "?gespeichert=1",
+            page: { try await casePage($0, id: $1, errors: $2, message: $3, status: $4) },
+            apply
+        )
     }
 
     // MARK: - Pages
 
     func intakePage(
-        _ context: SignedInContext, form: Form?, errors: InvalidInput? = nil, duplicate: DuplicateClient? = nil, status: HTTPResponse.Status = .ok
+        _ context: SignedInContext,
+        form: Form?,
+        errors: InvalidInput? = nil,
+        duplicate: DuplicateClient? = nil,
+        status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let fields = try await work.fields(by: context.identity)
         var data = Self.clientFormValues(nil, form: form, fields: fields)
@@ -289,7 +392,12 @@ struct CasePages {
     }
 
     func clientPage(
-        _ context: SignedInContext, id: UUID, form: Form? = nil, errors: InvalidInput? = nil, message: String? = nil, notice: String? = nil,
+        _ context: SignedInContext,
+        id: UUID,
+        form: Form? = nil,
+        errors: InvalidInput? = nil,
+        message: String? = nil,
+        notice: String? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let (client, consents, cases) = try await work.client(id, by: context.identity, clientAddress: context.clientAddress)
@@ -299,15 +407,21 @@ struct CasePages {
         if let message { data["message"] = message }
         if let notice { data["notice"] = notice }
         data.merge([
-            "id": client.id.uuidString.lowercased(), "clientID": client.id.uuidString.lowercased(), "name": client.fullName, "version": client.version,
-            "targetGroups": [client.arrivedRecently ? "in den letzten zwei Jahren zugewandert" : nil, client.data.singleParent == true ? "alleinerziehend" : nil,
-                             client.data.unaccompaniedMinor == true ? "unbegleitet minderjährig" : nil,
-                             client.data.familyWithBarriers == true ? "Familie mit besonderen Integrationsbarrieren" : nil].compactMap { $0 }.joined(separator: ", "),
+            "id": client.id.uuidString.lowercased(), "clientID": client.id.uuidString.lowercased(), "name": client.fullName,
+            "version": client.version,
+            "targetGroups": [
+                client.arrivedRecently ? "in den letzten zwei Jahren zugewandert" : nil, client.data.singleParent == true ? "alleinerziehend" : nil,
+                client.data.unaccompaniedMinor == true ? "unbegleitet minderjährig" : nil,
+                client.data.familyWithBarriers == true ? "Familie mit besonderen Integrationsbarrieren" : nil,
+            ].compactMap { $0 }.joined(separator: ", "),
             "hasConsent": client.hasCaseManagementConsent,
             "consents": consents.map { consent -> [String: Any] in
-                ["id": consent.id.uuidString.lowercased(), "scope": consent.scope == .caseManagement ? "Case Management" : "Übergabe an \(consent.recipient ?? "")",
-                 "given": consent.givenOn.german, "withdrawn": consent.withdrawnOn?.german ?? "", "expires": consent.expiresOn?.german ?? "",
-                 "active": consent.isActive]
+                [
+                    "id": consent.id.uuidString.lowercased(),
+                    "scope": consent.scope == .caseManagement ? "Case Management" : "Übergabe an \(consent.recipient ?? "")",
+                    "given": consent.givenOn.german, "withdrawn": consent.withdrawnOn?.german ?? "", "expires": consent.expiresOn?.german ?? "",
+                    "active": consent.isActive,
+                ]
             },
             "cases": cases.map(Self.caseRow),
             "channels": AccessChannel.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0 == .level1] },
@@ -317,12 +431,19 @@ struct CasePages {
     }
 
     func casePage(
-        _ context: SignedInContext, id: UUID, errors: InvalidInput? = nil, message: String? = nil, notice: String? = nil, status: HTTPResponse.Status = .ok
+        _ context: SignedInContext,
+        id: UUID,
+        errors: InvalidInput? = nil,
+        message: String? = nil,
+        notice: String? = nil,
+        status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let page = try await work.casePage(id, by: context.identity, clientAddress: context.clientAddress)
-        let view = page.view, file = view.file
+        let view = page.view
+        let file = view.file
         var data: [String: Any] = [
-            "id": file.id.uuidString.lowercased(), "caseID": file.id.uuidString.lowercased(), "number": file.caseNumber, "version": file.version, "clientID": file.clientID.uuidString.lowercased(),
+            "id": file.id.uuidString.lowercased(), "caseID": file.id.uuidString.lowercased(), "number": file.caseNumber, "version": file.version,
+            "clientID": file.clientID.uuidString.lowercased(),
             "clientName": file.clientName, "birth": view.client.data.dateOfBirth.german, "phase": file.phase.label, "channel": file.channel.label,
             "route": file.route?.label ?? "noch nicht gewählt", "owner": file.ownerName, "opened": file.openedOn.german,
             "nextReview": file.nextReviewOn?.german ?? "–", "closed": file.closedOn != nil, "closedOn": file.closedOn?.german ?? "",
@@ -333,12 +454,18 @@ struct CasePages {
             "outcomes": GoalOutcome.allCases.map { ["value": $0.rawValue, "label": $0.label] },
             "today": Day.today.iso,
             "goals": view.goals.map { goal -> [String: Any] in
-                ["id": goal.id.uuidString.lowercased(), "area": goal.area.label, "text": goal.text, "agreed": goal.agreedOn.german, "review": goal.reviewOn.german,
-                 "due": goal.outcome == nil && goal.reviewOn <= .today, "open": goal.outcome == nil, "outcome": goal.outcome?.label ?? "",
-                 "note": goal.outcomeNote ?? "", "version": goal.version]
+                [
+                    "id": goal.id.uuidString.lowercased(), "area": goal.area.label, "text": goal.text, "agreed": goal.agreedOn.german,
+                    "review": goal.reviewOn.german,
+                    "due": goal.outcome == nil && goal.reviewOn <= .today, "open": goal.outcome == nil, "outcome": goal.outcome?.label ?? "",
+                    "note": goal.outcomeNote ?? "", "version": goal.version,
+                ]
             },
             "timeline": view.timeline.map { event -> [String: Any] in
-                ["time": GermanFormat.dateTime(event.occurredAt), "actor": event.actorName ?? "System", "text": event.text, "isNote": event.kind == "note"]
+                [
+                    "time": GermanFormat.dateTime(event.occurredAt), "actor": event.actorName ?? "System", "text": event.text,
+                    "isNote": event.kind == "note",
+                ]
             },
         ]
         if !page.handOverTo.isEmpty {

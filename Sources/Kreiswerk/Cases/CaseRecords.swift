@@ -128,13 +128,23 @@ public enum CaseRecords {
     static func caseFile(_ row: PostgresRow) throws -> CaseFile {
         let r = row.makeRandomAccess()
         return CaseFile(
-            id: try r[0].decode(UUID.self), caseNumber: try r[1].decode(String.self), clientID: try r[2].decode(UUID.self),
-            clientName: try r[3].decode(String.self), ownerID: try r[4].decode(UUID.self), ownerName: try r[5].decode(String.self),
-            channel: AccessChannel(rawValue: try r[6].decode(String.self)) ?? .level1, phase: Phase(rawValue: try r[7].decode(String.self)) ?? .intake,
-            route: try r[8].decode(String?.self).flatMap(CaseRoute.init), reason: try r[9].decode(String?.self),
-            nextReviewOn: try r[10].decode(String?.self).flatMap(Day.init), openedOn: Day(try r[11].decode(String.self))!,
-            closedOn: try r[12].decode(String?.self).flatMap(Day.init), closureReason: try r[13].decode(String?.self),
-            version: try r[14].decode(Int.self), goalsDue: try r[15].decode(Int.self))
+            id: try r[0].decode(UUID.self),
+            caseNumber: try r[1].decode(String.self),
+            clientID: try r[2].decode(UUID.self),
+            clientName: try r[3].decode(String.self),
+            ownerID: try r[4].decode(UUID.self),
+            ownerName: try r[5].decode(String.self),
+            channel: AccessChannel(rawValue: try r[6].decode(String.self)) ?? .level1,
+            phase: Phase(rawValue: try r[7].decode(String.self)) ?? .intake,
+            route: try r[8].decode(String?.self).flatMap(CaseRoute.init),
+            reason: try r[9].decode(String?.self),
+            nextReviewOn: try r[10].decode(String?.self).flatMap(Day.init),
+            openedOn: Day(try r[11].decode(String.self))!,
+            closedOn: try r[12].decode(String?.self).flatMap(Day.init),
+            closureReason: try r[13].decode(String?.self),
+            version: try r[14].decode(Int.self),
+            goalsDue: try r[15].decode(Int.self)
+        )
     }
 
     /// "My cases", the most frequent read: a statement prepared once per connection (planning it cost as much
@@ -168,16 +178,29 @@ public enum CaseRecords {
         return try await decode(
             connection.query(
                 "SELECT \(unescaped: columns) \(unescaped: from) WHERE k.closed_on IS NULL ORDER BY k.next_review_on NULLS LAST, k.opened_on LIMIT 500",
-                logger: logger))
+                logger: logger
+            )
+        )
     }
 
     public static func of(client: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [CaseFile] {
-        try await decode(connection.query("SELECT \(unescaped: columns) \(unescaped: from) WHERE k.client_id = \(client) ORDER BY k.opened_on DESC", logger: logger))
+        try await decode(
+            connection.query(
+                "SELECT \(unescaped: columns) \(unescaped: from) WHERE k.client_id = \(client) ORDER BY k.opened_on DESC",
+                logger: logger
+            )
+        )
     }
 
     /// Opens a case with the next number of the tenant's year, e.g. WIT-2026-0007.
     public static func open(
-        client: UUID, tenant: TenantRef, owner: UUID, channel: AccessChannel, reason: String?, nextReviewOn: Day?, on connection: PostgresConnection,
+        client: UUID,
+        tenant: TenantRef,
+        owner: UUID,
+        channel: AccessChannel,
+        reason: String?,
+        nextReviewOn: Day?,
+        on connection: PostgresConnection,
         logger: Logger
     ) async throws -> UUID {
         let year = Calendar(identifier: .gregorian).component(.year, from: Date())
@@ -196,7 +219,8 @@ public enum CaseRecords {
             INSERT INTO cases (tenant_id, id, case_number, client_id, owner_id, channel, reason, next_review_on)
             VALUES (\(tenant.id), \(id), \(caseNumber), \(client), \(owner), \(channel.rawValue), \(reason), \(nextReviewOn?.iso)::date)
             """,
-            logger: logger)
+            logger: logger
+        )
         return id
     }
 
@@ -217,10 +241,18 @@ public enum CaseRecords {
     }
 
     public static func addEvent(
-        _ kind: String, text: String, case id: UUID, tenant: UUID, actor: UUID?, on connection: PostgresConnection, logger: Logger
+        _ kind: String,
+        text: String,
+        case id: UUID,
+        tenant: UUID,
+        actor: UUID?,
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws {
         try await connection.query(
-            "INSERT INTO case_events (tenant_id, case_id, actor_id, kind, text) VALUES (\(tenant), \(id), \(actor), \(kind), \(text))", logger: logger)
+            "INSERT INTO case_events (tenant_id, case_id, actor_id, kind, text) VALUES (\(tenant), \(id), \(actor), \(kind), \(text))",
+            logger: logger
+        )
     }
 
     public static func timeline(of id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [CaseEvent] {
@@ -256,15 +288,31 @@ public enum CaseRecords {
 
         func decodeRow(_ row: PostgresRow) throws -> Goal {
             let (id, area, text, agreed, review, outcome, note, reviewed, version) = try row.decode(
-                (UUID, String, String, String, String, String?, String?, String?, Int).self)
+                (UUID, String, String, String, String, String?, String?, String?, Int).self
+            )
             return Goal(
-                id: id, area: GoalArea(rawValue: area) ?? .social, text: text, agreedOn: Day(agreed)!, reviewOn: Day(review)!,
-                outcome: outcome.flatMap(GoalOutcome.init), outcomeNote: note, reviewedOn: reviewed.flatMap(Day.init), version: version)
+                id: id,
+                area: GoalArea(rawValue: area) ?? .social,
+                text: text,
+                agreedOn: Day(agreed)!,
+                reviewOn: Day(review)!,
+                outcome: outcome.flatMap(GoalOutcome.init),
+                outcomeNote: note,
+                reviewedOn: reviewed.flatMap(Day.init),
+                version: version
+            )
         }
     }
 
     public static func addGoal(
-        case id: UUID, tenant: UUID, area: GoalArea, text: String, agreedOn: Day, reviewOn: Day, on connection: PostgresConnection, logger: Logger
+        case id: UUID,
+        tenant: UUID,
+        area: GoalArea,
+        text: String,
+        agreedOn: Day,
+        reviewOn: Day,
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> UUID {
         let goal = UUID()
         try await connection.query(
@@ -272,12 +320,20 @@ public enum CaseRecords {
             INSERT INTO goals (tenant_id, id, case_id, area, text, agreed_on, review_on)
             VALUES (\(tenant), \(goal), \(id), \(area.rawValue), \(text), \(agreedOn.iso)::date, \(reviewOn.iso)::date)
             """,
-            logger: logger)
+            logger: logger
+        )
         return goal
     }
 
     public static func reviewGoal(
-        _ goal: UUID, case id: UUID, version: Int, outcome: GoalOutcome, note: String?, on day: Day, on connection: PostgresConnection, logger: Logger
+        _ goal: UUID,
+        case id: UUID,
+        version: Int,
+        outcome: GoalOutcome,
+        note: String?,
+        on day: Day,
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws {
         let rows = try await connection.query(
             """

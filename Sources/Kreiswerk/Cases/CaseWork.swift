@@ -19,7 +19,9 @@ public struct CaseWork: Sendable {
 
     /// Runs `body` acting for the identity's tenant; `audit` entries are written in the same transaction.
     func work<Result: Sendable>(
-        _ identity: Identity, clientAddress: String?, _ body: (PostgresConnection, inout [AuditEvent]) async throws -> Result
+        _ identity: Identity,
+        clientAddress: String?,
+        _ body: (PostgresConnection, inout [AuditEvent]) async throws -> Result
     ) async throws -> Result {
         try await seam.work(identity, clientAddress: clientAddress, body)
     }
@@ -35,7 +37,11 @@ public struct CaseWork: Sendable {
     /// Registers a client; with `consentGivenOn`, also their consent to case management.
     /// A client of the same name and date of birth in the tenant is refused unless `allowDuplicate`.
     public func register(
-        _ data: ClientData, consentGivenOn: Day?, allowDuplicate: Bool, by identity: Identity, clientAddress: String?
+        _ data: ClientData,
+        consentGivenOn: Day?,
+        allowDuplicate: Bool,
+        by identity: Identity,
+        clientAddress: String?
     ) async throws -> Client {
         var data = try data.validated()
         return try await work(identity, clientAddress: clientAddress) { connection, audit in
@@ -47,8 +53,15 @@ public struct CaseWork: Sendable {
             audit.append(event("client.created", identity, "client", id))
             if let consentGivenOn {
                 let consent = try await ClientRecords.recordConsent(
-                    client: id, tenant: identity.tenant.id, scope: .caseManagement, recipient: nil, givenOn: consentGivenOn, by: identity.userID,
-                    on: connection, logger: logger)
+                    client: id,
+                    tenant: identity.tenant.id,
+                    scope: .caseManagement,
+                    recipient: nil,
+                    givenOn: consentGivenOn,
+                    by: identity.userID,
+                    on: connection,
+                    logger: logger
+                )
                 audit.append(event("consent.given", identity, "consent", consent, ["client": id.uuidString, "scope": "case_management"]))
             }
             return try await ClientRecords.find(id, on: connection, logger: logger)!
@@ -60,8 +73,10 @@ public struct CaseWork: Sendable {
         try await work(identity, clientAddress: clientAddress) { connection, audit in
             guard let client = try await ClientRecords.find(id, on: connection, logger: logger) else { throw Self.noClient }
             audit.append(event("client.read", identity, "client", id))
-            return (client, try await ClientRecords.consents(of: id, on: connection, logger: logger),
-                    try await CaseRecords.of(client: id, on: connection, logger: logger))
+            return (
+                client, try await ClientRecords.consents(of: id, on: connection, logger: logger),
+                try await CaseRecords.of(client: id, on: connection, logger: logger)
+            )
         }
     }
 
@@ -87,7 +102,13 @@ public struct CaseWork: Sendable {
     }
 
     public func recordConsent(
-        client: UUID, scope: Consent.Scope, recipient: String?, givenOn: Day, expiresOn: Day? = nil, by identity: Identity, clientAddress: String?
+        client: UUID,
+        scope: Consent.Scope,
+        recipient: String?,
+        givenOn: Day,
+        expiresOn: Day? = nil,
+        by identity: Identity,
+        clientAddress: String?
     ) async throws -> Consent {
         let recipient = recipient?.trimmingCharacters(in: .whitespaces)
         if scope == .handover && (recipient ?? "").isEmpty {
@@ -100,8 +121,16 @@ public struct CaseWork: Sendable {
         return try await work(identity, clientAddress: clientAddress) { connection, audit in
             guard try await ClientRecords.find(client, on: connection, logger: logger) != nil else { throw Self.noClient }
             let id = try await ClientRecords.recordConsent(
-                client: client, tenant: identity.tenant.id, scope: scope, recipient: scope == .handover ? recipient : nil, givenOn: givenOn,
-                expiresOn: expiresOn, by: identity.userID, on: connection, logger: logger)
+                client: client,
+                tenant: identity.tenant.id,
+                scope: scope,
+                recipient: scope == .handover ? recipient : nil,
+                givenOn: givenOn,
+                expiresOn: expiresOn,
+                by: identity.userID,
+                on: connection,
+                logger: logger
+            )
             audit.append(event("consent.given", identity, "consent", id, ["client": client.uuidString, "scope": scope.rawValue]))
             return try await ClientRecords.consents(of: client, on: connection, logger: logger).first { $0.id == id }!
         }
@@ -118,12 +147,24 @@ public struct CaseWork: Sendable {
             // Hand-overs end at once: the receiver's grants rest on this consent (or on case management as a whole).
             let scope = try await connection.query("SELECT scope FROM consents WHERE id = \(id)", logger: logger).collect().first?.decode(String.self)
             let revoked = try await AccessGrants.revoke(
-                consent: id, client: client, everything: scope == Consent.Scope.caseManagement.rawValue, by: identity.userID, on: connection, logger: logger)
+                consent: id,
+                client: client,
+                everything: scope == Consent.Scope.caseManagement.rawValue,
+                by: identity.userID,
+                on: connection,
+                logger: logger
+            )
             if revoked > 0 { audit.append(event("grant.revoked", identity, "consent", id, ["grants": "\(revoked)"])) }
             for file in try await CaseRecords.of(client: client, on: connection, logger: logger) where file.closedOn == nil {
                 try await CaseRecords.addEvent(
-                    "consent_withdrawn", text: "Einwilligung ab \(day.german) widerrufen.", case: file.id, tenant: identity.tenant.id, actor: identity.userID,
-                    on: connection, logger: logger)
+                    "consent_withdrawn",
+                    text: "Einwilligung ab \(day.german) widerrufen.",
+                    case: file.id,
+                    tenant: identity.tenant.id,
+                    actor: identity.userID,
+                    on: connection,
+                    logger: logger
+                )
             }
         }
     }
@@ -137,7 +178,15 @@ public struct CaseWork: Sendable {
     public func define(_ field: ClientField, by identity: Identity, clientAddress: String?) async throws -> ClientField {
         try await work(identity, clientAddress: clientAddress) { connection, audit in
             let field = try await ClientFields.define(field, tenant: identity.tenant.id, on: connection, logger: logger)
-            audit.append(AuditEvent("client_field.defined", tenant: identity.tenant.id, actor: identity.userID, objectType: "client_field", objectID: field.key))
+            audit.append(
+                AuditEvent(
+                    "client_field.defined",
+                    tenant: identity.tenant.id,
+                    actor: identity.userID,
+                    objectType: "client_field",
+                    objectID: field.key
+                )
+            )
             return field
         }
     }
@@ -146,7 +195,13 @@ public struct CaseWork: Sendable {
 
     /// Opens a case (phase intake) for a client who consented to case management.
     public func openCase(
-        client: UUID, channel: AccessChannel, reason: String?, nextReviewOn: Day?, owner: UUID?, by identity: Identity, clientAddress: String?
+        client: UUID,
+        channel: AccessChannel,
+        reason: String?,
+        nextReviewOn: Day?,
+        owner: UUID?,
+        by identity: Identity,
+        clientAddress: String?
     ) async throws -> CaseFile {
         try await work(identity, clientAddress: clientAddress) { connection, audit in
             guard let record = try await ClientRecords.find(client, on: connection, logger: logger) else { throw Self.noClient }
@@ -156,10 +211,24 @@ public struct CaseWork: Sendable {
                 throw InvalidInput(field: "owner_id", "Die zuständige Person muss ein aktives Konto dieses Mandanten haben.")
             }
             let id = try await CaseRecords.open(
-                client: client, tenant: identity.tenant, owner: owner, channel: channel, reason: reason?.trimmingCharacters(in: .whitespaces),
-                nextReviewOn: nextReviewOn, on: connection, logger: logger)
+                client: client,
+                tenant: identity.tenant,
+                owner: owner,
+                channel: channel,
+                reason: reason?.trimmingCharacters(in: .whitespaces),
+                nextReviewOn: nextReviewOn,
+                on: connection,
+                logger: logger
+            )
             try await CaseRecords.addEvent(
-                "opened", text: "Fall eröffnet (\(channel.label)).", case: id, tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
+                "opened",
+                text: "Fall eröffnet (\(channel.label)).",
+                case: id,
+                tenant: identity.tenant.id,
+                actor: identity.userID,
+                on: connection,
+                logger: logger
+            )
             audit.append(event("case.opened", identity, "case", id, ["client": client.uuidString, "channel": channel.rawValue]))
             return try await CaseRecords.find(id, on: connection, logger: logger)!
         }
@@ -174,16 +243,19 @@ public struct CaseWork: Sendable {
     }
 
     public func caseView(_ id: UUID, by identity: Identity, clientAddress: String?) async throws -> CaseView {
-        try await work(identity, clientAddress: clientAddress) { connection, audit in try await read(id, by: identity, on: connection, audit: &audit) }
+        try await work(identity, clientAddress: clientAddress) { connection, audit in try await read(id, by: identity, on: connection, audit: &audit)
+        }
     }
 
     private func read(_ id: UUID, by identity: Identity, on connection: PostgresConnection, audit: inout [AuditEvent]) async throws -> CaseView {
         guard let file = try await CaseRecords.find(id, on: connection, logger: logger) else { throw Self.noCase }
         audit.append(event("case.read", identity, "case", id))
         return CaseView(
-            file: file, client: try await ClientRecords.find(file.clientID, on: connection, logger: logger)!,
+            file: file,
+            client: try await ClientRecords.find(file.clientID, on: connection, logger: logger)!,
             goals: try await CaseRecords.goals(of: id, on: connection, logger: logger),
-            timeline: try await CaseRecords.timeline(of: id, on: connection, logger: logger))
+            timeline: try await CaseRecords.timeline(of: id, on: connection, logger: logger)
+        )
     }
 
     /// Everything the case page shows and offers, in one transaction: the case, its referrals, the district's services
@@ -202,11 +274,18 @@ public struct CaseWork: Sendable {
             let view = try await read(id, by: identity, on: connection, audit: &audit)
             let handOver = view.file.closedOn == nil && mayHandOver(view.file, by: identity)
             return CasePage(
-                view: view, referrals: try await Referrals.of(case: id, tenant: identity.tenant.id, on: connection, logger: logger),
-                services: try await ServiceDirectory.list(district: identity.tenant.ownDistrictID ?? identity.tenant.id, on: connection, logger: logger),
+                view: view,
+                referrals: try await Referrals.of(case: id, tenant: identity.tenant.id, on: connection, logger: logger),
+                services: try await ServiceDirectory.list(
+                    district: identity.tenant.ownDistrictID ?? identity.tenant.id,
+                    on: connection,
+                    logger: logger
+                ),
                 conferenceTenants: try await Conferences.invitableTenants(of: identity, on: connection, logger: logger),
                 handOverTo: handOver
-                    ? try await Self.caseWorkers(of: identity, policy: policy, on: connection, logger: logger).filter { $0.id != view.file.ownerID } : [])
+                    ? try await Self.caseWorkers(of: identity, policy: policy, on: connection, logger: logger).filter { $0.id != view.file.ownerID }
+                    : []
+            )
         }
     }
 
@@ -222,7 +301,14 @@ public struct CaseWork: Sendable {
         }
         return try await work(identity, clientAddress: clientAddress) { connection, audit in
             let cases = try await CaseRecords.open(ownedBy: wholeTenant ? nil : identity.userID, on: connection, logger: logger)
-            audit.append(AuditEvent("case.listed", tenant: identity.tenant.id, actor: identity.userID, detail: ["results": "\(cases.count)", "scope": wholeTenant ? "tenant" : "mine"]))
+            audit.append(
+                AuditEvent(
+                    "case.listed",
+                    tenant: identity.tenant.id,
+                    actor: identity.userID,
+                    detail: ["results": "\(cases.count)", "scope": wholeTenant ? "tenant" : "mine"]
+                )
+            )
             return cases
         }
     }
@@ -254,13 +340,17 @@ public struct CaseWork: Sendable {
                     field: "phase",
                     from == .closure
                         ? "Der Fall ist abgeschlossen."
-                        : "Von „\(from.label)“ geht es nur weiter zu: \(from.next.map { "„\($0.label)“" }.joined(separator: ", ")).")
+                        : "Von „\(from.label)“ geht es nur weiter zu: \(from.next.map { "„\($0.label)“" }.joined(separator: ", "))."
+                )
             }
             if let route = change.route { file.route = route }
             if let next = change.nextReviewOn { file.nextReviewOn = next }
             if let reason = change.closureReason?.trimmingCharacters(in: .whitespaces), !reason.isEmpty { file.closureReason = reason }
             if from == .assessment && change.phase != .closure && file.route == nil {
-                throw InvalidInput(field: "route", "Nach der Bedarfsklärung bitte den Weg wählen: \(CaseRoute.allCases.map(\.label).joined(separator: ", ")).")
+                throw InvalidInput(
+                    field: "route",
+                    "Nach der Bedarfsklärung bitte den Weg wählen: \(CaseRoute.allCases.map(\.label).joined(separator: ", "))."
+                )
             }
             if from == .assessment, change.phase == .goalAgreement, file.route?.endsAfterAssessment == true {
                 throw InvalidInput(field: "phase", "Bei „\(file.route!.label)“ endet der Fall nach der Bedarfsklärung: bitte abschließen.")
@@ -271,7 +361,8 @@ public struct CaseWork: Sendable {
             guard missing.isEmpty else {
                 throw InvalidInput(
                     field: "phase",
-                    "Für „\(change.phase.label)“ verlangt der Dokumentationsstandard des Kreises noch: \(missing.joined(separator: ", ")).")
+                    "Für „\(change.phase.label)“ verlangt der Dokumentationsstandard des Kreises noch: \(missing.joined(separator: ", "))."
+                )
             }
             file.phase = change.phase
             if change.phase == .closure { file.closedOn = .today }
@@ -279,7 +370,15 @@ public struct CaseWork: Sendable {
             var text = "Phase: \(from.label) → \(change.phase.label)"
             if let route = change.route { text += "; Weg: \(route.label)" }
             if change.phase == .closure, let reason = file.closureReason { text += "; Grund: \(reason)" }
-            try await CaseRecords.addEvent("phase_changed", text: text + ".", case: id, tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
+            try await CaseRecords.addEvent(
+                "phase_changed",
+                text: text + ".",
+                case: id,
+                tenant: identity.tenant.id,
+                actor: identity.userID,
+                on: connection,
+                logger: logger
+            )
             audit.append(event("case.phase_changed", identity, "case", id, ["from": from.rawValue, "to": change.phase.rawValue]))
             return try await CaseRecords.find(id, on: connection, logger: logger)!
         }
@@ -305,13 +404,25 @@ public struct CaseWork: Sendable {
             file.ownerID = owner
             try await CaseRecords.save(file, expecting: version, on: connection, logger: logger)
             try await CaseRecords.addEvent(
-                "handed_over", text: "Fall von \(previous) an \(colleague.displayName) übergeben.", case: id, tenant: identity.tenant.id, actor: identity.userID,
-                on: connection, logger: logger)
+                "handed_over",
+                text: "Fall von \(previous) an \(colleague.displayName) übergeben.",
+                case: id,
+                tenant: identity.tenant.id,
+                actor: identity.userID,
+                on: connection,
+                logger: logger
+            )
             audit.append(event("case.handed_over", identity, "case", id, ["to": owner.uuidString]))
             if owner != identity.userID {
                 try await Notifier.notify(
-                    owner, .caseHandedOver, title: "\(identity.displayName) hat Ihnen einen Fall übergeben", link: "/faelle/\(id.uuidString.lowercased())",
-                    dedupeKey: "case-handed-over:\(id.uuidString.lowercased()):\(version + 1)", on: connection, logger: logger)
+                    owner,
+                    .caseHandedOver,
+                    title: "\(identity.displayName) hat Ihnen einen Fall übergeben",
+                    link: "/faelle/\(id.uuidString.lowercased())",
+                    dedupeKey: "case-handed-over:\(id.uuidString.lowercased()):\(version + 1)",
+                    on: connection,
+                    logger: logger
+                )
             }
             return try await CaseRecords.find(id, on: connection, logger: logger)!
         }
@@ -351,10 +462,20 @@ public struct CaseWork: Sendable {
 
     public func addNote(case id: UUID, text: String, by identity: Identity, clientAddress: String?) async throws {
         let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty, text.count <= 10_000 else { throw InvalidInput(field: "text", "Bitte einen Vermerk von 1 bis 10.000 Zeichen schreiben.") }
+        guard !text.isEmpty, text.count <= 10_000 else {
+            throw InvalidInput(field: "text", "Bitte einen Vermerk von 1 bis 10.000 Zeichen schreiben.")
+        }
         try await work(identity, clientAddress: clientAddress) { connection, audit in
             _ = try await workable(id, on: connection)
-            try await CaseRecords.addEvent("note", text: text, case: id, tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
+            try await CaseRecords.addEvent(
+                "note",
+                text: text,
+                case: id,
+                tenant: identity.tenant.id,
+                actor: identity.userID,
+                on: connection,
+                logger: logger
+            )
             audit.append(event("case.note_added", identity, "case", id))
         }
     }
@@ -376,24 +497,59 @@ public struct CaseWork: Sendable {
         return try await work(identity, clientAddress: clientAddress) { connection, audit in
             _ = try await workable(id, on: connection)
             let goalID = try await CaseRecords.addGoal(
-                case: id, tenant: identity.tenant.id, area: goal.area, text: text, agreedOn: goal.agreedOn, reviewOn: goal.reviewOn, on: connection, logger: logger)
+                case: id,
+                tenant: identity.tenant.id,
+                area: goal.area,
+                text: text,
+                agreedOn: goal.agreedOn,
+                reviewOn: goal.reviewOn,
+                on: connection,
+                logger: logger
+            )
             try await CaseRecords.addEvent(
-                "goal_added", text: "Ziel (\(goal.area.label)): \(text); Prüfung am \(goal.reviewOn.german).", case: id, tenant: identity.tenant.id,
-                actor: identity.userID, on: connection, logger: logger)
+                "goal_added",
+                text: "Ziel (\(goal.area.label)): \(text); Prüfung am \(goal.reviewOn.german).",
+                case: id,
+                tenant: identity.tenant.id,
+                actor: identity.userID,
+                on: connection,
+                logger: logger
+            )
             audit.append(event("goal.added", identity, "goal", goalID, ["case": id.uuidString]))
             return try await CaseRecords.goals(of: id, on: connection, logger: logger).first { $0.id == goalID }!
         }
     }
 
     public func reviewGoal(
-        _ goal: UUID, case id: UUID, version: Int, outcome: GoalOutcome, note: String?, by identity: Identity, clientAddress: String?
+        _ goal: UUID,
+        case id: UUID,
+        version: Int,
+        outcome: GoalOutcome,
+        note: String?,
+        by identity: Identity,
+        clientAddress: String?
     ) async throws -> Goal {
         try await work(identity, clientAddress: clientAddress) { connection, audit in
             _ = try await workable(id, on: connection)
-            try await CaseRecords.reviewGoal(goal, case: id, version: version, outcome: outcome, note: note, on: .today, on: connection, logger: logger)
+            try await CaseRecords.reviewGoal(
+                goal,
+                case: id,
+                version: version,
+                outcome: outcome,
+                note: note,
+                on: .today,
+                on: connection,
+                logger: logger
+            )
             try await CaseRecords.addEvent(
-                "goal_reviewed", text: "Ziel geprüft: \(outcome.label).\(note.map { " \($0)" } ?? "")", case: id, tenant: identity.tenant.id,
-                actor: identity.userID, on: connection, logger: logger)
+                "goal_reviewed",
+                text: "Ziel geprüft: \(outcome.label).\(note.map { " \($0)" } ?? "")",
+                case: id,
+                tenant: identity.tenant.id,
+                actor: identity.userID,
+                on: connection,
+                logger: logger
+            )
             audit.append(event("goal.reviewed", identity, "goal", goal, ["case": id.uuidString, "outcome": outcome.rawValue]))
             return try await CaseRecords.goals(of: id, on: connection, logger: logger).first { $0.id == goal }!
         }
@@ -402,18 +558,30 @@ public struct CaseWork: Sendable {
     /// Moves the review of an open goal to a later day (if the goal is still at `version`), without an outcome: the
     /// reminders follow the new date.
     public func postponeGoal(
-        _ goal: UUID, case id: UUID, version: Int, to day: Day, reason: String?, by identity: Identity, clientAddress: String?
+        _ goal: UUID,
+        case id: UUID,
+        version: Int,
+        to day: Day,
+        reason: String?,
+        by identity: Identity,
+        clientAddress: String?
     ) async throws -> Goal {
-        guard day >= .today else { throw InvalidInput(field: "review_on", "Der neue Prüftermin liegt in der Vergangenheit; bitte heute oder später wählen.") }
+        guard day >= .today else {
+            throw InvalidInput(field: "review_on", "Der neue Prüftermin liegt in der Vergangenheit; bitte heute oder später wählen.")
+        }
         let reason = reason.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
         return try await work(identity, clientAddress: clientAddress) { connection, audit in
             _ = try await workable(id, on: connection)
             guard let before = try await CaseRecords.goals(of: id, on: connection, logger: logger).first(where: { $0.id == goal }) else {
                 throw DomainError.notFound("Dieses Ziel gibt es in diesem Fall nicht.")
             }
-            guard before.outcome == nil else { throw InvalidInput(field: "review_on", "Das Ziel ist bereits geprüft; ein neuer Prüftermin braucht ein neues Ziel.") }
+            guard before.outcome == nil else {
+                throw InvalidInput(field: "review_on", "Das Ziel ist bereits geprüft; ein neuer Prüftermin braucht ein neues Ziel.")
+            }
             guard before.version == version else { throw DomainError.stale("Das Ziel wurde inzwischen geändert. Bitte neu laden.") }
-            guard day >= before.agreedOn else { throw InvalidInput(field: "review_on", "Der Prüftermin kann nicht vor der Vereinbarung (\(before.agreedOn.german)) liegen.") }
+            guard day >= before.agreedOn else {
+                throw InvalidInput(field: "review_on", "Der Prüftermin kann nicht vor der Vereinbarung (\(before.agreedOn.german)) liegen.")
+            }
             // The version again in the write: a review saved meanwhile must not get a new date.
             let moved = try await connection.query(
                 """
@@ -424,8 +592,15 @@ public struct CaseWork: Sendable {
             ).collect()
             guard !moved.isEmpty else { throw DomainError.stale("Das Ziel wurde inzwischen geändert. Bitte neu laden.") }
             try await CaseRecords.addEvent(
-                "goal_postponed", text: "Prüfung des Ziels „\(before.text)“ vom \(before.reviewOn.german) auf den \(day.german) verschoben.\(reason.map { " \($0)" } ?? "")",
-                case: id, tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
+                "goal_postponed",
+                text:
+                    "Prüfung des Ziels „\(before.text)“ vom \(before.reviewOn.german) auf den \(day.german) verschoben.\(reason.map { " \($0)" } ?? "")",
+                case: id,
+                tenant: identity.tenant.id,
+                actor: identity.userID,
+                on: connection,
+                logger: logger
+            )
             audit.append(event("goal.postponed", identity, "goal", goal, ["case": id.uuidString, "review_on": day.iso]))
             return try await CaseRecords.goals(of: id, on: connection, logger: logger).first { $0.id == goal }!
         }
@@ -433,12 +608,15 @@ public struct CaseWork: Sendable {
 
     // MARK: - Errors
 
-    static let staleCase = DomainError.stale("Der Fall wurde inzwischen von jemand anderem geändert. Bitte neu laden und die Änderung erneut vornehmen.")
+    static let staleCase = DomainError.stale(
+        "Der Fall wurde inzwischen von jemand anderem geändert. Bitte neu laden und die Änderung erneut vornehmen."
+    )
     static let noClient = DomainError.notFound("Diesen Klienten gibt es nicht (oder nicht in Ihrem Mandanten).")
     static let noCase = DomainError.notFound("Diesen Fall gibt es nicht (oder nicht in Ihrem Mandanten).")
     static let noConsent = InvalidInput(
         field: "consent",
-        "Ohne Einwilligung in das Case Management kann der Klient nur registriert werden. Bitte zuerst die Einwilligung erfassen.")
+        "Ohne Einwilligung in das Case Management kann der Klient nur registriert werden. Bitte zuerst die Einwilligung erfassen."
+    )
 }
 
 /// A client of the same name and date of birth exists already in the tenant.

@@ -43,8 +43,10 @@ public struct ClientData: Sendable, Codable, Equatable {
         }
         data.firstName = firstName.trimmingCharacters(in: .whitespaces)
         data.lastName = lastName.trimmingCharacters(in: .whitespaces)
-        for path in [\ClientData.gender, \.placeOfResidence, \.socialArea, \.residenceStatus, \.countryOfOrigin, \.germanLevel, \.healthSituation,
-                     \.household, \.youthOfficeMeasures, \.jobcenterMeasures, \.clubMemberships] {
+        for path in [
+            \ClientData.gender, \.placeOfResidence, \.socialArea, \.residenceStatus, \.countryOfOrigin, \.germanLevel, \.healthSituation,
+            \.household, \.youthOfficeMeasures, \.jobcenterMeasures, \.clubMemberships,
+        ] {
             data[keyPath: path] = clean(data[keyPath: path])
         }
         data.languages = languages?.compactMap(clean)
@@ -63,8 +65,10 @@ public struct ClientData: Sendable, Codable, Equatable {
         if let level = data.germanLevel, !Self.germanLevels.contains(level) {
             errors["german_level"] = "Deutschkenntnisse: none, A1, A2, B1, B2, C1 oder C2."
         }
-        for (path, field) in [(\ClientData.healthSituation, "health_situation"), (\.household, "household"), (\.youthOfficeMeasures, "youth_office_measures"),
-                              (\.jobcenterMeasures, "jobcenter_measures"), (\.clubMemberships, "club_memberships")]
+        for (path, field) in [
+            (\ClientData.healthSituation, "health_situation"), (\.household, "household"), (\.youthOfficeMeasures, "youth_office_measures"),
+            (\.jobcenterMeasures, "jobcenter_measures"), (\.clubMemberships, "club_memberships"),
+        ]
         where (data[keyPath: path]?.count ?? 0) > 4000 {
             errors[field] = "Höchstens 4000 Zeichen."
         }

@@ -35,18 +35,26 @@ struct ClientExport: Sendable {
                     "SELECT id FROM case_conferences WHERE tenant_id = \(identity.tenant.id) AND case_id = \(file.id) ORDER BY scheduled_at",
                     logger: logger
                 ).collect().map { try $0.decode(UUID.self) }
-                cases.append(CaseDocument(
-                    file: file, goals: try await CaseRecords.goals(of: file.id, on: connection, logger: logger),
-                    timeline: try await CaseRecords.timeline(of: file.id, on: connection, logger: logger),
-                    referrals: try await Referrals.of(case: file.id, tenant: identity.tenant.id, on: connection, logger: logger),
-                    conferences: try await conferences.load(conferenceIDs, actingFor: identity.tenant.id, on: connection)))
+                cases.append(
+                    CaseDocument(
+                        file: file,
+                        goals: try await CaseRecords.goals(of: file.id, on: connection, logger: logger),
+                        timeline: try await CaseRecords.timeline(of: file.id, on: connection, logger: logger),
+                        referrals: try await Referrals.of(case: file.id, tenant: identity.tenant.id, on: connection, logger: logger),
+                        conferences: try await conferences.load(conferenceIDs, actingFor: identity.tenant.id, on: connection)
+                    )
+                )
             }
             var event = work.event("client.exported", identity, "client", id, ["cases": "\(cases.count)"])
             event.purpose = "data_subject_access"
             audit.append(event)
             return Document(
-                exportedAt: Date(), tenant: identity.tenant.slug, client: client,
-                consents: try await ClientRecords.consents(of: id, on: connection, logger: logger), cases: cases)
+                exportedAt: Date(),
+                tenant: identity.tenant.slug,
+                client: client,
+                consents: try await ClientRecords.consents(of: id, on: connection, logger: logger),
+                cases: cases
+            )
         }
     }
 
@@ -56,7 +64,10 @@ struct ClientExport: Sendable {
             let id = try CaseAPI.id(context, "id")
             let document = try await document(of: id, by: context.identity, clientAddress: context.clientAddress)
             return JSONResponse(
-                document, headers: [.contentDisposition: "attachment; filename=\"auskunft-\(id.uuidString.lowercased()).json\""], snakeCase: true)
+                document,
+                headers: [.contentDisposition: "attachment; filename=\"auskunft-\(id.uuidString.lowercased()).json\""],
+                snakeCase: true
+            )
         }
         routes.get("/api/v1/clients/{id}/export", .workCases, use: download)
         routes.get("/klienten/{id}/auskunft", .workCases, use: download)

@@ -29,7 +29,10 @@ public struct ClientField: Sendable, Codable, Equatable {
         field.label = label.trimmingCharacters(in: .whitespaces)
         field.choices = choices.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         if key.range(of: "^[a-z][a-z0-9_]{0,39}$", options: .regularExpression) == nil {
-            throw InvalidInput(field: "key", "Der Schlüssel besteht aus Kleinbuchstaben, Ziffern und Unterstrichen und beginnt mit einem Buchstaben, z. B. wohnsituation.")
+            throw InvalidInput(
+                field: "key",
+                "Der Schlüssel besteht aus Kleinbuchstaben, Ziffern und Unterstrichen und beginnt mit einem Buchstaben, z. B. wohnsituation."
+            )
         }
         if field.label.isEmpty { throw InvalidInput(field: "label", "Bitte eine Bezeichnung angeben.") }
         let choosing = kind == .choice || kind == .multiChoice
@@ -51,17 +54,25 @@ public struct ClientField: Sendable, Codable, Equatable {
             return .text(text)
         case (.number, .number): return input
         case (.number, .text(let text)):
-            guard let number = Double(text.replacingOccurrences(of: ",", with: ".")) else { throw InvalidInput(field: field, "\(label): bitte eine Zahl angeben.") }
+            guard let number = Double(text.replacingOccurrences(of: ",", with: ".")) else {
+                throw InvalidInput(field: field, "\(label): bitte eine Zahl angeben.")
+            }
             return .number(number)
         case (.date, .text(let text)):
-            guard try Day.parse(text, field: field, label: label) != nil else { throw InvalidInput(field: field, "\(label): bitte ein Datum wie 2026-11-23 angeben.") }
+            guard try Day.parse(text, field: field, label: label) != nil else {
+                throw InvalidInput(field: field, "\(label): bitte ein Datum wie 2026-11-23 angeben.")
+            }
             return .text(text)
         case (.choice, .text(let text)):
-            guard choices.contains(text) else { throw InvalidInput(field: field, "\(label): bitte eine der Möglichkeiten wählen: \(choices.joined(separator: ", ")).") }
+            guard choices.contains(text) else {
+                throw InvalidInput(field: field, "\(label): bitte eine der Möglichkeiten wählen: \(choices.joined(separator: ", ")).")
+            }
             return .text(text)
         case (.multiChoice, .list(let values)):
             let unknown = values.filter { !choices.contains($0) }
-            guard unknown.isEmpty else { throw InvalidInput(field: field, "\(label): '\(unknown[0])' ist keine der Möglichkeiten \(choices.joined(separator: ", ")).") }
+            guard unknown.isEmpty else {
+                throw InvalidInput(field: field, "\(label): '\(unknown[0])' ist keine der Möglichkeiten \(choices.joined(separator: ", ")).")
+            }
             return .list(values)
         case (.multiChoice, .text(let text)):
             return try value(from: .list([text]))
@@ -118,7 +129,9 @@ public enum ExtraValue: Sendable, Codable, Equatable {
 public enum ClientFields {
     public static func list(on connection: PostgresConnection, logger: Logger) async throws -> [ClientField] {
         let rows = try await connection.query(
-            "SELECT key, label, kind, choices, required FROM client_fields WHERE active ORDER BY position, key", logger: logger)
+            "SELECT key, label, kind, choices, required FROM client_fields WHERE active ORDER BY position, key",
+            logger: logger
+        )
         var fields: [ClientField] = []
         for try await (key, label, kind, choices, required) in rows.decode((String, String, String, [String], Bool).self) {
             fields.append(ClientField(key: key, label: label, kind: ClientField.Kind(rawValue: kind) ?? .text, choices: choices, required: required))
@@ -135,7 +148,8 @@ public enum ClientFields {
                 VALUES (\(tenant), \(field.key), \(field.label), \(field.kind.rawValue), \(field.choices), \(field.required),
                         (SELECT coalesce(max(position), 0) + 1 FROM client_fields))
                 """,
-                logger: logger)
+                logger: logger
+            )
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw FieldConflict(field: "key", "Ein Feld mit dem Schlüssel '\(field.key)' gibt es schon.")
         }

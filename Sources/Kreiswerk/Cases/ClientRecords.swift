@@ -24,7 +24,10 @@ public enum ClientRecords {
     static func client(_ row: PostgresRow, today: Day) throws -> Client {
         let r = row.makeRandomAccess()
         var data = ClientData(
-            firstName: try r[2].decode(String.self), lastName: try r[3].decode(String.self), dateOfBirth: Day(try r[4].decode(String.self))!)
+            firstName: try r[2].decode(String.self),
+            lastName: try r[3].decode(String.self),
+            dateOfBirth: Day(try r[4].decode(String.self))!
+        )
         data.gender = try r[5].decode(String?.self)
         data.placeOfResidence = try r[6].decode(String?.self)
         data.socialArea = try r[7].decode(String?.self)
@@ -44,8 +47,14 @@ public enum ClientRecords {
         let extra = try r[21].decode(String.self)
         data.extra = extra == "{}" ? [:] : try JSONDecoder().decode([String: ExtraValue].self, from: Data(extra.utf8))
         return Client(
-            id: try r[0].decode(UUID.self), tenant: try r[1].decode(String.self), data: data, arrivedRecently: data.arrivedRecently(today: today),
-            hasCaseManagementConsent: try r[24].decode(Bool.self), version: try r[22].decode(Int.self), createdAt: try r[23].decode(Date.self))
+            id: try r[0].decode(UUID.self),
+            tenant: try r[1].decode(String.self),
+            data: data,
+            arrivedRecently: data.arrivedRecently(today: today),
+            hasCaseManagementConsent: try r[24].decode(Bool.self),
+            version: try r[22].decode(Int.self),
+            createdAt: try r[23].decode(Date.self)
+        )
     }
 
     static func extraJSON(_ extra: [String: ExtraValue]?) throws -> String {
@@ -75,7 +84,8 @@ public enum ClientRecords {
         ).collect().map { try $0.decode(UUID.self) }
     }
 
-    public static func create(_ data: ClientData, tenant: UUID, by user: UUID, on connection: PostgresConnection, logger: Logger) async throws -> UUID {
+    public static func create(_ data: ClientData, tenant: UUID, by user: UUID, on connection: PostgresConnection, logger: Logger) async throws -> UUID
+    {
         let id = UUID()
         try await connection.query(
             """
@@ -87,7 +97,8 @@ public enum ClientRecords {
                 \(data.household), \(data.youthOfficeMeasures), \(data.jobcenterMeasures), \(data.clubMemberships), \(data.arrivalDate?.iso)::date,
                 \(data.singleParent ?? false), \(data.unaccompaniedMinor ?? false), \(data.familyWithBarriers ?? false), \(try extraJSON(data.extra))::jsonb, \(user))
             """,
-            logger: logger)
+            logger: logger
+        )
         return id
     }
 
@@ -121,19 +132,28 @@ public enum ClientRecords {
         if let birth = Day(query)?.iso ?? germanDate(query) {
             var binds = PostgresBindings()
             binds.append(birth)
-            return try await decode(connection.query(PostgresQuery(unsafeSQL: "\(select) AND c.date_of_birth = $1::date \(order)", binds: binds), logger: logger))
+            return try await decode(
+                connection.query(PostgresQuery(unsafeSQL: "\(select) AND c.date_of_birth = $1::date \(order)", binds: binds), logger: logger)
+            )
         }
         if query.contains("-"), query.contains(where: \.isNumber) {
             var binds = PostgresBindings()
             binds.append(query.uppercased())
             let found = try await decode(
                 connection.query(
-                    PostgresQuery(unsafeSQL: "\(select) AND c.id IN (SELECT client_id FROM cases WHERE case_number = $1) \(order)", binds: binds), logger: logger))
+                    PostgresQuery(unsafeSQL: "\(select) AND c.id IN (SELECT client_id FROM cases WHERE case_number = $1) \(order)", binds: binds),
+                    logger: logger
+                )
+            )
             if !found.isEmpty { return found }
         }
         // Up to four words, each a LIKE the trigram index answers.
         let words = query.lowercased().split(separator: " ").prefix(4).map {
-            "%" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+            "%"
+                + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(
+                    of: "_",
+                    with: "\\_"
+                ) + "%"
         }
         guard !words.isEmpty else { return [] }
         // The lookup goes through the trigram index in client_search_ids (see migration 0011); this query
@@ -142,7 +162,11 @@ public enum ClientRecords {
         binds.append(Array(words))
         binds.append(limit)
         return try await decode(
-            connection.query(PostgresQuery(unsafeSQL: "\(select) AND c.id IN (SELECT client_search_ids($1::text[], $2::integer)) \(order)", binds: binds), logger: logger))
+            connection.query(
+                PostgresQuery(unsafeSQL: "\(select) AND c.id IN (SELECT client_search_ids($1::text[], $2::integer)) \(order)", binds: binds),
+                logger: logger
+            )
+        )
     }
 
     /// 23.11.2026 → 2026-11-23
@@ -160,18 +184,33 @@ public enum ClientRecords {
             SELECT id, scope, recipient, to_char(given_on, 'YYYY-MM-DD'), to_char(withdrawn_on, 'YYYY-MM-DD'), to_char(expires_on, 'YYYY-MM-DD')
             FROM consents WHERE client_id = \(client) ORDER BY given_on, recorded_at
             """,
-            logger: logger)
+            logger: logger
+        )
         var consents: [Consent] = []
         for try await (id, scope, recipient, given, withdrawn, expires) in rows.decode((UUID, String, String?, String, String?, String?).self) {
             consents.append(
-                Consent(id: id, scope: Consent.Scope(rawValue: scope) ?? .handover, recipient: recipient, givenOn: Day(given)!, withdrawnOn: withdrawn.flatMap(Day.init),
-                        expiresOn: expires.flatMap(Day.init)))
+                Consent(
+                    id: id,
+                    scope: Consent.Scope(rawValue: scope) ?? .handover,
+                    recipient: recipient,
+                    givenOn: Day(given)!,
+                    withdrawnOn: withdrawn.flatMap(Day.init),
+                    expiresOn: expires.flatMap(Day.init)
+                )
+            )
         }
         return consents
     }
 
     public static func recordConsent(
-        client: UUID, tenant: UUID, scope: Consent.Scope, recipient: String?, givenOn: Day, expiresOn: Day? = nil, by user: UUID, on connection: PostgresConnection,
+        client: UUID,
+        tenant: UUID,
+        scope: Consent.Scope,
+        recipient: String?,
+        givenOn: Day,
+        expiresOn: Day? = nil,
+        by user: UUID,
+        on connection: PostgresConnection,
         logger: Logger
     ) async throws -> UUID {
         let id = UUID()
@@ -180,12 +219,14 @@ public enum ClientRecords {
             INSERT INTO consents (tenant_id, id, client_id, scope, recipient, given_on, expires_on, recorded_by)
             VALUES (\(tenant), \(id), \(client), \(scope.rawValue), \(recipient), \(givenOn.iso)::date, \(expiresOn?.iso)::date, \(user))
             """,
-            logger: logger)
+            logger: logger
+        )
         return id
     }
 
     /// Withdraws a consent from `day` on; false if there is no such consent still in force.
-    public static func withdrawConsent(_ id: UUID, client: UUID, on day: Day, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+    public static func withdrawConsent(_ id: UUID, client: UUID, on day: Day, on connection: PostgresConnection, logger: Logger) async throws -> Bool
+    {
         try await !connection.query(
             """
             UPDATE consents SET withdrawn_on = greatest(\(day.iso)::date, given_on)

@@ -67,7 +67,9 @@ public struct Day: Sendable, Codable, Hashable, Comparable, CustomStringConverti
     /// The same day `years` years earlier; 29 February becomes the 28th in a year without it (as the
     /// Gregorian calendar counts). Without a formatter: it runs for every client a list shows.
     public func yearsEarlier(_ years: Int) -> Day {
-        let year = Int(iso.prefix(4))! - years, month = Int(iso.dropFirst(5).prefix(2))!, day = Int(iso.suffix(2))!
+        let year = Int(iso.prefix(4))! - years
+        let month = Int(iso.dropFirst(5).prefix(2))!
+        let day = Int(iso.suffix(2))!
         let clamped = min(day, Self.days(inMonth: month, of: year))
         func padded(_ value: Int, _ width: Int) -> String { String(repeating: "0", count: max(0, width - String(value).count)) + String(value) }
         return Day("\(padded(year, 4))-\(padded(month, 2))-\(padded(clamped, 2))")!
@@ -119,7 +121,8 @@ extension Day {
     static let enterableInstants: Range<Date> = {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = formatter.timeZone
-        let first = formatter.date(from: enterable.lowerBound.iso)!, last = formatter.date(from: enterable.upperBound.iso)!
+        let first = formatter.date(from: enterable.lowerBound.iso)!
+        let last = formatter.date(from: enterable.upperBound.iso)!
         return first..<calendar.date(byAdding: .day, value: 1, to: last)!
     }()
 
@@ -146,7 +149,9 @@ extension Day {
     static func decodeEnteredInstant(_ decoder: any Decoder) throws -> Date {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let date = try? Date.ISO8601FormatStyle().parse(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a date-time like 2026-11-23T10:00:00+01:00"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a date-time like 2026-11-23T10:00:00+01:00")
+            )
         }
         guard enterableInstants.contains(date) else { throw InvalidInput(field: field(decoder.codingPath), outOfRange) }
         return date

@@ -34,7 +34,9 @@ public struct DocumentationStandard: Sendable, Equatable {
         var requirements = defaultRequirements
         guard let district else { return DocumentationStandard(requirements: requirements) }
         let rows = try await connection.query(
-            "SELECT phase, required_fields FROM documentation_standards WHERE district_id = \(district)", logger: logger)
+            "SELECT phase, required_fields FROM documentation_standards WHERE district_id = \(district)",
+            logger: logger
+        )
         for try await (phase, fields) in rows.decode((String, [String]).self) {
             if let phase = Phase(rawValue: phase) { requirements[phase] = fields }
         }
@@ -43,11 +45,17 @@ public struct DocumentationStandard: Sendable, Equatable {
 
     /// Sets the requirements of the given phases for a district; unknown fields are refused.
     public static func set(
-        _ requirements: [String: [String]], district: UUID, by user: UUID, on connection: PostgresConnection, logger: Logger
+        _ requirements: [String: [String]],
+        district: UUID,
+        by user: UUID,
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws {
         var errors: [String: String] = [:]
         for (phase, fields) in requirements {
-            if Phase(rawValue: phase) == nil { errors[phase] = "'\(phase)' ist keine Phase; möglich: \(Phase.allCases.map(\.rawValue).joined(separator: ", "))." }
+            if Phase(rawValue: phase) == nil {
+                errors[phase] = "'\(phase)' ist keine Phase; möglich: \(Phase.allCases.map(\.rawValue).joined(separator: ", "))."
+            }
             if let unknown = fields.first(where: { Self.fields[$0] == nil }) {
                 errors[phase] = "'\(unknown)' ist kein Feld des Standards; möglich: \(Self.fields.keys.sorted().joined(separator: ", "))."
             }
@@ -59,7 +67,8 @@ public struct DocumentationStandard: Sendable, Equatable {
                 INSERT INTO documentation_standards (district_id, phase, required_fields, updated_by) VALUES (\(district), \(phase), \(fields), \(user))
                 ON CONFLICT (district_id, phase) DO UPDATE SET required_fields = excluded.required_fields, updated_by = excluded.updated_by, updated_at = now()
                 """,
-                logger: logger)
+                logger: logger
+            )
         }
     }
 }

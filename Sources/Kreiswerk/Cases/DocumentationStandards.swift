@@ -14,7 +14,12 @@ struct DocumentationStandards: Sendable {
         }
     }
 
-    func set(_ requirements: [String: [String]], ofDistrict slug: String, by identity: Identity, clientAddress: String?) async throws
+    func set(
+        _ requirements: [String: [String]],
+        ofDistrict slug: String,
+        by identity: Identity,
+        clientAddress: String?
+    ) async throws
         -> DocumentationStandard
     {
         try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
@@ -22,15 +27,23 @@ struct DocumentationStandards: Sendable {
             try await DocumentationStandard.set(requirements, district: district.id, by: identity.userID, on: connection, logger: database.logger)
             try await AuditLog.record(
                 AuditEvent(
-                    "district.documentation_standard_set", by: identity, objectType: "district", objectID: district.slug,
-                    detail: requirements.mapValues { $0.joined(separator: ",") }, clientAddress: clientAddress),
-                on: connection, logger: database.logger)
+                    "district.documentation_standard_set",
+                    by: identity,
+                    objectType: "district",
+                    objectID: district.slug,
+                    detail: requirements.mapValues { $0.joined(separator: ",") },
+                    clientAddress: clientAddress
+                ),
+                on: connection,
+                logger: database.logger
+            )
             return try await DocumentationStandard.of(district: district.id, on: connection, logger: database.logger)
         }
     }
 
     /// The district of `slug` if the identity's scope for `permission` reaches it.
-    private func district(_ slug: String, _ identity: Identity, _ permission: Permission, on connection: PostgresConnection) async throws -> TenantRef {
+    private func district(_ slug: String, _ identity: Identity, _ permission: Permission, on connection: PostgresConnection) async throws -> TenantRef
+    {
         let tenant = try await TenantDirectory.find(slug: slug, on: connection, logger: database.logger)
         guard let tenant, tenant.kind == "district", policy.allows(identity, .viewDocumentationStandard, in: tenant) else {
             throw DomainError.notFound("Einen Kreis '\(slug)' gibt es in Ihrem Bereich nicht.")

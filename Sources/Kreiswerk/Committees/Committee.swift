@@ -57,7 +57,17 @@ enum MeetingRecords {
             """,
             logger: logger
         ).decode((UUID, Date, String, String, String?, String, Int).self) {
-            meetings.append(.init(id: id, scheduledAt: at, location: location, agenda: agenda, agendaDeadline: deadline.flatMap(Day.init), minutes: minutes, version: version))
+            meetings.append(
+                .init(
+                    id: id,
+                    scheduledAt: at,
+                    location: location,
+                    agenda: agenda,
+                    agendaDeadline: deadline.flatMap(Day.init),
+                    minutes: minutes,
+                    version: version
+                )
+            )
         }
         return meetings
     }
@@ -79,23 +89,36 @@ enum MeetingRecords {
             INSERT INTO committee_meetings (tenant_id, id, group_id, scheduled_at, location, agenda, agenda_deadline)
             VALUES (\(district), \(id), \(group), \(new.scheduledAt), \(location), \(agenda), \(new.agendaDeadline?.iso)::date)
             """,
-            logger: logger)
+            logger: logger
+        )
         return id
     }
 
     /// Records the minutes of a meeting (if still at `version`).
-    static func recordMinutes(_ id: UUID, version: Int, minutes: String, district: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+    static func recordMinutes(
+        _ id: UUID,
+        version: Int,
+        minutes: String,
+        district: UUID,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
         let minutes = minutes.trimmingCharacters(in: .whitespacesAndNewlines)
         guard minutes.count <= 50000 else { throw InvalidInput(field: "minutes", "Das Protokoll ist zu lang (höchstens 50000 Zeichen).") }
         let current = try await connection.query(
-            "SELECT version FROM committee_meetings WHERE id = \(id) AND tenant_id = \(district) FOR UPDATE", logger: logger
+            "SELECT version FROM committee_meetings WHERE id = \(id) AND tenant_id = \(district) FOR UPDATE",
+            logger: logger
         ).collect().first?.decode(Int.self)
         guard let current else { throw DomainError.notFound("Diese Sitzung gibt es nicht.") }
         guard current == version else {
-            throw DomainError.stale("Das Protokoll wurde inzwischen geändert (Version \(current)). Bitte neu laden und Ihre Änderung erneut eintragen.")
+            throw DomainError.stale(
+                "Das Protokoll wurde inzwischen geändert (Version \(current)). Bitte neu laden und Ihre Änderung erneut eintragen."
+            )
         }
         try await connection.query(
-            "UPDATE committee_meetings SET minutes = \(minutes), version = version + 1 WHERE id = \(id)", logger: logger)
+            "UPDATE committee_meetings SET minutes = \(minutes), version = version + 1 WHERE id = \(id)",
+            logger: logger
+        )
     }
 }
 
@@ -103,14 +126,19 @@ extension TenantWork {
     /// The account of a district tenant's staff member, by e-mail address (district staff read their tenants' accounts).
     func staffAccount(email: String, field: String, on connection: PostgresConnection) async throws -> (UUID, UUID, String) {
         let email = email.trimmingCharacters(in: .whitespaces).lowercased()
-        guard let row = try await connection.query(
-            """
-            SELECT u.id, u.tenant_id, u.display_name FROM users u JOIN tenants t ON t.id = u.tenant_id
-            WHERE u.email = \(email) AND u.active AND (t.id = app_current_tenant() OR t.district_id = app_current_tenant())
-            """,
-            logger: logger
-        ).collect().first else {
-            throw InvalidInput(field: field, "Unter \(email) gibt es kein aktives Konto im Kreis. Personen ohne Konto bitte mit Namen und Organisation eintragen.")
+        guard
+            let row = try await connection.query(
+                """
+                SELECT u.id, u.tenant_id, u.display_name FROM users u JOIN tenants t ON t.id = u.tenant_id
+                WHERE u.email = \(email) AND u.active AND (t.id = app_current_tenant() OR t.district_id = app_current_tenant())
+                """,
+                logger: logger
+            ).collect().first
+        else {
+            throw InvalidInput(
+                field: field,
+                "Unter \(email) gibt es kein aktives Konto im Kreis. Personen ohne Konto bitte mit Namen und Organisation eintragen."
+            )
         }
         return try row.decode((UUID, UUID, String).self)
     }

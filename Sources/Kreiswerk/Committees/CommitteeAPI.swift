@@ -19,7 +19,10 @@ struct CommitteeAPI {
         }
         routes.on(.post, "/api/v1/project-groups", .runCommittees) { request, context in
             let group = try await groups.create(
-                try await request.json(NewProjectGroup.self, context: context), by: context.identity, clientAddress: context.clientAddress)
+                try await request.json(NewProjectGroup.self, context: context),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
             return JSONResponse(group, status: .created, headers: [.location: "/api/v1/project-groups/\(group.id)"])
         }
         routes.get("/api/v1/project-groups/{id}", .ownAccount) { _, context in
@@ -28,26 +31,40 @@ struct CommitteeAPI {
         routes.on(.post, "/api/v1/project-groups/{id}/members", .runCommittees) { request, context in
             let body = try await request.json(NewMember.self, context: context)
             return JSONResponse(
-                try await groups.addMember(body, to: try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress), status: .created)
+                try await groups.addMember(body, to: try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress),
+                status: .created
+            )
         }
         routes.on(.delete, "/api/v1/project-groups/{id}/members/{member}", .runCommittees) { _, context -> Response in
             try await groups.removeMember(
-                try CaseAPI.id(context, "member"), from: try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress)
+                try CaseAPI.id(context, "member"),
+                from: try CaseAPI.id(context, "id"),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
             return Response(status: .noContent)
         }
         routes.on(.post, "/api/v1/project-groups/{id}/meetings", .runCommittees) { request, context in
             let body = try await request.json(NewMeeting.self, context: context)
             return JSONResponse(
-                try await groups.planMeeting(body, of: try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress), status: .created)
+                try await groups.planMeeting(body, of: try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress),
+                status: .created
+            )
         }
         routes.on(.post, "/api/v1/project-groups/{id}/tasks", .runCommittees) { request, context in
             let body = try await request.json(NewTask.self, context: context)
             return JSONResponse(
-                try await groups.addTask(body, to: try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress), status: .created)
+                try await groups.addTask(body, to: try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress),
+                status: .created
+            )
         }
         routes.on(.post, "/api/v1/project-groups/{id}/tasks/{task}/done", .runCommittees) { _, context -> Response in
             try await groups.completeTask(
-                try CaseAPI.id(context, "task"), of: try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress)
+                try CaseAPI.id(context, "task"),
+                of: try CaseAPI.id(context, "id"),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
             return Response(status: .noContent)
         }
         routes.on(.put, "/api/v1/meetings/{id}/minutes", .runCommittees) { request, context -> Response in
@@ -66,7 +83,12 @@ struct CommitteeAPI {
             let version = try request.ifMatchVersion(of: "/api/v1/steering-group")
             let body = try await request.json(Rules.self, context: context)
             let group = try await steering.setRules(
-                body.rulesOfProcedure, adoptedOn: body.rulesAdoptedOn, version: version, by: context.identity, clientAddress: context.clientAddress)
+                body.rulesOfProcedure,
+                adoptedOn: body.rulesAdoptedOn,
+                version: version,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
             return JSONResponse(group, headers: [.eTag: "\"\(group.version)\""])
         }
         routes.on(.post, "/api/v1/steering-group/members", .runCommittees) { request, context in
@@ -87,7 +109,9 @@ struct CommitteeAPI {
         }
         routes.on(.post, "/api/v1/steering-group/papers/{id}/decision", .runCommittees) { request, context in
             let body = try await request.json(NewDecision.self, context: context)
-            return JSONResponse(try await steering.decide(try CaseAPI.id(context, "id"), body, by: context.identity, clientAddress: context.clientAddress))
+            return JSONResponse(
+                try await steering.decide(try CaseAPI.id(context, "id"), body, by: context.identity, clientAddress: context.clientAddress)
+            )
         }
     }
 }

@@ -13,7 +13,8 @@ struct CommitteePages {
     static let labels = [
         "level": "Ebene", "town": "Stadt", "name": "Name", "topic": "Thema", "email": "E-Mail-Adresse", "organisation": "Organisation",
         "scheduled_at": "Termin", "location": "Ort", "agenda": "Tagesordnung", "agenda_deadline": "Tagesordnungsschluss", "minutes": "Protokoll",
-        "text": "Aufgabe", "owner": "Zuständig", "owner_email": "E-Mail-Adresse der zuständigen Person", "due_on": "Fällig am", "body": "Vertretene Stelle",
+        "text": "Aufgabe", "owner": "Zuständig", "owner_email": "E-Mail-Adresse der zuständigen Person", "due_on": "Fällig am",
+        "body": "Vertretene Stelle",
         "body_kind": "Art der Stelle", "rules_of_procedure": "Geschäftsordnung", "title": "Titel", "proposal": "Beschlussvorschlag",
         "group_id": "Projektgruppe", "problem_id": "Systemproblem", "meeting_id": "Sitzung", "decision": "Entscheidung", "votes_for": "Stimmen",
         "note": "Anmerkung", "meeting": "Sitzung",
@@ -26,8 +27,10 @@ struct CommitteePages {
             let form = context.form
             do {
                 let group = try await groups.create(
-                    NewProjectGroup(level: form["level"], town: form["town"], name: form["name"], topic: form.raw("topic")), by: context.identity,
-                    clientAddress: context.clientAddress)
+                    NewProjectGroup(level: form["level"], town: form["town"], name: form["name"], topic: form.raw("topic")),
+                    by: context.identity,
+                    clientAddress: context.clientAddress
+                )
                 return .redirect(to: "/gremien/gruppen/\(group.id.uuidString.lowercased())", type: .normal)
             } catch let error as InvalidInput {
                 return try await overview(context, errors: error, status: .unprocessableContent)
@@ -36,8 +39,11 @@ struct CommitteePages {
         routes.get("/gremien/gruppen/{id}", .ownAccount) { _, context in try await groupPage(context, id: try CaseAPI.id(context, "id")) }
         groupAction(routes, "mitglieder") { id, form, context in
             _ = try await groups.addMember(
-                NewMember(email: form["email"], name: form["name"], organisation: form["organisation"]), to: id, by: context.identity,
-                clientAddress: context.clientAddress)
+                NewMember(email: form["email"], name: form["name"], organisation: form["organisation"]),
+                to: id,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         groupAction(routes, "mitglieder/{member}/austragen") { id, _, context in
             try await groups.removeMember(try CaseAPI.id(context, "member"), from: id, by: context.identity, clientAddress: context.clientAddress)
@@ -47,16 +53,23 @@ struct CommitteePages {
         }
         groupAction(routes, "sitzungen/{meeting}/protokoll") { _, form, context in
             try await steering.recordMinutes(
-                try CaseAPI.id(context, "meeting"), version: Int(form["version"]) ?? -1, minutes: form.raw("minutes"), by: context.identity,
-                clientAddress: context.clientAddress)
+                try CaseAPI.id(context, "meeting"),
+                version: Int(form["version"]) ?? -1,
+                minutes: form.raw("minutes"),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         groupAction(routes, "aufgaben") { id, form, context in
             guard let due = try Day.parse(form["due_on"], field: "due_on", label: "Fällig am") else {
                 throw InvalidInput(field: "due_on", "Bitte ein Fälligkeitsdatum angeben.")
             }
             _ = try await groups.addTask(
-                NewTask(text: form["text"], owner: form["owner"], ownerEmail: form["owner_email"], dueOn: due, meetingID: nil), to: id,
-                by: context.identity, clientAddress: context.clientAddress)
+                NewTask(text: form["text"], owner: form["owner"], ownerEmail: form["owner_email"], dueOn: due, meetingID: nil),
+                to: id,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         groupAction(routes, "aufgaben/{task}/erledigt") { id, _, context in
             try await groups.completeTask(try CaseAPI.id(context, "task"), of: id, by: context.identity, clientAddress: context.clientAddress)
@@ -65,24 +78,34 @@ struct CommitteePages {
         routes.get(Self.steeringPath, .viewSteeringGroup) { _, context in try await steeringPage(context) }
         steeringAction(routes, "mitglieder") { form, context in
             _ = try await steering.addMember(
-                NewSteeringMember(name: form["name"], body: form["body"], bodyKind: form["body_kind"], email: form["email"]), by: context.identity,
-                clientAddress: context.clientAddress)
+                NewSteeringMember(name: form["name"], body: form["body"], bodyKind: form["body_kind"], email: form["email"]),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         steeringAction(routes, "mitglieder/{member}/austragen") { _, context in
             try await steering.removeMember(try CaseAPI.id(context, "member"), by: context.identity, clientAddress: context.clientAddress)
         }
         steeringAction(routes, "geschaeftsordnung") { form, context in
             _ = try await steering.setRules(
-                form.raw("rules_of_procedure"), adoptedOn: try Day.parse(form["rules_adopted_on"], field: "rules_adopted_on", label: "Beschlossen am"),
-                version: Int(form["version"]) ?? -1, by: context.identity, clientAddress: context.clientAddress)
+                form.raw("rules_of_procedure"),
+                adoptedOn: try Day.parse(form["rules_adopted_on"], field: "rules_adopted_on", label: "Beschlossen am"),
+                version: Int(form["version"]) ?? -1,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         steeringAction(routes, "sitzungen") { form, context in
             _ = try await steering.planMeeting(try Self.meeting(form), by: context.identity, clientAddress: context.clientAddress)
         }
         steeringAction(routes, "sitzungen/{meeting}/protokoll") { form, context in
             try await steering.recordMinutes(
-                try CaseAPI.id(context, "meeting"), version: Int(form["version"]) ?? -1, minutes: form.raw("minutes"), by: context.identity,
-                clientAddress: context.clientAddress)
+                try CaseAPI.id(context, "meeting"),
+                version: Int(form["version"]) ?? -1,
+                minutes: form.raw("minutes"),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         steeringAction(routes, "vorlagen") { form, context in
             guard let group = UUID(uuidString: form["group_id"]) else {
@@ -90,22 +113,39 @@ struct CommitteePages {
             }
             _ = try await steering.submitPaper(
                 NewPaper(
-                    title: form["title"], proposal: form.raw("proposal"), groupID: group, problemID: UUID(uuidString: form["problem_id"]),
-                    meetingID: UUID(uuidString: form["meeting_id"])), by: context.identity, clientAddress: context.clientAddress)
+                    title: form["title"],
+                    proposal: form.raw("proposal"),
+                    groupID: group,
+                    problemID: UUID(uuidString: form["problem_id"]),
+                    meetingID: UUID(uuidString: form["meeting_id"])
+                ),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         steeringAction(routes, "vorlagen/{paper}/entscheidung") { form, context in
             guard let meeting = UUID(uuidString: form["meeting_id"]) else {
                 throw InvalidInput(field: "meeting_id", "Bitte die Sitzung wählen, in der entschieden wurde.")
             }
             func votes(_ field: String) throws -> Int {
-                guard let value = Int(form[field].isEmpty ? "0" : form[field]) else { throw InvalidInput(field: field, "Bitte die Stimmen als Zahl angeben.") }
+                guard let value = Int(form[field].isEmpty ? "0" : form[field]) else {
+                    throw InvalidInput(field: field, "Bitte die Stimmen als Zahl angeben.")
+                }
                 return value
             }
             _ = try await steering.decide(
                 try CaseAPI.id(context, "paper"),
                 NewDecision(
-                    meetingID: meeting, decision: form["decision"], votesFor: try votes("votes_for"), votesAgainst: try votes("votes_against"),
-                    abstentions: try votes("abstentions"), note: form.raw("note")), by: context.identity, clientAddress: context.clientAddress)
+                    meetingID: meeting,
+                    decision: form["decision"],
+                    votesFor: try votes("votes_for"),
+                    votesAgainst: try votes("votes_against"),
+                    abstentions: try votes("abstentions"),
+                    note: form.raw("note")
+                ),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
     }
 
@@ -114,18 +154,34 @@ struct CommitteePages {
             throw InvalidInput(field: "scheduled_at", "Bitte Datum und Uhrzeit der Sitzung angeben.")
         }
         return NewMeeting(
-            scheduledAt: at, location: form["location"], agenda: form.raw("agenda"),
-            agendaDeadline: try Day.parse(form["agenda_deadline"], field: "agenda_deadline", label: "Tagesordnungsschluss"))
+            scheduledAt: at,
+            location: form["location"],
+            agenda: form.raw("agenda"),
+            agendaDeadline: try Day.parse(form["agenda_deadline"], field: "agenda_deadline", label: "Tagesordnungsschluss")
+        )
     }
 
     /// A form on a project group's page: `POST /gremien/gruppen/{id}/<action>`; errors show on the page.
-    private func groupAction(_ routes: GuardedRouter, _ action: String, _ perform: @escaping @Sendable (UUID, Form, SignedInContext) async throws -> Void) {
+    private func groupAction(
+        _ routes: GuardedRouter,
+        _ action: String,
+        _ perform: @escaping @Sendable (UUID, Form, SignedInContext) async throws -> Void
+    ) {
         routes.pageForm(
-            "/gremien/gruppen", action, .runCommittees, page: { try await groupPage($0, id: $1, errors: $2, message: $3, status: $4) }, perform)
+            "/gremien/gruppen",
+            action,
+            .runCommittees,
+            page: { try await groupPage($0, id: $1, errors: $2, message: $3, status: $4) },
+            perform
+        )
     }
 
     /// A form on the steering group's page: `POST /gremien/lenkungsgruppe/<action>`.
-    private func steeringAction(_ routes: GuardedRouter, _ action: String, _ perform: @escaping @Sendable (Form, SignedInContext) async throws -> Void) {
+    private func steeringAction(
+        _ routes: GuardedRouter,
+        _ action: String,
+        _ perform: @escaping @Sendable (Form, SignedInContext) async throws -> Void
+    ) {
         routes.post("\(Self.steeringPath)/\(action)", .runCommittees) { _, context -> Response in
             do {
                 try await perform(context.form, context)
@@ -163,7 +219,11 @@ struct CommitteePages {
     }
 
     func groupPage(
-        _ context: SignedInContext, id: UUID, errors: InvalidInput? = nil, message: String? = nil, status: HTTPResponse.Status = .ok
+        _ context: SignedInContext,
+        id: UUID,
+        errors: InvalidInput? = nil,
+        message: String? = nil,
+        status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let group = try await groups.group(id, by: context.identity, clientAddress: context.clientAddress)
         let today = Day.today
@@ -184,14 +244,20 @@ struct CommitteePages {
         return pages.render("project-group", data, identity: context.identity, path: "/gremien", status: status)
     }
 
-    func steeringPage(_ context: SignedInContext, errors: InvalidInput? = nil, message: String? = nil, status: HTTPResponse.Status = .ok) async throws
+    func steeringPage(
+        _ context: SignedInContext,
+        errors: InvalidInput? = nil,
+        message: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) async throws
         -> Response
     {
         let identity = context.identity
         let group = try await steering.group(by: identity, clientAddress: context.clientAddress)
         let running = policy.allows(identity, .runCommittees)
         var data: [String: Any] = [
-            "running": running, "rules": group.rulesOfProcedure, "adopted": group.rulesAdoptedOn?.german ?? "", "adoptedISO": group.rulesAdoptedOn?.iso ?? "",
+            "running": running, "rules": group.rulesOfProcedure, "adopted": group.rulesAdoptedOn?.german ?? "",
+            "adoptedISO": group.rulesAdoptedOn?.iso ?? "",
             "version": group.version, "members": group.members.map(Self.member), "memberCount": group.members.count,
             "maximum": SteeringGroup.maximumMembers, "full": group.members.count >= SteeringGroup.maximumMembers,
             "meetings": group.meetings.map(Self.meeting), "minutesBase": Self.steeringPath, "withDeadline": true,

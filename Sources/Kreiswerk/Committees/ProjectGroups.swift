@@ -105,10 +105,12 @@ public struct ProjectGroups: Sendable {
     }
 
     func load(_ id: UUID, on connection: PostgresConnection) async throws -> ProjectGroup {
-        guard let row = try await connection.query(
-            "SELECT g.level, t.name, g.name, g.topic FROM project_groups g LEFT JOIN tenants t ON t.id = g.town_tenant_id WHERE g.id = \(id)",
-            logger: logger
-        ).collect().first else { throw Self.notFound }
+        guard
+            let row = try await connection.query(
+                "SELECT g.level, t.name, g.name, g.topic FROM project_groups g LEFT JOIN tenants t ON t.id = g.town_tenant_id WHERE g.id = \(id)",
+                logger: logger
+            ).collect().first
+        else { throw Self.notFound }
         let (level, town, name, topic) = try row.decode((String, String?, String, String).self)
         let members = try await connection.query(
             """
@@ -130,23 +132,36 @@ public struct ProjectGroups: Sendable {
             return ProjectGroup.Task(id: id, text: text, ownerName: owner, dueOn: Day(due)!, doneOn: done.flatMap(Day.init))
         }
         return ProjectGroup(
-            id: id, level: level, town: town, name: name, topic: topic, members: members,
-            meetings: try await MeetingRecords.meetings(of: id, on: connection, logger: logger), tasks: tasks)
+            id: id,
+            level: level,
+            town: town,
+            name: name,
+            topic: topic,
+            members: members,
+            meetings: try await MeetingRecords.meetings(of: id, on: connection, logger: logger),
+            tasks: tasks
+        )
     }
 
     public func create(_ new: NewProjectGroup, by identity: Identity, clientAddress: String?) async throws -> ProjectGroup {
         var errors: [String: String] = [:]
-        let name = new.name.trimmingCharacters(in: .whitespacesAndNewlines), topic = (new.topic ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        if !["municipal", "district"].contains(new.level) { errors["level"] = "Die Projektgruppe ist municipal (kommunal) oder district (Kreisebene)." }
+        let name = new.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let topic = (new.topic ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        if !["municipal", "district"].contains(new.level) {
+            errors["level"] = "Die Projektgruppe ist municipal (kommunal) oder district (Kreisebene)."
+        }
         if name.isEmpty || name.count > 200 { errors["name"] = "Bitte einen Namen von 1 bis 200 Zeichen angeben." }
         if topic.count > 5000 { errors["topic"] = "Das Thema ist zu lang (höchstens 5000 Zeichen)." }
-        if new.level == "municipal" && (new.town ?? "").isEmpty { errors["town"] = "Eine kommunale Projektgruppe arbeitet für eine Stadt: bitte die Stadt wählen." }
+        if new.level == "municipal" && (new.town ?? "").isEmpty {
+            errors["town"] = "Eine kommunale Projektgruppe arbeitet für eine Stadt: bitte die Stadt wählen."
+        }
         guard errors.isEmpty else { throw InvalidInput(errors: errors) }
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             var town: UUID?
             if new.level == "municipal" {
                 town = try await connection.query(
-                    "SELECT id FROM tenants WHERE slug = \(new.town ?? "") AND kind = 'municipality' AND district_id = \(identity.tenant.id)", logger: logger
+                    "SELECT id FROM tenants WHERE slug = \(new.town ?? "") AND kind = 'municipality' AND district_id = \(identity.tenant.id)",
+                    logger: logger
                 ).collect().first?.decode(UUID.self)
                 guard town != nil else { throw InvalidInput(field: "town", "„\(new.town ?? "")“ ist keine Stadt dieses Kreises.") }
             }
@@ -156,7 +171,8 @@ public struct ProjectGroups: Sendable {
                 INSERT INTO project_groups (tenant_id, id, level, town_tenant_id, name, topic)
                 VALUES (\(identity.tenant.id), \(id), \(new.level), \(town), \(name), \(topic))
                 """,
-                logger: logger)
+                logger: logger
+            )
             audit.append(work.event("group.created", identity, "project_group", id, ["level": new.level]))
             return try await load(id, on: connection)
         }
@@ -165,15 +181,19 @@ public struct ProjectGroups: Sendable {
     public func addMember(_ new: NewMember, to group: UUID, by identity: Identity, clientAddress: String?) async throws -> ProjectGroup {
         try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             _ = try await load(group, on: connection)
-            var user: UUID?, tenant: UUID?, name = (new.name ?? "").trimmingCharacters(in: .whitespaces)
+            var user: UUID?
+            var tenant: UUID?
+            var name = (new.name ?? "").trimmingCharacters(in: .whitespaces)
             var organisation = (new.organisation ?? "").trimmingCharacters(in: .whitespaces)
             if let email = new.email, !email.trimmingCharacters(in: .whitespaces).isEmpty {
                 let account = try await work.staffAccount(email: email, field: "email", on: connection)
                 (user, tenant, name) = (account.0, account.1, account.2)
-                organisation = try await connection.query("SELECT name FROM tenants WHERE id = \(account.1)", logger: logger).collect().first!.decode(String.self)
+                organisation = try await connection.query("SELECT name FROM tenants WHERE id = \(account.1)", logger: logger).collect().first!.decode(
+                    String.self
+                )
             } else if name.isEmpty || organisation.isEmpty || name.count > 200 || organisation.count > 200 {
                 throw InvalidInput(errors: [
-                    "name": "Bitte die E-Mail-Adresse eines Kontos angeben, oder Name und Organisation einer Person ohne Konto (je bis 200 Zeichen).",
+                    "name": "Bitte die E-Mail-Adresse eines Kontos angeben, oder Name und Organisation einer Person ohne Konto (je bis 200 Zeichen)."
                 ])
             }
             let id = UUID()
@@ -182,7 +202,8 @@ public struct ProjectGroups: Sendable {
                 INSERT INTO project_group_members (tenant_id, id, group_id, user_id, member_tenant_id, name, organisation)
                 VALUES (\(identity.tenant.id), \(id), \(group), \(user), \(tenant), \(name), \(organisation))
                 """,
-                logger: logger)
+                logger: logger
+            )
             audit.append(work.event("group.member_added", identity, "project_group", group, ["external": "\(user == nil)"]))
             return try await load(group, on: connection)
         }
@@ -216,7 +237,8 @@ public struct ProjectGroups: Sendable {
         guard !text.isEmpty, text.count <= 1000 else { throw InvalidInput(field: "text", "Bitte die Aufgabe beschreiben (1 bis 1000 Zeichen).") }
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             _ = try await load(group, on: connection)
-            var owner = (new.owner ?? "").trimmingCharacters(in: .whitespaces), user: UUID?
+            var owner = (new.owner ?? "").trimmingCharacters(in: .whitespaces)
+            var user: UUID?
             if let email = new.ownerEmail, !email.trimmingCharacters(in: .whitespaces).isEmpty {
                 let account = try await work.staffAccount(email: email, field: "owner_email", on: connection)
                 user = account.0
@@ -233,7 +255,8 @@ public struct ProjectGroups: Sendable {
                 FROM (SELECT \(new.meetingID)::uuid AS wanted) w LEFT JOIN committee_meetings m ON m.id = w.wanted AND m.group_id = \(group)
                 WHERE w.wanted IS NULL OR m.id IS NOT NULL
                 """,
-                logger: logger)
+                logger: logger
+            )
             guard try await connection.query("SELECT 1 FROM group_tasks WHERE id = \(id)", logger: logger).collect().count == 1 else {
                 throw InvalidInput(field: "meeting_id", "Diese Sitzung gehört nicht zu der Projektgruppe.")
             }
@@ -259,7 +282,8 @@ public struct ProjectGroups: Sendable {
     /// The members of a group who have an account (whom its notifications reach).
     static func memberAccounts(of group: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [UUID] {
         try await connection.query(
-            "SELECT user_id FROM project_group_members WHERE group_id = \(group) AND user_id IS NOT NULL AND left_at IS NULL", logger: logger
+            "SELECT user_id FROM project_group_members WHERE group_id = \(group) AND user_id IS NOT NULL AND left_at IS NULL",
+            logger: logger
         ).collect().map { try $0.decode(UUID.self) }
     }
 }

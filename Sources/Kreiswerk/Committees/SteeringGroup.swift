@@ -134,7 +134,8 @@ public struct Steering: Sendable {
         ).collect().first?.decode(UUID?.self)
         guard let district else { return SteeringGroup(rulesOfProcedure: "", rulesAdoptedOn: nil, version: 0, members: [], meetings: [], papers: []) }
         let rules = try await connection.query(
-            "SELECT rules_of_procedure, to_char(rules_adopted_on, 'YYYY-MM-DD'), version FROM steering_groups WHERE tenant_id = \(district)", logger: logger
+            "SELECT rules_of_procedure, to_char(rules_adopted_on, 'YYYY-MM-DD'), version FROM steering_groups WHERE tenant_id = \(district)",
+            logger: logger
         ).collect().first?.decode((String, String?, Int).self)
         let members = try await connection.query(
             """
@@ -153,7 +154,9 @@ public struct Steering: Sendable {
             """,
             logger: logger
         ).decode((UUID, String, String, String, UUID?, UUID?, String).self) {
-            papers.append(.init(id: id, title: title, proposal: proposal, group: group, problemID: problem, meetingID: meeting, status: status, decisions: []))
+            papers.append(
+                .init(id: id, title: title, proposal: proposal, group: group, problemID: problem, meetingID: meeting, status: status, decisions: [])
+            )
         }
         for index in papers.indices {
             for try await (decision, yes, no, abstain, note, at, by) in try await connection.query(
@@ -164,18 +167,26 @@ public struct Steering: Sendable {
                 logger: logger
             ).decode((String, Int, Int, Int, String, Date, String).self) {
                 papers[index].decisions.append(
-                    .init(decision: decision, votesFor: yes, votesAgainst: no, abstentions: abstain, note: note, meetingAt: at, recordedBy: by))
+                    .init(decision: decision, votesFor: yes, votesAgainst: no, abstentions: abstain, note: note, meetingAt: at, recordedBy: by)
+                )
             }
         }
         return SteeringGroup(
-            rulesOfProcedure: rules?.0 ?? "", rulesAdoptedOn: rules?.1.flatMap(Day.init), version: rules?.2 ?? 0, members: members,
-            meetings: try await MeetingRecords.meetings(of: nil, on: connection, logger: logger), papers: papers)
+            rulesOfProcedure: rules?.0 ?? "",
+            rulesAdoptedOn: rules?.1.flatMap(Day.init),
+            version: rules?.2 ?? 0,
+            members: members,
+            meetings: try await MeetingRecords.meetings(of: nil, on: connection, logger: logger),
+            papers: papers
+        )
     }
 
     /// Sets the rules of procedure (Geschäftsordnung), if still at `version` (0 before the first).
     public func setRules(_ text: String, adoptedOn: Day?, version: Int, by identity: Identity, clientAddress: String?) async throws -> SteeringGroup {
         let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard text.count <= 50000 else { throw InvalidInput(field: "rules_of_procedure", "Die Geschäftsordnung ist zu lang (höchstens 50000 Zeichen).") }
+        guard text.count <= 50000 else {
+            throw InvalidInput(field: "rules_of_procedure", "Die Geschäftsordnung ist zu lang (höchstens 50000 Zeichen).")
+        }
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             try await ensureGroup(identity, on: connection)
             let rows = try await connection.query(
@@ -200,7 +211,8 @@ public struct Steering: Sendable {
     /// Adds a member; the twenty-first is refused (the database counts under a lock).
     public func addMember(_ new: NewSteeringMember, by identity: Identity, clientAddress: String?) async throws -> SteeringGroup {
         var errors: [String: String] = [:]
-        let name = new.name.trimmingCharacters(in: .whitespaces), body = new.body.trimmingCharacters(in: .whitespaces)
+        let name = new.name.trimmingCharacters(in: .whitespaces)
+        let body = new.body.trimmingCharacters(in: .whitespaces)
         if name.isEmpty || name.count > 200 { errors["name"] = "Bitte den Namen des Mitglieds angeben (1 bis 200 Zeichen)." }
         if body.isEmpty || body.count > 200 { errors["body"] = "Bitte angeben, welche Stelle das Mitglied vertritt (1 bis 200 Zeichen)." }
         if !NewSteeringMember.bodyKinds.map(\.0).contains(new.bodyKind) {
@@ -219,11 +231,13 @@ public struct Steering: Sendable {
                     INSERT INTO steering_members (tenant_id, id, name, body, body_kind, user_id)
                     VALUES (\(identity.tenant.id), \(UUID()), \(name), \(body), \(new.bodyKind), \(user))
                     """,
-                    logger: logger)
+                    logger: logger
+                )
             } catch let error as PSQLError where error.serverInfo?[.sqlState] == "KW020" {
                 throw InvalidInput(
                     field: "name",
-                    "Die Lenkungsgruppe hat bereits \(SteeringGroup.maximumMembers) Mitglieder, mehr sieht das Konzept nicht vor. Bitte zuerst ein Mitglied austragen.")
+                    "Die Lenkungsgruppe hat bereits \(SteeringGroup.maximumMembers) Mitglieder, mehr sieht das Konzept nicht vor. Bitte zuerst ein Mitglied austragen."
+                )
             }
             audit.append(AuditEvent("steering.member_added", tenant: identity.tenant.id, actor: identity.userID))
             return try await load(on: connection)
@@ -244,7 +258,15 @@ public struct Steering: Sendable {
     public func planMeeting(_ new: NewMeeting, by identity: Identity, clientAddress: String?) async throws -> SteeringGroup {
         try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let id = try await MeetingRecords.plan(new, group: nil, district: identity.tenant.id, on: connection, logger: logger)
-            audit.append(AuditEvent("steering.meeting_planned", tenant: identity.tenant.id, actor: identity.userID, objectType: "meeting", objectID: id.uuidString))
+            audit.append(
+                AuditEvent(
+                    "steering.meeting_planned",
+                    tenant: identity.tenant.id,
+                    actor: identity.userID,
+                    objectType: "meeting",
+                    objectID: id.uuidString
+                )
+            )
             return try await load(on: connection)
         }
     }
@@ -252,15 +274,25 @@ public struct Steering: Sendable {
     /// Records the minutes of a meeting of any of the district's committees.
     public func recordMinutes(_ meeting: UUID, version: Int, minutes: String, by identity: Identity, clientAddress: String?) async throws {
         try await work.work(identity, clientAddress: clientAddress) { connection, audit in
-            try await MeetingRecords.recordMinutes(meeting, version: version, minutes: minutes, district: identity.tenant.id, on: connection, logger: logger)
-            audit.append(AuditEvent("meeting.minutes", tenant: identity.tenant.id, actor: identity.userID, objectType: "meeting", objectID: meeting.uuidString))
+            try await MeetingRecords.recordMinutes(
+                meeting,
+                version: version,
+                minutes: minutes,
+                district: identity.tenant.id,
+                on: connection,
+                logger: logger
+            )
+            audit.append(
+                AuditEvent("meeting.minutes", tenant: identity.tenant.id, actor: identity.userID, objectType: "meeting", objectID: meeting.uuidString)
+            )
         }
     }
 
     /// A district project group puts a decision paper forward (optionally about a problem, on a meeting's agenda).
     public func submitPaper(_ new: NewPaper, by identity: Identity, clientAddress: String?) async throws -> SteeringGroup {
         var errors: [String: String] = [:]
-        let title = new.title.trimmingCharacters(in: .whitespacesAndNewlines), proposal = new.proposal.trimmingCharacters(in: .whitespacesAndNewlines)
+        let title = new.title.trimmingCharacters(in: .whitespacesAndNewlines)
+        let proposal = new.proposal.trimmingCharacters(in: .whitespacesAndNewlines)
         if title.isEmpty || title.count > 200 { errors["title"] = "Bitte einen Titel von 1 bis 200 Zeichen angeben." }
         if proposal.isEmpty || proposal.count > 20000 { errors["proposal"] = "Bitte den Beschlussvorschlag formulieren (1 bis 20000 Zeichen)." }
         guard errors.isEmpty else { throw InvalidInput(errors: errors) }
@@ -276,7 +308,8 @@ public struct Steering: Sendable {
                 throw InvalidInput(field: "problem_id", "Dieses Systemproblem gibt es nicht.")
             }
             if let meeting = new.meetingID,
-                try await connection.query("SELECT 1 FROM committee_meetings WHERE id = \(meeting) AND group_id IS NULL", logger: logger).collect().isEmpty
+                try await connection.query("SELECT 1 FROM committee_meetings WHERE id = \(meeting) AND group_id IS NULL", logger: logger).collect()
+                    .isEmpty
             {
                 throw InvalidInput(field: "meeting_id", "Diese Sitzung der Lenkungsgruppe gibt es nicht.")
             }
@@ -286,8 +319,17 @@ public struct Steering: Sendable {
                 INSERT INTO decision_papers (tenant_id, id, title, proposal, group_id, problem_id, meeting_id)
                 VALUES (\(identity.tenant.id), \(id), \(title), \(proposal), \(new.groupID), \(new.problemID), \(new.meetingID))
                 """,
-                logger: logger)
-            audit.append(AuditEvent("steering.paper_submitted", tenant: identity.tenant.id, actor: identity.userID, objectType: "paper", objectID: id.uuidString))
+                logger: logger
+            )
+            audit.append(
+                AuditEvent(
+                    "steering.paper_submitted",
+                    tenant: identity.tenant.id,
+                    actor: identity.userID,
+                    objectType: "paper",
+                    objectID: id.uuidString
+                )
+            )
             return try await load(on: connection)
         }
     }
@@ -300,20 +342,25 @@ public struct Steering: Sendable {
         }
         let votes = [new.votesFor, new.votesAgainst, new.abstentions]
         if votes.contains(where: { !(0...SteeringGroup.maximumMembers).contains($0) }) || votes.reduce(0, +) > SteeringGroup.maximumMembers {
-            errors["votes_for"] = "Die Stimmen (dafür, dagegen, Enthaltungen) sind nicht negativ und zusammen höchstens \(SteeringGroup.maximumMembers)."
+            errors["votes_for"] =
+                "Die Stimmen (dafür, dagegen, Enthaltungen) sind nicht negativ und zusammen höchstens \(SteeringGroup.maximumMembers)."
         }
         let note = (new.note ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         if note.count > 5000 { errors["note"] = "Die Anmerkung ist zu lang (höchstens 5000 Zeichen)." }
         guard errors.isEmpty else { throw InvalidInput(errors: errors) }
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
-            guard let status = try await connection.query(
-                "SELECT status FROM decision_papers WHERE id = \(paper) AND tenant_id = \(identity.tenant.id) FOR UPDATE", logger: logger
-            ).collect().first?.decode(String.self) else { throw DomainError.notFound("Diese Entscheidungsvorlage gibt es nicht.") }
+            guard
+                let status = try await connection.query(
+                    "SELECT status FROM decision_papers WHERE id = \(paper) AND tenant_id = \(identity.tenant.id) FOR UPDATE",
+                    logger: logger
+                ).collect().first?.decode(String.self)
+            else { throw DomainError.notFound("Diese Entscheidungsvorlage gibt es nicht.") }
             guard ["submitted", "deferred"].contains(status) else {
                 throw DomainError.conflict("Über diese Vorlage ist schon entschieden (\(status == "accepted" ? "angenommen" : "abgelehnt")).")
             }
-            guard try await connection.query("SELECT 1 FROM committee_meetings WHERE id = \(new.meetingID) AND group_id IS NULL", logger: logger)
-                .collect().count == 1
+            guard
+                try await connection.query("SELECT 1 FROM committee_meetings WHERE id = \(new.meetingID) AND group_id IS NULL", logger: logger)
+                    .collect().count == 1
             else { throw InvalidInput(field: "meeting_id", "Bitte die Sitzung der Lenkungsgruppe wählen, in der entschieden wurde.") }
             try await connection.query(
                 """
@@ -321,13 +368,24 @@ public struct Steering: Sendable {
                 VALUES (\(identity.tenant.id), \(UUID()), \(paper), \(new.meetingID), \(new.decision), \(new.votesFor), \(new.votesAgainst),
                         \(new.abstentions), \(note), \(identity.displayName))
                 """,
-                logger: logger)
+                logger: logger
+            )
             try await connection.query(
-                "UPDATE decision_papers SET status = \(new.decision), meeting_id = \(new.meetingID), version = version + 1 WHERE id = \(paper)", logger: logger)
+                "UPDATE decision_papers SET status = \(new.decision), meeting_id = \(new.meetingID), version = version + 1 WHERE id = \(paper)",
+                logger: logger
+            )
             audit.append(
                 AuditEvent(
-                    "steering.decided", tenant: identity.tenant.id, actor: identity.userID, objectType: "paper", objectID: paper.uuidString,
-                    detail: ["decision": new.decision, "for": "\(new.votesFor)", "against": "\(new.votesAgainst)", "abstentions": "\(new.abstentions)"]))
+                    "steering.decided",
+                    tenant: identity.tenant.id,
+                    actor: identity.userID,
+                    objectType: "paper",
+                    objectID: paper.uuidString,
+                    detail: [
+                        "decision": new.decision, "for": "\(new.votesFor)", "against": "\(new.votesAgainst)", "abstentions": "\(new.abstentions)",
+                    ]
+                )
+            )
             return try await load(on: connection)
         }
     }

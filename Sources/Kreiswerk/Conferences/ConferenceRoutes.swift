@@ -20,18 +20,33 @@ struct ConferenceRoutes {
     func register(on routes: GuardedRouter) {
         routes.on(.post, "/api/v1/cases/{id}/conferences", .workCases) { request, context in
             let body = try await request.json(NewConference.self, context: context, snakeCase: true)
-            let conference = try await conferences.plan(case: try CaseAPI.id(context, "id"), body, by: context.identity, clientAddress: context.clientAddress)
+            let conference = try await conferences.plan(
+                case: try CaseAPI.id(context, "id"),
+                body,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
             return JSONResponse(conference, status: .created, headers: [.location: "/api/v1/conferences/\(conference.id)"], snakeCase: true)
         }
         routes.get("/api/v1/conferences", .attendConferences) { _, context in
             JSONResponse(try await conferences.list(by: context.identity, clientAddress: context.clientAddress), snakeCase: true)
         }
         routes.get("/api/v1/conferences/{id}", .attendConferences) { _, context in
-            let conference = try await conferences.conference(try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress)
+            let conference = try await conferences.conference(
+                try CaseAPI.id(context, "id"),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
             return JSONResponse(conference, headers: [.eTag: "\"\(conference.version)\""], snakeCase: true)
         }
         versionedChange(.put, "minutes", Minutes.self, on: routes) { id, version, body, context in
-            try await conferences.recordMinutes(id, version: version, minutes: body.minutes, by: context.identity, clientAddress: context.clientAddress)
+            try await conferences.recordMinutes(
+                id,
+                version: version,
+                minutes: body.minutes,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         versionedChange(.put, "schedule", Schedule.self, on: routes) { id, version, body, context in
             try await conferences.reschedule(id, version: version, to: body.scheduledAt, by: context.identity, clientAddress: context.clientAddress)
@@ -41,19 +56,36 @@ struct ConferenceRoutes {
         }
         routes.on(.post, "/api/v1/conferences/{id}/participants", .workCases) { request, context in
             let body = try await request.json(MoreParticipants.self, context: context, snakeCase: true)
-            let conference = try await conferences.invite(try CaseAPI.id(context, "id"), body, by: context.identity, clientAddress: context.clientAddress)
+            let conference = try await conferences.invite(
+                try CaseAPI.id(context, "id"),
+                body,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
             return JSONResponse(conference, headers: [.eTag: "\"\(conference.version)\""], snakeCase: true)
         }
         routes.on(.post, "/api/v1/conferences/{id}/action-items", .workCases) { request, context in
             let body = try await request.json(NewItem.self, context: context, snakeCase: true)
             return JSONResponse(
                 try await conferences.addActionItem(
-                    try CaseAPI.id(context, "id"), text: body.text, owner: body.owner, dueOn: body.dueOn, by: context.identity, clientAddress: context.clientAddress),
-                status: .created, snakeCase: true)
+                    try CaseAPI.id(context, "id"),
+                    text: body.text,
+                    owner: body.owner,
+                    dueOn: body.dueOn,
+                    by: context.identity,
+                    clientAddress: context.clientAddress
+                ),
+                status: .created,
+                snakeCase: true
+            )
         }
         routes.on(.post, "/api/v1/conferences/{id}/action-items/{item}/done", .workCases) { _, context -> Response in
             try await conferences.completeActionItem(
-                try CaseAPI.id(context, "item"), of: try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress)
+                try CaseAPI.id(context, "item"),
+                of: try CaseAPI.id(context, "id"),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
             return Response(status: .noContent)
         }
 
@@ -61,23 +93,35 @@ struct ConferenceRoutes {
 
         routes.get("/konferenzen", .attendConferences) { _, context in
             let list = try await conferences.list(by: context.identity, clientAddress: context.clientAddress)
-            return pages.render("conferences", ["conferences": list.map(Self.values), "count": list.count], identity: context.identity, path: "/konferenzen")
+            return pages.render(
+                "conferences",
+                ["conferences": list.map(Self.values), "count": list.count],
+                identity: context.identity,
+                path: "/konferenzen"
+            )
         }
         routes.get("/konferenzen/{id}", .attendConferences) { _, context in
             try await conferencePage(context, id: try CaseAPI.id(context, "id"))
         }
         routes.post("/faelle/{id}/konferenzen", .workCases) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id"), form = context.form
+            let id = try CaseAPI.id(context, "id")
+            let form = context.form
             do {
                 guard let scheduled = try Day.enteredInstant(form["scheduled_at"], field: "scheduled_at") else {
                     throw InvalidInput(field: "scheduled_at", "Bitte Datum und Uhrzeit der Fallkonferenz angeben.")
                 }
                 let new = NewConference(
-                    kind: form["kind"], title: form["title"], scheduledAt: scheduled, summary: form.raw("summary"), agenda: form.raw("agenda"),
+                    kind: form["kind"],
+                    title: form["title"],
+                    scheduledAt: scheduled,
+                    summary: form.raw("summary"),
+                    agenda: form.raw("agenda"),
                     participants: form.all("participants"),
                     externalParticipants: form["external"].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
                     invitees: form["invitees"].split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init),
-                    consentGivenOn: form["consent"] == "1" ? .today : nil, requestModerator: form["moderator"] == "1")
+                    consentGivenOn: form["consent"] == "1" ? .today : nil,
+                    requestModerator: form["moderator"] == "1"
+                )
                 let conference = try await conferences.plan(case: id, new, by: context.identity, clientAddress: context.clientAddress)
                 return .redirect(to: "/konferenzen/\(conference.id.uuidString.lowercased())", type: .normal)
             } catch let error as InvalidInput {
@@ -86,34 +130,64 @@ struct ConferenceRoutes {
         }
         formAction("protokoll", on: routes) { id, form, context in
             _ = try await conferences.recordMinutes(
-                id, version: Int(form["version"]) ?? -1, minutes: form.raw("minutes"), by: context.identity, clientAddress: context.clientAddress)
+                id,
+                version: Int(form["version"]) ?? -1,
+                minutes: form.raw("minutes"),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         formAction("termin", on: routes) { id, form, context in
             guard let scheduled = try Day.enteredInstant(form["scheduled_at"], field: "scheduled_at") else {
                 throw InvalidInput(field: "scheduled_at", "Bitte Datum und Uhrzeit angeben, auf die die Fallkonferenz verlegt wird.")
             }
-            _ = try await conferences.reschedule(id, version: Int(form["version"]) ?? -1, to: scheduled, by: context.identity, clientAddress: context.clientAddress)
+            _ = try await conferences.reschedule(
+                id,
+                version: Int(form["version"]) ?? -1,
+                to: scheduled,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         formAction("absage", on: routes) { id, form, context in
-            _ = try await conferences.cancel(id, version: Int(form["version"]) ?? -1, reason: form.raw("reason"), by: context.identity, clientAddress: context.clientAddress)
+            _ = try await conferences.cancel(
+                id,
+                version: Int(form["version"]) ?? -1,
+                reason: form.raw("reason"),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         formAction("teilnehmende", on: routes) { id, form, context in
             let more = MoreParticipants(
                 participants: form.all("participants"),
                 externalParticipants: form["external"].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
                 invitees: form["invitees"].split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init),
-                consentGivenOn: form["consent"] == "1" ? .today : nil)
+                consentGivenOn: form["consent"] == "1" ? .today : nil
+            )
             _ = try await conferences.invite(id, more, by: context.identity, clientAddress: context.clientAddress)
         }
         formAction("aufgaben", on: routes) { id, form, context in
             guard let due = try Day.parse(form["due_on"], field: "due_on", label: "Fällig am") else {
                 throw InvalidInput(field: "due_on", "Bitte ein Fälligkeitsdatum angeben.")
             }
-            _ = try await conferences.addActionItem(id, text: form["text"], owner: form["owner"], dueOn: due, by: context.identity, clientAddress: context.clientAddress)
+            _ = try await conferences.addActionItem(
+                id,
+                text: form["text"],
+                owner: form["owner"],
+                dueOn: due,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         routes.post("/konferenzen/{id}/aufgaben/{item}/erledigt", .workCases) { _, context -> Response in
             let id = try CaseAPI.id(context, "id")
-            try await conferences.completeActionItem(try CaseAPI.id(context, "item"), of: id, by: context.identity, clientAddress: context.clientAddress)
+            try await conferences.completeActionItem(
+                try CaseAPI.id(context, "item"),
+                of: id,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
             return .redirect(to: "/konferenzen/\(id.uuidString.lowercased())", type: .normal)
         }
     }
@@ -121,7 +195,10 @@ struct ConferenceRoutes {
     /// `/api/v1/conferences/{id}/PART`: a change by the organiser at the version of the If-Match header (428 without one);
     /// answers the conference with its new ETag.
     func versionedChange<Body: Decodable & Sendable>(
-        _ method: HTTPRequest.Method, _ part: String, _ body: Body.Type, on routes: GuardedRouter,
+        _ method: HTTPRequest.Method,
+        _ part: String,
+        _ body: Body.Type,
+        on routes: GuardedRouter,
         _ apply: @escaping @Sendable (UUID, Int, Body, SignedInContext) async throws -> CaseConference
     ) {
         routes.on(method, "/api/v1/conferences/{id}/\(part)", .workCases) { request, context in
@@ -135,25 +212,38 @@ struct ConferenceRoutes {
     /// `POST /konferenzen/{id}/PART`: a form on the conference page.
     func formAction(_ part: String, on routes: GuardedRouter, _ apply: @escaping @Sendable (UUID, Form, SignedInContext) async throws -> Void) {
         routes.pageForm(
-            "/konferenzen", part, .workCases, page: { try await conferencePage($0, id: $1, errors: $2, message: $3, status: $4) }, apply)
+            "/konferenzen",
+            part,
+            .workCases,
+            page: { try await conferencePage($0, id: $1, errors: $2, message: $3, status: $4) },
+            apply
+        )
     }
 
     static func values(_ conference: CaseConference) -> [String: Any] {
         [
             "id": conference.id.uuidString.lowercased(), "title": conference.title, "when": GermanFormat.dateTime(conference.scheduledAt),
             "kind": conference.kind == "district" ? "Kreisebene" : "kommunal", "organiser": "\(conference.organiserName) (\(conference.organiser))",
-            "summary": conference.summary, "agenda": conference.agenda, "minutes": conference.minutes, "participants": conference.participants.joined(separator: ", "),
+            "summary": conference.summary, "agenda": conference.agenda, "minutes": conference.minutes,
+            "participants": conference.participants.joined(separator: ", "),
             "version": conference.version, "caseID": conference.caseID?.uuidString.lowercased() ?? "",
             "cancelled": conference.cancelledAt.map(GermanFormat.dateTime) ?? "", "cancelReason": conference.cancelReason ?? "",
             "items": conference.actionItems.map { item -> [String: Any] in
-                ["id": item.id.uuidString.lowercased(), "text": item.text, "owner": item.ownerName, "due": item.dueOn.german, "done": item.doneOn?.german ?? "",
-                 "open": item.doneOn == nil, "overdue": item.doneOn == nil && item.dueOn < .today]
+                [
+                    "id": item.id.uuidString.lowercased(), "text": item.text, "owner": item.ownerName, "due": item.dueOn.german,
+                    "done": item.doneOn?.german ?? "",
+                    "open": item.doneOn == nil, "overdue": item.doneOn == nil && item.dueOn < .today,
+                ]
             },
         ]
     }
 
     func conferencePage(
-        _ context: SignedInContext, id: UUID, errors: InvalidInput? = nil, message: String? = nil, status: HTTPResponse.Status = .ok
+        _ context: SignedInContext,
+        id: UUID,
+        errors: InvalidInput? = nil,
+        message: String? = nil,
+        status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let conference = try await conferences.conference(id, by: context.identity, clientAddress: context.clientAddress)
         var data = Self.values(conference)

@@ -72,15 +72,17 @@ public struct Conferences: Sendable {
     func load(_ ids: [UUID], actingFor tenant: UUID, on connection: PostgresConnection) async throws -> [CaseConference] {
         var conferences: [CaseConference] = []
         for id in ids {
-            guard let row = try await connection.query(
-                """
-                SELECT f.id, f.case_id, f.tenant_id, f.kind, f.title, f.scheduled_at, f.summary, f.agenda, f.minutes, t.slug, f.organiser_name, m.slug,
-                       f.version, EXISTS (SELECT 1 FROM access_grants g WHERE g.object_type = 'conference' AND g.object_id = f.id AND g.revoked_at IS NULL),
-                       f.cancelled_at, f.cancel_reason
-                FROM case_conferences f JOIN tenants t ON t.id = f.tenant_id LEFT JOIN tenants m ON m.id = f.moderator_tenant_id WHERE f.id = \(id)
-                """,
-                logger: logger
-            ).collect().first else { continue }
+            guard
+                let row = try await connection.query(
+                    """
+                    SELECT f.id, f.case_id, f.tenant_id, f.kind, f.title, f.scheduled_at, f.summary, f.agenda, f.minutes, t.slug, f.organiser_name, m.slug,
+                           f.version, EXISTS (SELECT 1 FROM access_grants g WHERE g.object_type = 'conference' AND g.object_id = f.id AND g.revoked_at IS NULL),
+                           f.cancelled_at, f.cancel_reason
+                    FROM case_conferences f JOIN tenants t ON t.id = f.tenant_id LEFT JOIN tenants m ON m.id = f.moderator_tenant_id WHERE f.id = \(id)
+                    """,
+                    logger: logger
+                ).collect().first
+            else { continue }
             let r = row.makeRandomAccess()
             let organiser = try r[2].decode(UUID.self)
             let participants = try await connection.query(
@@ -103,12 +105,25 @@ public struct Conferences: Sendable {
             }
             conferences.append(
                 CaseConference(
-                    id: try r[0].decode(UUID.self), caseID: organiser == tenant ? try r[1].decode(UUID.self) : nil, kind: try r[3].decode(String.self),
-                    title: try r[4].decode(String.self), scheduledAt: try r[5].decode(Date.self), summary: try r[6].decode(String.self),
-                    agenda: try r[7].decode(String.self), minutes: try r[8].decode(String.self), organiser: try r[9].decode(String.self),
-                    organiserName: try r[10].decode(String.self), moderator: try r[11].decode(String?.self), participants: participants, actionItems: items,
-                    version: try r[12].decode(Int.self), grantActive: try r[13].decode(Bool.self), cancelledAt: try r[14].decode(Date?.self),
-                    cancelReason: try r[15].decode(String?.self)))
+                    id: try r[0].decode(UUID.self),
+                    caseID: organiser == tenant ? try r[1].decode(UUID.self) : nil,
+                    kind: try r[3].decode(String.self),
+                    title: try r[4].decode(String.self),
+                    scheduledAt: try r[5].decode(Date.self),
+                    summary: try r[6].decode(String.self),
+                    agenda: try r[7].decode(String.self),
+                    minutes: try r[8].decode(String.self),
+                    organiser: try r[9].decode(String.self),
+                    organiserName: try r[10].decode(String.self),
+                    moderator: try r[11].decode(String?.self),
+                    participants: participants,
+                    actionItems: items,
+                    version: try r[12].decode(Int.self),
+                    grantActive: try r[13].decode(Bool.self),
+                    cancelledAt: try r[14].decode(Date?.self),
+                    cancelReason: try r[15].decode(String?.self)
+                )
+            )
         }
         return conferences
     }
@@ -117,8 +132,11 @@ public struct Conferences: Sendable {
     /// coordinators) get grants that rest on the client's consent of `consentGivenOn`.
     public func plan(case id: UUID, _ new: NewConference, by identity: Identity, clientAddress: String?) async throws -> CaseConference {
         var errors: [String: String] = [:]
-        let title = new.title.trimmingCharacters(in: .whitespaces), summary = new.summary.trimmingCharacters(in: .whitespacesAndNewlines)
-        if !["municipal", "district"].contains(new.kind) { errors["kind"] = "Die Fallkonferenz ist municipal (kommunal) oder district (Kreisebene)." }
+        let title = new.title.trimmingCharacters(in: .whitespaces)
+        let summary = new.summary.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !["municipal", "district"].contains(new.kind) {
+            errors["kind"] = "Die Fallkonferenz ist municipal (kommunal) oder district (Kreisebene)."
+        }
         if title.isEmpty || title.count > 200 { errors["title"] = "Bitte einen Titel von 1 bis 200 Zeichen angeben." }
         if summary.isEmpty || summary.count > 5000 {
             errors["summary"] = "Bitte eine Zusammenfassung des Falls für die Teilnehmenden schreiben (1 bis 5000 Zeichen)."
@@ -140,8 +158,15 @@ public struct Conferences: Sendable {
                 moderator = try await TenantDirectory.find(id: districtID, on: connection, logger: logger)
             }
             let consent = try await ClientRecords.recordConsent(
-                client: file.clientID, tenant: identity.tenant.id, scope: .handover, recipient: "Fallkonferenz „\(title)“", givenOn: new.consentGivenOn!,
-                by: identity.userID, on: connection, logger: logger)
+                client: file.clientID,
+                tenant: identity.tenant.id,
+                scope: .handover,
+                recipient: "Fallkonferenz „\(title)“",
+                givenOn: new.consentGivenOn!,
+                by: identity.userID,
+                on: connection,
+                logger: logger
+            )
             let conference = UUID()
             try await connection.query(
                 """
@@ -149,30 +174,66 @@ public struct Conferences: Sendable {
                 VALUES (\(identity.tenant.id), \(conference), \(id), \(new.kind), \(title), \(new.scheduledAt), \(summary), \(new.agenda ?? ""),
                         \(moderator?.id), \(identity.displayName), \(identity.userID))
                 """,
-                logger: logger)
+                logger: logger
+            )
             try await addParticipants(
-                to: conference, scheduledAt: new.scheduledAt, tenants: invited, persons: persons, external: new.externalParticipants ?? [], consent: consent,
-                by: identity, on: connection)
+                to: conference,
+                scheduledAt: new.scheduledAt,
+                tenants: invited,
+                persons: persons,
+                external: new.externalParticipants ?? [],
+                consent: consent,
+                by: identity,
+                on: connection
+            )
             // The district moderates through its coordinators only, not every account of the district tenant.
             if let moderator, moderator.id != identity.tenant.id, !invited.contains(where: { $0.id == moderator.id }) {
                 try await AccessGrants.grant(
-                    .conference, object: conference, to: moderator.id, role: .districtCoordinator, consent: consent, by: identity, on: connection,
-                    logger: logger)
+                    .conference,
+                    object: conference,
+                    to: moderator.id,
+                    role: .districtCoordinator,
+                    consent: consent,
+                    by: identity,
+                    on: connection,
+                    logger: logger
+                )
             }
             try await CaseRecords.addEvent(
-                "conference_planned", text: "Fallkonferenz „\(title)“ geplant (\(new.kind == "district" ? "Kreisebene" : "kommunal")).", case: id,
-                tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
-            audit.append(work.event("conference.planned", identity, "conference", conference, ["case": id.uuidString, "invited": "\(invited.count)", "people": "\(persons.count)"]))
+                "conference_planned",
+                text: "Fallkonferenz „\(title)“ geplant (\(new.kind == "district" ? "Kreisebene" : "kommunal")).",
+                case: id,
+                tenant: identity.tenant.id,
+                actor: identity.userID,
+                on: connection,
+                logger: logger
+            )
+            audit.append(
+                work.event(
+                    "conference.planned",
+                    identity,
+                    "conference",
+                    conference,
+                    ["case": id.uuidString, "invited": "\(invited.count)", "people": "\(persons.count)"]
+                )
+            )
             // The coordinators hear of it at once; titles name town and date, never the client.
             let when = GermanFormat.deadline(new.scheduledAt)
             if moderator != nil {
-                let title = new.kind == "district"
+                let title =
+                    new.kind == "district"
                     ? "\(identity.tenant.name): Fallkonferenz auf Kreisebene am \(when) – bitte moderieren"
                     : "\(identity.tenant.name) bittet um Moderation einer Fallkonferenz am \(when)"
                 for coordinator in try await Notifier.districtCoordinators(on: connection, logger: logger) {
                     try await Notifier.notify(
-                        coordinator, .conferenceModeration, title: title, link: "/konferenzen/\(conference.uuidString.lowercased())",
-                        dedupeKey: "conference-moderation:\(conference.uuidString.lowercased())", on: connection, logger: logger)
+                        coordinator,
+                        .conferenceModeration,
+                        title: title,
+                        link: "/konferenzen/\(conference.uuidString.lowercased())",
+                        dedupeKey: "conference-moderation:\(conference.uuidString.lowercased())",
+                        on: connection,
+                        logger: logger
+                    )
                 }
             }
             return try await load([conference], actingFor: identity.tenant.id, on: connection).first!
@@ -183,14 +244,29 @@ public struct Conferences: Sendable {
     /// tenant, unless it is invited as a whole; they are notified) and people without an account, each with its grant
     /// resting on `consent`.
     func addParticipants(
-        to conference: UUID, scheduledAt: Date, tenants: [TenantRef], persons: [Invitee], external: [String], consent: UUID, by identity: Identity,
+        to conference: UUID,
+        scheduledAt: Date,
+        tenants: [TenantRef],
+        persons: [Invitee],
+        external: [String],
+        consent: UUID,
+        by identity: Identity,
         on connection: PostgresConnection
     ) async throws {
         for tenant in tenants {
             try await connection.query(
                 "INSERT INTO conference_participants (tenant_id, id, conference_id, participant_tenant_id) VALUES (\(identity.tenant.id), \(UUID()), \(conference), \(tenant.id))",
-                logger: logger)
-            try await AccessGrants.grant(.conference, object: conference, to: tenant.id, consent: consent, by: identity, on: connection, logger: logger)
+                logger: logger
+            )
+            try await AccessGrants.grant(
+                .conference,
+                object: conference,
+                to: tenant.id,
+                consent: consent,
+                by: identity,
+                on: connection,
+                logger: logger
+            )
         }
         let wholeTenants = try await connection.query(
             "SELECT participant_tenant_id FROM conference_participants WHERE conference_id = \(conference) AND participant_tenant_id IS NOT NULL AND participant_user_id IS NULL",
@@ -202,24 +278,38 @@ public struct Conferences: Sendable {
                 INSERT INTO conference_participants (tenant_id, id, conference_id, participant_tenant_id, participant_user_id, participant_user_name)
                 VALUES (\(identity.tenant.id), \(UUID()), \(conference), \(person.tenant), \(person.id), \(person.name))
                 """,
-                logger: logger)
+                logger: logger
+            )
             if person.tenant != identity.tenant.id && !wholeTenants.contains(person.tenant) {
                 try await AccessGrants.grant(
-                    .conference, object: conference, to: person.tenant, person: person.id, consent: consent, by: identity, on: connection, logger: logger)
+                    .conference,
+                    object: conference,
+                    to: person.tenant,
+                    person: person.id,
+                    consent: consent,
+                    by: identity,
+                    on: connection,
+                    logger: logger
+                )
             }
             if person.id != identity.userID {
                 // The title names town and date, never the client.
                 try await Notifier.notify(
-                    person.id, .conferenceInvitation,
+                    person.id,
+                    .conferenceInvitation,
                     title: "\(identity.tenant.name) lädt Sie zu einer Fallkonferenz am \(GermanFormat.deadline(scheduledAt)) ein",
-                    link: "/konferenzen/\(conference.uuidString.lowercased())", dedupeKey: "conference-invitation:\(conference.uuidString.lowercased())",
-                    on: connection, logger: logger)
+                    link: "/konferenzen/\(conference.uuidString.lowercased())",
+                    dedupeKey: "conference-invitation:\(conference.uuidString.lowercased())",
+                    on: connection,
+                    logger: logger
+                )
             }
         }
         for name in external.map({ $0.trimmingCharacters(in: .whitespaces) }).filter({ !$0.isEmpty }) {
             try await connection.query(
                 "INSERT INTO conference_participants (tenant_id, id, conference_id, external_name) VALUES (\(identity.tenant.id), \(UUID()), \(conference), \(name))",
-                logger: logger)
+                logger: logger
+            )
         }
     }
 
@@ -241,7 +331,8 @@ public struct Conferences: Sendable {
             // The organiser's own conference, locked so that two invitations at once do not invite anyone twice.
             let (caseID, title, scheduledAt, _) = try await lockOwn(id, identity, on: connection)
             let file = try await work.workable(caseID, on: connection)
-            var invitedTenants: Set<UUID> = [], invitedPeople: Set<UUID> = []
+            var invitedTenants: Set<UUID> = []
+            var invitedPeople: Set<UUID> = []
             for try await (tenant, person) in try await connection.query(
                 "SELECT participant_tenant_id, participant_user_id FROM conference_participants WHERE conference_id = \(id) AND participant_tenant_id IS NOT NULL",
                 logger: logger
@@ -254,35 +345,85 @@ public struct Conferences: Sendable {
                 throw InvalidInput(field: "participants", "Alle Genannten sind zu dieser Fallkonferenz bereits eingeladen.")
             }
             let consent = try await ClientRecords.recordConsent(
-                client: file.clientID, tenant: identity.tenant.id, scope: .handover, recipient: "Fallkonferenz „\(title)“ (weitere Teilnehmende)",
-                givenOn: more.consentGivenOn!, by: identity.userID, on: connection, logger: logger)
+                client: file.clientID,
+                tenant: identity.tenant.id,
+                scope: .handover,
+                recipient: "Fallkonferenz „\(title)“ (weitere Teilnehmende)",
+                givenOn: more.consentGivenOn!,
+                by: identity.userID,
+                on: connection,
+                logger: logger
+            )
             try await addParticipants(
-                to: id, scheduledAt: scheduledAt, tenants: tenants, persons: persons, external: external, consent: consent, by: identity, on: connection)
-            try await connection.query("UPDATE case_conferences SET version = version + 1 WHERE id = \(id) AND tenant_id = \(identity.tenant.id)", logger: logger)
+                to: id,
+                scheduledAt: scheduledAt,
+                tenants: tenants,
+                persons: persons,
+                external: external,
+                consent: consent,
+                by: identity,
+                on: connection
+            )
+            try await connection.query(
+                "UPDATE case_conferences SET version = version + 1 WHERE id = \(id) AND tenant_id = \(identity.tenant.id)",
+                logger: logger
+            )
             try await CaseRecords.addEvent(
-                "conference_invited", text: "Weitere Teilnehmende zur Fallkonferenz „\(title)“ eingeladen.", case: caseID,
-                tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
-            audit.append(work.event("conference.participants_added", identity, "conference", id, ["invited": "\(tenants.count)", "people": "\(persons.count)"]))
+                "conference_invited",
+                text: "Weitere Teilnehmende zur Fallkonferenz „\(title)“ eingeladen.",
+                case: caseID,
+                tenant: identity.tenant.id,
+                actor: identity.userID,
+                on: connection,
+                logger: logger
+            )
+            audit.append(
+                work.event(
+                    "conference.participants_added",
+                    identity,
+                    "conference",
+                    id,
+                    ["invited": "\(tenants.count)", "people": "\(persons.count)"]
+                )
+            )
             return try await load([id], actingFor: identity.tenant.id, on: connection).first!
         }
     }
 
     /// Moves a conference the identity's tenant organises to another time (if still at `version`); the people invited by name are told.
-    public func reschedule(_ id: UUID, version: Int, to scheduledAt: Date, by identity: Identity, clientAddress: String?) async throws -> CaseConference {
+    public func reschedule(
+        _ id: UUID,
+        version: Int,
+        to scheduledAt: Date,
+        by identity: Identity,
+        clientAddress: String?
+    ) async throws -> CaseConference {
         try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let (caseID, title, before, current) = try await lockOwn(id, identity, on: connection)
             guard current == version else { throw Self.staleConference }
             try await connection.query(
                 "UPDATE case_conferences SET scheduled_at = \(scheduledAt), version = version + 1 WHERE id = \(id) AND tenant_id = \(identity.tenant.id)",
-                logger: logger)
+                logger: logger
+            )
             let when = GermanFormat.deadline(scheduledAt)
             try await CaseRecords.addEvent(
-                "conference_rescheduled", text: "Fallkonferenz „\(title)“ vom \(GermanFormat.deadline(before)) auf den \(when) verlegt.", case: caseID,
-                tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
+                "conference_rescheduled",
+                text: "Fallkonferenz „\(title)“ vom \(GermanFormat.deadline(before)) auf den \(when) verlegt.",
+                case: caseID,
+                tenant: identity.tenant.id,
+                actor: identity.userID,
+                on: connection,
+                logger: logger
+            )
             try await notifyNamed(
-                id, .conferenceChanged, title: "\(identity.tenant.name) hat eine Fallkonferenz auf den \(when) verlegt",
-                link: "/konferenzen/\(id.uuidString.lowercased())", occasion: "conference-changed:\(id.uuidString.lowercased()):\(version + 1)",
-                by: identity, on: connection)
+                id,
+                .conferenceChanged,
+                title: "\(identity.tenant.name) hat eine Fallkonferenz auf den \(when) verlegt",
+                link: "/konferenzen/\(id.uuidString.lowercased())",
+                occasion: "conference-changed:\(id.uuidString.lowercased()):\(version + 1)",
+                by: identity,
+                on: connection
+            )
             audit.append(work.event("conference.rescheduled", identity, "conference", id))
             return try await load([id], actingFor: identity.tenant.id, on: connection).first!
         }
@@ -303,7 +444,8 @@ public struct Conferences: Sendable {
                 UPDATE case_conferences SET cancelled_at = now(), cancel_reason = \(reason), version = version + 1
                 WHERE id = \(id) AND tenant_id = \(identity.tenant.id)
                 """,
-                logger: logger)
+                logger: logger
+            )
             let revoked = try await connection.query(
                 """
                 UPDATE access_grants SET revoked_at = now(), revoked_by = \(identity.userID), revoke_reason = 'conference cancelled'
@@ -312,11 +454,23 @@ public struct Conferences: Sendable {
                 logger: logger
             ).collect().count
             try await CaseRecords.addEvent(
-                "conference_cancelled", text: "Fallkonferenz „\(title)“ abgesagt: \(reason)", case: caseID,
-                tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
+                "conference_cancelled",
+                text: "Fallkonferenz „\(title)“ abgesagt: \(reason)",
+                case: caseID,
+                tenant: identity.tenant.id,
+                actor: identity.userID,
+                on: connection,
+                logger: logger
+            )
             try await notifyNamed(
-                id, .conferenceCancelled, title: "\(identity.tenant.name) hat die Fallkonferenz am \(GermanFormat.deadline(scheduledAt)) abgesagt",
-                link: "/konferenzen", occasion: "conference-cancelled:\(id.uuidString.lowercased())", by: identity, on: connection)
+                id,
+                .conferenceCancelled,
+                title: "\(identity.tenant.name) hat die Fallkonferenz am \(GermanFormat.deadline(scheduledAt)) abgesagt",
+                link: "/konferenzen",
+                occasion: "conference-cancelled:\(id.uuidString.lowercased())",
+                by: identity,
+                on: connection
+            )
             audit.append(work.event("conference.cancelled", identity, "conference", id, ["grants_revoked": "\(revoked)"]))
             return try await load([id], actingFor: identity.tenant.id, on: connection).first!
         }
@@ -325,10 +479,12 @@ public struct Conferences: Sendable {
     /// The case, title, time and version of a conference the identity's tenant organises and has not called off, locked
     /// for a change; 404 for anyone else's, 422 once called off.
     func lockOwn(_ id: UUID, _ identity: Identity, on connection: PostgresConnection) async throws -> (UUID, String, Date, Int) {
-        guard let row = try await connection.query(
-            "SELECT case_id, title, scheduled_at, version, cancelled_at IS NOT NULL FROM case_conferences WHERE id = \(id) AND tenant_id = \(identity.tenant.id) FOR UPDATE",
-            logger: logger
-        ).collect().first else { throw Self.noConference }
+        guard
+            let row = try await connection.query(
+                "SELECT case_id, title, scheduled_at, version, cancelled_at IS NOT NULL FROM case_conferences WHERE id = \(id) AND tenant_id = \(identity.tenant.id) FOR UPDATE",
+                logger: logger
+            ).collect().first
+        else { throw Self.noConference }
         let (caseID, title, scheduledAt, version, cancelled) = try row.decode((UUID, String, Date, Int, Bool).self)
         guard !cancelled else { throw InvalidInput(field: "conference", "Die Fallkonferenz ist abgesagt; sie kann nicht mehr geändert werden.") }
         return (caseID, title, scheduledAt, version)
@@ -336,10 +492,17 @@ public struct Conferences: Sendable {
 
     /// Tells the people invited by name (not the one acting).
     func notifyNamed(
-        _ id: UUID, _ kind: NotificationKind, title: String, link: String, occasion: String, by identity: Identity, on connection: PostgresConnection
+        _ id: UUID,
+        _ kind: NotificationKind,
+        title: String,
+        link: String,
+        occasion: String,
+        by identity: Identity,
+        on connection: PostgresConnection
     ) async throws {
         let people = try await connection.query(
-            "SELECT participant_user_id FROM conference_participants WHERE conference_id = \(id) AND participant_user_id IS NOT NULL", logger: logger
+            "SELECT participant_user_id FROM conference_participants WHERE conference_id = \(id) AND participant_user_id IS NOT NULL",
+            logger: logger
         ).collect().map { try $0.decode(UUID.self) }
         for person in people where person != identity.userID {
             try await Notifier.notify(person, kind, title: title, link: link, dedupeKey: occasion, on: connection, logger: logger)
@@ -365,11 +528,17 @@ public struct Conferences: Sendable {
 
     /// Whom the identity's conferences can invite as a whole (not audited: tenant names only).
     public func invitableTenants(by identity: Identity) async throws -> [(slug: String, name: String)] {
-        try await database.withTenant(identity.tenant.id, user: identity.userID) { try await Self.invitableTenants(of: identity, on: $0, logger: logger) }
+        try await database.withTenant(identity.tenant.id, user: identity.userID) {
+            try await Self.invitableTenants(of: identity, on: $0, logger: logger)
+        }
     }
 
     /// The other active tenants of the identity's district, by name: whom a conference can invite as a whole.
-    static func invitableTenants(of identity: Identity, on connection: PostgresConnection, logger: Logger) async throws -> [(slug: String, name: String)] {
+    static func invitableTenants(
+        of identity: Identity,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [(slug: String, name: String)] {
         let district = identity.tenant.ownDistrictID ?? identity.tenant.id
         return try await connection.query(
             "SELECT slug, name FROM tenants WHERE active AND (district_id = \(district) OR id = \(district)) AND id <> \(identity.tenant.id) ORDER BY name",
@@ -386,7 +555,8 @@ public struct Conferences: Sendable {
 
     /// The accounts behind `addresses`, or a 422 naming every address that is not one.
     func invitees(_ addresses: Set<String>, on connection: PostgresConnection) async throws -> [Invitee] {
-        var found: [Invitee] = [], problems: [String] = []
+        var found: [Invitee] = []
+        var problems: [String] = []
         for address in addresses.sorted() {
             let rows = try await connection.query("SELECT user_id, tenant_id, display_name, roles FROM district_account(\(address))", logger: logger)
                 .collect().map { try $0.decode((UUID, UUID, String, [String]).self) }
@@ -401,7 +571,10 @@ public struct Conferences: Sendable {
             found.append(Invitee(id: id, tenant: tenant, name: name))
         }
         guard problems.isEmpty else {
-            throw InvalidInput(field: "invitees", problems.joined(separator: "; ") + ". Bitte die E-Mail-Adresse des Kontos prüfen oder die Stelle als Ganzes einladen.")
+            throw InvalidInput(
+                field: "invitees",
+                problems.joined(separator: "; ") + ". Bitte die E-Mail-Adresse des Kontos prüfen oder die Stelle als Ganzes einladen."
+            )
         }
         return found
     }
@@ -410,7 +583,8 @@ public struct Conferences: Sendable {
     public func list(by identity: Identity, clientAddress: String?) async throws -> [CaseConference] {
         try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let ids = try await connection.query(
-                "SELECT id FROM case_conferences ORDER BY scheduled_at DESC LIMIT 200", logger: logger
+                "SELECT id FROM case_conferences ORDER BY scheduled_at DESC LIMIT 200",
+                logger: logger
             ).collect().map { try $0.decode(UUID.self) }
             audit.append(AuditEvent("conference.listed", tenant: identity.tenant.id, actor: identity.userID, detail: ["results": "\(ids.count)"]))
             return try await load(ids, actingFor: identity.tenant.id, on: connection)
@@ -426,7 +600,8 @@ public struct Conferences: Sendable {
     }
 
     /// The organiser records the minutes (if still at `version`).
-    public func recordMinutes(_ id: UUID, version: Int, minutes: String, by identity: Identity, clientAddress: String?) async throws -> CaseConference {
+    public func recordMinutes(_ id: UUID, version: Int, minutes: String, by identity: Identity, clientAddress: String?) async throws -> CaseConference
+    {
         try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let (_, _, _, current) = try await lockOwn(id, identity, on: connection)
             guard current == version else { throw Self.staleConference }
@@ -435,15 +610,24 @@ public struct Conferences: Sendable {
                 UPDATE case_conferences SET minutes = \(minutes.trimmingCharacters(in: .whitespacesAndNewlines)), version = version + 1
                 WHERE id = \(id) AND tenant_id = \(identity.tenant.id)
                 """,
-                logger: logger)
+                logger: logger
+            )
             audit.append(work.event("conference.minutes_recorded", identity, "conference", id))
             return try await load([id], actingFor: identity.tenant.id, on: connection).first!
         }
     }
 
     /// The organiser adds an action item with an owner and a due date.
-    public func addActionItem(_ id: UUID, text: String, owner: String, dueOn: Day, by identity: Identity, clientAddress: String?) async throws -> CaseConference {
-        let text = text.trimmingCharacters(in: .whitespaces), owner = owner.trimmingCharacters(in: .whitespaces)
+    public func addActionItem(
+        _ id: UUID,
+        text: String,
+        owner: String,
+        dueOn: Day,
+        by identity: Identity,
+        clientAddress: String?
+    ) async throws -> CaseConference {
+        let text = text.trimmingCharacters(in: .whitespaces)
+        let owner = owner.trimmingCharacters(in: .whitespaces)
         var errors: [String: String] = [:]
         if text.isEmpty { errors["text"] = "Bitte die Aufgabe beschreiben." }
         if owner.isEmpty { errors["owner"] = "Bitte angeben, wer die Aufgabe übernimmt." }
@@ -455,7 +639,8 @@ public struct Conferences: Sendable {
                 INSERT INTO conference_action_items (tenant_id, id, conference_id, text, owner_name, due_on)
                 VALUES (\(identity.tenant.id), \(UUID()), \(id), \(text), \(owner), \(dueOn.iso)::date)
                 """,
-                logger: logger)
+                logger: logger
+            )
             audit.append(work.event("conference.action_item_added", identity, "conference", id))
             return try await load([id], actingFor: identity.tenant.id, on: connection).first!
         }

@@ -22,8 +22,10 @@ public struct DemoData: Sendable {
         "Yousef", "Çelik", "Stoica", "Habibi",
     ]
     static let countries = ["Syrien", "Ukraine", "Afghanistan", "Türkei", "Irak", "Rumänien", "Bulgarien", "Iran", "Eritrea", "Somalia"]
-    static let statuses = ["Aufenthaltserlaubnis § 25 Abs. 2", "Aufenthaltserlaubnis § 24", "Aufenthaltsgestattung", "Duldung", "Freizügigkeit EU",
-                           "Niederlassungserlaubnis"]
+    static let statuses = [
+        "Aufenthaltserlaubnis § 25 Abs. 2", "Aufenthaltserlaubnis § 24", "Aufenthaltsgestattung", "Duldung", "Freizügigkeit EU",
+        "Niederlassungserlaubnis",
+    ]
 
     /// What was written.
     public struct Summary: Sendable, CustomStringConvertible {
@@ -60,9 +62,11 @@ public struct DemoData: Sendable {
             // managers for the new clients and gives the new cases to those with room, so nobody's grows.
             let managers = try await database.withTransaction { connection -> Int in
                 try await connection.actAs(tenant: tenant, logger: database.logger)
-                let existing = try await connection.query(
-                    "SELECT count(*)::integer FROM cases WHERE tenant_id = \(tenant) AND case_number LIKE '%-DEMO-%'", logger: database.logger
-                ).collect().first?.decode(Int.self) ?? 0
+                let existing =
+                    try await connection.query(
+                        "SELECT count(*)::integer FROM cases WHERE tenant_id = \(tenant) AND case_number LIKE '%-DEMO-%'",
+                        logger: database.logger
+                    ).collect().first?.decode(Int.self) ?? 0
                 let managers = max(2, Int((fte * 2).rounded()), (existing + count + Self.caseload - 1) / Self.caseload)
                 try await connection.query(
                     """
@@ -71,80 +75,85 @@ public struct DemoData: Sendable {
                     FROM generate_series(1, \(managers)) n
                     ON CONFLICT (email) DO NOTHING
                     """,
-                    logger: database.logger)
+                    logger: database.logger
+                )
                 // Clients (birth dates over 55 years, arrivals over the last 4), each with consent and one case owned
                 // round-robin by the town's case managers, in every phase: one statement, so it is all or nothing.
-                summary.goals += try await connection.query(
-                    """
-                    WITH new_clients AS (
-                        INSERT INTO clients (tenant_id, id, first_name, last_name, date_of_birth, gender, place_of_residence, residence_status,
-                            country_of_origin, languages, german_level, arrival_date, single_parent, unaccompanied_minor, family_with_barriers)
-                        SELECT \(tenant), gen_random_uuid(),
-                            (\(Self.firstNames))[1 + floor(random() * \(Self.firstNames.count))::int],
-                            (\(Self.lastNames))[1 + floor(random() * \(Self.lastNames.count))::int],
-                            date '1950-01-01' + floor(random() * 20000)::int,
-                            (ARRAY['female', 'male', 'diverse', 'unspecified'])[1 + floor(random() * 2.05)::int],
-                            initcap(replace(\(townSlug), '-', ' ')),
-                            (\(Self.statuses))[1 + floor(random() * \(Self.statuses.count))::int],
-                            (\(Self.countries))[1 + floor(random() * \(Self.countries.count))::int],
-                            ARRAY[(ARRAY['ar', 'uk', 'fa', 'tr', 'ru', 'ro', 'ku', 'ti'])[1 + floor(random() * 8)::int]],
-                            (ARRAY['none', 'A1', 'A2', 'B1', 'B2', 'C1'])[1 + floor(random() * 6)::int],
-                            current_date - floor(random() * 1460)::int,
-                            random() < 0.1, random() < 0.02, random() < 0.08
-                        FROM generate_series(1, \(count))
-                        RETURNING id, arrival_date),
-                    new_consents AS (
-                        INSERT INTO consents (tenant_id, id, client_id, scope, given_on)
-                        SELECT \(tenant), gen_random_uuid(), id, 'case_management', greatest(arrival_date, current_date - 400) FROM new_clients
-                        RETURNING 1),
-                    load AS (
-                        SELECT owner_id, count(*) AS cases FROM cases WHERE tenant_id = \(tenant) AND case_number LIKE '%-DEMO-%' GROUP BY owner_id),
-                    demo_managers AS (
-                        SELECT u.id, u.email, coalesce(l.cases, 0) AS cases FROM users u LEFT JOIN load l ON l.owner_id = u.id
-                        WHERE u.tenant_id = \(tenant) AND u.email LIKE '%@' || \(townSlug) || '.demo'),
-                    -- One slot per case a manager still has room for, dealt round the managers in turn
-                    -- (an array: picking the n-th slot is a lookup, not a join of clients with slots).
-                    slots AS (
-                        SELECT array_agg(id ORDER BY slot, email) AS owners
-                        FROM demo_managers, generate_series(1, greatest(\(Self.caseload) - cases, 0)) slot),
-                    base AS (
-                        SELECT coalesce(max(split_part(case_number, '-', 3)::int), 0) AS last FROM cases
-                        WHERE tenant_id = \(tenant) AND case_number LIKE '%-DEMO-%'),
-                    picked AS (
-                        SELECT id, row_number() OVER () AS n,
-                            CASE WHEN random() < 0.8 THEN 'closure'
-                                 ELSE (ARRAY['intake', 'assessment', 'goal_agreement', 'service_steering', 'monitoring', 'reassessment'])
-                                     [1 + floor(random() * 6)::int] END AS phase
-                        FROM new_clients),
-                    new_cases AS (
-                    INSERT INTO cases (tenant_id, id, case_number, client_id, owner_id, channel, phase, route, next_review_on, opened_on, closed_on, closure_reason)
-                    SELECT \(tenant), gen_random_uuid(), upper(left(\(townSlug), 3)) || '-DEMO-' || (base.last + p.n), p.id,
-                        slots.owners[1 + (p.n - 1) % cardinality(slots.owners)],
-                        (ARRAY['level1', 'level1', 'level1', 'level2_internal', 'level2_external'])[1 + floor(random() * 5)::int],
-                        p.phase,
-                        CASE WHEN p.phase IN ('intake', 'assessment') THEN NULL
-                             ELSE (ARRAY['welcome_package', 'solved_directly', 'cross_jurisdiction', 'counselling_referral'])[1 + floor(random() * 4)::int] END,
-                        CASE WHEN p.phase = 'closure' THEN NULL ELSE current_date + floor(random() * 120 - 20)::int END,
-                        current_date - floor(random() * 700)::int,
-                        CASE WHEN p.phase = 'closure' THEN current_date - floor(random() * 30)::int END,
-                        CASE WHEN p.phase = 'closure' THEN 'Ziele erreicht' END
-                    FROM picked p CROSS JOIN base CROSS JOIN slots
-                    RETURNING tenant_id, id, phase, opened_on),
-                    -- Two goals for every case past the assessment: the cases just written, no lookup.
-                    new_goals AS (
-                        INSERT INTO goals (tenant_id, id, case_id, area, text, agreed_on, review_on)
-                        SELECT k.tenant_id, gen_random_uuid(), k.id,
-                            (ARRAY['language', 'work', 'education', 'housing', 'health', 'residence', 'family', 'social'])[1 + floor(random() * 8)::int],
-                            'Demo-Ziel ' || g, k.opened_on, k.opened_on + 90 + floor(random() * 180)::int
-                        FROM new_cases k CROSS JOIN generate_series(1, 2) g
-                        WHERE k.phase NOT IN ('intake', 'assessment')
-                        RETURNING 1)
-                    SELECT count(*)::integer FROM new_goals
-                    """,
-                    logger: database.logger
-                ).collect().first?.decode(Int.self) ?? 0
+                summary.goals +=
+                    try await connection.query(
+                        """
+                        WITH new_clients AS (
+                            INSERT INTO clients (tenant_id, id, first_name, last_name, date_of_birth, gender, place_of_residence, residence_status,
+                                country_of_origin, languages, german_level, arrival_date, single_parent, unaccompanied_minor, family_with_barriers)
+                            SELECT \(tenant), gen_random_uuid(),
+                                (\(Self.firstNames))[1 + floor(random() * \(Self.firstNames.count))::int],
+                                (\(Self.lastNames))[1 + floor(random() * \(Self.lastNames.count))::int],
+                                date '1950-01-01' + floor(random() * 20000)::int,
+                                (ARRAY['female', 'male', 'diverse', 'unspecified'])[1 + floor(random() * 2.05)::int],
+                                initcap(replace(\(townSlug), '-', ' ')),
+                                (\(Self.statuses))[1 + floor(random() * \(Self.statuses.count))::int],
+                                (\(Self.countries))[1 + floor(random() * \(Self.countries.count))::int],
+                                ARRAY[(ARRAY['ar', 'uk', 'fa', 'tr', 'ru', 'ro', 'ku', 'ti'])[1 + floor(random() * 8)::int]],
+                                (ARRAY['none', 'A1', 'A2', 'B1', 'B2', 'C1'])[1 + floor(random() * 6)::int],
+                                current_date - floor(random() * 1460)::int,
+                                random() < 0.1, random() < 0.02, random() < 0.08
+                            FROM generate_series(1, \(count))
+                            RETURNING id, arrival_date),
+                        new_consents AS (
+                            INSERT INTO consents (tenant_id, id, client_id, scope, given_on)
+                            SELECT \(tenant), gen_random_uuid(), id, 'case_management', greatest(arrival_date, current_date - 400) FROM new_clients
+                            RETURNING 1),
+                        load AS (
+                            SELECT owner_id, count(*) AS cases FROM cases WHERE tenant_id = \(tenant) AND case_number LIKE '%-DEMO-%' GROUP BY owner_id),
+                        demo_managers AS (
+                            SELECT u.id, u.email, coalesce(l.cases, 0) AS cases FROM users u LEFT JOIN load l ON l.owner_id = u.id
+                            WHERE u.tenant_id = \(tenant) AND u.email LIKE '%@' || \(townSlug) || '.demo'),
+                        -- One slot per case a manager still has room for, dealt round the managers in turn
+                        -- (an array: picking the n-th slot is a lookup, not a join of clients with slots).
+                        slots AS (
+                            SELECT array_agg(id ORDER BY slot, email) AS owners
+                            FROM demo_managers, generate_series(1, greatest(\(Self.caseload) - cases, 0)) slot),
+                        base AS (
+                            SELECT coalesce(max(split_part(case_number, '-', 3)::int), 0) AS last FROM cases
+                            WHERE tenant_id = \(tenant) AND case_number LIKE '%-DEMO-%'),
+                        picked AS (
+                            SELECT id, row_number() OVER () AS n,
+                                CASE WHEN random() < 0.8 THEN 'closure'
+                                     ELSE (ARRAY['intake', 'assessment', 'goal_agreement', 'service_steering', 'monitoring', 'reassessment'])
+                                         [1 + floor(random() * 6)::int] END AS phase
+                            FROM new_clients),
+                        new_cases AS (
+                        INSERT INTO cases (tenant_id, id, case_number, client_id, owner_id, channel, phase, route, next_review_on, opened_on, closed_on, closure_reason)
+                        SELECT \(tenant), gen_random_uuid(), upper(left(\(townSlug), 3)) || '-DEMO-' || (base.last + p.n), p.id,
+                            slots.owners[1 + (p.n - 1) % cardinality(slots.owners)],
+                            (ARRAY['level1', 'level1', 'level1', 'level2_internal', 'level2_external'])[1 + floor(random() * 5)::int],
+                            p.phase,
+                            CASE WHEN p.phase IN ('intake', 'assessment') THEN NULL
+                                 ELSE (ARRAY['welcome_package', 'solved_directly', 'cross_jurisdiction', 'counselling_referral'])[1 + floor(random() * 4)::int] END,
+                            CASE WHEN p.phase = 'closure' THEN NULL ELSE current_date + floor(random() * 120 - 20)::int END,
+                            current_date - floor(random() * 700)::int,
+                            CASE WHEN p.phase = 'closure' THEN current_date - floor(random() * 30)::int END,
+                            CASE WHEN p.phase = 'closure' THEN 'Ziele erreicht' END
+                        FROM picked p CROSS JOIN base CROSS JOIN slots
+                        RETURNING tenant_id, id, phase, opened_on),
+                        -- Two goals for every case past the assessment: the cases just written, no lookup.
+                        new_goals AS (
+                            INSERT INTO goals (tenant_id, id, case_id, area, text, agreed_on, review_on)
+                            SELECT k.tenant_id, gen_random_uuid(), k.id,
+                                (ARRAY['language', 'work', 'education', 'housing', 'health', 'residence', 'family', 'social'])[1 + floor(random() * 8)::int],
+                                'Demo-Ziel ' || g, k.opened_on, k.opened_on + 90 + floor(random() * 180)::int
+                            FROM new_cases k CROSS JOIN generate_series(1, 2) g
+                            WHERE k.phase NOT IN ('intake', 'assessment')
+                            RETURNING 1)
+                        SELECT count(*)::integer FROM new_goals
+                        """,
+                        logger: database.logger
+                    ).collect().first?.decode(Int.self) ?? 0
                 try await AuditLog.record(
-                    AuditEvent("demo.seeded", tenant: tenant, actor: nil, detail: ["clients": "\(count)", "via": "cli"]), on: connection, logger: database.logger)
+                    AuditEvent("demo.seeded", tenant: tenant, actor: nil, detail: ["clients": "\(count)", "via": "cli"]),
+                    on: connection,
+                    logger: database.logger
+                )
                 return managers
             }
             summary.clients += count

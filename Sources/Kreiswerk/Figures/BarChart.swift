@@ -44,14 +44,17 @@ struct BarChart {
         for (rowIndex, row) in rows.enumerated() {
             let top = legendHeight + rowIndex * rowHeight + 4
             let middle = top + (series.count * (Self.barHeight + 2)) / 2 + 5
-            out += "<text x=\"\(Self.labelWidth - 8)\" y=\"\(middle)\" font-size=\"14\" text-anchor=\"end\" fill=\"#1a1a1a\">\(Self.escape(Self.clip(row.label)))</text>"
+            out +=
+                "<text x=\"\(Self.labelWidth - 8)\" y=\"\(middle)\" font-size=\"14\" text-anchor=\"end\" fill=\"#1a1a1a\">\(Self.escape(Self.clip(row.label)))</text>"
             for (index, value) in row.values.enumerated() {
                 let y = top + index * (Self.barHeight + 2)
                 let length = value.shown.map { Int((Double($0) / Double(maximum) * Double(Self.barSpace)).rounded()) } ?? 0
                 if length > 0 {
-                    out += "<rect x=\"\(Self.labelWidth)\" y=\"\(y)\" width=\"\(length)\" height=\"\(Self.barHeight)\" fill=\"\(fills[index % 2])\" stroke=\"#1a1a1a\" stroke-width=\"0.5\"/>"
+                    out +=
+                        "<rect x=\"\(Self.labelWidth)\" y=\"\(y)\" width=\"\(length)\" height=\"\(Self.barHeight)\" fill=\"\(fills[index % 2])\" stroke=\"#1a1a1a\" stroke-width=\"0.5\"/>"
                 }
-                out += "<text x=\"\(Self.labelWidth + length + 6)\" y=\"\(y + Self.barHeight - 3)\" font-size=\"13\" fill=\"#1a1a1a\">\(Self.escape(value.description))</text>"
+                out +=
+                    "<text x=\"\(Self.labelWidth + length + 6)\" y=\"\(y + Self.barHeight - 3)\" font-size=\"13\" fill=\"#1a1a1a\">\(Self.escape(value.description))</text>"
             }
         }
         return out + "</svg>"
@@ -60,7 +63,8 @@ struct BarChart {
     /// Every value in words, for the SVG's description.
     var description: String {
         rows.map { row in
-            "\(row.label): " + zip(series, row.values).map { series.count > 1 ? "\($0.name) \($1.description)" : $1.description }.joined(separator: ", ")
+            "\(row.label): "
+                + zip(series, row.values).map { series.count > 1 ? "\($0.name) \($1.description)" : $1.description }.joined(separator: ", ")
         }.joined(separator: "; ")
     }
 

@@ -42,7 +42,8 @@ struct ComplementarySuppression {
     /// Withholds counts until no hidden count follows from `using` (all relations when nil);
     /// only counts that `eligible` allows are withheld.
     mutating func protect(using selected: [Int]? = nil, eligible: (Int) -> Bool = { _ in true }) {
-        let active = selected ?? Array(relations.indices), through = Set(active)
+        let active = selected ?? Array(relations.indices)
+        let through = Set(active)
         var unprotectable = Set<Int>()
         while let (cell, preferred) = nextDisclosure(active, except: unprotectable) {
             let candidates = preferred + membership[cell].filter { through.contains($0) }
@@ -97,7 +98,8 @@ struct ComplementarySuppression {
     /// The hidden counts that the relations pin to one value (by interval propagation to a fixed
     /// point), in order, and the relation that pinned each.
     func attack(_ active: [Int]) -> (pinned: [Int], by: [Int?]) {
-        var low = counts.indices.map { initialRange($0).low }, high = counts.indices.map { initialRange($0).high }
+        var low = counts.indices.map { initialRange($0).low }
+        var high = counts.indices.map { initialRange($0).high }
         var by = [Int?](repeating: nil, count: counts.count)
         func clamp(_ value: Int) -> Int { value >= Self.unbounded / 2 ? Self.unbounded : value <= -Self.unbounded / 2 ? -Self.unbounded : value }
         for _ in 0..<50 {
@@ -105,13 +107,23 @@ struct ComplementarySuppression {
             for index in active {
                 let relation = relations[index]
                 let terms = relation.map { $0.sign > 0 ? (low[$0.cell], high[$0.cell]) : (-high[$0.cell], -low[$0.cell]) }
-                let sumLow = terms.reduce(0) { $0 + $1.0 }, sumHigh = terms.reduce(0) { $0 + $1.1 }
+                let sumLow = terms.reduce(0) { $0 + $1.0 }
+                let sumHigh = terms.reduce(0) { $0 + $1.1 }
                 for (position, term) in relation.enumerated() where counts[term.cell].shown == nil {
                     // sign · x = −(the others), whose range is [sumLow − own, sumHigh − own].
-                    let othersLow = clamp(sumLow - terms[position].0), othersHigh = clamp(sumHigh - terms[position].1)
+                    let othersLow = clamp(sumLow - terms[position].0)
+                    let othersHigh = clamp(sumHigh - terms[position].1)
                     let (newLow, newHigh) = term.sign > 0 ? (clamp(-othersHigh), clamp(-othersLow)) : (othersLow, othersHigh)
-                    if newLow > low[term.cell] { low[term.cell] = newLow; by[term.cell] = index; changed = true }
-                    if newHigh < high[term.cell] { high[term.cell] = newHigh; by[term.cell] = index; changed = true }
+                    if newLow > low[term.cell] {
+                        low[term.cell] = newLow
+                        by[term.cell] = index
+                        changed = true
+                    }
+                    if newHigh < high[term.cell] {
+                        high[term.cell] = newHigh
+                        by[term.cell] = index
+                        changed = true
+                    }
                 }
             }
             if !changed { break }

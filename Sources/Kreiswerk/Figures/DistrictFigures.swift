@@ -30,8 +30,13 @@ public struct DistrictFigures: Sendable {
     public func halfYear(_ halfYear: HalfYear, format: String, for identity: Identity, clientAddress: String?) async throws -> FiguresReport? {
         let months = (0..<6).map { Month(year: halfYear.year, month: (halfYear.half - 1) * 6 + 1 + $0) }
         let event = AuditEvent(
-            "figures.exported", by: identity, objectType: "district_figures", objectID: halfYear.description,
-            detail: ["half_year": halfYear.description, "format": format], clientAddress: clientAddress)
+            "figures.exported",
+            by: identity,
+            objectType: "district_figures",
+            objectID: halfYear.description,
+            detail: ["half_year": halfYear.description, "format": format],
+            clientAddress: clientAddress
+        )
         return try await report(for: identity, months: months, halfYear: halfYear, audit: event)
     }
 
@@ -39,18 +44,34 @@ public struct DistrictFigures: Sendable {
     /// Only staff of the district itself may: the job runs acting as the district.
     public func requestRefresh(by identity: Identity, clientAddress: String?, now: Date = Date()) async throws -> Bool {
         guard identity.tenant.kind == "district" else {
-            throw DomainError.forbidden("Die Kennzahlen aktualisiert die Koordinierungsstelle des Kreises; sie werden sonst alle 15 Minuten neu berechnet.")
+            throw DomainError.forbidden(
+                "Die Kennzahlen aktualisiert die Koordinierungsstelle des Kreises; sie werden sonst alle 15 Minuten neu berechnet."
+            )
         }
         return try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
             guard try await FigureSnapshots.stamp(on: connection, logger: logger).district == identity.tenant.id else {
                 throw DomainError.forbidden("Ihre Rolle erlaubt es nicht, die Kennzahlen des Kreises zu aktualisieren.")
             }
             let minute = Int(now.timeIntervalSince1970 / 60)
-            let queued = try await JobQueue.enqueue(
-                FiguresJobs.refresh, tenant: identity.tenant.id, uniqueKey: "manual:\(minute)", on: connection, logger: logger) != nil
+            let queued =
+                try await JobQueue.enqueue(
+                    FiguresJobs.refresh,
+                    tenant: identity.tenant.id,
+                    uniqueKey: "manual:\(minute)",
+                    on: connection,
+                    logger: logger
+                ) != nil
             try await AuditLog.record(
-                AuditEvent("figures.refresh_requested", by: identity, objectType: "district_figures", detail: ["queued": "\(queued)"], clientAddress: clientAddress),
-                on: connection, logger: logger)
+                AuditEvent(
+                    "figures.refresh_requested",
+                    by: identity,
+                    objectType: "district_figures",
+                    detail: ["queued": "\(queued)"],
+                    clientAddress: clientAddress
+                ),
+                on: connection,
+                logger: logger
+            )
             return queued
         }
     }
@@ -61,7 +82,8 @@ public struct DistrictFigures: Sendable {
     }
 
     static func key(_ report: FiguresReport) -> String {
-        let first = report.total.months.first?.month ?? "", last = report.total.months.last?.month ?? ""
+        let first = report.total.months.first?.month ?? ""
+        let last = report.total.months.last?.month ?? ""
         return FiguresCache.key(district: report.districtID, computedAt: report.computedAt, since: "\(first)-01", until: "\(last)-01")
     }
 
@@ -81,28 +103,43 @@ public struct DistrictFigures: Sendable {
                 audit.purpose = Self.purpose
                 try await AuditLog.record(audit, on: connection, logger: logger)
             }
-            let since = months.first!.firstDay, until = months.last!.firstDay
+            let since = months.first!.firstDay
+            let until = months.last!.firstDay
             let key = FiguresCache.key(district: districtID, computedAt: computedAt, since: since, until: until)
             if let cached = cache.report(key) { return cached }
             let snapshot = try await FigureSnapshots.read(
-                district: districtID, computedAt: computedAt, since: since, until: until, on: connection, logger: logger)
+                district: districtID,
+                computedAt: computedAt,
+                since: since,
+                until: until,
+                on: connection,
+                logger: logger
+            )
             let units = try await connection.query(
                 """
                 SELECT t.id, t.slug, t.name, t.kind, c.name FROM tenants t LEFT JOIN tenants c ON c.id = t.case_management_by
                 WHERE t.id = \(districtID) OR t.district_id = \(districtID)
-                """, logger: logger
+                """,
+                logger: logger
             ).collect().map { row in
                 let (id, slug, name, kind, carrier) = try row.decode((UUID, String, String, String, String?).self)
                 return FiguresReport.Unit(id: id, slug: slug, name: name, kind: kind, caseManagementBy: carrier)
             }
             let services = try await connection.query(
-                "SELECT key, name FROM services WHERE district_id = \(districtID) ORDER BY name", logger: logger
+                "SELECT key, name FROM services WHERE district_id = \(districtID) ORDER BY name",
+                logger: logger
             ).collect().map { try $0.decode((String, String).self) }.map { (key: $0.0, name: $0.1) }
             let rules = try await ReminderSweep.rules(for: districtID, on: connection, logger: logger)
             guard let district = units.first(where: { $0.id == districtID }) else { return nil }
             let report = FiguresReport.build(
-                snapshot: snapshot, district: district, units: units, services: services, months: months, halfYear: halfYear,
-                suppression: Suppression(threshold: rules.suppressCountsBelow))
+                snapshot: snapshot,
+                district: district,
+                units: units,
+                services: services,
+                months: months,
+                halfYear: halfYear,
+                suppression: Suppression(threshold: rules.suppressCountsBelow)
+            )
             cache.store(report, key: key)
             return report
         }

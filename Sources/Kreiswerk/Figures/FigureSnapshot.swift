@@ -31,11 +31,17 @@ enum FigureSnapshots {
 
     /// The state rows and the months from `since` to `until` (first days) of the reader's district.
     static func read(
-        district: UUID, computedAt: Date, since: String, until: String, on connection: PostgresConnection, logger: Logger
+        district: UUID,
+        computedAt: Date,
+        since: String,
+        until: String,
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> FigureSnapshot {
         let rows = try await connection.query(
             "SELECT unit_id, measure, key, to_char(month, 'YYYY-MM-DD'), value FROM district_figures_read(\(since)::date, \(until)::date)",
-            logger: logger)
+            logger: logger
+        )
         var snapshot = FigureSnapshot(district: district, computedAt: computedAt, rows: [])
         for try await (unit, measure, key, month, value) in rows.decode((UUID, String, String, String?, Int).self) {
             snapshot.rows.append(.init(unitID: unit, measure: measure, key: key, month: month, value: value))

@@ -7,7 +7,8 @@ struct FiguresAPI {
     let staffing: Staffing
 
     static let noSnapshot = DomainError.notFound(
-        "Für Ihren Kreis sind noch keine Kennzahlen berechnet; die Koordinierungsstelle kann sie aktualisieren, sonst geschieht es alle 15 Minuten.")
+        "Für Ihren Kreis sind noch keine Kennzahlen berechnet; die Koordinierungsstelle kann sie aktualisieren, sonst geschieht es alle 15 Minuten."
+    )
 
     struct Queued: Encodable, Sendable { var queued: Bool }
 
@@ -22,14 +23,19 @@ struct FiguresAPI {
             }
             guard let report else { throw Self.noSnapshot }
             return Response(
-                status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-                body: .init(byteBuffer: try figures.json(report)))
+                status: .ok,
+                headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: try figures.json(report))
+            )
         }
         routes.get("/api/v1/figures/export.csv", .viewDistrictFigures) { request, context in
             try await Self.csv(figures, request.uri.queryParameters["half_year"].map(String.init), field: "half_year", context)
         }
         routes.post("/api/v1/figures/refresh", .viewDistrictFigures) { _, context in
-            JSONResponse(Queued(queued: try await figures.requestRefresh(by: context.identity, clientAddress: context.clientAddress)), status: .accepted)
+            JSONResponse(
+                Queued(queued: try await figures.requestRefresh(by: context.identity, clientAddress: context.clientAddress)),
+                status: .accepted
+            )
         }
         routes.post("/api/v1/staffing/allocation", .viewDistrictFigures) { request, context in
             let body = try await request.json(AllocationRequest.self, context: context)
@@ -49,6 +55,7 @@ struct FiguresAPI {
                 .contentType: "text/csv; charset=utf-8", .cacheControl: "no-store",
                 .contentDisposition: "attachment; filename=\"kennzahlen-\(report.district)-\(halfYear).csv\"",
             ],
-            body: .init(byteBuffer: ByteBuffer(string: FiguresCSV.render(report))))
+            body: .init(byteBuffer: ByteBuffer(string: FiguresCSV.render(report)))
+        )
     }
 }

@@ -67,12 +67,15 @@ struct FiguresPages {
             "overview": FigureTable.overview(report).values,
             "sections": FigureTable.sections(report.total, months: halfYear.label).map(\.values),
             "towns": report.units.map { unit in
-                ["name": unit.name, "sections": FigureTable.sections(unit, months: halfYear.label).map { section in
-                    var values = section.values
-                    values["id"] = "\(unit.slug)-\(section.id)"
-                    values["chart"] = ""
-                    return values
-                }] as [String: Any]
+                [
+                    "name": unit.name,
+                    "sections": FigureTable.sections(unit, months: halfYear.label).map { section in
+                        var values = section.values
+                        values["id"] = "\(unit.slug)-\(section.id)"
+                        values["chart"] = ""
+                        return values
+                    },
+                ] as [String: Any]
             },
         ]
         return pages.render("figures-report", data, identity: context.identity, path: "/kennzahlen")

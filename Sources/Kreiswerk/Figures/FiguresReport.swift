@@ -92,7 +92,9 @@ extension FiguresReport {
 
         mutating func add(_ other: Tally) {
             for (measure, keys) in other.values {
-                for (key, months) in keys { for (month, value) in months { values[measure, default: [:]][key, default: [:]][month, default: 0] += value } }
+                for (key, months) in keys {
+                    for (month, value) in months { values[measure, default: [:]][key, default: [:]][month, default: 0] += value }
+                }
             }
         }
 
@@ -114,7 +116,12 @@ extension FiguresReport {
     /// Builds the report from a snapshot: exact tallies per unit, the district total summed from them,
     /// and then — in `present`, the only place — suppression of every count.
     static func build(
-        snapshot: FigureSnapshot, district: Unit, units: [Unit], services: [(key: String, name: String)], months: [Month], halfYear: HalfYear?,
+        snapshot: FigureSnapshot,
+        district: Unit,
+        units: [Unit],
+        services: [(key: String, name: String)],
+        months: [Month],
+        halfYear: HalfYear?,
         suppression: Suppression
     ) -> FiguresReport {
         var tallies: [UUID: Tally] = [:]
@@ -128,10 +135,15 @@ extension FiguresReport {
             Self.present(unit: unit, tally, services: services, months: months, suppression: suppression)
         }
         var report = FiguresReport(
-            district: district.slug, districtName: district.name, districtID: district.id, computedAt: snapshot.computedAt, threshold: suppression.threshold,
+            district: district.slug,
+            districtName: district.name,
+            districtID: district.id,
+            computedAt: snapshot.computedAt,
+            threshold: suppression.threshold,
             period: Period(from: months.first?.key ?? "", to: months.last?.key ?? "", halfYear: halfYear?.description),
             units: sorted.map { present($0, tallies[$0.id] ?? Tally()) },
-            total: present(Unit(id: district.id, slug: district.slug, name: "\(district.name) (gesamt)", kind: "district_total"), total))
+            total: present(Unit(id: district.id, slug: district.slug, name: "\(district.name) (gesamt)", kind: "district_total"), total)
+        )
         report.withholdComplements()
         return report
     }
@@ -149,14 +161,16 @@ extension FiguresReport {
     /// withholding the period's counts only, never a month's. Rates and caseloads per post resting
     /// on a withheld count are dropped as for a suppressed one.
     mutating func withholdComplements() {
-        var names: [String] = [], counts: [FigureCount] = []
+        var names: [String] = []
+        var counts: [FigureCount] = []
         visitCounts { name, count in
             names.append(name)
             counts.append(count)
         }
         let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
         let monthly = names.map { $0.contains("|m:") }
-        var relations: [ComplementarySuppression.Relation] = [], monthLines: [Int] = []
+        var relations: [ComplementarySuppression.Relation] = []
+        var monthLines: [Int] = []
         func cells(_ unit: String, _ prefix: String, suffix: String = "") -> [Int] {
             names.indices.filter { names[$0].hasPrefix("\(unit)|\(prefix)") && names[$0].hasSuffix(suffix) }
         }
@@ -199,7 +213,11 @@ extension FiguresReport {
     }
 
     private static func present(
-        unit: Unit, _ tally: Tally, services: [(key: String, name: String)], months: [Month], suppression: Suppression
+        unit: Unit,
+        _ tally: Tally,
+        services: [(key: String, name: String)],
+        months: [Month],
+        suppression: Suppression
     ) -> UnitFigures {
         let days = months.map(\.firstDay)
         func state(_ measure: String, _ labels: FigureLabels.Labelled) -> [String: FigureCount] {
@@ -212,30 +230,50 @@ extension FiguresReport {
             let sent = tally.value("referrals", service.key, months: days)
             let answered = tally.value("referrals_with_feedback", service.key, months: days)
             return .init(
-                service: service.key, name: service.name, sent: suppression.count(sent), withFeedback: suppression.count(answered),
-                feedbackRate: suppression.rate(answered, of: sent))
+                service: service.key,
+                name: service.name,
+                sent: suppression.count(sent),
+                withFeedback: suppression.count(answered),
+                feedbackRate: suppression.rate(answered, of: sent)
+            )
         }.filter { $0.sent != .exact(0) }
         let funded = tally.keys("funded_fte_hundredths")
         let posts = funded.isEmpty ? nil : FullTimeEquivalent(hundredths: funded.reduce(0) { $0 + tally.value("funded_fte_hundredths", $1) })
         return UnitFigures(
-            slug: unit.slug, name: unit.name, kind: unit.kind, caseManagementBy: unit.caseManagementBy, openCases: suppression.count(open),
-            openedInPeriod: suppression.count(tally.sum("opened", months: days)), closedInPeriod: suppression.count(tally.sum("closed", months: days)),
-            byPhase: state("open_by_phase", FigureLabels.phases), byChannel: state("open_by_channel", FigureLabels.channels),
+            slug: unit.slug,
+            name: unit.name,
+            kind: unit.kind,
+            caseManagementBy: unit.caseManagementBy,
+            openCases: suppression.count(open),
+            openedInPeriod: suppression.count(tally.sum("opened", months: days)),
+            closedInPeriod: suppression.count(tally.sum("closed", months: days)),
+            byPhase: state("open_by_phase", FigureLabels.phases),
+            byChannel: state("open_by_channel", FigureLabels.channels),
             byTargetGroup: state("open_by_target_group", FigureLabels.targetGroups),
             months: months.map { month in
                 .init(
-                    month: month.key, opened: monthly("opened", month.firstDay), closed: monthly("closed", month.firstDay),
-                    referrals: monthly("referrals", month.firstDay), conferences: monthly("conferences", month.firstDay),
-                    problemsRaised: monthly("problems_raised", month.firstDay))
+                    month: month.key,
+                    opened: monthly("opened", month.firstDay),
+                    closed: monthly("closed", month.firstDay),
+                    referrals: monthly("referrals", month.firstDay),
+                    conferences: monthly("conferences", month.firstDay),
+                    problemsRaised: monthly("problems_raised", month.firstDay)
+                )
             },
             referrals: referrals,
-            conferences: Dictionary(uniqueKeysWithValues: FigureLabels.conferenceKinds.map {
-                ($0.key, suppression.count(tally.value("conferences", $0.key, months: days)))
-            }),
-            problemsByLevel: state("problems_by_level", FigureLabels.levels), problemsByCategory: state("problems_by_category", FigureLabels.categories),
-            problemsByAge: state("problems_by_age", FigureLabels.ages), overdue: state("overdue", FigureLabels.overdue),
-            fundedPosts: posts.map { Staffing.format($0) }, fundedYear: funded.compactMap { Int($0) }.max(),
-            casesPerPost: suppression.perPost(open, posts: posts))
+            conferences: Dictionary(
+                uniqueKeysWithValues: FigureLabels.conferenceKinds.map {
+                    ($0.key, suppression.count(tally.value("conferences", $0.key, months: days)))
+                }
+            ),
+            problemsByLevel: state("problems_by_level", FigureLabels.levels),
+            problemsByCategory: state("problems_by_category", FigureLabels.categories),
+            problemsByAge: state("problems_by_age", FigureLabels.ages),
+            overdue: state("overdue", FigureLabels.overdue),
+            fundedPosts: posts.map { Staffing.format($0) },
+            fundedYear: funded.compactMap { Int($0) }.max(),
+            casesPerPost: suppression.perPost(open, posts: posts)
+        )
     }
 }
 

@@ -83,15 +83,28 @@ public struct Staffing: Sendable {
                 WHERE t.district_id = \(district) AND t.kind = 'municipality' AND t.active
                 ORDER BY t.name
                 """,
-                logger: database.logger)
+                logger: database.logger
+            )
             var towns: [StaffingTown] = []
             for try await (slug, name, abh, youth, council, year, hundredths) in rows.decode((String, String, Bool?, Bool?, Bool?, Int?, Int?).self) {
                 let funded = hundredths.map { FullTimeEquivalent(hundredths: $0) }
                 towns.append(
                     StaffingTown(
-                        town: slug, name: name, ownForeignersAuthority: abh, ownYouthOffice: youth, ownIntegrationCouncil: council,
-                        entitledToCoordinationPost: CoordinationPostRule.entitled(foreignersAuthority: abh, youthOffice: youth, integrationCouncil: council),
-                        fundedFte: funded.map { Self.format($0) }, fundedYear: year, funded: funded))
+                        town: slug,
+                        name: name,
+                        ownForeignersAuthority: abh,
+                        ownYouthOffice: youth,
+                        ownIntegrationCouncil: council,
+                        entitledToCoordinationPost: CoordinationPostRule.entitled(
+                            foreignersAuthority: abh,
+                            youthOffice: youth,
+                            integrationCouncil: council
+                        ),
+                        fundedFte: funded.map { Self.format($0) },
+                        fundedYear: year,
+                        funded: funded
+                    )
+                )
             }
             return towns
         }
@@ -123,14 +136,22 @@ public struct Staffing: Sendable {
         guard errors.isEmpty, let total else { throw InvalidInput(errors: errors) }
         let shares = AllocationKey.allocate(total, weights: request.towns.map(\.refugees))
         return AllocationResult(
-            totalFte: Self.format(total), refugees: request.towns.reduce(0) { $0 + $1.refugees },
+            totalFte: Self.format(total),
+            refugees: request.towns.reduce(0) { $0 + $1.refugees },
             towns: zip(request.towns, shares).map { entry, share in
                 let town = towns.first { $0.town == entry.town }!
                 return .init(
-                    town: town.town, name: town.name, refugees: entry.refugees, proposedFte: Self.format(share), fundedFte: town.fundedFte,
-                    fundedYear: town.fundedYear, difference: town.funded.map { Self.format(share - $0, signed: true) },
-                    entitledToCoordinationPost: town.entitledToCoordinationPost)
-            })
+                    town: town.town,
+                    name: town.name,
+                    refugees: entry.refugees,
+                    proposedFte: Self.format(share),
+                    fundedFte: town.fundedFte,
+                    fundedYear: town.fundedYear,
+                    difference: town.funded.map { Self.format(share - $0, signed: true) },
+                    entitledToCoordinationPost: town.entitledToCoordinationPost
+                )
+            }
+        )
     }
 
     /// "2.35"; with `signed`, "+0.35" / "-0.10" / "0.00".

@@ -39,7 +39,11 @@ struct StaffingPages {
     static func yesNo(_ value: Bool?) -> String { value.map { $0 ? "ja" : "nein" } ?? "nicht erfasst" }
 
     func page(
-        _ context: SignedInContext, form: Form? = nil, result: AllocationResult? = nil, errors: InvalidInput? = nil, status: HTTPResponse.Status = .ok
+        _ context: SignedInContext,
+        form: Form? = nil,
+        result: AllocationResult? = nil,
+        errors: InvalidInput? = nil,
+        status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let towns = try await staffing.towns(for: context.identity)
         var data: [String: Any] = [
@@ -55,16 +59,17 @@ struct StaffingPages {
             },
         ]
         if let result {
-            data["result"] = [
-                "total": Self.german(result.totalFte), "refugees": result.refugees,
-                "lines": result.towns.map { line in
-                    [
-                        "name": line.name, "refugees": line.refugees, "proposed": Self.german(line.proposedFte),
-                        "funded": line.fundedFte.map(Self.german) ?? "–", "year": line.fundedYear.map { "\($0)" } ?? "",
-                        "difference": line.difference.map(Self.german) ?? "–", "entitled": Self.yesNo(line.entitledToCoordinationPost),
-                    ] as [String: Any]
-                },
-            ] as [String: Any]
+            data["result"] =
+                [
+                    "total": Self.german(result.totalFte), "refugees": result.refugees,
+                    "lines": result.towns.map { line in
+                        [
+                            "name": line.name, "refugees": line.refugees, "proposed": Self.german(line.proposedFte),
+                            "funded": line.fundedFte.map(Self.german) ?? "–", "year": line.fundedYear.map { "\($0)" } ?? "",
+                            "difference": line.difference.map(Self.german) ?? "–", "entitled": Self.yesNo(line.entitledToCoordinationPost),
+                        ] as [String: Any]
+                    },
+                ] as [String: Any]
         }
         if let errors {
             let labels = Dictionary(uniqueKeysWithValues: towns.map { ("refugees_\($0.town)", "Geflüchtete \($0.name)") })

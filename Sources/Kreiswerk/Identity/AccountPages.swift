@@ -14,15 +14,21 @@ struct AccountPages {
     var account: OwnAccount { OwnAccount(database: database, passwords: passwords, credentials: tokens.credentials, secrets: secrets) }
 
     func accountPage(
-        _ context: SignedInContext, errors: [String: String] = [:], notice: String? = nil, created: (Credentials.PersonalToken, Secret)? = nil,
+        _ context: SignedInContext,
+        errors: [String: String] = [:],
+        notice: String? = nil,
+        created: (Credentials.PersonalToken, Secret)? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let identity = context.identity
         let overview = try await account.overview(of: identity)
         var data = FormErrors.values(
             errors,
-            labels: ["current_password": "Bisheriges Passwort", "new_password": "Neues Passwort", "new_password_repeat": "Neues Passwort wiederholen",
-                     "code": "Code"].merging(Self.tokenLabels(errors)) { $1 })
+            labels: [
+                "current_password": "Bisheriges Passwort", "new_password": "Neues Passwort", "new_password_repeat": "Neues Passwort wiederholen",
+                "code": "Code",
+            ].merging(Self.tokenLabels(errors)) { $1 }
+        )
         data.merge([
             "email": identity.email, "secondFactorEnabled": identity.secondFactorEnabled, "secondFactorRequired": identity.secondFactorRequired,
         ]) { $1 }
@@ -57,8 +63,12 @@ struct AccountPages {
         let form = context.form
         do {
             try await account.changePassword(
-                current: form.raw("current_password"), new: form.raw("new_password"), repeated: form.raw("new_password_repeat"), by: context.identity,
-                clientAddress: context.clientAddress)
+                current: form.raw("current_password"),
+                new: form.raw("new_password"),
+                repeated: form.raw("new_password_repeat"),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         } catch let error as InvalidInput {
             return try await accountPage(context, errors: error.errors, status: .unprocessableContent)
         }
@@ -71,13 +81,16 @@ struct AccountPages {
     }
 
     func confirmSecondFactor(_ request: Request, _ context: SignedInContext) async throws -> Response {
-        switch try await account.changeSecondFactor(.confirm, code: context.form["code"], by: context.identity, clientAddress: context.clientAddress) {
+        switch try await account.changeSecondFactor(.confirm, code: context.form["code"], by: context.identity, clientAddress: context.clientAddress)
+        {
         case .done: return .redirect(to: "/konto?gespeichert=1", type: .normal)
         case .nothingPending, .requiredByTenant: return .redirect(to: "/konto", type: .normal)
         case .wrongCode:
             return try await accountPage(
-                context, errors: ["code": "Der Code stimmt nicht. Prüfen Sie die Uhrzeit Ihres Telefons und geben Sie den aktuellen Code ein."],
-                status: .unprocessableContent)
+                context,
+                errors: ["code": "Der Code stimmt nicht. Prüfen Sie die Uhrzeit Ihres Telefons und geben Sie den aktuellen Code ein."],
+                status: .unprocessableContent
+            )
         }
     }
 
@@ -85,10 +98,17 @@ struct AccountPages {
         switch try await account.changeSecondFactor(.remove, code: context.form["code"], by: context.identity, clientAddress: context.clientAddress) {
         case .done: return .redirect(to: "/konto?gespeichert=1", type: .normal)
         case .requiredByTenant:
-            return try await accountPage(context, errors: ["code": "Ihr Mandant verlangt den zweiten Faktor; er kann nicht entfernt werden."], status: .unprocessableContent)
+            return try await accountPage(
+                context,
+                errors: ["code": "Ihr Mandant verlangt den zweiten Faktor; er kann nicht entfernt werden."],
+                status: .unprocessableContent
+            )
         case .wrongCode, .nothingPending:
             return try await accountPage(
-                context, errors: ["code": "Der Code stimmt nicht oder wurde schon verwendet. Bitte den aktuellen Code eingeben."], status: .unprocessableContent)
+                context,
+                errors: ["code": "Der Code stimmt nicht oder wurde schon verwendet. Bitte den aktuellen Code eingeben."],
+                status: .unprocessableContent
+            )
         }
     }
 }
@@ -101,7 +121,9 @@ extension AccountPages {
 
     /// Labels of the token forms' fields for the error summary; a revocation's checkbox is named after its token.
     static func tokenLabels(_ errors: [String: String]) -> [String: String] {
-        var labels = ["name": "Name des Tokens", "expires_in_days": "Gültig für (Tage)", "password": "Passwort zur Bestätigung", "totp": "Code aus der App"]
+        var labels = [
+            "name": "Name des Tokens", "expires_in_days": "Gültig für (Tage)", "password": "Passwort zur Bestätigung", "totp": "Code aus der App",
+        ]
         for field in errors.keys where field.hasPrefix("confirm-") { labels[field] = "Widerruf bestätigen" }
         return labels
     }
@@ -120,7 +142,8 @@ extension AccountPages {
             return row
         }
         var values: [String: Any] = [
-            "tokens": rows, "hasTokens": !rows.isEmpty, "tokenDays": lifetimes.personalTokenDays, "tokenMaximumDays": lifetimes.personalTokenMaximumDays,
+            "tokens": rows, "hasTokens": !rows.isEmpty, "tokenDays": lifetimes.personalTokenDays,
+            "tokenMaximumDays": lifetimes.personalTokenMaximumDays,
         ]
         if let (token, secret) = created {
             values["newToken"] = ["name": token.name, "secret": secret.value, "expires": token.expiresAt.map(GermanFormat.dateTime) ?? ""]
@@ -134,11 +157,19 @@ extension AccountPages {
             do {
                 let text = form["expires_in_days"]
                 guard text.isEmpty || Int(text) != nil else {
-                    throw InvalidInput(field: "expires_in_days", "Bitte die Gültigkeit als Zahl von Tagen angeben (1 bis \(tokens.credentials.lifetimes.personalTokenMaximumDays)).")
+                    throw InvalidInput(
+                        field: "expires_in_days",
+                        "Bitte die Gültigkeit als Zahl von Tagen angeben (1 bis \(tokens.credentials.lifetimes.personalTokenMaximumDays))."
+                    )
                 }
                 let created = try await tokens.create(
-                    by: context.identity, name: form["name"], days: Int(text), password: form.raw("password"), code: form["totp"],
-                    clientAddress: context.clientAddress)
+                    by: context.identity,
+                    name: form["name"],
+                    days: Int(text),
+                    password: form.raw("password"),
+                    code: form["totp"],
+                    clientAddress: context.clientAddress
+                )
                 let notice =
                     "Der Token „\(created.0.name)“ ist erstellt und gilt bis \(created.0.expiresAt.map(GermanFormat.dateTime) ?? "?"). "
                     + "Kopieren Sie ihn jetzt: er wird nur dieses eine Mal angezeigt."
@@ -152,8 +183,10 @@ extension AccountPages {
             let id = try IdentityAPI.uuid(context.parameters.decoded("id"), "token")
             guard context.form["confirm"] == "1" else {
                 return try await accountPage(
-                    context, errors: ["confirm-\(id.uuidString.lowercased())": "Bitte bestätigen Sie, dass dieser Token widerrufen werden soll."],
-                    status: .unprocessableContent)
+                    context,
+                    errors: ["confirm-\(id.uuidString.lowercased())": "Bitte bestätigen Sie, dass dieser Token widerrufen werden soll."],
+                    status: .unprocessableContent
+                )
             }
             let name = try await tokens.revoke(id, by: context.identity, clientAddress: context.clientAddress)
             return try await accountPage(context, notice: "Der Token „\(name)“ ist widerrufen. Wer ihn noch verwendet, wird ab sofort abgewiesen.")

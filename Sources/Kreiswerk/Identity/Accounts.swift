@@ -57,7 +57,12 @@ public enum Accounts {
     /// Creates an account; without a password hash it signs in once its invitation is accepted. Only the owner role (the
     /// operator's `users create`) gives one: the request role cannot write the column.
     public static func create(
-        tenant: UUID, email: String, displayName: String, roles: Set<Role>, passwordHash: String?, on connection: PostgresConnection,
+        tenant: UUID,
+        email: String,
+        displayName: String,
+        roles: Set<Role>,
+        passwordHash: String?,
+        on connection: PostgresConnection,
         logger: Logger
     ) async throws -> User {
         let (email, name) = try validate(email: email, displayName: displayName)
@@ -68,7 +73,8 @@ public enum Accounts {
                 INSERT INTO users (tenant_id, id, email, display_name, roles)
                 VALUES (\(tenant), \(id), \(email), \(name), \(roles.sorted().map(\.rawValue)))
                 """,
-                logger: logger)
+                logger: logger
+            )
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw FieldConflict(field: "email", "Für die E-Mail-Adresse \(email) gibt es schon ein Konto.")
         }
@@ -83,7 +89,9 @@ public enum Accounts {
         try await decode(
             connection.query(
                 "SELECT \(unescaped: columns) FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE \(tenant)::uuid IS NULL OR u.tenant_id = \(tenant) ORDER BY u.email",
-                logger: logger))
+                logger: logger
+            )
+        )
     }
 
     public static func find(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> User? {
@@ -96,13 +104,18 @@ public enum Accounts {
         try await decode(
             connection.query(
                 "SELECT \(unescaped: columns) FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.email = \(email.lowercased())",
-                logger: logger)
+                logger: logger
+            )
         ).first
     }
 
     /// Applies `changes` if the account is still at `version`; otherwise nothing changes and `stale` is thrown.
     public static func update(
-        _ id: UUID, version: Int, changes: UserChanges, on connection: PostgresConnection, logger: Logger
+        _ id: UUID,
+        version: Int,
+        changes: UserChanges,
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> (before: User, after: User) {
         guard let before = try await find(id, on: connection, logger: logger) else {
             throw DomainError.notFound("Ein Konto mit dieser Kennung gibt es nicht.")
@@ -120,7 +133,8 @@ public enum Accounts {
         ).collect()
         guard !rows.isEmpty else {
             throw DomainError.stale(
-                "Das Konto wurde inzwischen geändert (jetzt Version \(before.version), Ihre Änderung beruht auf Version \(version)). Bitte neu laden und die Änderung erneut vornehmen.")
+                "Das Konto wurde inzwischen geändert (jetzt Version \(before.version), Ihre Änderung beruht auf Version \(version)). Bitte neu laden und die Änderung erneut vornehmen."
+            )
         }
         if changes.active == false {
             // A deactivated account keeps no way in.
@@ -153,18 +167,35 @@ public enum Accounts {
 
     /// Takes a TOTP step of the acting user for `action` (`sign_in`, `confirm`, `remove`), once: false if the step was
     /// taken already. `resealed` stores the secret sealed anew under the current key in the same statement.
-    public static func useTOTP(step: Int64, action: String, resealed: String? = nil, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
-        try await connection.query("SELECT account_totp_use(\(step), \(action), \(resealed))", logger: logger).collect().first?.decode(Bool?.self) == true
+    public static func useTOTP(
+        step: Int64,
+        action: String,
+        resealed: String? = nil,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> Bool {
+        try await connection.query("SELECT account_totp_use(\(step), \(action), \(resealed))", logger: logger).collect().first?.decode(Bool?.self)
+            == true
     }
 
     private static func decode(_ rows: PostgresRowSequence) async throws -> [User] {
         var users: [User] = []
         for try await (id, tenant, email, name, roles, active, totp, created, version) in rows.decode(
-            (UUID, String, String, String, [String], Bool, Bool, Date, Int).self)
-        {
+            (UUID, String, String, String, [String], Bool, Bool, Date, Int).self
+        ) {
             users.append(
-                User(id: id, tenant: tenant, email: email, displayName: name, roles: roles.compactMap(Role.init(rawValue:)).sorted(),
-                     active: active, secondFactorEnabled: totp, createdAt: created, version: version))
+                User(
+                    id: id,
+                    tenant: tenant,
+                    email: email,
+                    displayName: name,
+                    roles: roles.compactMap(Role.init(rawValue:)).sorted(),
+                    active: active,
+                    secondFactorEnabled: totp,
+                    createdAt: created,
+                    version: version
+                )
+            )
         }
         return users
     }

@@ -21,7 +21,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
                 context.identity = try await credentials.identity(bearer: token, on: database.client)
                 if context.identity == nil {
-                    throw DomainError.unauthorized("Der Token ist ungültig, abgelaufen oder widerrufen. Bitte neu anmelden (POST /api/v1/auth/login).")
+                    throw DomainError.unauthorized(
+                        "Der Token ist ungültig, abgelaufen oder widerrufen. Bitte neu anmelden (POST /api/v1/auth/login)."
+                    )
                 }
             }
         } else if let cookie = request.cookies[Self.sessionCookie]?.value, !cookie.isEmpty {

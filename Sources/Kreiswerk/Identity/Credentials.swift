@@ -35,7 +35,9 @@ public struct Credentials: Sendable {
     public func identity(session cookie: String, on client: PostgresClient) async throws -> (Identity, secondFactorPending: Bool)? {
         let idle = Double(lifetimes.sessionIdle.components.seconds)
         let rows = try await client.query(
-            "SELECT * FROM auth_session(\(Secret.digest(cookie)), make_interval(secs => \(idle)))", logger: logger)
+            "SELECT * FROM auth_session(\(Secret.digest(cookie)), make_interval(secs => \(idle)))",
+            logger: logger
+        )
         return try await Self.decode(rows).first
     }
 
@@ -71,23 +73,43 @@ public struct Credentials: Sendable {
     /// One row of `auth_session` or `auth_token`.
     private static func identity(_ row: PostgresRow) throws -> (Identity, secondFactorPending: Bool) {
         let (tenantID, credentialID, userID, csrf, pending, tokenKind, email, name, roles, totp) = try row.decode(
-            (UUID, UUID, UUID, String?, Bool, String?, String, String, [String], Bool).self)
+            (UUID, UUID, UUID, String?, Bool, String?, String, String, [String], Bool).self
+        )
         let columns = row.makeRandomAccess()
         let tenant = TenantRef(
-            id: tenantID, slug: try columns[10].decode(String.self), name: try columns[11].decode(String.self),
-            kind: try columns[12].decode(String.self), districtID: try columns[13].decode(UUID?.self), district: try columns[14].decode(String?.self))
+            id: tenantID,
+            slug: try columns[10].decode(String.self),
+            name: try columns[11].decode(String.self),
+            kind: try columns[12].decode(String.self),
+            districtID: try columns[13].decode(UUID?.self),
+            district: try columns[14].decode(String?.self)
+        )
         let required = try columns[15].decode(Bool.self)
         let credential: Credential =
             if let csrf { .session(id: credentialID, csrfToken: csrf) } else { .token(id: credentialID, personal: tokenKind == "personal") }
-        return (Identity(userID: userID, email: email, displayName: name, roles: Set(roles.compactMap(Role.init(rawValue:))), tenant: tenant,
-                         secondFactorEnabled: totp, secondFactorRequired: required, credential: credential), pending)
+        return (
+            Identity(
+                userID: userID,
+                email: email,
+                displayName: name,
+                roles: Set(roles.compactMap(Role.init(rawValue:))),
+                tenant: tenant,
+                secondFactorEnabled: totp,
+                secondFactorRequired: required,
+                credential: credential
+            ), pending
+        )
     }
 
     // MARK: - Web sessions
 
     /// Starts a web session; the returned secret goes into the cookie. Runs in a transaction acting for `tenant`.
     public func startSession(
-        tenant: UUID, user: UUID, secondFactorPending: Bool, clientAddress: String?, on connection: PostgresConnection
+        tenant: UUID,
+        user: UUID,
+        secondFactorPending: Bool,
+        clientAddress: String?,
+        on connection: PostgresConnection
     ) async throws -> Secret {
         let secret = Secret.generate(prefix: "kws_")
         let csrf = Secret.generate(prefix: "").value
@@ -98,7 +120,8 @@ public struct Credentials: Sendable {
             VALUES (\(tenant), \(UUID()), \(user), \(secret.digest), \(csrf), \(secondFactorPending), \(clientAddress),
                     now() + make_interval(secs => \(absolute)))
             """,
-            logger: logger)
+            logger: logger
+        )
         return secret
     }
 
@@ -134,14 +157,20 @@ public struct Credentials: Sendable {
         guard (1...lifetimes.personalTokenMaximumDays).contains(days) else {
             throw InvalidInput(
                 field: "expires_in_days",
-                "Ein Token gilt höchstens \(lifetimes.personalTokenMaximumDays) Tage: bitte 1 bis \(lifetimes.personalTokenMaximumDays) angeben (ohne Angabe: \(lifetimes.personalTokenDays) Tage).")
+                "Ein Token gilt höchstens \(lifetimes.personalTokenMaximumDays) Tage: bitte 1 bis \(lifetimes.personalTokenMaximumDays) angeben (ohne Angabe: \(lifetimes.personalTokenDays) Tage)."
+            )
         }
         return .seconds(days * 86400)
     }
 
     /// Issues a token from the login endpoint (kind `login`) or a personal access token (kind `personal`); every token ends.
     public func issueToken(
-        tenant: UUID, user: UUID, personal: Bool, name: String, lifetime: Duration, on connection: PostgresConnection
+        tenant: UUID,
+        user: UUID,
+        personal: Bool,
+        name: String,
+        lifetime: Duration,
+        on connection: PostgresConnection
     ) async throws -> (PersonalToken, Secret) {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, trimmed.count <= 100 else {
@@ -169,7 +198,8 @@ public struct Credentials: Sendable {
             WHERE user_id = \(user) AND kind = 'personal' AND revoked_at IS NULL AND expires_at > now()
             ORDER BY created_at
             """,
-            logger: logger)
+            logger: logger
+        )
         var tokens: [PersonalToken] = []
         for try await (id, name, created, expires, used) in rows.decode((UUID, String, Date, Date?, Date?).self) {
             tokens.append(PersonalToken(id: id, name: name, createdAt: created, expiresAt: expires, lastUsedAt: used))
@@ -180,16 +210,21 @@ public struct Credentials: Sendable {
     /// Ends every way into the account but `keeping` (the session that changed the password): its web sessions, login
     /// tokens and personal access tokens. After a password change or reset, nothing issued under the old password works.
     public func endAll(of user: UUID, keeping: Credential? = nil, on connection: PostgresConnection) async throws {
-        var keptSession: UUID?, keptToken: UUID?
+        var keptSession: UUID?
+        var keptToken: UUID?
         switch keeping {
         case .session(let id, _): keptSession = id
         case .token(let id, _): keptToken = id
         case nil: break
         }
         try await connection.query(
-            "UPDATE sessions SET ended_at = now() WHERE user_id = \(user) AND id IS DISTINCT FROM \(keptSession)::uuid AND ended_at IS NULL", logger: logger)
+            "UPDATE sessions SET ended_at = now() WHERE user_id = \(user) AND id IS DISTINCT FROM \(keptSession)::uuid AND ended_at IS NULL",
+            logger: logger
+        )
         try await connection.query(
-            "UPDATE api_tokens SET revoked_at = now() WHERE user_id = \(user) AND id IS DISTINCT FROM \(keptToken)::uuid AND revoked_at IS NULL", logger: logger)
+            "UPDATE api_tokens SET revoked_at = now() WHERE user_id = \(user) AND id IS DISTINCT FROM \(keptToken)::uuid AND revoked_at IS NULL",
+            logger: logger
+        )
     }
 
     /// Revokes a token of `user` (nil: of anyone the transaction may see); its name, or nil if there was none to revoke.

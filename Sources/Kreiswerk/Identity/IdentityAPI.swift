@@ -97,8 +97,13 @@ struct IdentityAPI {
         routes.on(.post, "/api/v1/users", .manageUsers) { request, context in
             let body = try await request.json(NewUser.self, context: context)
             let invited = try await users.create(
-                by: context.identity, tenant: body.tenant, email: body.email, displayName: body.displayName, roles: try Role.parse(body.roles),
-                clientAddress: context.clientAddress)
+                by: context.identity,
+                tenant: body.tenant,
+                email: body.email,
+                displayName: body.displayName,
+                roles: try Role.parse(body.roles),
+                clientAddress: context.clientAddress
+            )
             return JSONResponse(invited, status: .created, headers: [.location: "/api/v1/users/\(invited.user.id)"])
         }
 
@@ -124,13 +129,22 @@ struct IdentityAPI {
         routes.on(.post, "/api/v1/tokens", .ownAccount) { request, context in
             let body = try await request.json(NewToken.self, context: context)
             let (token, secret) = try await tokens.create(
-                by: context.identity, name: body.name, days: body.expiresInDays, password: body.password, code: body.totp,
-                clientAddress: context.clientAddress)
+                by: context.identity,
+                name: body.name,
+                days: body.expiresInDays,
+                password: body.password,
+                code: body.totp,
+                clientAddress: context.clientAddress
+            )
             return JSONResponse(CreatedToken(token: token, secret: secret.value), status: .created)
         }
 
         routes.on(.delete, "/api/v1/tokens/{id}", .ownAccount) { _, context -> Response in
-            try await tokens.revoke(try Self.uuid(context.parameters.decoded("id"), "token"), by: context.identity, clientAddress: context.clientAddress)
+            try await tokens.revoke(
+                try Self.uuid(context.parameters.decoded("id"), "token"),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
             return Response(status: .noContent)
         }
     }
@@ -138,7 +152,11 @@ struct IdentityAPI {
     func logIn(_ request: Request, _ context: AppRequestContext) async throws -> JSONResponse<LoginResult> {
         let body = try await request.json(LoginRequest.self, context: context)
         let (token, secret, identity) = try await sessions.issueLoginToken(
-            email: body.email, password: body.password, code: body.totp, clientAddress: context.clientAddress)
+            email: body.email,
+            password: body.password,
+            code: body.totp,
+            clientAddress: context.clientAddress
+        )
         return JSONResponse(LoginResult(token: secret.value, expiresAt: token.expiresAt, user: try await me(identity)))
     }
 
@@ -153,9 +171,15 @@ struct IdentityAPI {
     func me(_ identity: Identity) async throws -> Me {
         let acting = try await VisibleTenants(database: database, policy: policy).list(for: identity)
         return Me(
-            id: identity.userID, email: identity.email, displayName: identity.displayName, roles: identity.roles.sorted(),
-            homeTenant: TenantRefJSON(identity.tenant), actingTenants: acting.map(TenantRefJSON.init),
-            secondFactorEnabled: identity.secondFactorEnabled, secondFactorRequired: identity.secondFactorRequired)
+            id: identity.userID,
+            email: identity.email,
+            displayName: identity.displayName,
+            roles: identity.roles.sorted(),
+            homeTenant: TenantRefJSON(identity.tenant),
+            actingTenants: acting.map(TenantRefJSON.init),
+            secondFactorEnabled: identity.secondFactorEnabled,
+            secondFactorRequired: identity.secondFactorRequired
+        )
     }
 
     /// A path id that is no UUID names nothing: 404, like an id that does not exist.

@@ -33,15 +33,31 @@ public struct OperatorAccounts: Sendable {
                 throw InvalidInput(
                     field: "roles",
                     "\(roles.subtracting(offered).sorted().map(\.rawValue).joined(separator: ", ")) does not exist in \(tenant.slug) (a \(tenant.kind)); "
-                        + "its roles are \(offered.map(\.rawValue).joined(separator: ", "))")
+                        + "its roles are \(offered.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             try await connection.actAs(tenant: tenant.id, logger: database.logger)
             let user = try await Accounts.create(
-                tenant: tenant.id, email: email, displayName: displayName, roles: roles, passwordHash: hash, on: connection, logger: database.logger)
+                tenant: tenant.id,
+                email: email,
+                displayName: displayName,
+                roles: roles,
+                passwordHash: hash,
+                on: connection,
+                logger: database.logger
+            )
             try await AuditLog.record(
-                AuditEvent("user.created", tenant: tenant.id, actor: nil, objectType: "user", objectID: user.id.uuidString,
-                           detail: ["roles": user.roles.map(\.rawValue).joined(separator: ","), "via": "cli"]),
-                on: connection, logger: database.logger)
+                AuditEvent(
+                    "user.created",
+                    tenant: tenant.id,
+                    actor: nil,
+                    objectType: "user",
+                    objectID: user.id.uuidString,
+                    detail: ["roles": user.roles.map(\.rawValue).joined(separator: ","), "via": "cli"]
+                ),
+                on: connection,
+                logger: database.logger
+            )
             return user
         }
     }
@@ -68,8 +84,17 @@ public struct OperatorAccounts: Sendable {
             try await Credentials(logger: database.logger).endAll(of: user.id, on: connection)
             try await connection.query("DELETE FROM sign_in_failures WHERE key = \(SignInThrottle.accountKey(user.email))", logger: database.logger)
             try await AuditLog.record(
-                AuditEvent("user.password_reset", tenant: tenant.id, actor: nil, objectType: "user", objectID: user.id.uuidString, detail: ["via": "cli"]),
-                on: connection, logger: database.logger)
+                AuditEvent(
+                    "user.password_reset",
+                    tenant: tenant.id,
+                    actor: nil,
+                    objectType: "user",
+                    objectID: user.id.uuidString,
+                    detail: ["via": "cli"]
+                ),
+                on: connection,
+                logger: database.logger
+            )
         }
     }
 
@@ -79,7 +104,8 @@ public struct OperatorAccounts: Sendable {
     public func resealSecondFactors(with secrets: SecretBox) async throws -> (resealed: Int, total: Int) {
         try await database.withTransaction { connection in
             let rows = try await connection.query(
-                "SELECT id, totp_secret FROM users WHERE totp_secret IS NOT NULL FOR UPDATE", logger: database.logger
+                "SELECT id, totp_secret FROM users WHERE totp_secret IS NOT NULL FOR UPDATE",
+                logger: database.logger
             ).collect().map { try $0.decode((UUID, String).self) }
             var resealed = 0
             for (id, stored) in rows where !secrets.isCurrent(stored) {
@@ -101,11 +127,26 @@ public struct OperatorAccounts: Sendable {
             }
             let tenant = try await tenant(user.tenant, on: connection)
             try await connection.actAs(tenant: tenant.id, logger: database.logger)
-            let issued = try await credentials.issueToken(tenant: tenant.id, user: user.id, personal: true, name: name, lifetime: lifetime, on: connection)
+            let issued = try await credentials.issueToken(
+                tenant: tenant.id,
+                user: user.id,
+                personal: true,
+                name: name,
+                lifetime: lifetime,
+                on: connection
+            )
             try await AuditLog.record(
-                AuditEvent("token.created", tenant: tenant.id, actor: nil, objectType: "token", objectID: issued.0.id.uuidString,
-                           detail: ["name": issued.0.name, "via": "cli"]),
-                on: connection, logger: database.logger)
+                AuditEvent(
+                    "token.created",
+                    tenant: tenant.id,
+                    actor: nil,
+                    objectType: "token",
+                    objectID: issued.0.id.uuidString,
+                    detail: ["name": issued.0.name, "via": "cli"]
+                ),
+                on: connection,
+                logger: database.logger
+            )
             return issued
         }
     }
@@ -113,13 +154,16 @@ public struct OperatorAccounts: Sendable {
     public func revokeToken(_ id: UUID) async throws {
         try await database.withTransaction { connection in
             let row = try await connection.query(
-                "UPDATE api_tokens SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL RETURNING tenant_id", logger: database.logger
+                "UPDATE api_tokens SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL RETURNING tenant_id",
+                logger: database.logger
             ).collect().first
             guard let tenant = try row?.decode(UUID.self) else { throw InvalidInput(field: "id", "no live token has the id \(id)") }
             try await connection.actAs(tenant: tenant, logger: database.logger)
             try await AuditLog.record(
                 AuditEvent("token.revoked", tenant: tenant, actor: nil, objectType: "token", objectID: id.uuidString, detail: ["via": "cli"]),
-                on: connection, logger: database.logger)
+                on: connection,
+                logger: database.logger
+            )
         }
     }
 }

@@ -12,18 +12,36 @@ struct PersonalTokens: Sendable {
 
     /// Creates a token for `identity` after checking its password (and code); the secret is returned once.
     func create(
-        by identity: Identity, name: String, days: Int?, password: String, code: String?, clientAddress: String?
+        by identity: Identity,
+        name: String,
+        days: Int?,
+        password: String,
+        code: String?,
+        clientAddress: String?
     ) async throws -> (Credentials.PersonalToken, Secret) {
         let lifetime = try credentials.personalTokenLifetime(days: days)
         try await confirmPassword(of: identity, password: password, code: code, clientAddress: clientAddress)
         return try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
             let issued = try await credentials.issueToken(
-                tenant: identity.tenant.id, user: identity.userID, personal: true, name: name, lifetime: lifetime, on: connection)
+                tenant: identity.tenant.id,
+                user: identity.userID,
+                personal: true,
+                name: name,
+                lifetime: lifetime,
+                on: connection
+            )
             try await AuditLog.record(
                 AuditEvent(
-                    "token.created", by: identity, objectType: "token", objectID: issued.0.id.uuidString,
-                    detail: ["name": issued.0.name, "expires_at": issued.0.expiresAt.map { $0.formatted(.iso8601) } ?? ""], clientAddress: clientAddress),
-                on: connection, logger: database.logger)
+                    "token.created",
+                    by: identity,
+                    objectType: "token",
+                    objectID: issued.0.id.uuidString,
+                    detail: ["name": issued.0.name, "expires_at": issued.0.expiresAt.map { $0.formatted(.iso8601) } ?? ""],
+                    clientAddress: clientAddress
+                ),
+                on: connection,
+                logger: database.logger
+            )
             return issued
         }
     }
@@ -43,8 +61,17 @@ struct PersonalTokens: Sendable {
                 throw DomainError.notFound("Einen Token mit dieser Kennung gibt es unter Ihren Tokens nicht (mehr).")
             }
             try await AuditLog.record(
-                AuditEvent("token.revoked", by: identity, objectType: "token", objectID: id.uuidString, detail: ["name": name], clientAddress: clientAddress),
-                on: connection, logger: database.logger)
+                AuditEvent(
+                    "token.revoked",
+                    by: identity,
+                    objectType: "token",
+                    objectID: id.uuidString,
+                    detail: ["name": name],
+                    clientAddress: clientAddress
+                ),
+                on: connection,
+                logger: database.logger
+            )
             return name
         }
     }

@@ -78,7 +78,8 @@ public struct Policy: Sendable {
         case (.coordinateDistrict, .districtCoordinator): .district
         case (.runCommittees, .districtCoordinator), (.runCommittees, .districtAssistant): .district
         case (.viewSteeringGroup, .districtCoordinator), (.viewSteeringGroup, .districtAssistant), (.viewSteeringGroup, .steeringMember): .district
-        case (.viewDistrictFigures, .districtCoordinator), (.viewDistrictFigures, .districtAssistant), (.viewDistrictFigures, .steeringMember): .district
+        case (.viewDistrictFigures, .districtCoordinator), (.viewDistrictFigures, .districtAssistant), (.viewDistrictFigures, .steeringMember):
+            .district
         case (.attendConferences, .caseManager), (.attendConferences, .teamLead), (.attendConferences, .districtCoordinator),
             (.attendConferences, .districtAssistant), (.attendConferences, .abhOfficer), (.attendConferences, .partner):
             .ownTenant

@@ -30,7 +30,8 @@ public struct SecretBox: Sendable {
     }
 
     /// `KREISWERK_TOTP_KEY` (the key that seals) and `KREISWERK_TOTP_OLD_KEYS` (comma-separated keys that only open).
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> SecretBox {
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> SecretBox
+    {
         guard let current = environment["KREISWERK_TOTP_KEY"], !current.isEmpty else {
             throw ConfigurationError(
                 "KREISWERK_TOTP_KEY is not set: give the key that seals second-factor secrets as base64 of 32 random bytes (head -c 32 /dev/urandom | base64) and keep it secret, outside the database (ops/run keeps one in .kreiswerk/totp-key)"

@@ -41,7 +41,15 @@ public struct SignIn: Sendable {
         let account = try await database.withTransaction { connection in
             try await connection.query("SELECT * FROM auth_account(\(email))", logger: database.logger).collect().first.map {
                 let row = try $0.decode((UUID, UUID, String?, String?, Bool, Bool, Bool).self)
-                return Account(tenantID: row.0, userID: row.1, passwordHash: row.2, totpSecret: row.3, totpEnabled: row.4, active: row.5, tenantActive: row.6)
+                return Account(
+                    tenantID: row.0,
+                    userID: row.1,
+                    passwordHash: row.2,
+                    totpSecret: row.3,
+                    totpEnabled: row.4,
+                    active: row.5,
+                    tenantActive: row.6
+                )
             }
         }
         let passwordMatches = try await passwords.verify(password, against: account?.passwordHash)
@@ -54,7 +62,10 @@ public struct SignIn: Sendable {
             guard let code, !code.isEmpty else {
                 try await throttle.release(attempt, on: database)
                 if requireCode {
-                    throw InvalidInput(field: "totp", "Für dieses Konto ist ein zweiter Faktor eingerichtet: bitte den sechsstelligen Code aus der Authenticator-App mitsenden.")
+                    throw InvalidInput(
+                        field: "totp",
+                        "Für dieses Konto ist ein zweiter Faktor eingerichtet: bitte den sechsstelligen Code aus der Authenticator-App mitsenden."
+                    )
                 }
                 return Verified(tenantID: account.tenantID, userID: account.userID, secondFactorPending: true)
             }
@@ -70,7 +81,15 @@ public struct SignIn: Sendable {
         let sealed = try await database.withTenant(tenant, user: user) { connection in
             try await Accounts.totpSecret(on: connection, logger: database.logger).flatMap { $0.enabled ? $0.sealed : nil }
         }
-        let account = Account(tenantID: tenant, userID: user, passwordHash: nil, totpSecret: sealed, totpEnabled: true, active: true, tenantActive: true)
+        let account = Account(
+            tenantID: tenant,
+            userID: user,
+            passwordHash: nil,
+            totpSecret: sealed,
+            totpEnabled: true,
+            active: true,
+            tenantActive: true
+        )
         try await takeCode(code, sealed: sealed, field: "code", account: account, attempt: attempt, clientAddress: clientAddress)
         try await throttle.succeeded(attempt, on: database)
     }
@@ -79,7 +98,12 @@ public struct SignIn: Sendable {
     /// already (a replay, or a parallel sign-in that was first) both fail. A secret sealed under an older
     /// key, or stored before secrets were sealed, is sealed anew under the current key in the same statement.
     private func takeCode(
-        _ code: String, sealed: String?, field: String, account: Account, attempt: SignInThrottle.Attempt, clientAddress: String?
+        _ code: String,
+        sealed: String?,
+        field: String,
+        account: Account,
+        attempt: SignInThrottle.Attempt,
+        clientAddress: String?
     ) async throws {
         let opened = try sealed.map { try secrets.open($0, account: account.userID) }
         guard let opened, let step = SecondFactor.verify(code, secret: opened.secret) else {
@@ -102,9 +126,17 @@ public struct SignIn: Sendable {
             if let account { try await connection.actAs(tenant: account.tenantID, logger: database.logger) }
             try await AuditLog.record(
                 AuditEvent(
-                    "auth.sign_in_failed", tenant: account?.tenantID, actor: nil, objectType: account == nil ? nil : "user",
-                    objectID: account?.userID.uuidString, detail: ["reason": reason], clientAddress: clientAddress),
-                on: connection, logger: database.logger)
+                    "auth.sign_in_failed",
+                    tenant: account?.tenantID,
+                    actor: nil,
+                    objectType: account == nil ? nil : "user",
+                    objectID: account?.userID.uuidString,
+                    detail: ["reason": reason],
+                    clientAddress: clientAddress
+                ),
+                on: connection,
+                logger: database.logger
+            )
         }
         let delay = throttle.delay(after: attempt)
         if delay > .zero { try await Task.sleep(for: delay) }

@@ -20,7 +20,13 @@ struct SignInPages {
         Cookie(name: AuthenticationMiddleware.sessionCookie, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax)
     }
 
-    func signInPage(_ request: Request, email: String = "", message: String? = nil, notice: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
+    func signInPage(
+        _ request: Request,
+        email: String = "",
+        message: String? = nil,
+        notice: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
         let (token, cookie) = CSRF.anonymousToken(request, secure: secureCookies)
         var data: [String: Any] = ["csrf": token, "email": email]
         if let message { data["message"] = message }
@@ -47,9 +53,11 @@ struct SignInPages {
         if context.identity != nil { return .redirect(to: "/", type: .normal) }
         let query = request.uri.queryParameters
         let notice =
-            query["abgemeldet"] != nil ? "Sie sind abgemeldet."
-            : query["eingeladen"] != nil ? "Ihr Passwort ist festgelegt. Bitte melden Sie sich jetzt an."
-            : query["abgelaufen"] != nil ? "Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an." : nil
+            query["abgemeldet"] != nil
+            ? "Sie sind abgemeldet."
+            : query["eingeladen"] != nil
+                ? "Ihr Passwort ist festgelegt. Bitte melden Sie sich jetzt an."
+                : query["abgelaufen"] != nil ? "Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an." : nil
         return signInPage(request, notice: notice)
     }
 
@@ -61,8 +69,11 @@ struct SignInPages {
         let started: SignInSessions.Started
         do {
             started = try await sessions.startWebSession(
-                email: email, password: form.raw("password"), replacing: request.cookies[AuthenticationMiddleware.sessionCookie]?.value,
-                clientAddress: context.clientAddress)
+                email: email,
+                password: form.raw("password"),
+                replacing: request.cookies[AuthenticationMiddleware.sessionCookie]?.value,
+                clientAddress: context.clientAddress
+            )
         } catch let error as DomainError {
             let status: HTTPResponse.Status = if case .throttled = error { .tooManyRequests } else { .unauthorized }
             return signInPage(request, email: email, message: error.message, status: status)
@@ -93,7 +104,13 @@ struct SignInPages {
             data["csrf"] = csrf
             return pages.render("second-factor", data, identity: nil, path: "/anmelden/zweiter-faktor", status: .unprocessableContent)
         } catch let error as DomainError {
-            return pages.render("second-factor", ["csrf": csrf, "message": error.message], identity: nil, path: "/anmelden/zweiter-faktor", status: .tooManyRequests)
+            return pages.render(
+                "second-factor",
+                ["csrf": csrf, "message": error.message],
+                identity: nil,
+                path: "/anmelden/zweiter-faktor",
+                status: .tooManyRequests
+            )
         }
         var response = Response.redirect(to: "/", type: .normal)
         response.setCookie(sessionCookie(secret))
@@ -118,14 +135,24 @@ struct SignInPages {
 
     func acceptInvitation(_ request: Request, _ context: AppRequestContext, _ form: Form) async throws -> Response {
         let token = try context.parameters.decoded("token")
-        switch try await acceptance.accept(token, password: form.raw("password"), repeated: form.raw("password_repeat"), clientAddress: context.clientAddress) {
+        switch try await acceptance.accept(
+            token,
+            password: form.raw("password"),
+            repeated: form.raw("password_repeat"),
+            clientAddress: context.clientAddress
+        ) {
         case .accepted: return .redirect(to: "/anmelden?eingeladen=1", type: .normal)
-        case .refused(let invitation, let errors): return invitationPage(request, token: token, invitation, errors: errors, status: .unprocessableContent)
+        case .refused(let invitation, let errors):
+            return invitationPage(request, token: token, invitation, errors: errors, status: .unprocessableContent)
         }
     }
 
     func invitationPage(
-        _ request: Request, token: String, _ invitation: Invitations.Pending, errors: [String: String] = [:], status: HTTPResponse.Status = .ok
+        _ request: Request,
+        token: String,
+        _ invitation: Invitations.Pending,
+        errors: [String: String] = [:],
+        status: HTTPResponse.Status = .ok
     ) -> Response {
         let (csrf, cookie) = CSRF.anonymousToken(request, secure: secureCookies)
         var data = FormErrors.values(errors, labels: ["password": "Neues Passwort", "password_repeat": "Passwort wiederholen"])

@@ -44,7 +44,8 @@ public struct SignInThrottle: Sendable {
     /// that reaches a limit locks for `lockout`; once a lock or a window has passed, counting starts anew.
     /// A wrong password needs nothing more (it was counted); a right one calls `succeeded` or `release`.
     func reserve(email: String, address: String?, on database: Database) async throws -> Attempt {
-        let window = Double(limits.window.components.seconds), lockout = Double(limits.lockout.components.seconds)
+        let window = Double(limits.window.components.seconds)
+        let lockout = Double(limits.lockout.components.seconds)
         let keys = [(Self.accountKey(email), limits.accountLimit), (Self.addressKey(address ?? "-"), limits.addressLimit)]
         // A refusal rolls the transaction back: an attempt that is never verified is not counted.
         let count = try await database.withTransaction { connection -> Int in
@@ -82,7 +83,8 @@ public struct SignInThrottle: Sendable {
 
     static func lockedMessage(seconds: Int) -> String {
         let minutes = max(1, (seconds + 59) / 60)
-        return "Zu viele fehlgeschlagene Anmeldeversuche. Die Anmeldung ist für \(minutes) Minute\(minutes == 1 ? "" : "n") gesperrt; bitte danach erneut versuchen."
+        return
+            "Zu viele fehlgeschlagene Anmeldeversuche. Die Anmeldung ist für \(minutes) Minute\(minutes == 1 ? "" : "n") gesperrt; bitte danach erneut versuchen."
     }
 
     /// How long the answer to a failed attempt is held back: a little longer for each failure beyond `slowAfter`.
@@ -114,6 +116,7 @@ public struct SignInThrottle: Sendable {
             UPDATE sign_in_failures SET failures = failures - 1, locked_until = CASE WHEN failures - 1 < \(limit) THEN NULL ELSE locked_until END
             WHERE key = \(key) AND failures > 0
             """,
-            logger: logger)
+            logger: logger
+        )
     }
 }

@@ -9,7 +9,12 @@ extension UserAdministration {
     /// 403 for one's own roles. A refusal is audited in the connection's transaction (it is what an attempt to escalate
     /// looks like) and thrown as `RefusedRoleChange`, for `withRoleCheck` to commit the entry.
     func checkRoleChange(
-        from before: Set<Role>, to after: Set<Role>, of account: UUID?, in tenant: TenantRef, by identity: Identity, clientAddress: String?,
+        from before: Set<Role>,
+        to after: Set<Role>,
+        of account: UUID?,
+        in tenant: TenantRef,
+        by identity: Identity,
+        clientAddress: String?,
         on connection: PostgresConnection
     ) async throws {
         do {
@@ -18,9 +23,16 @@ extension UserAdministration {
             try await connection.actAs(tenant: identity.tenant.id, user: identity.userID, logger: database.logger)
             try await AuditLog.record(
                 AuditEvent(
-                    "user.roles_change_refused", by: identity, objectType: "user", objectID: account?.uuidString,
-                    detail: ["tenant": tenant.slug, "from": Self.names(before), "to": Self.names(after)], clientAddress: clientAddress),
-                on: connection, logger: database.logger)
+                    "user.roles_change_refused",
+                    by: identity,
+                    objectType: "user",
+                    objectID: account?.uuidString,
+                    detail: ["tenant": tenant.slug, "from": Self.names(before), "to": Self.names(after)],
+                    clientAddress: clientAddress
+                ),
+                on: connection,
+                logger: database.logger
+            )
             throw RefusedRoleChange(message: message)
         }
     }
@@ -56,12 +68,14 @@ extension UserAdministration {
             throw InvalidInput(
                 field: "roles",
                 "\(missing.count == 1 ? "Die Rolle" : "Die Rollen") \(missing.map(\.label).joined(separator: ", ")) gibt es \(Self.kindPhrase(tenant.kind)) "
-                    + "(\(tenant.name)) nicht. Möglich sind dort: \(offered.map(\.label).joined(separator: ", ")).")
+                    + "(\(tenant.name)) nicht. Möglich sind dort: \(offered.map(\.label).joined(separator: ", "))."
+            )
         }
         for role in after.symmetricDifference(before).sorted() where !policy.mayGrant(role, in: tenant, actor: identity) {
             let grantor = Policy.roleTable[role]?.grantedBy ?? .platformAdministration
             throw DomainError.forbidden(
-                "Die Rolle \(role.label) \(after.contains(role) ? "vergibt" : "entzieht") in \(tenant.name) nur \(grantor.phrase); Ihre Rollen erlauben das nicht.")
+                "Die Rolle \(role.label) \(after.contains(role) ? "vergibt" : "entzieht") in \(tenant.name) nur \(grantor.phrase); Ihre Rollen erlauben das nicht."
+            )
         }
     }
 

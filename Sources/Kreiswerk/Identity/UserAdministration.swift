@@ -39,7 +39,11 @@ public struct UserAdministration: Sendable {
             return try await connection.actAs(tenant: target.id, user: identity.userID, logger: database.logger)
         }
         try await connection.actAs(
-            tenant: identity.tenant.id, user: identity.userID, district: policy.readableDistrict(of: identity, for: permission), logger: database.logger)
+            tenant: identity.tenant.id,
+            user: identity.userID,
+            district: policy.readableDistrict(of: identity, for: permission),
+            logger: database.logger
+        )
     }
 
     /// The tenant named by `slug` if the identity may do `permission` in it; 404 otherwise, so that
@@ -92,8 +96,11 @@ public struct UserAdministration: Sendable {
             let tenant = tenants[user.tenant]
             let manages = canManage && tenant.map { policy.allows(identity, .manageUsers, in: $0) } == true && user.id != identity.userID
             return Managed(
-                user: user, tenant: tenant, grantable: manages ? tenant.map { policy.grantableRoles(in: $0, by: identity) } ?? [] : [],
-                mayChangeStatus: manages && tenant.map { policy.administersAccounts(of: $0, actor: identity) } == true)
+                user: user,
+                tenant: tenant,
+                grantable: manages ? tenant.map { policy.grantableRoles(in: $0, by: identity) } ?? [] : [],
+                mayChangeStatus: manages && tenant.map { policy.administersAccounts(of: $0, actor: identity) } == true
+            )
         }
     }
 
@@ -107,7 +114,9 @@ public struct UserAdministration: Sendable {
         var target: TenantRef?
         if policy.scope(of: identity, for: .viewUsers) == .all {
             try await connection.actAs(tenant: TenantRef.platformID, user: identity.userID, logger: database.logger)
-            if let tenant = try await connection.query("SELECT platform_user_tenant(\(id))", logger: database.logger).collect().first?.decode(UUID?.self) {
+            if let tenant = try await connection.query("SELECT platform_user_tenant(\(id))", logger: database.logger).collect().first?.decode(
+                UUID?.self
+            ) {
                 target = try await TenantDirectory.find(id: tenant, on: connection, logger: database.logger)
             }
         }
@@ -130,7 +139,12 @@ public struct UserAdministration: Sendable {
     /// Creates an account without a password in `slug` (default: the identity's tenant) and an invitation to set one.
     /// Every role it gets must be one the tenant's kind has and the identity may grant.
     public func create(
-        by identity: Identity, tenant slug: String?, email: String, displayName: String, roles: Set<Role>, clientAddress: String?
+        by identity: Identity,
+        tenant slug: String?,
+        email: String,
+        displayName: String,
+        roles: Set<Role>,
+        clientAddress: String?
     ) async throws -> Invited {
         try await withRoleCheck { connection in
             let target = try await target(slug, for: identity, .manageUsers, on: connection)
@@ -140,13 +154,28 @@ public struct UserAdministration: Sendable {
             try await checkRoleChange(from: [], to: roles, of: nil, in: target, by: identity, clientAddress: clientAddress, on: connection)
             try await connection.actAs(tenant: target.id, user: identity.userID, logger: database.logger)
             let user = try await Accounts.create(
-                tenant: target.id, email: email, displayName: displayName, roles: roles, passwordHash: nil, on: connection, logger: database.logger)
+                tenant: target.id,
+                email: email,
+                displayName: displayName,
+                roles: roles,
+                passwordHash: nil,
+                on: connection,
+                logger: database.logger
+            )
             let (secret, expires) = try await invitations.create(tenant: target.id, user: user.id, by: identity.userID, on: connection)
             try await AuditLog.record(
                 AuditEvent(
-                    "user.created", by: identity, in: target.id, objectType: "user", objectID: user.id.uuidString,
-                    detail: ["roles": user.roles.map(\.rawValue).joined(separator: ",")], clientAddress: clientAddress),
-                on: connection, logger: database.logger)
+                    "user.created",
+                    by: identity,
+                    in: target.id,
+                    objectType: "user",
+                    objectID: user.id.uuidString,
+                    detail: ["roles": user.roles.map(\.rawValue).joined(separator: ",")],
+                    clientAddress: clientAddress
+                ),
+                on: connection,
+                logger: database.logger
+            )
             return Invited(user: user, invitationURL: invitationURL(secret), invitationExpiresAt: expires)
         }
     }
@@ -158,13 +187,26 @@ public struct UserAdministration: Sendable {
     public func update(by identity: Identity, id: UUID, version: Int, changes: UserChanges, clientAddress: String?) async throws -> User {
         try await withRoleCheck { connection in
             let (current, tenant) = try await findWithTenant(id, by: identity, on: connection)
-            return try await update(current, of: tenant, by: identity, version: version, changes: changes, clientAddress: clientAddress, on: connection)
+            return try await update(
+                current,
+                of: tenant,
+                by: identity,
+                version: version,
+                changes: changes,
+                clientAddress: clientAddress,
+                on: connection
+            )
         }
     }
 
     /// `update` of an account found already, with its tenant.
     func update(
-        _ current: User, of tenant: TenantRef, by identity: Identity, version: Int, changes: UserChanges, clientAddress: String?,
+        _ current: User,
+        of tenant: TenantRef,
+        by identity: Identity,
+        version: Int,
+        changes: UserChanges,
+        clientAddress: String?,
         on connection: PostgresConnection
     ) async throws -> User {
         let id = current.id
@@ -176,29 +218,54 @@ public struct UserAdministration: Sendable {
         }
         // A stale version changes nothing: Accounts.update says so, whatever the roles asked for.
         if current.version == version {
-            let statusOrName = (changes.active.map { $0 != current.active } ?? false) || (changes.displayName.map { $0 != current.displayName } ?? false)
+            let statusOrName =
+                (changes.active.map { $0 != current.active } ?? false) || (changes.displayName.map { $0 != current.displayName } ?? false)
             if statusOrName, !policy.administersAccounts(of: tenant, actor: identity) {
                 throw DomainError.forbidden(
                     "Konten von \(tenant.name) aktivieren, deaktivieren oder umbenennen kann nur deren Mandanten-Administration oder die Plattform-Administration; "
-                        + "die Koordinierungsstelle vergibt dort nur Koordinierungs- und Lenkungsgruppen-Rollen.")
+                        + "die Koordinierungsstelle vergibt dort nur Koordinierungs- und Lenkungsgruppen-Rollen."
+                )
             }
             if let roles = changes.roles {
-                try await checkRoleChange(from: Set(current.roles), to: roles, of: id, in: tenant, by: identity, clientAddress: clientAddress, on: connection)
+                try await checkRoleChange(
+                    from: Set(current.roles),
+                    to: roles,
+                    of: id,
+                    in: tenant,
+                    by: identity,
+                    clientAddress: clientAddress,
+                    on: connection
+                )
             }
         }
         try await connection.actAs(tenant: tenant.id, user: identity.userID, logger: database.logger)
         let (before, after) = try await Accounts.update(id, version: version, changes: changes, on: connection, logger: database.logger)
         for event in Self.events(before: before, after: after) {
             try await AuditLog.record(
-                AuditEvent(event.action, by: identity, in: tenant.id, objectType: "user", objectID: id.uuidString, detail: event.detail,
-                           clientAddress: clientAddress),
-                on: connection, logger: database.logger)
+                AuditEvent(
+                    event.action,
+                    by: identity,
+                    in: tenant.id,
+                    objectType: "user",
+                    objectID: id.uuidString,
+                    detail: event.detail,
+                    clientAddress: clientAddress
+                ),
+                on: connection,
+                logger: database.logger
+            )
         }
         if before.roles != after.roles {
             let now = after.roles.map(\.label).joined(separator: ", ")
             try await Notifier.notify(
-                id, .rolesChanged, title: "\(identity.displayName) hat Ihre Rollen geändert; Sie haben jetzt: \(now).", link: "/konto",
-                dedupeKey: "roles-changed:\(id):\(after.version)", on: connection, logger: database.logger)
+                id,
+                .rolesChanged,
+                title: "\(identity.displayName) hat Ihre Rollen geändert; Sie haben jetzt: \(now).",
+                link: "/konto",
+                dedupeKey: "roles-changed:\(id):\(after.version)",
+                on: connection,
+                logger: database.logger
+            )
         }
         return after
     }
@@ -206,7 +273,12 @@ public struct UserAdministration: Sendable {
     static func events(before: User, after: User) -> [(action: String, detail: [String: String])] {
         var events: [(String, [String: String])] = []
         if before.roles != after.roles {
-            events.append(("user.roles_changed", ["from": before.roles.map(\.rawValue).joined(separator: ","), "to": after.roles.map(\.rawValue).joined(separator: ",")]))
+            events.append(
+                (
+                    "user.roles_changed",
+                    ["from": before.roles.map(\.rawValue).joined(separator: ","), "to": after.roles.map(\.rawValue).joined(separator: ",")]
+                )
+            )
         }
         if before.active != after.active { events.append((after.active ? "user.reactivated" : "user.deactivated", [:])) }
         if before.displayName != after.displayName { events.append(("user.renamed", [:])) }

@@ -9,7 +9,11 @@ struct UserPages {
     let users: UserAdministration
 
     func usersPage(
-        _ context: SignedInContext, slug: String?, invited: UserAdministration.Invited? = nil, errors: [String: String] = [:], message: String? = nil,
+        _ context: SignedInContext,
+        slug: String?,
+        invited: UserAdministration.Invited? = nil,
+        errors: [String: String] = [:],
+        message: String? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let identity = context.identity
@@ -29,8 +33,10 @@ struct UserPages {
                 // Roles the viewer may not change stay as they are; the form says so.
                 let kept = user.roles.filter { !entry.grantable.contains($0) }
                 var row: [String: Any] = [
-                    "id": user.id.uuidString, "userID": user.id.uuidString.prefix(8).lowercased(), "displayName": user.displayName, "email": user.email,
-                    "tenant": user.tenant, "roleLabels": user.roles.map(\.label).joined(separator: ", "), "version": user.version, "active": user.active,
+                    "id": user.id.uuidString, "userID": user.id.uuidString.prefix(8).lowercased(), "displayName": user.displayName,
+                    "email": user.email,
+                    "tenant": user.tenant, "roleLabels": user.roles.map(\.label).joined(separator: ", "), "version": user.version,
+                    "active": user.active,
                     "status": user.active ? "aktiv" : "deaktiviert", "own": user.id == identity.userID,
                     "roleForm": !entry.grantable.isEmpty, "statusForm": entry.mayChangeStatus,
                     "roleOptions": entry.grantable.map { ["value": $0.rawValue, "label": $0.label, "checked": user.roles.contains($0)] },
@@ -42,10 +48,13 @@ struct UserPages {
         ]) { $1 }
         if let message { data["message"] = message }
         if let tenants = overview.tenantChoices {
-            data["tenantChoices"] = ([["slug": identity.tenant.slug, "name": identity.tenant.name, "selected": target.id == identity.tenant.id]]
+            data["tenantChoices"] =
+                ([["slug": identity.tenant.slug, "name": identity.tenant.name, "selected": target.id == identity.tenant.id]]
                 + tenants.map { ["slug": $0.slug, "name": $0.name, "selected": $0.id == target.id] }) as [[String: Any]]
         }
-        if let invited { data.merge(InvitationView.values(url: invited.invitationURL, expires: invited.invitationExpiresAt, user: invited.user)) { $1 } }
+        if let invited {
+            data.merge(InvitationView.values(url: invited.invitationURL, expires: invited.invitationExpiresAt, user: invited.user)) { $1 }
+        }
         return pages.render("users", data, identity: identity, path: "/benutzer", status: status)
     }
 
@@ -62,8 +71,13 @@ struct UserPages {
         let slug = form["mandant"].isEmpty ? nil : form["mandant"]
         do {
             let invited = try await users.create(
-                by: context.identity, tenant: slug, email: form["email"], displayName: form["display_name"], roles: try Role.parse(form.all("roles")),
-                clientAddress: context.clientAddress)
+                by: context.identity,
+                tenant: slug,
+                email: form["email"],
+                displayName: form["display_name"],
+                roles: try Role.parse(form.all("roles")),
+                clientAddress: context.clientAddress
+            )
             return try await usersPage(context, slug: slug, invited: invited, status: .created)
         } catch let error as InvalidInput {
             return try await usersPage(context, slug: slug, errors: error.errors, status: .unprocessableContent)
@@ -77,9 +91,17 @@ struct UserPages {
     func change(_ request: Request, _ context: SignedInContext) async throws -> Response {
         let form = context.form
         let id = try IdentityAPI.uuid(context.parameters.decoded("id"), "user")
-        guard let version = Int(form["version"]) else { throw InvalidInput(field: "version", "Das Formular ist unvollständig; bitte die Seite neu laden.") }
+        guard let version = Int(form["version"]) else {
+            throw InvalidInput(field: "version", "Das Formular ist unvollständig; bitte die Seite neu laden.")
+        }
         let (slug, outcome) = try await users.changeOnPage(
-            by: context.identity, id: id, version: version, ticked: form.all("roles"), active: form["active"] == "1", clientAddress: context.clientAddress)
+            by: context.identity,
+            id: id,
+            version: version,
+            ticked: form.all("roles"),
+            active: form["active"] == "1",
+            clientAddress: context.clientAddress
+        )
         do {
             _ = try outcome.get()
         } catch let error as InvalidInput {

@@ -65,7 +65,8 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         guard fields.count == 5 else {
             throw Invalid(
                 expression: expression,
-                reason: "expected 5 fields (minute hour day-of-month month day-of-week, e.g. '30 6 * * *') but found \(fields.count)")
+                reason: "expected 5 fields (minute hour day-of-month month day-of-week, e.g. '30 6 * * *') but found \(fields.count)"
+            )
         }
         minutes = try Field.minute.parse(fields[0], of: expression).sorted()
         hours = try Field.hour.parse(fields[1], of: expression).sorted()
@@ -227,13 +228,19 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         static let hour = Field(number: 2, name: "hour", range: 0...23, names: [], hint: "")
         static let dayOfMonth = Field(number: 3, name: "day-of-month", range: 1...31, names: [], hint: "")
         static let month = Field(
-            number: 4, name: "month", range: 1...12,
+            number: 4,
+            name: "month",
+            range: 1...12,
             names: ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
-            hint: "use 1-12 or JAN-DEC")
+            hint: "use 1-12 or JAN-DEC"
+        )
         static let dayOfWeek = Field(
-            number: 5, name: "day-of-week", range: 0...7,
+            number: 5,
+            name: "day-of-week",
+            range: 0...7,
             names: ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"],
-            hint: "use 0-7 (0 and 7 are Sunday) or SUN-SAT")
+            hint: "use 0-7 (0 and 7 are Sunday) or SUN-SAT"
+        )
 
         /// The set of values described by the field text, e.g. "1-5" or "*/15" or "MON,WED".
         func parse(_ text: String, of expression: String) throws -> Set<Int> {
@@ -272,7 +279,10 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
                     let low = try value(parts[0][..<dash], in: element)
                     let high = try value(parts[0][parts[0].index(after: dash)...], in: element)
                     guard low <= high else {
-                        let fix = number == 5 ? "; write Sunday at the end of a range as 7, e.g. 'FRI-7'" : "; ranges do not wrap around, use a list instead, e.g. '22-23,0-2'"
+                        let fix =
+                            number == 5
+                            ? "; write Sunday at the end of a range as 7, e.g. 'FRI-7'"
+                            : "; ranges do not wrap around, use a list instead, e.g. '22-23,0-2'"
                         throw error(element, "is a range whose start is greater than its end\(fix)")
                     }
                     bounds = low...high

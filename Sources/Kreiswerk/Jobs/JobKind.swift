@@ -53,8 +53,14 @@ public struct JobKind: Sendable {
     public let run: Run
 
     public init(
-        _ name: String, queue: String = "default", priority: Int = 0, maxAttempts: Int = 5, timeout: Duration = .seconds(60),
-        backoff: Duration = .seconds(10), maximumBackoff: Duration = .seconds(3600), run: Run
+        _ name: String,
+        queue: String = "default",
+        priority: Int = 0,
+        maxAttempts: Int = 5,
+        timeout: Duration = .seconds(60),
+        backoff: Duration = .seconds(10),
+        maximumBackoff: Duration = .seconds(3600),
+        run: Run
     ) {
         self.name = name
         self.queue = queue

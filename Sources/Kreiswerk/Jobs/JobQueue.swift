@@ -14,8 +14,13 @@ public enum JobQueue {
     /// the same kind and key that exists already wins and nothing is queued. Returns the job id, or nil.
     @discardableResult
     public static func enqueue(
-        _ kind: JobKind, tenant: UUID, payload: JobPayload = [:], uniqueKey: String? = nil, runAt: Date? = nil,
-        on connection: PostgresConnection, logger: Logger
+        _ kind: JobKind,
+        tenant: UUID,
+        payload: JobPayload = [:],
+        uniqueKey: String? = nil,
+        runAt: Date? = nil,
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> Int? {
         let json = String(decoding: try JSONEncoder().encode(payload), as: UTF8.self)
         let timeout = Int(kind.timeout.components.seconds)
@@ -57,15 +62,32 @@ public enum JobQueue {
     public static func list(state: String?, kind: String?, limit: Int, on connection: PostgresConnection, logger: Logger) async throws -> [Listed] {
         let rows = try await connection.query(
             "SELECT id, tenant, queue, kind, payload::text, priority, state, run_at, attempts, max_attempts, last_error, created_at, started_at, finished_at, locked_by FROM job_list(\(state)::text, \(kind)::text, \(limit)::integer)",
-            logger: logger)
+            logger: logger
+        )
         var jobs: [Listed] = []
         for try await row in rows.decode(
-            (Int, String, String, String, String, Int, String, Date, Int, Int, String?, Date, Date?, Date?, String?).self)
-        {
+            (Int, String, String, String, String, Int, String, Date, Int, Int, String?, Date, Date?, Date?, String?).self
+        ) {
             let payload = (try? JSONDecoder().decode(JobPayload.self, from: Data(row.4.utf8))) ?? [:]
-            jobs.append(Listed(
-                id: row.0, tenant: row.1, queue: row.2, kind: row.3, payload: payload, priority: row.5, state: row.6, runAt: row.7,
-                attempts: row.8, maxAttempts: row.9, lastError: row.10, createdAt: row.11, startedAt: row.12, finishedAt: row.13, worker: row.14))
+            jobs.append(
+                Listed(
+                    id: row.0,
+                    tenant: row.1,
+                    queue: row.2,
+                    kind: row.3,
+                    payload: payload,
+                    priority: row.5,
+                    state: row.6,
+                    runAt: row.7,
+                    attempts: row.8,
+                    maxAttempts: row.9,
+                    lastError: row.10,
+                    createdAt: row.11,
+                    startedAt: row.12,
+                    finishedAt: row.13,
+                    worker: row.14
+                )
+            )
         }
         return jobs
     }

@@ -41,8 +41,10 @@ struct JobRoutes {
         routes.get("/metrics", .operateJobs) { _, context -> Response in
             let stats = try await operations.stats(by: context.identity)
             return Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
-                body: .init(byteBuffer: ByteBuffer(string: metrics.render(stats))))
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(string: metrics.render(stats)))
+            )
         }
         routes.get("/betrieb/jobs", .operateJobs, use: page)
     }
@@ -55,7 +57,9 @@ struct JobRoutes {
         }
         var limit = 100
         if let text = query["limit"] {
-            guard let number = Int(text), (1...1000).contains(number) else { throw InvalidInput(field: "limit", "Give a whole number from 1 to 1000.") }
+            guard let number = Int(text), (1...1000).contains(number) else {
+                throw InvalidInput(field: "limit", "Give a whole number from 1 to 1000.")
+            }
             limit = number
         }
         let jobs = try await operations.jobs(state: state, kind: query["kind"].map(String.init), limit: limit, by: context.identity)
@@ -79,20 +83,31 @@ struct JobRoutes {
         let board = try await operations.board(state: state, by: context.identity)
         let stateLabels = ["queued": "wartend", "running": "läuft", "succeeded": "erledigt", "parked": "zurückgestellt", "cancelled": "abgebrochen"]
         var data: [String: Any] = [
-            "stats": board.stats.rows.map { ["queue": $0.queue, "state": stateLabels[$0.state] ?? $0.state, "jobs": $0.jobs,
-                                             "lag": String(format: "%.1f", $0.lagSeconds)] as [String: Any] },
+            "stats": board.stats.rows.map {
+                [
+                    "queue": $0.queue, "state": stateLabels[$0.state] ?? $0.state, "jobs": $0.jobs,
+                    "lag": String(format: "%.1f", $0.lagSeconds),
+                ] as [String: Any]
+            },
             "filters": ([nil] + JobQueue.states).map { value -> [String: Any] in
-                ["href": value.map { "/betrieb/jobs?state=\($0)" } ?? "/betrieb/jobs", "label": value.flatMap { stateLabels[$0] } ?? "alle", "current": value == state]
+                [
+                    "href": value.map { "/betrieb/jobs?state=\($0)" } ?? "/betrieb/jobs", "label": value.flatMap { stateLabels[$0] } ?? "alle",
+                    "current": value == state,
+                ]
             },
             "jobs": board.jobs.map { job -> [String: Any] in
-                ["id": job.id, "tenant": job.tenant, "queue": job.queue, "kind": job.kind, "state": stateLabels[job.state] ?? job.state,
-                 "attempts": "\(job.attempts)/\(job.maxAttempts)", "runAt": GermanFormat.timestamp(job.runAt), "error": job.lastError ?? "",
-                 "canRetry": JobOperations.Operation.retry.applies(to: job), "canCancel": JobOperations.Operation.cancel.applies(to: job)]
+                [
+                    "id": job.id, "tenant": job.tenant, "queue": job.queue, "kind": job.kind, "state": stateLabels[job.state] ?? job.state,
+                    "attempts": "\(job.attempts)/\(job.maxAttempts)", "runAt": GermanFormat.timestamp(job.runAt), "error": job.lastError ?? "",
+                    "canRetry": JobOperations.Operation.retry.applies(to: job), "canCancel": JobOperations.Operation.cancel.applies(to: job),
+                ]
             },
             "schedules": board.schedules.map { schedule -> [String: Any] in
-                ["name": schedule.name, "cron": schedule.cron, "timeZone": schedule.timeZone, "kind": schedule.kind,
-                 "lastFired": schedule.lastFiredAt.map(GermanFormat.timestamp) ?? "noch nie",
-                 "next": schedule.nextRun.map(GermanFormat.timestamp) ?? "–"]
+                [
+                    "name": schedule.name, "cron": schedule.cron, "timeZone": schedule.timeZone, "kind": schedule.kind,
+                    "lastFired": schedule.lastFiredAt.map(GermanFormat.timestamp) ?? "noch nie",
+                    "next": schedule.nextRun.map(GermanFormat.timestamp) ?? "–",
+                ]
             },
         ]
         if let notice = query["hinweis"].map(String.init) { data["notice"] = notice }

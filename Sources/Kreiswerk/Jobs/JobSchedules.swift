@@ -39,7 +39,8 @@ public struct JobSchedules: Sendable {
                         updated_at = now()
                     WHERE (job_schedules.cron, job_schedules.time_zone, job_schedules.kind) IS DISTINCT FROM (excluded.cron, excluded.time_zone, excluded.kind)
                     """,
-                    logger: database.logger)
+                    logger: database.logger
+                )
             }
         }
     }
@@ -51,18 +52,23 @@ public struct JobSchedules: Sendable {
         for schedule in schedules {
             guard let tick = schedule.cron.latest(atOrBefore: now) else { continue }
             let won = try await database.withTenant(JobQueue.platformTenant) { connection in
-                let claimed = try await connection.query(
-                    """
-                    UPDATE job_schedules SET last_period = \(tick), last_fired_at = now()
-                    WHERE name = \(schedule.name) AND (last_period IS NULL OR last_period < \(tick))
-                    RETURNING name
-                    """,
-                    logger: database.logger
-                ).collect().count == 1
+                let claimed =
+                    try await connection.query(
+                        """
+                        UPDATE job_schedules SET last_period = \(tick), last_fired_at = now()
+                        WHERE name = \(schedule.name) AND (last_period IS NULL OR last_period < \(tick))
+                        RETURNING name
+                        """,
+                        logger: database.logger
+                    ).collect().count == 1
                 if claimed {
                     try await JobQueue.enqueue(
-                        schedule.kind, tenant: JobQueue.platformTenant, payload: ["as_of": now.formatted(.iso8601), "period": tick.formatted(.iso8601)],
-                        on: connection, logger: database.logger)
+                        schedule.kind,
+                        tenant: JobQueue.platformTenant,
+                        payload: ["as_of": now.formatted(.iso8601), "period": tick.formatted(.iso8601)],
+                        on: connection,
+                        logger: database.logger
+                    )
                 }
                 return claimed
             }
@@ -83,8 +89,12 @@ public struct JobSchedules: Sendable {
         for schedule in schedules {
             try await worker.database.withTenant(JobQueue.platformTenant) { connection in
                 try await JobQueue.enqueue(
-                    schedule.kind, tenant: JobQueue.platformTenant, payload: ["as_of": instant.formatted(.iso8601)], on: connection,
-                    logger: worker.database.logger)
+                    schedule.kind,
+                    tenant: JobQueue.platformTenant,
+                    payload: ["as_of": instant.formatted(.iso8601)],
+                    on: connection,
+                    logger: worker.database.logger
+                )
             }
             ran += try await worker.runUntilIdle()
         }
@@ -106,14 +116,21 @@ public struct JobSchedules: Sendable {
     public func list(on connection: PostgresConnection, logger: Logger) async throws -> [Listed] {
         var stored: [String: (Date?, Date?)] = [:]
         for try await (name, period, fired) in try await connection.query(
-            "SELECT name, last_period, last_fired_at FROM job_schedules", logger: logger
+            "SELECT name, last_period, last_fired_at FROM job_schedules",
+            logger: logger
         ).decode((String, Date?, Date?).self) {
             stored[name] = (period, fired)
         }
         return schedules.map { schedule in
             Listed(
-                name: schedule.name, cron: schedule.cron.expression, timeZone: schedule.cron.timeZone.identifier, kind: schedule.kind.name,
-                lastPeriod: stored[schedule.name]?.0, lastFiredAt: stored[schedule.name]?.1, nextRun: schedule.cron.next(after: Date()))
+                name: schedule.name,
+                cron: schedule.cron.expression,
+                timeZone: schedule.cron.timeZone.identifier,
+                kind: schedule.kind.name,
+                lastPeriod: stored[schedule.name]?.0,
+                lastFiredAt: stored[schedule.name]?.1,
+                nextRun: schedule.cron.next(after: Date())
+            )
         }
     }
 }

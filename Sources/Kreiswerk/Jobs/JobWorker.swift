@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 import Logging
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
 /// Claims due jobs and runs them: in the server (`kreiswerk serve`) or as its own process
 /// (`kreiswerk worker`), any number at once on any machine that reaches the database.
@@ -26,8 +26,12 @@ public struct JobWorker: Service {
         public var firesSchedules: Bool
 
         public init(
-            name: String = JobWorker.defaultName(), queues: [String]? = nil, batchSize: Int = 100, concurrency: Int = 16,
-            pollInterval: Duration = .seconds(2), firesSchedules: Bool = true
+            name: String = JobWorker.defaultName(),
+            queues: [String]? = nil,
+            batchSize: Int = 100,
+            concurrency: Int = 16,
+            pollInterval: Duration = .seconds(2),
+            firesSchedules: Bool = true
         ) {
             self.name = name
             self.queues = queues
@@ -52,7 +56,11 @@ public struct JobWorker: Service {
     let wakeup = Wakeup()
 
     public init(
-        configuration: Configuration = .init(), kinds: JobKinds, database: Database, schedules: JobSchedules, metrics: JobMetrics? = nil,
+        configuration: Configuration = .init(),
+        kinds: JobKinds,
+        database: Database,
+        schedules: JobSchedules,
+        metrics: JobMetrics? = nil,
         clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.configuration = configuration
@@ -76,7 +84,10 @@ public struct JobWorker: Service {
         if configuration.firesSchedules {
             try await schedules.install(on: database)
         }
-        logger.info("job worker started", metadata: ["worker": "\(configuration.name)", "queues": "\(configuration.queues?.joined(separator: ",") ?? "all")"])
+        logger.info(
+            "job worker started",
+            metadata: ["worker": "\(configuration.name)", "queues": "\(configuration.queues?.joined(separator: ",") ?? "all")"]
+        )
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await listen(until: stopping) }
@@ -197,16 +208,25 @@ public struct JobWorker: Service {
             SELECT id, tenant_id, kind, payload::text, attempts, max_attempts, timeout_seconds, created_at
             FROM job_claim(\(configuration.name), \(configuration.queues)::text[], \(knownKinds)::text[], \(claimSize)::integer, \(done)::bigint[])
             """,
-            logger: logger)
+            logger: logger
+        )
         let decoder = JSONDecoder()
         var jobs: [ClaimedJob] = []
         for try await (id, tenant, kind, payload, attempt, maxAttempts, timeout, created) in rows.decode(
-            (Int, UUID, String, String, Int, Int, Int, Date).self)
-        {
-            jobs.append(ClaimedJob(
-                id: id, tenantID: tenant, kind: kind,
-                payload: payload == "{}" ? [:] : (try? decoder.decode(JobPayload.self, from: Data(payload.utf8))) ?? [:],
-                attempt: attempt, maxAttempts: maxAttempts, timeout: .seconds(timeout), enqueuedAt: created))
+            (Int, UUID, String, String, Int, Int, Int, Date).self
+        ) {
+            jobs.append(
+                ClaimedJob(
+                    id: id,
+                    tenantID: tenant,
+                    kind: kind,
+                    payload: payload == "{}" ? [:] : (try? decoder.decode(JobPayload.self, from: Data(payload.utf8))) ?? [:],
+                    attempt: attempt,
+                    maxAttempts: maxAttempts,
+                    timeout: .seconds(timeout),
+                    enqueuedAt: created
+                )
+            )
         }
         return jobs
     }
@@ -223,10 +243,13 @@ public struct JobWorker: Service {
                     try await context.inTenant { connection in
                         // A query cannot outlive the job: the database cancels it at the job's timeout.
                         try await connection.query(
-                            "SELECT set_config('statement_timeout', \(String(Int(job.timeout.components.seconds) * 1000)), true)", logger: logger)
+                            "SELECT set_config('statement_timeout', \(String(Int(job.timeout.components.seconds) * 1000)), true)",
+                            logger: logger
+                        )
                         try await handler(connection, context)
                         let completed = try await connection.query(
-                            "SELECT job_complete(\(configuration.name), \([job.id]))", logger: logger
+                            "SELECT job_complete(\(configuration.name), \([job.id]))",
+                            logger: logger
                         ).collect().count
                         guard completed == 1 else { throw LeaseLost(job: job.id) }
                     }
@@ -248,12 +271,17 @@ public struct JobWorker: Service {
         do {
             let state = try await database.withTransaction { connection in
                 try await connection.query(
-                    "SELECT job_fail(\(configuration.name), \(job.id), \(message), \(retryAt))", logger: logger
+                    "SELECT job_fail(\(configuration.name), \(job.id), \(message), \(retryAt))",
+                    logger: logger
                 ).collect().first?.decode(String?.self)
             }
             logger.warning(
-                "job failed", metadata: ["job": "\(job.id)", "kind": "\(job.kind)", "attempt": "\(job.attempt)/\(job.maxAttempts)",
-                                         "now": "\(state ?? "taken over")", "error": "\(message)"])
+                "job failed",
+                metadata: [
+                    "job": "\(job.id)", "kind": "\(job.kind)", "attempt": "\(job.attempt)/\(job.maxAttempts)",
+                    "now": "\(state ?? "taken over")", "error": "\(message)",
+                ]
+            )
             metrics?.finished(kind: job.kind, outcome: state == "parked" ? "parked" : "failed", duration: ContinuousClock.now - started)
         } catch {
             // The lease runs out and another worker tries the job again.
@@ -292,7 +320,12 @@ final class StopFlag: Sendable {
 final class FinishedJobs: Sendable {
     private let ids = Mutex<[Int]>([])
     func add(_ id: Int) { ids.withLock { $0.append(id) } }
-    func take() -> [Int] { ids.withLock { ids in defer { ids = [] }; return ids } }
+    func take() -> [Int] {
+        ids.withLock { ids in
+            defer { ids = [] }
+            return ids
+        }
+    }
 }
 
 /// Another worker took the job after this one's lease ran out: the effect is rolled back.

@@ -82,14 +82,16 @@ struct Inbox: Sendable {
         try await asUser(identity) { connection in
             try await connection.query(
                 "UPDATE notifications SET read_at = now() WHERE tenant_id = \(identity.tenant.id) AND user_id = \(identity.userID) AND read_at IS NULL",
-                logger: database.logger)
+                logger: database.logger
+            )
         }
     }
 
     func preference(of identity: Identity) async throws -> EmailPreference {
         try await asUser(identity) { connection in
             let text = try await connection.query(
-                "SELECT email_notifications FROM users WHERE id = \(identity.userID)", logger: database.logger
+                "SELECT email_notifications FROM users WHERE id = \(identity.userID)",
+                logger: database.logger
             ).collect().first?.decode(String.self)
             return text.flatMap(EmailPreference.init(rawValue:)) ?? .daily
         }
@@ -99,11 +101,20 @@ struct Inbox: Sendable {
         try await asUser(identity) { connection in
             try await connection.query(
                 "UPDATE users SET email_notifications = \(preference.rawValue), updated_at = now() WHERE id = \(identity.userID)",
-                logger: database.logger)
+                logger: database.logger
+            )
             try await AuditLog.record(
-                AuditEvent("notifications.preference_changed", by: identity, objectType: "user", objectID: identity.userID.uuidString,
-                           detail: ["email": preference.rawValue], clientAddress: clientAddress),
-                on: connection, logger: database.logger)
+                AuditEvent(
+                    "notifications.preference_changed",
+                    by: identity,
+                    objectType: "user",
+                    objectID: identity.userID.uuidString,
+                    detail: ["email": preference.rawValue],
+                    clientAddress: clientAddress
+                ),
+                on: connection,
+                logger: database.logger
+            )
         }
     }
 }

@@ -70,14 +70,18 @@ public struct Mailer: Sendable {
                 let process = running.process
                 process.executableURL = URL(fileURLWithPath: command[0])
                 process.arguments = Array(command.dropFirst())
-                let input = Pipe(), errors = Pipe()
+                let input = Pipe()
+                let errors = Pipe()
                 process.standardInput = input
                 process.standardError = errors
                 process.standardOutput = FileHandle.nullDevice
                 do {
                     try process.run()
                 } catch {
-                    throw Failed(description: "cannot run the mail command \(command[0]) (\(error.localizedDescription)): install an MTA or set KREISWERK_SENDMAIL")
+                    throw Failed(
+                        description:
+                            "cannot run the mail command \(command[0]) (\(error.localizedDescription)): install an MTA or set KREISWERK_SENDMAIL"
+                    )
                 }
                 // A command that exits without reading everything closes the pipe; its exit status decides.
                 try? input.fileHandleForWriting.write(contentsOf: Data(text.utf8))

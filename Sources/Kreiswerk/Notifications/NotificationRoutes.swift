@@ -68,7 +68,10 @@ struct NotificationRoutes {
     }
 
     private func page(
-        _ context: SignedInContext, notice: String? = nil, errors: [String: String] = [:], status: HTTPResponse.Status = .ok
+        _ context: SignedInContext,
+        notice: String? = nil,
+        errors: [String: String] = [:],
+        status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let identity = context.identity
         let items = try await inbox.items(of: identity)
@@ -76,11 +79,16 @@ struct NotificationRoutes {
         var data = FormErrors.values(errors, labels: ["email": "E-Mail-Benachrichtigung"])
         data.merge([
             "items": items.map { item in
-                ["id": item.id.uuidString.lowercased(), "title": item.title, "when": GermanFormat.dateTime(item.createdAt), "unread": item.readAt == nil,
-                 "link": "/benachrichtigungen/\(item.id.uuidString.lowercased())"] as [String: Any]
+                [
+                    "id": item.id.uuidString.lowercased(), "title": item.title, "when": GermanFormat.dateTime(item.createdAt),
+                    "unread": item.readAt == nil,
+                    "link": "/benachrichtigungen/\(item.id.uuidString.lowercased())",
+                ] as [String: Any]
             },
             "unreadCount": items.filter { $0.readAt == nil }.count,
-            "preferences": Inbox.EmailPreference.allCases.map { ["value": $0.rawValue, "label": $0.label, "checked": $0 == preference] as [String: Any] },
+            "preferences": Inbox.EmailPreference.allCases.map {
+                ["value": $0.rawValue, "label": $0.label, "checked": $0 == preference] as [String: Any]
+            },
         ]) { $1 }
         if let notice { data["notice"] = notice }
         return pages.render("notifications", data, identity: identity, path: "/benachrichtigungen", status: status)

@@ -56,11 +56,17 @@ public enum Notifier {
     /// Returns whether the notification is new.
     @discardableResult
     public static func notify(
-        _ recipient: UUID, _ kind: NotificationKind, title: String, link: String, dedupeKey: String, on connection: PostgresConnection,
+        _ recipient: UUID,
+        _ kind: NotificationKind,
+        title: String,
+        link: String,
+        dedupeKey: String,
+        on connection: PostgresConnection,
         logger: Logger
     ) async throws -> Bool {
         try await connection.query(
-            "SELECT notify(\(recipient), \(kind.rawValue), \(title), \(link), \(dedupeKey))", logger: logger
+            "SELECT notify(\(recipient), \(kind.rawValue), \(title), \(link), \(dedupeKey))",
+            logger: logger
         ).collect().first?.decode(Bool.self) ?? false
     }
 

@@ -57,7 +57,13 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
             default: .disable
             }
         var configuration = PostgresClient.Configuration(
-            host: host, port: port, username: username, password: password, database: database, tls: tls)
+            host: host,
+            port: port,
+            username: username,
+            password: password,
+            database: database,
+            tls: tls
+        )
         configuration.options.connectTimeout = .seconds(5)
         return configuration
     }

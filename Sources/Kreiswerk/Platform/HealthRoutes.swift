@@ -22,7 +22,9 @@ struct HealthRoutes: Sendable {
             guard waiting.isEmpty else {
                 throw Problem(
                     .serviceUnavailable,
-                    detail: "The database schema is not current: \(waiting.map { "\($0.version) (\($0.status.rawValue))" }.joined(separator: ", ")). Run kreiswerk migrate.")
+                    detail:
+                        "The database schema is not current: \(waiting.map { "\($0.version) (\($0.status.rawValue))" }.joined(separator: ", ")). Run kreiswerk migrate."
+                )
             }
             return Status(status: "ready")
         }

@@ -44,7 +44,10 @@ extension Request {
         do {
             return try decoder.decode(type, from: Data(buffer: buffer))
         } catch let error as DecodingError {
-            throw Problem(.badRequest, detail: "The request body is not the JSON this endpoint expects: \(ProblemMiddleware<AppRequestContext>.describe(error)).")
+            throw Problem(
+                .badRequest,
+                detail: "The request body is not the JSON this endpoint expects: \(ProblemMiddleware<AppRequestContext>.describe(error))."
+            )
         }
     }
 }
@@ -54,7 +57,8 @@ extension Request {
     public func ifMatchVersion(of resource: String) throws -> Int {
         guard let header = headers[.ifMatch] else {
             throw DomainError.versionRequired(
-                "Bitte die Version mitsenden, auf der die Änderung beruht: Header If-Match mit dem ETag aus GET \(resource).")
+                "Bitte die Version mitsenden, auf der die Änderung beruht: Header If-Match mit dem ETag aus GET \(resource)."
+            )
         }
         guard let version = Int(header.trimmingCharacters(in: CharacterSet(charactersIn: "\" W/"))) else {
             throw Problem(.badRequest, detail: "If-Match must be the ETag of GET \(resource), e.g. \"3\".")

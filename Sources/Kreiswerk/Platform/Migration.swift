@@ -26,7 +26,8 @@ public struct Migration: Sendable, Equatable {
         for name in names.sorted() where name.hasSuffix(".sql") {
             guard name.wholeMatch(of: pattern) != nil else {
                 throw ConfigurationError(
-                    "migration file \(name) is misnamed: use four digits, an underscore and lower-case words, e.g. 0007_add_goals.sql")
+                    "migration file \(name) is misnamed: use four digits, an underscore and lower-case words, e.g. 0007_add_goals.sql"
+                )
             }
             let url = directory.appendingPathComponent(name)
             guard let sql = try? String(contentsOf: url, encoding: .utf8) else {

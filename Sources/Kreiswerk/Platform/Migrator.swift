@@ -67,7 +67,8 @@ public struct Migrator: Sendable {
                 description: """
                     migration \(changed.version).sql was changed after it was applied: its checksum no longer matches the one recorded \
                     in schema_migrations. Applied migrations are immutable: restore the file as it was and put the change into a new migration.
-                    """)
+                    """
+            )
         }
         var applied: [String] = []
         for migration in migrations where states.contains(where: { $0.version == migration.version && $0.status == .pending }) {
@@ -77,14 +78,18 @@ public struct Migrator: Sendable {
                     let firstWord = statement.text.prefix { $0.isLetter }.uppercased()
                     if ["BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT"].contains(firstWord) {
                         throw MigrationError(
-                            description: "migration \(migration.version).sql has \(firstWord) on line \(statement.line): each migration already runs in its own transaction; remove it.")
+                            description:
+                                "migration \(migration.version).sql has \(firstWord) on line \(statement.line): each migration already runs in its own transaction; remove it."
+                        )
                     }
                     do {
                         try await connection.query(PostgresQuery(unsafeSQL: statement.text), logger: logger)
                     } catch let error as PSQLError {
                         let message = error.serverInfo?[.message] ?? "\(error.code)"
                         throw MigrationError(
-                            description: "migration \(migration.version).sql failed at the statement on line \(statement.line): \(message). Nothing of it was applied.")
+                            description:
+                                "migration \(migration.version).sql failed at the statement on line \(statement.line): \(message). Nothing of it was applied."
+                        )
                     }
                 }
                 let milliseconds = Int((ContinuousClock.now - started) / .milliseconds(1))
@@ -107,7 +112,8 @@ public struct Migrator: Sendable {
     }
 
     private func recordedMigrations(on connection: PostgresConnection) async throws -> [String: Recorded] {
-        let exists = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger)
+        let exists =
+            try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger)
             .collect().first?.decode(Bool.self) ?? false
         guard exists else { return [:] }
         var recorded: [String: Recorded] = [:]
@@ -122,7 +128,10 @@ public struct Migrator: Sendable {
         var states = files.map { file -> MigrationState in
             guard let record = recorded[file.version] else { return MigrationState(version: file.version, status: .pending) }
             return MigrationState(
-                version: file.version, status: record.checksum == file.checksum ? .applied : .changed, appliedAt: record.appliedAt)
+                version: file.version,
+                status: record.checksum == file.checksum ? .applied : .changed,
+                appliedAt: record.appliedAt
+            )
         }
         let known = Set(files.map(\.version))
         for (version, record) in recorded where !known.contains(version) {

@@ -34,7 +34,8 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         return Response(
             status: status,
             headers: [.contentType: "application/problem+json; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(body))))
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(body)))
+        )
     }
 }
 
@@ -75,17 +76,30 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             if case .unauthorized = error, path.hasPrefix("/api/") { headers[.wwwAuthenticate] = "Bearer realm=\"kreiswerk\"" }
             return (Problem(status, detail: error.message), headers)
         case let invalid as InvalidInput:
-            return (Problem(.unprocessableContent, detail: "Die Angaben sind nicht vollständig oder nicht gültig: \(invalid.description)", errors: invalid.errors), [:])
+            return (
+                Problem(
+                    .unprocessableContent,
+                    detail: "Die Angaben sind nicht vollständig oder nicht gültig: \(invalid.description)",
+                    errors: invalid.errors
+                ), [:]
+            )
         case let error as PSQLError where ["22021", "22P05"].contains(error.serverInfo?[.sqlState] ?? ""):
             // PostgreSQL text cannot hold a NUL character; the transaction was rolled back, nothing was written.
-            return (Problem(.badRequest, detail: "The request contains a character that cannot be stored (a NUL, \\u0000). Remove it and send the request again."), [:])
+            return (
+                Problem(
+                    .badRequest,
+                    detail: "The request contains a character that cannot be stored (a NUL, \\u0000). Remove it and send the request again."
+                ), [:]
+            )
         case let error as PSQLError where error.serverInfo?[.sqlState] == "23514":
             // A check constraint caught what the form checks let through (e.g. a text at its length limit that the
             // database counts differently); the transaction was rolled back, nothing was written.
             return (
                 Problem(
                     .unprocessableContent,
-                    detail: "Eine Angabe ist zu lang, leer oder nicht zulässig (Regel \(error.serverInfo?[.constraintName] ?? "?")). Bitte kürzen oder korrigieren."),
+                    detail:
+                        "Eine Angabe ist zu lang, leer oder nicht zulässig (Regel \(error.serverInfo?[.constraintName] ?? "?")). Bitte kürzen oder korrigieren."
+                ),
                 [:]
             )
         case let error as DecodingError:
@@ -140,20 +154,28 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             } else {
                 let reference = UUID().uuidString.prefix(8).lowercased()
                 context.logger.error(
-                    "unhandled error", metadata: ["reference": "\(reference)", "path": "\(path)", "error": "\(String(reflecting: error))"])
+                    "unhandled error",
+                    metadata: ["reference": "\(reference)", "path": "\(path)", "error": "\(String(reflecting: error))"]
+                )
                 problem = Problem(
                     .internalServerError,
-                    detail: "Something went wrong on our side. Nothing you did caused it. Please try again; if it keeps happening, give the operators the reference \(reference)."
+                    detail:
+                        "Something went wrong on our side. Nothing you did caused it. Please try again; if it keeps happening, give the operators the reference \(reference)."
                 )
                 if !Self.isMachineFacing(path) {
-                    problem.detail = "Bei uns ist ein Fehler aufgetreten, nicht durch Ihre Eingabe. Bitte versuchen Sie es noch einmal; wenn es wieder passiert, nennen Sie dem Betrieb die Kennung \(reference)."
+                    problem.detail =
+                        "Bei uns ist ein Fehler aufgetreten, nicht durch Ihre Eingabe. Bitte versuchen Sie es noch einmal; wenn es wieder passiert, nennen Sie dem Betrieb die Kennung \(reference)."
                 }
             }
             var response: Response
             if let pages, !Self.isMachineFacing(path) {
                 response = pages.render(
-                    "error", ["status": problem.status.code, "heading": Self.germanHeading(problem.status), "message": problem.detail],
-                    identity: (context as? AppRequestContext)?.identity, path: path, status: problem.status)
+                    "error",
+                    ["status": problem.status.code, "heading": Self.germanHeading(problem.status), "message": problem.detail],
+                    identity: (context as? AppRequestContext)?.identity,
+                    path: path,
+                    status: problem.status
+                )
             } else {
                 response = try problem.response(from: request, context: context)
             }

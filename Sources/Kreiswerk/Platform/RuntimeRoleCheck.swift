@@ -22,12 +22,14 @@ struct RuntimeRoleCheck: Service {
                     WHERE c.relkind IN ('r', 'p') AND pg_has_role(r.oid, c.relowner, 'MEMBER'))::integer
             FROM pg_roles r WHERE r.rolname = current_user
             """,
-            logger: database.logger)
+            logger: database.logger
+        )
         for try await (role, isSuperuser, bypassesRLS, ownedTables) in rows.decode((String, Bool, Bool, Int).self) {
             guard !isSuperuser, !bypassesRLS, ownedTables == 0 else {
                 throw ConfigurationError(
                     "the service connects as '\(role)', which \(isSuperuser ? "is a superuser" : bypassesRLS ? "has BYPASSRLS" : "owns (or is a member of the owner of) \(ownedTables) tables"): "
-                        + "row-level security would not protect tenants. Connect as kreiswerk_app (KREISWERK_APP_DATABASE_URL).")
+                        + "row-level security would not protect tenants. Connect as kreiswerk_app (KREISWERK_APP_DATABASE_URL)."
+                )
             }
             database.logger.info("runtime role checked", metadata: ["role": "\(role)"])
         }

@@ -54,9 +54,15 @@ public struct SQLScript: Sendable, Equatable {
                 var depth = 0
                 var j = i
                 repeat {
-                    if at(j) == "/" && at(j + 1) == "*" { depth += 1; j += 2 }
-                    else if at(j) == "*" && at(j + 1) == "/" { depth -= 1; j += 2 }
-                    else { j += 1 }
+                    if at(j) == "/" && at(j + 1) == "*" {
+                        depth += 1
+                        j += 2
+                    } else if at(j) == "*" && at(j + 1) == "/" {
+                        depth -= 1
+                        j += 2
+                    } else {
+                        j += 1
+                    }
                 } while depth > 0 && j < s.count
                 append(i..<min(j, s.count))
                 i = min(j, s.count)
@@ -100,9 +106,15 @@ public struct SQLScript: Sendable, Equatable {
         let quote = s[start]
         var j = start + 1
         while j < s.count {
-            if backslashEscapes && s[j] == "\\" { j += 2; continue }
+            if backslashEscapes && s[j] == "\\" {
+                j += 2
+                continue
+            }
             if s[j] == quote {
-                if j + 1 < s.count && s[j + 1] == quote { j += 2; continue }
+                if j + 1 < s.count && s[j + 1] == quote {
+                    j += 2
+                    continue
+                }
                 return j + 1
             }
             j += 1

@@ -34,7 +34,9 @@ public struct TenantWork: Sendable {
 
     /// Runs `body` acting for the identity's tenant and user; the `audit` events it appends are written in the same transaction.
     func work<Result: Sendable>(
-        _ identity: Identity, clientAddress: String?, _ body: (PostgresConnection, inout [AuditEvent]) async throws -> Result
+        _ identity: Identity,
+        clientAddress: String?,
+        _ body: (PostgresConnection, inout [AuditEvent]) async throws -> Result
     ) async throws -> Result {
         let district = readsDistrict && identity.tenant.kind == "district" ? identity.tenant.id : nil
         return try await database.withTenant(identity.tenant.id, user: identity.userID, district: district) { connection in

@@ -7,15 +7,24 @@ import PostgresNIO
 /// poll are reminded once; committee members hear of meetings ahead and of the agenda deadline; owners of
 /// project-group tasks hear of them before they are due. Other tenants have none of these rows.
 enum CoordinationSweep {
-    static func run(district: UUID, asOf: Date, rules: ReminderRules, on connection: PostgresConnection, logger: Logger) async throws -> [String: Int] {
+    static func run(district: UUID, asOf: Date, rules: ReminderRules, on connection: PostgresConnection, logger: Logger) async throws -> [String: Int]
+    {
         let day = Day(asOf).iso
         var notified: [String: Int] = [:]
         func count(_ rule: String, _ query: PostgresQuery) async throws {
             notified[rule] = try await connection.query(query, logger: logger).collect().first?.decode(Int.self) ?? 0
         }
         notified["problem_escalated"] = try await Escalation.move(
-            district: district, problems: nil, asOf: asOf, rules: rules, reason: nil, actor: "Kreiswerk (Frist)", byScheduler: true,
-            on: connection, logger: logger)
+            district: district,
+            problems: nil,
+            asOf: asOf,
+            rules: rules,
+            reason: nil,
+            actor: "Kreiswerk (Frist)",
+            byScheduler: true,
+            on: connection,
+            logger: logger
+        )
         try await count(
             "poll_reminder",
             """
@@ -24,7 +33,8 @@ enum CoordinationSweep {
             FROM problem_polls p JOIN district_case_managers() c ON c.tenant_id = ANY (p.asked_tenants)
             WHERE p.tenant_id = \(district) AND p.asked_at < \(asOf) - make_interval(days => \(rules.pollReminderDays)::integer)
               AND NOT EXISTS (SELECT 1 FROM poll_answers a WHERE a.poll_id = p.id AND a.tenant_id = c.tenant_id)
-            """)
+            """
+        )
         // Members with an account of the group (project group) or of the steering group (group_id NULL), and the coordinators.
         try await count(
             "committee_meeting",
@@ -39,7 +49,8 @@ enum CoordinationSweep {
                           UNION SELECT id FROM users u WHERE u.tenant_id = m.tenant_id AND u.active AND 'district_coordinator' = ANY (u.roles)) r ON true
             WHERE m.tenant_id = \(district)
               AND (m.scheduled_at AT TIME ZONE 'Europe/Berlin')::date BETWEEN \(day)::date AND \(day)::date + \(rules.meetingReminderDaysBefore)::integer
-            """)
+            """
+        )
         try await count(
             "agenda_deadline",
             """
@@ -50,7 +61,8 @@ enum CoordinationSweep {
             JOIN LATERAL (SELECT user_id FROM steering_members s WHERE s.tenant_id = m.tenant_id AND s.user_id IS NOT NULL AND s.left_on IS NULL
                           UNION SELECT id FROM users u WHERE u.tenant_id = m.tenant_id AND u.active AND 'district_coordinator' = ANY (u.roles)) r ON true
             WHERE m.tenant_id = \(district) AND m.group_id IS NULL AND m.agenda_deadline = \(day)::date
-            """)
+            """
+        )
         try await count(
             "group_task",
             """
@@ -63,7 +75,8 @@ enum CoordinationSweep {
                           UNION SELECT id FROM users u WHERE k.owner_user_id IS NULL AND u.tenant_id = k.tenant_id AND u.active
                                                        AND 'district_coordinator' = ANY (u.roles)) r ON true
             WHERE k.tenant_id = \(district) AND k.done_on IS NULL AND k.due_on <= \(day)::date + \(rules.groupTaskDaysBefore)::integer
-            """)
+            """
+        )
         return notified
     }
 }

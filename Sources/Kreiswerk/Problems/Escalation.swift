@@ -9,8 +9,15 @@ enum Escalation {
     /// up one level, records why, and tells the district's coordinators, the raising case manager and the
     /// members of the group that had the problem. Returns how many moved.
     static func move(
-        district: UUID, problems: [UUID]?, asOf: Date, rules: ReminderRules, reason: String?, actor: String, byScheduler: Bool,
-        on connection: PostgresConnection, logger: Logger
+        district: UUID,
+        problems: [UUID]?,
+        asOf: Date,
+        rules: ReminderRules,
+        reason: String?,
+        actor: String,
+        byScheduler: Bool,
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> Int {
         let moved = try await connection.query(
             """
@@ -31,21 +38,38 @@ enum Escalation {
         ).collect().map { try $0.decode((UUID, String, UUID, String, String, UUID?).self) }
         guard !moved.isEmpty else { return 0 }
         let coordinators = try await connection.query(
-            "SELECT id FROM users WHERE tenant_id = \(district) AND active AND 'district_coordinator' = ANY (roles)", logger: logger
+            "SELECT id FROM users WHERE tenant_id = \(district) AND active AND 'district_coordinator' = ANY (roles)",
+            logger: logger
         ).collect().map { try $0.decode(UUID.self) }
         for (id, title, raiser, previous, next, group) in moved {
-            let from = LadderLevel(rawValue: previous)!, to = LadderLevel(rawValue: next)!
+            let from = LadderLevel(rawValue: previous)!
+            let to = LadderLevel(rawValue: next)!
             let why = reason ?? "Die Frist der Ebene „\(from.label)“ ist abgelaufen."
             try await Problems.record(
-                .escalated, id, raisedBy: nil, district: district, from: from, to: to, text: why, actor: actor, byScheduler: byScheduler,
-                on: connection, logger: logger)
+                .escalated,
+                id,
+                raisedBy: nil,
+                district: district,
+                from: from,
+                to: to,
+                text: why,
+                actor: actor,
+                byScheduler: byScheduler,
+                on: connection,
+                logger: logger
+            )
             var recipients = coordinators + [raiser]
             if let group { recipients += try await ProjectGroups.memberAccounts(of: group, on: connection, logger: logger) }
             for recipient in Set(recipients) {
                 try await Notifier.notify(
-                    recipient, .problemEscalated,
-                    title: "Systemproblem „\(title)“ \(byScheduler ? "nach Fristablauf " : "")weitergegeben an: \(to.label)", link: Problems.link(id),
-                    dedupeKey: "problem-escalated:\(id.uuidString.lowercased()):\(next)", on: connection, logger: logger)
+                    recipient,
+                    .problemEscalated,
+                    title: "Systemproblem „\(title)“ \(byScheduler ? "nach Fristablauf " : "")weitergegeben an: \(to.label)",
+                    link: Problems.link(id),
+                    dedupeKey: "problem-escalated:\(id.uuidString.lowercased()):\(next)",
+                    on: connection,
+                    logger: logger
+                )
             }
         }
         return moved.count

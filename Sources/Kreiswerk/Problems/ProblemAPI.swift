@@ -7,15 +7,25 @@ struct ProblemAPI {
     let policy: Policy
 
     struct Reason: Decodable { var reason: String }
-    struct Assignment: Decodable { var groupID: UUID; enum CodingKeys: String, CodingKey { case groupID = "group_id" } }
-    struct Solution: Decodable { var solution: String; var publish: Bool? }
+    struct Assignment: Decodable {
+        var groupID: UUID
+        enum CodingKeys: String, CodingKey { case groupID = "group_id" }
+    }
+    struct Solution: Decodable {
+        var solution: String
+        var publish: Bool?
+    }
     struct Submission: Decodable { var text: String }
     struct Question: Decodable { var question: String }
-    struct PollAnswer: Decodable { var known: Bool; var answer: String? }
+    struct PollAnswer: Decodable {
+        var known: Bool
+        var answer: String?
+    }
 
     /// Reading problems: case managers (their own and published ones), coordinators and assistants (the district's).
     static func mayReadProblems(_ identity: Identity, _ policy: Policy) throws {
-        guard policy.allows(identity, .raiseProblems) || policy.allows(identity, .coordinateDistrict) || policy.allows(identity, .runCommittees) else {
+        guard policy.allows(identity, .raiseProblems) || policy.allows(identity, .coordinateDistrict) || policy.allows(identity, .runCommittees)
+        else {
             throw DomainError.forbidden("Systemprobleme sehen die Case Manager der Städte und die Koordinierungsstellen des Kreises.")
         }
     }
@@ -33,7 +43,10 @@ struct ProblemAPI {
         }
         routes.on(.post, "/api/v1/problems", .raiseProblems) { request, context in
             let problem = try await problems.raise(
-                try await request.json(NewProblem.self, context: context), by: context.identity, clientAddress: context.clientAddress)
+                try await request.json(NewProblem.self, context: context),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
             return JSONResponse(problem, status: .created, headers: [.location: "/api/v1/problems/\(problem.id)", .eTag: "\"\(problem.version)\""])
         }
         routes.get("/api/v1/problems/{id}", .ownAccount) { _, context in
@@ -49,7 +62,13 @@ struct ProblemAPI {
         }
         steer(routes, "solve", Solution.self) { id, version, body, context in
             try await problems.solve(
-                id, version: version, solution: body.solution, publish: body.publish ?? false, by: context.identity, clientAddress: context.clientAddress)
+                id,
+                version: version,
+                solution: body.solution,
+                publish: body.publish ?? false,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         steer(routes, "publish", Empty.self) { id, version, _, context in
             try await problems.publish(id, version: version, by: context.identity, clientAddress: context.clientAddress)
@@ -60,8 +79,14 @@ struct ProblemAPI {
         routes.on(.post, "/api/v1/problems/{id}/polls", .coordinateDistrict) { request, context in
             let body = try await request.json(Question.self, context: context)
             return JSONResponse(
-                try await problems.poll(try CaseAPI.id(context, "id"), question: body.question, by: context.identity, clientAddress: context.clientAddress),
-                status: .created)
+                try await problems.poll(
+                    try CaseAPI.id(context, "id"),
+                    question: body.question,
+                    by: context.identity,
+                    clientAddress: context.clientAddress
+                ),
+                status: .created
+            )
         }
         routes.get("/api/v1/polls", .raiseProblems) { _, context in
             JSONResponse(try await problems.askedPolls(by: context.identity, clientAddress: context.clientAddress))
@@ -69,7 +94,12 @@ struct ProblemAPI {
         routes.on(.post, "/api/v1/polls/{id}/answers", .raiseProblems) { request, context -> Response in
             let body = try await request.json(PollAnswer.self, context: context)
             try await problems.answer(
-                poll: try CaseAPI.id(context, "id"), known: body.known, answer: body.answer ?? "", by: context.identity, clientAddress: context.clientAddress)
+                poll: try CaseAPI.id(context, "id"),
+                known: body.known,
+                answer: body.answer ?? "",
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
             return Response(status: .noContent)
         }
     }
@@ -78,7 +108,9 @@ struct ProblemAPI {
 
     /// A coordinator's step on the ladder: `POST /api/v1/problems/{id}/<action>` with If-Match.
     private func steer<Body: Decodable & Sendable>(
-        _ routes: GuardedRouter, _ action: String, _ body: Body.Type,
+        _ routes: GuardedRouter,
+        _ action: String,
+        _ body: Body.Type,
         _ perform: @escaping @Sendable (UUID, Int, Body, SignedInContext) async throws -> StructuralProblem
     ) {
         routes.on(.post, "/api/v1/problems/{id}/\(action)", .coordinateDistrict) { request, context in

@@ -24,8 +24,13 @@ struct ProblemPages {
             let form = context.form
             do {
                 let new = NewProblem(
-                    title: form["title"], category: form["category"], description: form.raw("description"), legalSpheres: form.all("legal_spheres"),
-                    districtWideActor: form["district_wide_actor"] == "1", caseIDs: form.all("case_ids").compactMap { UUID(uuidString: $0) })
+                    title: form["title"],
+                    category: form["category"],
+                    description: form.raw("description"),
+                    legalSpheres: form.all("legal_spheres"),
+                    districtWideActor: form["district_wide_actor"] == "1",
+                    caseIDs: form.all("case_ids").compactMap { UUID(uuidString: $0) }
+                )
                 let problem = try await problems.raise(new, by: context.identity, clientAddress: context.clientAddress)
                 return .redirect(to: Problems.link(problem.id), type: .normal)
             } catch let error as InvalidInput {
@@ -41,7 +46,13 @@ struct ProblemPages {
             return pages.render("problem-submission", data, identity: context.identity, path: "/probleme")
         }
         step(routes, "eskalieren") { id, version, form, context in
-            _ = try await problems.escalate(id, version: version, reason: form.raw("reason"), by: context.identity, clientAddress: context.clientAddress)
+            _ = try await problems.escalate(
+                id,
+                version: version,
+                reason: form.raw("reason"),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         step(routes, "zuweisen") { id, version, form, context in
             guard let group = UUID(uuidString: form["group_id"]) else { throw InvalidInput(field: "group_id", "Bitte eine Projektgruppe wählen.") }
@@ -49,13 +60,25 @@ struct ProblemPages {
         }
         step(routes, "loesen") { id, version, form, context in
             _ = try await problems.solve(
-                id, version: version, solution: form.raw("solution"), publish: form["publish"] == "1", by: context.identity, clientAddress: context.clientAddress)
+                id,
+                version: version,
+                solution: form.raw("solution"),
+                publish: form["publish"] == "1",
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         step(routes, "veroeffentlichen") { id, version, _, context in
             _ = try await problems.publish(id, version: version, by: context.identity, clientAddress: context.clientAddress)
         }
         step(routes, "anliegen") { id, version, form, context in
-            _ = try await problems.submitToState(id, version: version, text: form.raw("text"), by: context.identity, clientAddress: context.clientAddress)
+            _ = try await problems.submitToState(
+                id,
+                version: version,
+                text: form.raw("text"),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         step(routes, "umfrage") { id, _, form, context in
             _ = try await problems.poll(id, question: form.raw("question"), by: context.identity, clientAddress: context.clientAddress)
@@ -65,8 +88,12 @@ struct ProblemPages {
         routes.post("/umfragen/{id}/antwort", .raiseProblems) { _, context -> Response in
             do {
                 try await problems.answer(
-                    poll: try CaseAPI.id(context, "id"), known: context.form["known"] == "1", answer: context.form.raw("answer"), by: context.identity,
-                    clientAddress: context.clientAddress)
+                    poll: try CaseAPI.id(context, "id"),
+                    known: context.form["known"] == "1",
+                    answer: context.form.raw("answer"),
+                    by: context.identity,
+                    clientAddress: context.clientAddress
+                )
             } catch let error as InvalidInput {
                 return try await pollsPage(context, errors: error, status: .unprocessableContent)
             }
@@ -76,7 +103,9 @@ struct ProblemPages {
 
     /// A coordinator's form on the problem page: `POST /probleme/{id}/<action>`; errors show on the page.
     private func step(
-        _ routes: GuardedRouter, _ action: String, _ perform: @escaping @Sendable (UUID, Int, Form, SignedInContext) async throws -> Void
+        _ routes: GuardedRouter,
+        _ action: String,
+        _ perform: @escaping @Sendable (UUID, Int, Form, SignedInContext) async throws -> Void
     ) {
         routes.post("/probleme/{id}/\(action)", .coordinateDistrict) { _, context -> Response in
             let id = try CaseAPI.id(context, "id")
@@ -94,12 +123,17 @@ struct ProblemPages {
     // MARK: - Pages
 
     func listPage(
-        _ context: SignedInContext, form: Form? = nil, preselected: String? = nil, errors: InvalidInput? = nil, status: HTTPResponse.Status = .ok
+        _ context: SignedInContext,
+        form: Form? = nil,
+        preselected: String? = nil,
+        errors: InvalidInput? = nil,
+        status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let identity = context.identity
         try ProblemAPI.mayReadProblems(identity, policy)
         let all = try await problems.list(by: identity, clientAddress: context.clientAddress)
-        let canRaise = policy.allows(identity, .raiseProblems), coordinating = policy.allows(identity, .coordinateDistrict)
+        let canRaise = policy.allows(identity, .raiseProblems)
+        let coordinating = policy.allows(identity, .coordinateDistrict)
         var data: [String: Any] = ["canRaise": canRaise, "coordinating": coordinating]
         let own = all.filter { coordinating || $0.raisedBy == identity.tenant.name }
         data["problems"] = own.map(Self.values)
@@ -110,18 +144,37 @@ struct ProblemPages {
         }
         if canRaise {
             let chosen = Set(form?.all("case_ids") ?? [preselected].compactMap { $0 })
-            data["cases"] = try await problems.cases.myCases(by: identity, wholeTenant: policy.allows(identity, .overseeCaseload), clientAddress: context.clientAddress)
-                .map { ["id": $0.id.uuidString.lowercased(), "number": $0.caseNumber, "client": $0.clientName, "checked": chosen.contains($0.id.uuidString.lowercased())] }
-            data["categories"] = ProblemCategory.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0.rawValue == form?["category"]] }
-            data["spheres"] = LegalSphere.all.map { ["value": $0, "slug": $0.replacingOccurrences(of: " ", with: "-"), "checked": form?.all("legal_spheres").contains($0) ?? false] }
-            data["form"] = ["title": form?["title"] ?? "", "description": form?.raw("description") ?? "", "districtWide": form?["district_wide_actor"] == "1"]
+            data["cases"] = try await problems.cases.myCases(
+                by: identity,
+                wholeTenant: policy.allows(identity, .overseeCaseload),
+                clientAddress: context.clientAddress
+            )
+            .map {
+                [
+                    "id": $0.id.uuidString.lowercased(), "number": $0.caseNumber, "client": $0.clientName,
+                    "checked": chosen.contains($0.id.uuidString.lowercased()),
+                ]
+            }
+            data["categories"] = ProblemCategory.allCases.map {
+                ["value": $0.rawValue, "label": $0.label, "selected": $0.rawValue == form?["category"]]
+            }
+            data["spheres"] = LegalSphere.all.map {
+                ["value": $0, "slug": $0.replacingOccurrences(of: " ", with: "-"), "checked": form?.all("legal_spheres").contains($0) ?? false]
+            }
+            data["form"] = [
+                "title": form?["title"] ?? "", "description": form?.raw("description") ?? "", "districtWide": form?["district_wide_actor"] == "1",
+            ]
         }
         if let errors { data.merge(FormErrors.values(errors.errors, labels: Self.labels)) { $1 } }
         return pages.render("problems", data, identity: identity, path: "/probleme", status: status)
     }
 
     func problemPage(
-        _ context: SignedInContext, id: UUID, errors: InvalidInput? = nil, message: String? = nil, status: HTTPResponse.Status = .ok
+        _ context: SignedInContext,
+        id: UUID,
+        errors: InvalidInput? = nil,
+        message: String? = nil,
+        status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let identity = context.identity
         try ProblemAPI.mayReadProblems(identity, policy)
@@ -154,7 +207,9 @@ struct ProblemPages {
                 [
                     "id": poll.id.uuidString.lowercased(), "question": poll.question, "by": poll.askedBy, "when": GermanFormat.date(poll.askedAt),
                     "answered": !poll.answers.isEmpty,
-                    "answers": poll.answers.map { ["by": $0.answeredBy, "known": $0.known, "answer": $0.answer, "when": GermanFormat.date($0.answeredAt)] },
+                    "answers": poll.answers.map {
+                        ["by": $0.answeredBy, "known": $0.known, "answer": $0.answer, "when": GermanFormat.date($0.answeredAt)]
+                    },
                 ] as [String: Any]
             },
             "count": polls.count,

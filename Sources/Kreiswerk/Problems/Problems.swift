@@ -52,19 +52,35 @@ public struct Problems: Sendable {
                         \(category.rawValue), \(description), \(spheres), \(new.districtWideActor == true), \(caseIDs.count), \(level.rawValue),
                         now(), now() + make_interval(weeks => \(level.deadline(rules))::integer))
                 """,
-                logger: logger)
+                logger: logger
+            )
             try await connection.query(
                 """
                 INSERT INTO problem_cases (tenant_id, problem_id, case_id) SELECT \(identity.tenant.id), \(id), unnest(\(caseIDs)::uuid[])
                 """,
-                logger: logger)
+                logger: logger
+            )
             try await Self.record(
-                .raised, id, raisedBy: identity.tenant.id, district: identity.tenant.districtID!, to: level,
-                text: "Gemeldet von \(identity.tenant.name) (\(category.label)).", actor: identity.displayName, on: connection, logger: logger)
+                .raised,
+                id,
+                raisedBy: identity.tenant.id,
+                district: identity.tenant.districtID!,
+                to: level,
+                text: "Gemeldet von \(identity.tenant.name) (\(category.label)).",
+                actor: identity.displayName,
+                on: connection,
+                logger: logger
+            )
             for coordinator in try await Notifier.districtCoordinators(on: connection, logger: logger) {
                 try await Notifier.notify(
-                    coordinator, .problemRaised, title: "\(identity.tenant.name): neues Systemproblem „\(title)“", link: Self.link(id),
-                    dedupeKey: "problem-raised:\(id.uuidString.lowercased())", on: connection, logger: logger)
+                    coordinator,
+                    .problemRaised,
+                    title: "\(identity.tenant.name): neues Systemproblem „\(title)“",
+                    link: Self.link(id),
+                    dedupeKey: "problem-raised:\(id.uuidString.lowercased())",
+                    on: connection,
+                    logger: logger
+                )
             }
             audit.append(work.event("problem.raised", identity, "problem", id, ["cases": "\(caseIDs.count)", "level": level.rawValue]))
             return try await detailed(id, on: connection)
@@ -73,7 +89,12 @@ public struct Problems: Sendable {
 
     /// The problems the identity may see: a coordinator all of the district's; a town its own and the
     /// published solutions of the others. Optionally only those at `level` or in `status`.
-    public func list(level: LadderLevel? = nil, status: ProblemStatus? = nil, by identity: Identity, clientAddress: String?) async throws
+    public func list(
+        level: LadderLevel? = nil,
+        status: ProblemStatus? = nil,
+        by identity: Identity,
+        clientAddress: String?
+    ) async throws
         -> [StructuralProblem]
     {
         try await work.work(identity, clientAddress: clientAddress) { connection, audit in
@@ -109,19 +130,25 @@ public struct Problems: Sendable {
     /// A coordinator's change of an open problem at `version`: loads it, checks it, lets `change` write,
     /// bumps the version. A problem of another district, or a stale version, changes nothing.
     func steer(
-        _ id: UUID, version: Int, by identity: Identity, clientAddress: String?,
+        _ id: UUID,
+        version: Int,
+        by identity: Identity,
+        clientAddress: String?,
         _ change: (StructuralProblem, PostgresConnection, inout [AuditEvent]) async throws -> Void
     ) async throws -> StructuralProblem {
         try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             // Lock first, then read: a second coordinator waits here and then sees the first one's version.
             guard
                 try await connection.query(
-                    "SELECT 1 FROM structural_problems WHERE id = \(id) AND tenant_id = \(identity.tenant.id) FOR UPDATE", logger: logger
+                    "SELECT 1 FROM structural_problems WHERE id = \(id) AND tenant_id = \(identity.tenant.id) FOR UPDATE",
+                    logger: logger
                 ).collect().count == 1,
                 let problem = try await ProblemRecords.load([id], on: connection, logger: logger).first
             else { throw Self.notFound }
             guard problem.version == version else {
-                throw DomainError.stale("Das Systemproblem wurde inzwischen geändert (Version \(problem.version)). Bitte neu laden und erneut versuchen.")
+                throw DomainError.stale(
+                    "Das Systemproblem wurde inzwischen geändert (Version \(problem.version)). Bitte neu laden und erneut versuchen."
+                )
             }
             try await change(problem, connection, &audit)
             try await connection.query("UPDATE structural_problems SET version = version + 1 WHERE id = \(id)", logger: logger)
@@ -143,8 +170,16 @@ public struct Problems: Sendable {
             }
             let rules = try await ReminderSweep.rules(for: identity.tenant.id, on: connection, logger: logger)
             let moved = try await Escalation.move(
-                district: identity.tenant.id, problems: [id], asOf: Date(), rules: rules, reason: reason, actor: identity.displayName,
-                byScheduler: false, on: connection, logger: logger)
+                district: identity.tenant.id,
+                problems: [id],
+                asOf: Date(),
+                rules: rules,
+                reason: reason,
+                actor: identity.displayName,
+                byScheduler: false,
+                on: connection,
+                logger: logger
+            )
             guard moved == 1 else { throw Self.notFound }
             audit.append(work.event("problem.escalated", identity, "problem", id, ["from": problem.level.rawValue, "to": next.rawValue]))
         }
@@ -153,38 +188,65 @@ public struct Problems: Sendable {
     /// Hands the problem to a project group of its level (a municipal group of the raising town, or a district group).
     public func assign(_ id: UUID, version: Int, group: UUID, by identity: Identity, clientAddress: String?) async throws -> StructuralProblem {
         try await steer(id, version: version, by: identity, clientAddress: clientAddress) { problem, connection, audit in
-            guard problem.status == .open else { throw InvalidInput(field: "status", "Nur ein offenes Systemproblem kann einer Gruppe übergeben werden.") }
-            guard let row = try await connection.query(
-                """
-                SELECT g.name, g.level, g.town_tenant_id = p.raised_by_tenant_id FROM project_groups g, structural_problems p
-                WHERE g.id = \(group) AND g.active AND p.id = \(id)
-                """,
-                logger: logger
-            ).collect().first else { throw InvalidInput(field: "group_id", "Diese Projektgruppe gibt es nicht.") }
+            guard problem.status == .open else {
+                throw InvalidInput(field: "status", "Nur ein offenes Systemproblem kann einer Gruppe übergeben werden.")
+            }
+            guard
+                let row = try await connection.query(
+                    """
+                    SELECT g.name, g.level, g.town_tenant_id = p.raised_by_tenant_id FROM project_groups g, structural_problems p
+                    WHERE g.id = \(group) AND g.active AND p.id = \(id)
+                    """,
+                    logger: logger
+                ).collect().first
+            else { throw InvalidInput(field: "group_id", "Diese Projektgruppe gibt es nicht.") }
             let (name, level, sameTown) = try row.decode((String, String, Bool?).self)
             guard level == problem.level.rawValue, level == "district" || sameTown == true else {
                 throw InvalidInput(
                     field: "group_id",
                     problem.level == .municipal
                         ? "Auf kommunaler Ebene bearbeitet eine kommunale Projektgruppe der meldenden Stadt das Problem."
-                        : problem.level == .district ? "Auf Kreisebene bearbeitet eine Projektgruppe auf Kreisebene das Problem."
-                        : "Auf dieser Ebene bearbeitet keine Projektgruppe das Problem.")
+                        : problem.level == .district
+                            ? "Auf Kreisebene bearbeitet eine Projektgruppe auf Kreisebene das Problem."
+                            : "Auf dieser Ebene bearbeitet keine Projektgruppe das Problem."
+                )
             }
             try await connection.query("UPDATE structural_problems SET group_id = \(group) WHERE id = \(id)", logger: logger)
             try await Self.record(
-                .assigned, id, raisedBy: nil, district: identity.tenant.id, to: problem.level, text: "Übergeben an: \(name).", actor: identity.displayName,
-                on: connection, logger: logger)
+                .assigned,
+                id,
+                raisedBy: nil,
+                district: identity.tenant.id,
+                to: problem.level,
+                text: "Übergeben an: \(name).",
+                actor: identity.displayName,
+                on: connection,
+                logger: logger
+            )
             for member in try await ProjectGroups.memberAccounts(of: group, on: connection, logger: logger) {
                 try await Notifier.notify(
-                    member, .problemEscalated, title: "Neues Thema für \(name): „\(problem.title)“", link: Self.link(id),
-                    dedupeKey: "problem-assigned:\(id.uuidString.lowercased()):\(group.uuidString.lowercased())", on: connection, logger: logger)
+                    member,
+                    .problemEscalated,
+                    title: "Neues Thema für \(name): „\(problem.title)“",
+                    link: Self.link(id),
+                    dedupeKey: "problem-assigned:\(id.uuidString.lowercased()):\(group.uuidString.lowercased())",
+                    on: connection,
+                    logger: logger
+                )
             }
             audit.append(work.event("problem.assigned", identity, "problem", id, ["group": group.uuidString]))
         }
     }
 
     /// Records the solution; with `publish`, the other towns see it as good practice.
-    public func solve(_ id: UUID, version: Int, solution: String, publish: Bool, by identity: Identity, clientAddress: String?) async throws
+    public func solve(
+        _ id: UUID,
+        version: Int,
+        solution: String,
+        publish: Bool,
+        by identity: Identity,
+        clientAddress: String?
+    ) async throws
         -> StructuralProblem
     {
         let solution = solution.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -199,10 +261,19 @@ public struct Problems: Sendable {
                        published_at = CASE WHEN \(publish) THEN now() END, level_deadline = NULL
                 WHERE id = \(id)
                 """,
-                logger: logger)
+                logger: logger
+            )
             try await Self.record(
-                .solved, id, raisedBy: nil, district: identity.tenant.id, to: problem.level, text: solution, actor: identity.displayName,
-                on: connection, logger: logger)
+                .solved,
+                id,
+                raisedBy: nil,
+                district: identity.tenant.id,
+                to: problem.level,
+                text: solution,
+                actor: identity.displayName,
+                on: connection,
+                logger: logger
+            )
             if publish { try await published(problem, by: identity, on: connection) }
             try await tellRaiser(problem, .problemSolved, "Lösung für Ihr Systemproblem „\(problem.title)“", key: "solved", on: connection)
             audit.append(work.event("problem.solved", identity, "problem", id, ["published": "\(publish)"]))
@@ -212,7 +283,9 @@ public struct Problems: Sendable {
     /// Offers a solved problem's solution to all towns of the district as good practice.
     public func publish(_ id: UUID, version: Int, by identity: Identity, clientAddress: String?) async throws -> StructuralProblem {
         try await steer(id, version: version, by: identity, clientAddress: clientAddress) { problem, connection, audit in
-            guard problem.status == .solved else { throw InvalidInput(field: "status", "Veröffentlicht wird eine Lösung: bitte das Problem erst lösen.") }
+            guard problem.status == .solved else {
+                throw InvalidInput(field: "status", "Veröffentlicht wird eine Lösung: bitte das Problem erst lösen.")
+            }
             guard problem.publishedAt == nil else { return }
             try await connection.query("UPDATE structural_problems SET published_at = now() WHERE id = \(id)", logger: logger)
             try await published(problem, by: identity, on: connection)
@@ -222,25 +295,47 @@ public struct Problems: Sendable {
 
     private func published(_ problem: StructuralProblem, by identity: Identity, on connection: PostgresConnection) async throws {
         try await Self.record(
-            .published, problem.id, raisedBy: nil, district: identity.tenant.id, to: problem.level,
-            text: "Als gute Praxis für alle Städte veröffentlicht.", actor: identity.displayName, on: connection, logger: logger)
+            .published,
+            problem.id,
+            raisedBy: nil,
+            district: identity.tenant.id,
+            to: problem.level,
+            text: "Als gute Praxis für alle Städte veröffentlicht.",
+            actor: identity.displayName,
+            on: connection,
+            logger: logger
+        )
     }
 
     /// At state level: the concern put to the state (Anliegen an das Land), written from the history.
-    public func submitToState(_ id: UUID, version: Int, text: String, by identity: Identity, clientAddress: String?) async throws -> StructuralProblem {
+    public func submitToState(_ id: UUID, version: Int, text: String, by identity: Identity, clientAddress: String?) async throws -> StructuralProblem
+    {
         let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty, text.count <= 20000 else {
             throw InvalidInput(field: "text", "Bitte das Anliegen an das Land formulieren (1 bis 20000 Zeichen).")
         }
         return try await steer(id, version: version, by: identity, clientAddress: clientAddress) { problem, connection, audit in
             guard problem.status == .open, problem.level == .state else {
-                throw InvalidInput(field: "level", "Ein Anliegen an das Land wird geschrieben, wenn das offene Problem auf Landesebene angekommen ist.")
+                throw InvalidInput(
+                    field: "level",
+                    "Ein Anliegen an das Land wird geschrieben, wenn das offene Problem auf Landesebene angekommen ist."
+                )
             }
             try await connection.query(
-                "UPDATE structural_problems SET status = 'submitted', state_submission = \(text), submitted_at = now() WHERE id = \(id)", logger: logger)
+                "UPDATE structural_problems SET status = 'submitted', state_submission = \(text), submitted_at = now() WHERE id = \(id)",
+                logger: logger
+            )
             try await Self.record(
-                .submitted, id, raisedBy: nil, district: identity.tenant.id, to: .state, text: "Anliegen an das Land abgegeben.",
-                actor: identity.displayName, on: connection, logger: logger)
+                .submitted,
+                id,
+                raisedBy: nil,
+                district: identity.tenant.id,
+                to: .state,
+                text: "Anliegen an das Land abgegeben.",
+                actor: identity.displayName,
+                on: connection,
+                logger: logger
+            )
             audit.append(work.event("problem.submitted", identity, "problem", id))
         }
     }
@@ -270,7 +365,10 @@ public struct Problems: Sendable {
             ).collect().map { try $0.decode((UUID, UUID).self) }
             let tenants = Array(Set(asked.map(\.1)))
             guard !tenants.isEmpty else {
-                throw InvalidInput(field: "question", "In den anderen Städten des Kreises gibt es noch keine Case Manager mit Konto, die antworten könnten.")
+                throw InvalidInput(
+                    field: "question",
+                    "In den anderen Städten des Kreises gibt es noch keine Case Manager mit Konto, die antworten könnten."
+                )
             }
             let poll = UUID()
             try await connection.query(
@@ -278,14 +376,29 @@ public struct Problems: Sendable {
                 INSERT INTO problem_polls (tenant_id, id, problem_id, question, asked_tenants, asked_by, asked_by_name)
                 VALUES (\(identity.tenant.id), \(poll), \(id), \(question), \(tenants), \(identity.userID), \(identity.displayName))
                 """,
-                logger: logger)
+                logger: logger
+            )
             try await Self.record(
-                .polled, id, raisedBy: nil, district: identity.tenant.id, to: problem.level, text: "Umfrage an \(tenants.count) Städte/Träger: \(question)",
-                actor: identity.displayName, on: connection, logger: logger)
+                .polled,
+                id,
+                raisedBy: nil,
+                district: identity.tenant.id,
+                to: problem.level,
+                text: "Umfrage an \(tenants.count) Städte/Träger: \(question)",
+                actor: identity.displayName,
+                on: connection,
+                logger: logger
+            )
             for (user, _) in asked {
                 try await Notifier.notify(
-                    user, .problemPoll, title: "Umfrage der Koordinierungsstelle: \(problem.category.label)", link: "/umfragen",
-                    dedupeKey: "poll:\(poll.uuidString.lowercased())", on: connection, logger: logger)
+                    user,
+                    .problemPoll,
+                    title: "Umfrage der Koordinierungsstelle: \(problem.category.label)",
+                    link: "/umfragen",
+                    dedupeKey: "poll:\(poll.uuidString.lowercased())",
+                    on: connection,
+                    logger: logger
+                )
             }
             audit.append(work.event("problem.polled", identity, "problem", id, ["tenants": "\(tenants.count)"]))
             return try await detailed(id, on: connection)
@@ -315,7 +428,8 @@ public struct Problems: Sendable {
                 VALUES (\(identity.tenant.id), \(UUID()), \(poll), \(identity.tenant.districtID), \(identity.userID), \(identity.displayName),
                         \(known), \(answer))
                 """,
-                logger: logger)
+                logger: logger
+            )
             audit.append(work.event("poll.answered", identity, "poll", poll, ["known": "\(known)"]))
         }
     }
@@ -328,8 +442,17 @@ public struct Problems: Sendable {
 
     /// Appends to the problem's history; `raisedBy` nil: the problem's own raising tenant.
     static func record(
-        _ kind: EventKind, _ problem: UUID, raisedBy: UUID?, district: UUID, from: LadderLevel? = nil, to: LadderLevel?, text: String, actor: String,
-        byScheduler: Bool = false, on connection: PostgresConnection, logger: Logger
+        _ kind: EventKind,
+        _ problem: UUID,
+        raisedBy: UUID?,
+        district: UUID,
+        from: LadderLevel? = nil,
+        to: LadderLevel?,
+        text: String,
+        actor: String,
+        byScheduler: Bool = false,
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws {
         try await connection.query(
             """
@@ -337,16 +460,30 @@ public struct Problems: Sendable {
             VALUES (\(district), \(problem), coalesce(\(raisedBy), (SELECT raised_by_tenant_id FROM structural_problems WHERE id = \(problem))),
                     \(kind.rawValue), \(from?.rawValue), \(to?.rawValue), \(text), \(actor), \(byScheduler))
             """,
-            logger: logger)
+            logger: logger
+        )
     }
 
     /// Tells the person who raised the problem (a district may notify its towns' staff).
-    func tellRaiser(_ problem: StructuralProblem, _ kind: NotificationKind, _ title: String, key: String, on connection: PostgresConnection) async throws {
-        guard let raiser = try await connection.query("SELECT raised_by FROM structural_problems WHERE id = \(problem.id)", logger: logger)
-            .collect().first?.decode(UUID.self)
+    func tellRaiser(
+        _ problem: StructuralProblem,
+        _ kind: NotificationKind,
+        _ title: String,
+        key: String,
+        on connection: PostgresConnection
+    ) async throws {
+        guard
+            let raiser = try await connection.query("SELECT raised_by FROM structural_problems WHERE id = \(problem.id)", logger: logger)
+                .collect().first?.decode(UUID.self)
         else { return }
         try await Notifier.notify(
-            raiser, kind, title: title, link: Self.link(problem.id), dedupeKey: "problem-\(key):\(problem.id.uuidString.lowercased())", on: connection,
-            logger: logger)
+            raiser,
+            kind,
+            title: title,
+            link: Self.link(problem.id),
+            dedupeKey: "problem-\(key):\(problem.id.uuidString.lowercased())",
+            on: connection,
+            logger: logger
+        )
     }
 }

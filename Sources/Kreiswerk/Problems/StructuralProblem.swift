@@ -58,7 +58,8 @@ public struct StructuralProblem: Sendable, Codable {
         case id, number, title, category, description, legalSpheres = "legal_spheres", districtWideActor = "district_wide_actor"
         case caseCount = "case_count", level, levelSince = "level_since", levelDeadline = "level_deadline", groupID = "group_id"
         case groupName = "group_name", status, solution, solvedAt = "solved_at", publishedAt = "published_at", stateSubmission = "state_submission"
-        case submittedAt = "submitted_at", raisedBy = "raised_by", raisedByName = "raised_by_name", createdAt = "created_at", version, cases, events, polls
+        case submittedAt = "submitted_at", raisedBy = "raised_by", raisedByName = "raised_by_name", createdAt = "created_at", version, cases, events,
+            polls
     }
 }
 
@@ -126,15 +127,34 @@ enum ProblemRecords {
             let r = row.makeRandomAccess()
             problems.append(
                 StructuralProblem(
-                    id: try r[0].decode(UUID.self), number: try r[1].decode(Int.self), title: try r[2].decode(String.self),
-                    category: ProblemCategory(rawValue: try r[3].decode(String.self))!, description: try r[4].decode(String.self),
-                    legalSpheres: try r[5].decode([String].self), districtWideActor: try r[6].decode(Bool.self), caseCount: try r[7].decode(Int.self),
-                    level: LadderLevel(rawValue: try r[8].decode(String.self))!, levelSince: try r[9].decode(Date.self),
-                    levelDeadline: try r[10].decode(Date?.self), groupID: try r[11].decode(UUID?.self), groupName: try r[12].decode(String?.self),
-                    status: ProblemStatus(rawValue: try r[13].decode(String.self))!, solution: try r[14].decode(String?.self),
-                    solvedAt: try r[15].decode(Date?.self), publishedAt: try r[16].decode(Date?.self), stateSubmission: try r[17].decode(String?.self),
-                    submittedAt: try r[18].decode(Date?.self), raisedBy: try r[19].decode(String.self), raisedByName: try r[20].decode(String.self),
-                    createdAt: try r[21].decode(Date.self), version: try r[22].decode(Int.self), cases: [], events: [], polls: []))
+                    id: try r[0].decode(UUID.self),
+                    number: try r[1].decode(Int.self),
+                    title: try r[2].decode(String.self),
+                    category: ProblemCategory(rawValue: try r[3].decode(String.self))!,
+                    description: try r[4].decode(String.self),
+                    legalSpheres: try r[5].decode([String].self),
+                    districtWideActor: try r[6].decode(Bool.self),
+                    caseCount: try r[7].decode(Int.self),
+                    level: LadderLevel(rawValue: try r[8].decode(String.self))!,
+                    levelSince: try r[9].decode(Date.self),
+                    levelDeadline: try r[10].decode(Date?.self),
+                    groupID: try r[11].decode(UUID?.self),
+                    groupName: try r[12].decode(String?.self),
+                    status: ProblemStatus(rawValue: try r[13].decode(String.self))!,
+                    solution: try r[14].decode(String?.self),
+                    solvedAt: try r[15].decode(Date?.self),
+                    publishedAt: try r[16].decode(Date?.self),
+                    stateSubmission: try r[17].decode(String?.self),
+                    submittedAt: try r[18].decode(Date?.self),
+                    raisedBy: try r[19].decode(String.self),
+                    raisedByName: try r[20].decode(String.self),
+                    createdAt: try r[21].decode(Date.self),
+                    version: try r[22].decode(Int.self),
+                    cases: [],
+                    events: [],
+                    polls: []
+                )
+            )
         }
         return problems
     }
@@ -148,8 +168,16 @@ enum ProblemRecords {
             logger: logger
         ).decode((Date, String, String?, String?, String, String, Bool).self) {
             problem.events.append(
-                .init(at: at, kind: kind, fromLevel: from.flatMap(LadderLevel.init), toLevel: to.flatMap(LadderLevel.init), text: text, actorName: actor,
-                      byScheduler: scheduler))
+                .init(
+                    at: at,
+                    kind: kind,
+                    fromLevel: from.flatMap(LadderLevel.init),
+                    toLevel: to.flatMap(LadderLevel.init),
+                    text: text,
+                    actorName: actor,
+                    byScheduler: scheduler
+                )
+            )
         }
         for try await (id, number) in try await connection.query(
             """

@@ -32,8 +32,13 @@ struct ReferralAPI {
         routes.on(.post, "/api/v1/cases/{id}/referrals", .workCases) { request, context in
             let body = try await request.json(NewReferral.self, context: context, snakeCase: true)
             let referral = try await referrals.send(
-                case: try CaseAPI.id(context, "id"), service: body.serviceId, reason: body.reason, consentGivenOn: body.consentGivenOn,
-                by: context.identity, clientAddress: context.clientAddress)
+                case: try CaseAPI.id(context, "id"),
+                service: body.serviceId,
+                reason: body.reason,
+                consentGivenOn: body.consentGivenOn,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
             return JSONResponse(referral, status: .created, headers: [.location: "/api/v1/referrals/\(referral.id)"], snakeCase: true)
         }
 
@@ -42,14 +47,22 @@ struct ReferralAPI {
         }
 
         routes.get("/api/v1/referrals/{id}", .workCases) { _, context in
-            JSONResponse(try await referrals.referral(try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress), snakeCase: true)
+            JSONResponse(
+                try await referrals.referral(try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress),
+                snakeCase: true
+            )
         }
 
         routes.on(.post, "/api/v1/referrals/{id}/responses", .workCases) { request, context in
             let body = try await request.json(Answer.self, context: context, snakeCase: true)
             let referral = try await referrals.respond(
-                try CaseAPI.id(context, "id"), kind: body.kind, outcome: body.outcome, note: body.note ?? "", by: context.identity,
-                clientAddress: context.clientAddress)
+                try CaseAPI.id(context, "id"),
+                kind: body.kind,
+                outcome: body.outcome,
+                note: body.note ?? "",
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
             return JSONResponse(referral, status: .created, snakeCase: true)
         }
     }

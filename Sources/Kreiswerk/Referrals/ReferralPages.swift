@@ -8,16 +8,20 @@ struct ReferralPages {
     let pages: Pages
 
     static func values(_ referral: Referral) -> [String: Any] {
-        return [
-            "id": referral.id.uuidString.lowercased(), "service": referral.serviceName, "receiverName": referral.receiverName, "senderName": referral.senderName,
+        [
+            "id": referral.id.uuidString.lowercased(), "service": referral.serviceName, "receiverName": referral.receiverName,
+            "senderName": referral.senderName,
             "sender": referral.sender, "caseNumber": referral.caseNumber, "name": "\(referral.firstName) \(referral.lastName)",
             "birth": referral.dateOfBirth.german, "languages": referral.languages.joined(separator: ", "), "germanLevel": referral.germanLevel ?? "–",
             "residence": referral.placeOfResidence ?? "–", "reason": referral.reason, "sent": GermanFormat.date(referral.sentAt),
             "state": Referral.stateLabel(referral.state), "isSent": referral.state == "sent",
             "canGiveFeedback": referral.state == "accepted" || referral.state == "feedback", "grantActive": referral.grantActive,
             "responses": referral.responses.map { response -> [String: Any] in
-                ["kind": Referral.stateLabel(response.kind), "outcome": response.outcome.flatMap { Referral.outcomes[$0] } ?? "", "note": response.note,
-                 "who": response.responderName, "when": GermanFormat.date(response.respondedAt)]
+                [
+                    "kind": Referral.stateLabel(response.kind), "outcome": response.outcome.flatMap { Referral.outcomes[$0] } ?? "",
+                    "note": response.note,
+                    "who": response.responderName, "when": GermanFormat.date(response.respondedAt),
+                ]
             },
         ]
     }
@@ -39,8 +43,13 @@ struct ReferralPages {
             let form = context.form
             do {
                 _ = try await referrals.respond(
-                    try CaseAPI.id(context, "id"), kind: form["kind"], outcome: form["outcome"].isEmpty ? nil : form["outcome"], note: form["note"],
-                    by: context.identity, clientAddress: context.clientAddress)
+                    try CaseAPI.id(context, "id"),
+                    kind: form["kind"],
+                    outcome: form["outcome"].isEmpty ? nil : form["outcome"],
+                    note: form["note"],
+                    by: context.identity,
+                    clientAddress: context.clientAddress
+                )
             } catch let error as InvalidInput {
                 return try await incomingPage(context, errors: error, status: .unprocessableContent)
             }
@@ -48,12 +57,23 @@ struct ReferralPages {
         }
 
         routes.post("/faelle/{id}/verweisungen", .workCases) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id"), form = context.form
+            let id = try CaseAPI.id(context, "id")
+            let form = context.form
             do {
-                guard let service = UUID(uuidString: form["service_id"]) else { throw InvalidInput(field: "service_id", "Bitte eine Beratungsstelle wählen.") }
-                let consent = form["consent"] == "1" ? try Day.parse(form["consent_given_on"], field: "consent_given_on", label: "Einwilligung vom") ?? .today : nil
+                guard let service = UUID(uuidString: form["service_id"]) else {
+                    throw InvalidInput(field: "service_id", "Bitte eine Beratungsstelle wählen.")
+                }
+                let consent =
+                    form["consent"] == "1"
+                    ? try Day.parse(form["consent_given_on"], field: "consent_given_on", label: "Einwilligung vom") ?? .today : nil
                 _ = try await referrals.send(
-                    case: id, service: service, reason: form["reason"], consentGivenOn: consent, by: context.identity, clientAddress: context.clientAddress)
+                    case: id,
+                    service: service,
+                    reason: form["reason"],
+                    consentGivenOn: consent,
+                    by: context.identity,
+                    clientAddress: context.clientAddress
+                )
             } catch let error as InvalidInput {
                 return try await casePages.casePage(context, id: id, errors: error, status: .unprocessableContent)
             }

@@ -75,20 +75,40 @@ public struct Referrals: Sendable {
     }
 
     /// The referrals of `rows`, each with its answers: the answers of all of them in one more query, never one per referral.
-    static func decode(_ rows: PostgresRowSequence, actingFor tenant: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [Referral] {
+    static func decode(
+        _ rows: PostgresRowSequence,
+        actingFor tenant: UUID,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [Referral] {
         var referrals: [Referral] = []
         for try await row in rows {
             let r = row.makeRandomAccess()
             let senderTenant = try r[2].decode(UUID.self)
             referrals.append(
                 Referral(
-                    id: try r[0].decode(UUID.self), caseID: senderTenant == tenant ? try r[1].decode(UUID.self) : nil, caseNumber: try r[3].decode(String.self),
-                    serviceName: try r[4].decode(String.self), programme: try r[5].decode(String.self), sender: try r[6].decode(String.self),
-                    senderName: try r[7].decode(String.self), receiver: try r[8].decode(String.self), receiverName: try r[9].decode(String.self),
-                    firstName: try r[10].decode(String.self), lastName: try r[11].decode(String.self), dateOfBirth: Day(try r[12].decode(String.self))!,
-                    languages: try r[13].decode([String].self), germanLevel: try r[14].decode(String?.self), placeOfResidence: try r[15].decode(String?.self),
-                    reason: try r[16].decode(String.self), sentAt: try r[17].decode(Date.self), state: "sent", grantActive: try r[18].decode(Bool.self),
-                    responses: []))
+                    id: try r[0].decode(UUID.self),
+                    caseID: senderTenant == tenant ? try r[1].decode(UUID.self) : nil,
+                    caseNumber: try r[3].decode(String.self),
+                    serviceName: try r[4].decode(String.self),
+                    programme: try r[5].decode(String.self),
+                    sender: try r[6].decode(String.self),
+                    senderName: try r[7].decode(String.self),
+                    receiver: try r[8].decode(String.self),
+                    receiverName: try r[9].decode(String.self),
+                    firstName: try r[10].decode(String.self),
+                    lastName: try r[11].decode(String.self),
+                    dateOfBirth: Day(try r[12].decode(String.self))!,
+                    languages: try r[13].decode([String].self),
+                    germanLevel: try r[14].decode(String?.self),
+                    placeOfResidence: try r[15].decode(String?.self),
+                    reason: try r[16].decode(String.self),
+                    sentAt: try r[17].decode(Date.self),
+                    state: "sent",
+                    grantActive: try r[18].decode(Bool.self),
+                    responses: []
+                )
+            )
         }
         guard !referrals.isEmpty else { return [] }
         let index = Dictionary(uniqueKeysWithValues: referrals.enumerated().map { ($1.id, $0) })
@@ -97,7 +117,8 @@ public struct Referrals: Sendable {
             SELECT referral_id, kind, outcome, note, responder_name, responded_at FROM referral_responses
             WHERE referral_id = ANY(\(referrals.map(\.id))) ORDER BY responded_at, id
             """,
-            logger: logger)
+            logger: logger
+        )
         for try await (referral, kind, outcome, note, name, at) in answers.decode((UUID, String, String?, String, String, Date).self) {
             guard let position = index[referral] else { continue }
             referrals[position].responses.append(.init(kind: kind, outcome: outcome, note: note, responderName: name, respondedAt: at))
@@ -109,7 +130,12 @@ public struct Referrals: Sendable {
     /// Refers the case's client to a service, recording the client's hand-over consent of `consentGivenOn`,
     /// and grants the service's carrier the minimal data set.
     public func send(
-        case id: UUID, service serviceID: UUID, reason: String, consentGivenOn: Day?, by identity: Identity, clientAddress: String?
+        case id: UUID,
+        service serviceID: UUID,
+        reason: String,
+        consentGivenOn: Day?,
+        by identity: Identity,
+        clientAddress: String?
     ) async throws -> Referral {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !reason.isEmpty, reason.count <= 2000 else {
@@ -122,14 +148,25 @@ public struct Referrals: Sendable {
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let file = try await work.workable(id, on: connection)
             let client = try await ClientRecords.find(file.clientID, on: connection, logger: logger)!
-            let services = try await ServiceDirectory.list(district: identity.tenant.ownDistrictID ?? identity.tenant.id, on: connection, logger: logger)
+            let services = try await ServiceDirectory.list(
+                district: identity.tenant.ownDistrictID ?? identity.tenant.id,
+                on: connection,
+                logger: logger
+            )
             guard let service = services.first(where: { $0.id == serviceID }) else {
                 throw InvalidInput(field: "service_id", "Diese Beratungsstelle gibt es im Versorgungssystem Ihres Kreises nicht.")
             }
             let receiver = try await TenantDirectory.find(slug: service.carrier, on: connection, logger: logger)!
             let consent = try await ClientRecords.recordConsent(
-                client: client.id, tenant: identity.tenant.id, scope: .handover, recipient: service.name, givenOn: consentDay, by: identity.userID,
-                on: connection, logger: logger)
+                client: client.id,
+                tenant: identity.tenant.id,
+                scope: .handover,
+                recipient: service.name,
+                givenOn: consentDay,
+                by: identity.userID,
+                on: connection,
+                logger: logger
+            )
             let referralID = UUID()
             try await connection.query(
                 """
@@ -139,19 +176,36 @@ public struct Referrals: Sendable {
                     \(client.data.firstName), \(client.data.lastName), \(client.data.dateOfBirth.iso)::date, \(client.data.languages ?? []),
                     \(client.data.germanLevel), \(client.data.placeOfResidence), \(reason), \(identity.displayName), \(identity.userID))
                 """,
-                logger: logger)
+                logger: logger
+            )
             // After the referral: a tenant grants sight only of objects it holds (0017).
             if receiver.id != identity.tenant.id {
-                let grant = try await AccessGrants.grant(.referral, object: referralID, to: receiver.id, consent: consent, by: identity, on: connection, logger: logger)
+                let grant = try await AccessGrants.grant(
+                    .referral,
+                    object: referralID,
+                    to: receiver.id,
+                    consent: consent,
+                    by: identity,
+                    on: connection,
+                    logger: logger
+                )
                 audit.append(work.event("grant.created", identity, "grant", grant, ["grantee": receiver.slug, "referral": referralID.uuidString]))
             }
             try await CaseRecords.addEvent(
-                "referral_sent", text: "Verwiesen an \(service.name) (\(service.carrierName)).", case: file.id, tenant: identity.tenant.id,
-                actor: identity.userID, on: connection, logger: logger)
+                "referral_sent",
+                text: "Verwiesen an \(service.name) (\(service.carrierName)).",
+                case: file.id,
+                tenant: identity.tenant.id,
+                actor: identity.userID,
+                on: connection,
+                logger: logger
+            )
             audit.append(work.event("consent.given", identity, "consent", consent, ["client": client.id.uuidString, "scope": "handover"]))
             audit.append(work.event("referral.sent", identity, "referral", referralID, ["case": file.id.uuidString, "service": service.key]))
             return try await decode(
-                connection.query("\(unescaped: Self.select) WHERE r.id = \(referralID)", logger: logger), actingFor: identity.tenant.id, on: connection
+                connection.query("\(unescaped: Self.select) WHERE r.id = \(referralID)", logger: logger),
+                actingFor: identity.tenant.id,
+                on: connection
             ).first!
         }
     }
@@ -174,7 +228,10 @@ public struct Referrals: Sendable {
     static func of(case id: UUID, tenant: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [Referral] {
         try await decode(
             connection.query("\(unescaped: select) WHERE r.case_id = \(id) AND r.tenant_id = \(tenant) ORDER BY r.sent_at DESC", logger: logger),
-            actingFor: tenant, on: connection, logger: logger)
+            actingFor: tenant,
+            on: connection,
+            logger: logger
+        )
     }
 
     /// Referrals to the identity's tenant whose grant is live (an audited read).
@@ -183,8 +240,11 @@ public struct Referrals: Sendable {
             let referrals = try await decode(
                 connection.query(
                     "\(unescaped: Self.select) WHERE r.receiver_tenant_id = \(identity.tenant.id) AND r.tenant_id <> \(identity.tenant.id) ORDER BY r.sent_at DESC LIMIT 500",
-                    logger: logger),
-                actingFor: identity.tenant.id, on: connection)
+                    logger: logger
+                ),
+                actingFor: identity.tenant.id,
+                on: connection
+            )
             audit.append(AuditEvent("referral.listed", tenant: identity.tenant.id, actor: identity.userID, detail: ["results": "\(referrals.count)"]))
             return referrals
         }
@@ -193,9 +253,13 @@ public struct Referrals: Sendable {
     /// One referral, for the sender or the granted receiver (an audited read).
     public func referral(_ id: UUID, by identity: Identity, clientAddress: String?) async throws -> Referral {
         try await work.work(identity, clientAddress: clientAddress) { connection, audit in
-            guard let referral = try await decode(
-                connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger), actingFor: identity.tenant.id, on: connection
-            ).first else { throw Self.noReferral }
+            guard
+                let referral = try await decode(
+                    connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger),
+                    actingFor: identity.tenant.id,
+                    on: connection
+                ).first
+            else { throw Self.noReferral }
             audit.append(work.event("referral.read", identity, "referral", id))
             return referral
         }
@@ -203,26 +267,39 @@ public struct Referrals: Sendable {
 
     /// The receiver answers: accepted, declined (with a reason the sender sees) or feedback with an outcome.
     public func respond(
-        _ id: UUID, kind: String, outcome: String?, note: String, by identity: Identity, clientAddress: String?
+        _ id: UUID,
+        kind: String,
+        outcome: String?,
+        note: String,
+        by identity: Identity,
+        clientAddress: String?
     ) async throws -> Referral {
         let note = note.trimmingCharacters(in: .whitespacesAndNewlines)
         guard ["accepted", "declined", "feedback"].contains(kind) else {
             throw InvalidInput(field: "kind", "Die Antwort ist accepted (angenommen), declined (abgelehnt) oder feedback (Rückmeldung).")
         }
-        if kind == "declined" && note.isEmpty { throw InvalidInput(field: "note", "Bitte den Grund der Ablehnung nennen; die verweisende Stelle sieht ihn.") }
+        if kind == "declined" && note.isEmpty {
+            throw InvalidInput(field: "note", "Bitte den Grund der Ablehnung nennen; die verweisende Stelle sieht ihn.")
+        }
         if kind == "feedback" && Referral.outcomes[outcome ?? ""] == nil {
             throw InvalidInput(field: "outcome", "Bitte das Ergebnis angeben: \(Referral.outcomes.keys.sorted().joined(separator: ", ")).")
         }
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
-            guard let referral = try await decode(
-                connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger), actingFor: identity.tenant.id, on: connection
-            ).first, referral.receiver == identity.tenant.slug else { throw Self.noReferral }
+            guard
+                let referral = try await decode(
+                    connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger),
+                    actingFor: identity.tenant.id,
+                    on: connection
+                ).first, referral.receiver == identity.tenant.slug
+            else { throw Self.noReferral }
             let allowed: [String: [String]] = ["sent": ["accepted", "declined"], "accepted": ["feedback"], "feedback": ["feedback"], "declined": []]
             guard allowed[referral.state, default: []].contains(kind) else {
                 throw InvalidInput(
                     field: "kind",
-                    referral.state == "sent" ? "Bitte die Verweisung zuerst annehmen oder ablehnen."
-                        : "Die Verweisung ist \(Referral.stateLabel(referral.state)); diese Antwort passt nicht mehr.")
+                    referral.state == "sent"
+                        ? "Bitte die Verweisung zuerst annehmen oder ablehnen."
+                        : "Die Verweisung ist \(Referral.stateLabel(referral.state)); diese Antwort passt nicht mehr."
+                )
             }
             let senderTenant = try await TenantDirectory.find(slug: referral.sender, on: connection, logger: logger)!
             try await connection.query(
@@ -231,10 +308,13 @@ public struct Referrals: Sendable {
                 VALUES (\(identity.tenant.id), \(UUID()), \(id), \(senderTenant.id), \(kind), \(kind == "feedback" ? outcome : nil), \(note),
                         \(identity.displayName), \(identity.userID))
                 """,
-                logger: logger)
+                logger: logger
+            )
             audit.append(work.event("referral.\(kind)", identity, "referral", id))
             return try await decode(
-                connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger), actingFor: identity.tenant.id, on: connection
+                connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger),
+                actingFor: identity.tenant.id,
+                on: connection
             ).first!
         }
     }

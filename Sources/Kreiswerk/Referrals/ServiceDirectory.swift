@@ -83,9 +83,15 @@ public enum ServiceFiles {
                 problem(service, "key", "use lowercase letters, digits and single hyphens")
             }
             if CounsellingService.programmes[service.programme] == nil {
-                problem(service, "programme", "'\(service.programme)' is not a programme (known: \(CounsellingService.programmes.keys.sorted().joined(separator: ", ")))")
+                problem(
+                    service,
+                    "programme",
+                    "'\(service.programme)' is not a programme (known: \(CounsellingService.programmes.keys.sorted().joined(separator: ", ")))"
+                )
             }
-            if !inDistrict.contains(where: { $0.slug == service.carrier && ($0.kind == .carrier || $0.kind == .authority || $0.kind == .municipality) }) {
+            if !inDistrict.contains(where: {
+                $0.slug == service.carrier && ($0.kind == .carrier || $0.kind == .authority || $0.kind == .municipality)
+            }) {
                 problem(service, "carrier", "'\(service.carrier)' is not a tenant of \(district)")
             }
             for sphere in service.legalSpheres where !CounsellingService.legalSpheres.contains(sphere) {
@@ -123,12 +129,17 @@ extension CounsellingService {
 public enum ServiceDirectory {
     /// Brings the directory in line with the files (run as the owner by `tenants apply`); returns a summary.
     public static func apply(_ files: [String: [CounsellingService]], on connection: PostgresConnection, logger: Logger) async throws -> String {
-        var created = 0, updated = 0, deactivated = 0
+        var created = 0
+        var updated = 0
+        var deactivated = 0
         for (district, services) in files {
-            guard let districtID = try await connection.query("SELECT id FROM tenants WHERE slug = \(district)", logger: logger).collect().first?.decode(UUID.self)
+            guard
+                let districtID = try await connection.query("SELECT id FROM tenants WHERE slug = \(district)", logger: logger).collect().first?
+                    .decode(UUID.self)
             else { continue }
             for service in services {
-                let carrier = try await connection.query("SELECT id FROM tenants WHERE slug = \(service.carrier)", logger: logger).collect().first!.decode(UUID.self)
+                let carrier = try await connection.query("SELECT id FROM tenants WHERE slug = \(service.carrier)", logger: logger).collect().first!
+                    .decode(UUID.self)
                 let row = try await connection.query(
                     """
                     INSERT INTO services (id, district_id, key, name, programme, carrier_id, legal_spheres, towns, languages, contact_email, contact_phone)
@@ -181,14 +192,28 @@ public enum ServiceDirectory {
             WHERE s.district_id = \(district) AND s.active AND (\(town)::text IS NULL OR cardinality(s.towns) = 0 OR \(town) = ANY(s.towns))
             ORDER BY s.name
             """,
-            logger: logger)
+            logger: logger
+        )
         var entries: [Entry] = []
         for try await (id, key, name, programme, carrier, carrierName, spheres, towns, languages, email, phone) in rows.decode(
-            (UUID, String, String, String, String, String, [String], [String], [String], String?, String?).self)
-        {
+            (UUID, String, String, String, String, String, [String], [String], [String], String?, String?).self
+        ) {
             entries.append(
-                Entry(id: id, key: key, name: name, programme: programme, programmeLabel: CounsellingService.programmes[programme] ?? programme, carrier: carrier,
-                      carrierName: carrierName, legalSpheres: spheres, towns: towns, languages: languages, contactEmail: email, contactPhone: phone))
+                Entry(
+                    id: id,
+                    key: key,
+                    name: name,
+                    programme: programme,
+                    programmeLabel: CounsellingService.programmes[programme] ?? programme,
+                    carrier: carrier,
+                    carrierName: carrierName,
+                    legalSpheres: spheres,
+                    towns: towns,
+                    languages: languages,
+                    contactEmail: email,
+                    contactPhone: phone
+                )
+            )
         }
         return entries
     }
@@ -204,7 +229,9 @@ public enum TenantsFolder {
 
     /// Applies the tenants, then the service directories; returns both summaries.
     public static func apply(
-        _ directory: URL, database: Database, deactivateMissing: Bool = false
+        _ directory: URL,
+        database: Database,
+        deactivateMissing: Bool = false
     ) async throws -> (plan: TenantPlan, services: String) {
         let (tenants, services) = try load(directory)
         let plan = try await TenantCatalogue(database: database).apply(tenants, deactivateMissing: deactivateMissing)

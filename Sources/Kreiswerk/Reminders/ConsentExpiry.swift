@@ -33,14 +33,24 @@ enum ConsentExpiry {
                                            WHERE f.tenant_id = \(tenant) AND k.client_id = l.client_id)))
             RETURNING g.id, g.object_type, g.object_id, l.reason
             """,
-            logger: logger)
+            logger: logger
+        )
         var revoked = 0
         for try await (grant, objectType, objectID, reason) in rows.decode((UUID, String, UUID, String).self) {
             revoked += 1
             try await AuditLog.record(
-                AuditEvent("grant.revoked", tenant: tenant, actor: nil, objectType: objectType, objectID: objectID.uuidString, purpose: "consent",
-                           detail: ["grant": grant.uuidString, "reason": reason, "by": "scheduler"]),
-                on: connection, logger: logger)
+                AuditEvent(
+                    "grant.revoked",
+                    tenant: tenant,
+                    actor: nil,
+                    objectType: objectType,
+                    objectID: objectID.uuidString,
+                    purpose: "consent",
+                    detail: ["grant": grant.uuidString, "reason": reason, "by": "scheduler"]
+                ),
+                on: connection,
+                logger: logger
+            )
         }
         return revoked
     }

@@ -15,8 +15,10 @@ public enum ReminderSweep {
         public var clientsAnonymised = 0
 
         public var description: String {
-            (notified.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + ["grants_revoked=\(grantsRevoked)", "anonymised=\(clientsAnonymised)"])
-                .joined(separator: " ")
+            (notified.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + [
+                "grants_revoked=\(grantsRevoked)", "anonymised=\(clientsAnonymised)",
+            ])
+            .joined(separator: " ")
         }
     }
 
@@ -37,7 +39,8 @@ public enum ReminderSweep {
             FROM goals g JOIN cases k ON k.tenant_id = g.tenant_id AND k.id = g.case_id
             WHERE g.tenant_id = \(tenant) AND g.outcome IS NULL AND k.closed_on IS NULL
               AND g.review_on BETWEEN \(day)::date AND \(day)::date + \(rules.goalReviewDaysBefore)::integer
-            """)
+            """
+        )
         try await count(
             "reassessment",
             """
@@ -47,7 +50,8 @@ public enum ReminderSweep {
             FROM cases k
             WHERE k.tenant_id = \(tenant) AND k.closed_on IS NULL
               AND k.next_review_on BETWEEN \(day)::date AND \(day)::date + \(rules.reassessmentDaysBefore)::integer
-            """)
+            """
+        )
         try await count(
             "referral_feedback",
             """
@@ -57,7 +61,8 @@ public enum ReminderSweep {
                        '/faelle/' || k.id, 'referral-feedback:' || r.id))::integer
             \(unescaped: waitingReferrals(joining: nil))
               AND r.sent_at < \(asOf) - make_interval(days => \(rules.referralFeedbackReminderDays)::integer)
-            """)
+            """
+        )
         try await count(
             "referral_overdue",
             """
@@ -67,7 +72,8 @@ public enum ReminderSweep {
                        '/benachrichtigungen', 'referral-overdue:' || r.id))::integer
             \(unescaped: waitingReferrals(joining: "district_coordinators() c(id)"))
               AND r.sent_at < \(asOf) - make_interval(days => \(rules.referralFeedbackEscalationDays)::integer)
-            """)
+            """
+        )
         try await count(
             "report_triage",
             """
@@ -79,7 +85,8 @@ public enum ReminderSweep {
             WHERE r.recipient_tenant_id = \(tenant) AND app_holds_grant('report', r.id)
               AND NOT EXISTS (SELECT 1 FROM case_report_decisions d WHERE d.report_id = r.id)
               AND r.reported_at < \(asOf) - make_interval(days => \(rules.reportTriageDays)::integer)
-            """)
+            """
+        )
         try await count(
             "action_item",
             """
@@ -89,15 +96,23 @@ public enum ReminderSweep {
             FROM conference_action_items i JOIN case_conferences f ON f.id = i.conference_id AND f.tenant_id = i.tenant_id
             WHERE i.tenant_id = \(tenant) AND i.done_on IS NULL AND i.due_on <= \(day)::date + \(rules.actionItemDaysBefore)::integer
               AND f.cancelled_at IS NULL
-            """)
-        if try await connection.query("SELECT kind = 'district' FROM tenants WHERE id = \(tenant)", logger: logger).collect().first?.decode(Bool.self) == true {
+            """
+        )
+        if try await connection.query("SELECT kind = 'district' FROM tenants WHERE id = \(tenant)", logger: logger).collect().first?.decode(Bool.self)
+            == true
+        {
             report.notified.merge(try await CoordinationSweep.run(district: tenant, asOf: asOf, rules: rules, on: connection, logger: logger)) { $1 }
         }
         // What cannot be undone never runs ahead of the real date, even in a sweep --as-of a future instant.
         let today = min(day, Day.today.iso)
         report.grantsRevoked = try await ConsentExpiry.revokeGrants(tenant: tenant, day: today, on: connection, logger: logger)
         report.clientsAnonymised = try await Retention.anonymise(
-            tenant: tenant, closedBefore: today, months: rules.retentionMonths, on: connection, logger: logger)
+            tenant: tenant,
+            closedBefore: today,
+            months: rules.retentionMonths,
+            on: connection,
+            logger: logger
+        )
         return report
     }
 

@@ -12,7 +12,11 @@ enum Retention {
     static let placeholder = "anonymisiert"
 
     static func anonymise(
-        tenant: UUID, closedBefore day: String, months: Int, on connection: PostgresConnection, logger: Logger
+        tenant: UUID,
+        closedBefore day: String,
+        months: Int,
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> Int {
         let clients = try await connection.query(
             """
@@ -64,9 +68,18 @@ enum Retention {
         }
         for client in clients {
             try await AuditLog.record(
-                AuditEvent("client.anonymised", tenant: tenant, actor: nil, objectType: "client", objectID: client.uuidString, purpose: "retention",
-                           detail: ["retention_months": "\(months)", "by": "scheduler"]),
-                on: connection, logger: logger)
+                AuditEvent(
+                    "client.anonymised",
+                    tenant: tenant,
+                    actor: nil,
+                    objectType: "client",
+                    objectID: client.uuidString,
+                    purpose: "retention",
+                    detail: ["retention_months": "\(months)", "by": "scheduler"]
+                ),
+                on: connection,
+                logger: logger
+            )
         }
         logger.info("retention anonymised clients", metadata: ["tenant": "\(tenant)", "clients": "\(clients.count)"])
         return clients.count

@@ -84,15 +84,29 @@ public struct Level2Reports: Sendable {
             let recipient = try r[20].decode(UUID.self)
             reports.append(
                 CaseReport(
-                    id: try r[0].decode(UUID.self), reporter: try r[1].decode(String.self), reporterTenantName: try r[2].decode(String.self),
-                    reporterName: try r[3].decode(String.self), recipient: try r[4].decode(String.self), town: try r[21].decode(String.self),
+                    id: try r[0].decode(UUID.self),
+                    reporter: try r[1].decode(String.self),
+                    reporterTenantName: try r[2].decode(String.self),
+                    reporterName: try r[3].decode(String.self),
+                    recipient: try r[4].decode(String.self),
+                    town: try r[21].decode(String.self),
                     townName: try r[5].decode(String.self),
                     channel: AccessChannel(rawValue: try r[6].decode(String.self)) ?? .level2External,
-                    complexity: Complexity(rawValue: try r[7].decode(String.self)) ?? .structuralGap, firstName: try r[8].decode(String.self),
-                    lastName: try r[9].decode(String.self), dateOfBirth: Day(try r[10].decode(String.self))!, languages: try r[11].decode([String].self),
-                    contact: try r[12].decode(String?.self), description: try r[13].decode(String.self), consentGivenOn: Day(try r[14].decode(String.self))!,
-                    reportedAt: try r[15].decode(Date.self), state: try r[16].decode(String?.self) ?? "open", decisionReason: try r[17].decode(String?.self),
-                    deciderName: try r[18].decode(String?.self), caseID: recipient == tenant ? try r[19].decode(UUID?.self) : nil))
+                    complexity: Complexity(rawValue: try r[7].decode(String.self)) ?? .structuralGap,
+                    firstName: try r[8].decode(String.self),
+                    lastName: try r[9].decode(String.self),
+                    dateOfBirth: Day(try r[10].decode(String.self))!,
+                    languages: try r[11].decode([String].self),
+                    contact: try r[12].decode(String?.self),
+                    description: try r[13].decode(String.self),
+                    consentGivenOn: Day(try r[14].decode(String.self))!,
+                    reportedAt: try r[15].decode(Date.self),
+                    state: try r[16].decode(String?.self) ?? "open",
+                    decisionReason: try r[17].decode(String?.self),
+                    deciderName: try r[18].decode(String?.self),
+                    caseID: recipient == tenant ? try r[19].decode(UUID?.self) : nil
+                )
+            )
         }
         return reports
     }
@@ -137,11 +151,13 @@ public struct Level2Reports: Sendable {
                     \(new.firstName.trimmingCharacters(in: .whitespaces)), \(new.lastName.trimmingCharacters(in: .whitespaces)), \(new.dateOfBirth.iso)::date,
                     \(new.languages ?? []), \(new.contact), \(description), \(new.consentGivenOn!.iso)::date, \(identity.displayName), \(identity.userID))
                 """,
-                logger: logger)
+                logger: logger
+            )
             let grant = try await AccessGrants.grant(.report, object: id, to: recipient, consent: nil, by: identity, on: connection, logger: logger)
             audit.append(work.event("report.sent", identity, "report", id, ["town": town.slug, "complexity": new.complexity.rawValue]))
             audit.append(work.event("grant.created", identity, "grant", grant, ["report": id.uuidString]))
-            return try await decode(connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger), actingFor: identity.tenant.id).first!
+            return try await decode(connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger), actingFor: identity.tenant.id)
+                .first!
         }
     }
 
@@ -152,8 +168,12 @@ public struct Level2Reports: Sendable {
             var bindings = PostgresBindings()
             bindings.append(identity.tenant.id)
             let reports = try await decode(
-                connection.query(PostgresQuery(unsafeSQL: "\(Self.select) WHERE \(condition) ORDER BY r.reported_at DESC LIMIT 500", binds: bindings), logger: logger),
-                actingFor: identity.tenant.id)
+                connection.query(
+                    PostgresQuery(unsafeSQL: "\(Self.select) WHERE \(condition) ORDER BY r.reported_at DESC LIMIT 500", binds: bindings),
+                    logger: logger
+                ),
+                actingFor: identity.tenant.id
+            )
             audit.append(AuditEvent("report.listed", tenant: identity.tenant.id, actor: identity.userID, detail: ["results": "\(reports.count)"]))
             return reports
         }
@@ -164,7 +184,11 @@ public struct Level2Reports: Sendable {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         if !accept && reason.isEmpty { throw InvalidInput(field: "reason", "Bitte den Grund der Ablehnung nennen; die meldende Stelle sieht ihn.") }
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
-            guard let report = try await decode(connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger), actingFor: identity.tenant.id)
+            guard
+                let report = try await decode(
+                    connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger),
+                    actingFor: identity.tenant.id
+                )
                 .first, report.recipient == identity.tenant.slug
             else { throw DomainError.notFound("Diese Meldung gibt es in Ihrem Eingang nicht.") }
             guard report.state == "open" else { throw InvalidInput(field: "decision", "Über diese Meldung ist schon entschieden.") }
@@ -179,17 +203,45 @@ public struct Level2Reports: Sendable {
                     client = try await ClientRecords.create(data, tenant: identity.tenant.id, by: identity.userID, on: connection, logger: logger)
                 }
                 let consent = try await ClientRecords.recordConsent(
-                    client: client, tenant: identity.tenant.id, scope: .caseManagement, recipient: nil, givenOn: report.consentGivenOn, by: identity.userID,
-                    on: connection, logger: logger)
+                    client: client,
+                    tenant: identity.tenant.id,
+                    scope: .caseManagement,
+                    recipient: nil,
+                    givenOn: report.consentGivenOn,
+                    by: identity.userID,
+                    on: connection,
+                    logger: logger
+                )
                 let file = try await CaseRecords.open(
-                    client: client, tenant: identity.tenant, owner: identity.userID, channel: report.channel,
-                    reason: "\(report.complexity.label): \(report.description)", nextReviewOn: nil, on: connection, logger: logger)
+                    client: client,
+                    tenant: identity.tenant,
+                    owner: identity.userID,
+                    channel: report.channel,
+                    reason: "\(report.complexity.label): \(report.description)",
+                    nextReviewOn: nil,
+                    on: connection,
+                    logger: logger
+                )
                 try await connection.query("UPDATE cases SET report_id = \(id) WHERE id = \(file)", logger: logger)
                 try await CaseRecords.addEvent(
-                    "opened", text: "Fall aus der Meldung von \(report.reporterName) (\(report.reporterTenantName)) eröffnet (\(report.channel.label)).",
-                    case: file, tenant: identity.tenant.id, actor: identity.userID, on: connection, logger: logger)
+                    "opened",
+                    text: "Fall aus der Meldung von \(report.reporterName) (\(report.reporterTenantName)) eröffnet (\(report.channel.label)).",
+                    case: file,
+                    tenant: identity.tenant.id,
+                    actor: identity.userID,
+                    on: connection,
+                    logger: logger
+                )
                 audit.append(work.event("client.created", identity, "client", client))
-                audit.append(work.event("consent.given", identity, "consent", consent, ["client": client.uuidString, "scope": "case_management", "via": "report"]))
+                audit.append(
+                    work.event(
+                        "consent.given",
+                        identity,
+                        "consent",
+                        consent,
+                        ["client": client.uuidString, "scope": "case_management", "via": "report"]
+                    )
+                )
                 audit.append(work.event("case.opened", identity, "case", file, ["report": id.uuidString, "channel": report.channel.rawValue]))
                 caseID = file
             }
@@ -200,9 +252,11 @@ public struct Level2Reports: Sendable {
                 VALUES (\(identity.tenant.id), \(UUID()), \(id), \(reporter.id), \(accept ? "accepted" : "declined"), \(reason), \(caseID),
                         \(identity.displayName), \(identity.userID))
                 """,
-                logger: logger)
+                logger: logger
+            )
             audit.append(work.event(accept ? "report.accepted" : "report.declined", identity, "report", id))
-            return try await decode(connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger), actingFor: identity.tenant.id).first!
+            return try await decode(connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger), actingFor: identity.tenant.id)
+                .first!
         }
     }
 }

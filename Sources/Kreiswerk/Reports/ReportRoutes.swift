@@ -16,7 +16,11 @@ struct ReportRoutes {
     func register(on routes: GuardedRouter) {
         routes.on(.post, "/api/v1/reports", .reportCases) { request, context in
             let body = try await request.json(NewCaseReport.self, context: context, snakeCase: true)
-            return JSONResponse(try await reports.report(body, by: context.identity, clientAddress: context.clientAddress), status: .created, snakeCase: true)
+            return JSONResponse(
+                try await reports.report(body, by: context.identity, clientAddress: context.clientAddress),
+                status: .created,
+                snakeCase: true
+            )
         }
         routes.get("/api/v1/reports/sent", .reportCases) { _, context in
             JSONResponse(try await reports.list(received: false, by: context.identity, clientAddress: context.clientAddress), snakeCase: true)
@@ -31,8 +35,14 @@ struct ReportRoutes {
             }
             return JSONResponse(
                 try await reports.decide(
-                    try CaseAPI.id(context, "id"), accept: body.decision == "accepted", reason: body.reason ?? "", by: context.identity,
-                    clientAddress: context.clientAddress), snakeCase: true)
+                    try CaseAPI.id(context, "id"),
+                    accept: body.decision == "accepted",
+                    reason: body.reason ?? "",
+                    by: context.identity,
+                    clientAddress: context.clientAddress
+                ),
+                snakeCase: true
+            )
         }
 
         routes.get("/meldungen", .ownAccount) { _, context in try await page(context) }
@@ -42,12 +52,20 @@ struct ReportRoutes {
                 guard let day = try Day.parse(form["date_of_birth"], field: "date_of_birth", label: "Geburtsdatum") else {
                     throw InvalidInput(field: "date_of_birth", "Bitte das Geburtsdatum angeben, z. B. 2001-07-30.")
                 }
-                guard let complexity = Complexity(rawValue: form["complexity"]) else { throw InvalidInput(field: "complexity", "Bitte die Art der Komplexität wählen.") }
+                guard let complexity = Complexity(rawValue: form["complexity"]) else {
+                    throw InvalidInput(field: "complexity", "Bitte die Art der Komplexität wählen.")
+                }
                 let report = NewCaseReport(
-                    town: form["town"], complexity: complexity, firstName: form["first_name"], lastName: form["last_name"], dateOfBirth: day,
+                    town: form["town"],
+                    complexity: complexity,
+                    firstName: form["first_name"],
+                    lastName: form["last_name"],
+                    dateOfBirth: day,
                     languages: form["languages"].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
-                    contact: form["contact"].isEmpty ? nil : form["contact"], description: form.raw("description"),
-                    consentGivenOn: form["consent"] == "1" ? .today : nil)
+                    contact: form["contact"].isEmpty ? nil : form["contact"],
+                    description: form.raw("description"),
+                    consentGivenOn: form["consent"] == "1" ? .today : nil
+                )
                 _ = try await reports.report(report, by: context.identity, clientAddress: context.clientAddress)
             } catch let error as InvalidInput {
                 return try await page(context, form: form, errors: error, status: .unprocessableContent)
@@ -58,8 +76,12 @@ struct ReportRoutes {
             let form = context.form
             do {
                 let report = try await reports.decide(
-                    try CaseAPI.id(context, "id"), accept: form["decision"] == "accepted", reason: form["reason"], by: context.identity,
-                    clientAddress: context.clientAddress)
+                    try CaseAPI.id(context, "id"),
+                    accept: form["decision"] == "accepted",
+                    reason: form["reason"],
+                    by: context.identity,
+                    clientAddress: context.clientAddress
+                )
                 if let caseID = report.caseID { return .redirect(to: "/faelle/\(caseID.uuidString.lowercased())", type: .normal) }
             } catch let error as InvalidInput {
                 return try await page(context, errors: error, status: .unprocessableContent)
@@ -69,19 +91,22 @@ struct ReportRoutes {
     }
 
     static func values(_ report: CaseReport) -> [String: Any] {
-        return [
+        [
             "id": report.id.uuidString.lowercased(), "name": "\(report.firstName) \(report.lastName)", "birth": report.dateOfBirth.german,
             "town": report.townName, "reporter": "\(report.reporterName), \(report.reporterTenantName)", "complexity": report.complexity.label,
             "channel": report.channel.label, "description": report.description, "contact": report.contact ?? "–",
             "languages": report.languages.joined(separator: ", "), "when": GermanFormat.date(report.reportedAt), "open": report.state == "open",
-            "state": report.state == "open" ? "offen" : report.state == "accepted" ? "angenommen" : "abgelehnt", "reason": report.decisionReason ?? "",
+            "state": report.state == "open" ? "offen" : report.state == "accepted" ? "angenommen" : "abgelehnt",
+            "reason": report.decisionReason ?? "",
             "decider": report.deciderName ?? "", "caseID": report.caseID?.uuidString.lowercased() ?? "",
         ]
     }
 
-    func page(_ context: SignedInContext, form: Form? = nil, errors: InvalidInput? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+    func page(_ context: SignedInContext, form: Form? = nil, errors: InvalidInput? = nil, status: HTTPResponse.Status = .ok) async throws -> Response
+    {
         let identity = context.identity
-        let canReport = policy.allows(identity, .reportCases), canReceive = policy.allows(identity, .workCases)
+        let canReport = policy.allows(identity, .reportCases)
+        let canReceive = policy.allows(identity, .workCases)
         guard canReport || canReceive else {
             throw DomainError.forbidden("Meldungen schreiben meldende Stellen; den Eingang sehen die Case Manager der Städte.")
         }
@@ -89,9 +114,13 @@ struct ReportRoutes {
         if canReport {
             data["sent"] = try await reports.list(received: false, by: identity, clientAddress: context.clientAddress).map(Self.values)
             data["towns"] = try await reports.towns(for: identity).map { ["slug": $0.slug, "name": $0.name, "selected": $0.slug == form?["town"]] }
-            data["complexities"] = Complexity.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0.rawValue == form?["complexity"]] }
-            data["form"] = ["first_name": form?["first_name"] ?? "", "last_name": form?["last_name"] ?? "", "date_of_birth": form?["date_of_birth"] ?? "",
-                            "languages": form?["languages"] ?? "", "contact": form?["contact"] ?? "", "description": form?["description"] ?? ""]
+            data["complexities"] = Complexity.allCases.map {
+                ["value": $0.rawValue, "label": $0.label, "selected": $0.rawValue == form?["complexity"]]
+            }
+            data["form"] = [
+                "first_name": form?["first_name"] ?? "", "last_name": form?["last_name"] ?? "", "date_of_birth": form?["date_of_birth"] ?? "",
+                "languages": form?["languages"] ?? "", "contact": form?["contact"] ?? "", "description": form?["description"] ?? "",
+            ]
         }
         if canReceive { data["inbox"] = try await reports.list(received: true, by: identity, clientAddress: context.clientAddress).map(Self.values) }
         if let errors { data.merge(CasePages.errorValues(errors)) { $1 } }

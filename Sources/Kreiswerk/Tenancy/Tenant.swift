@@ -66,10 +66,19 @@ public struct Tenant: Sendable, Equatable {
     public var reminderRules: ReminderRules?
 
     public init(
-        slug: String, name: String, kind: TenantKind, district: String? = nil, caseManagementBy: String? = nil,
-        organisationalUnit: String? = nil, hasOwnForeignersAuthority: Bool? = nil, hasYouthOffice: Bool? = nil,
-        hasIntegrationCouncil: Bool? = nil, contactEmail: String? = nil, contactPhone: String? = nil,
-        staffShares: [StaffShareKey: FullTimeEquivalent] = [:], reminderRules: ReminderRules? = nil
+        slug: String,
+        name: String,
+        kind: TenantKind,
+        district: String? = nil,
+        caseManagementBy: String? = nil,
+        organisationalUnit: String? = nil,
+        hasOwnForeignersAuthority: Bool? = nil,
+        hasYouthOffice: Bool? = nil,
+        hasIntegrationCouncil: Bool? = nil,
+        contactEmail: String? = nil,
+        contactPhone: String? = nil,
+        staffShares: [StaffShareKey: FullTimeEquivalent] = [:],
+        reminderRules: ReminderRules? = nil
     ) {
         self.slug = slug
         self.name = name

@@ -25,13 +25,22 @@ struct TenantAPI {
         }
 
         routes.get("/api/v1/tenants/{slug}/security", .manageTenantSecurity) { _, context in
-            JSONResponse(Security(secondFactorRequired: try await settings.secondFactorRequired(of: try context.parameters.decoded("slug"), for: context.identity)))
+            JSONResponse(
+                Security(
+                    secondFactorRequired: try await settings.secondFactorRequired(of: try context.parameters.decoded("slug"), for: context.identity)
+                )
+            )
         }
 
         routes.on(.put, "/api/v1/tenants/{slug}/security", .manageTenantSecurity) { request, context in
             let slug = try context.parameters.decoded("slug")
             let body = try await request.json(Security.self, context: context)
-            try await settings.setSecondFactorRequired(body.secondFactorRequired, of: slug, by: context.identity, clientAddress: context.clientAddress)
+            try await settings.setSecondFactorRequired(
+                body.secondFactorRequired,
+                of: slug,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
             return JSONResponse(body)
         }
     }

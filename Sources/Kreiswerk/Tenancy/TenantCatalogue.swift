@@ -52,7 +52,9 @@ public struct TenantCatalogue: Sendable {
             if deactivateMissing {
                 for slug in plan.missing {
                     try await connection.query(
-                        "UPDATE tenants SET active = false, updated_at = now() WHERE slug = \(slug)", logger: database.logger)
+                        "UPDATE tenants SET active = false, updated_at = now() WHERE slug = \(slug)",
+                        logger: database.logger
+                    )
                 }
             }
             return plan
@@ -89,12 +91,22 @@ public struct TenantCatalogue: Sendable {
         )
         var tenants: [StoredTenant] = []
         for try await row in rows.decode(
-            (UUID, String, String, String, String?, String?, String?, Bool?, Bool?, Bool?, String?, String?, Bool, String, String?).self)
-        {
+            (UUID, String, String, String, String?, String?, String?, Bool?, Bool?, Bool?, String?, String?, Bool, String, String?).self
+        ) {
             let tenant = Tenant(
-                slug: row.1, name: row.2, kind: TenantKind(rawValue: row.3) ?? .carrier, district: row.4, caseManagementBy: row.5,
-                organisationalUnit: row.6, hasOwnForeignersAuthority: row.7, hasYouthOffice: row.8, hasIntegrationCouncil: row.9,
-                contactEmail: row.10, contactPhone: row.11, reminderRules: ReminderRules.decode(json: row.14))
+                slug: row.1,
+                name: row.2,
+                kind: TenantKind(rawValue: row.3) ?? .carrier,
+                district: row.4,
+                caseManagementBy: row.5,
+                organisationalUnit: row.6,
+                hasOwnForeignersAuthority: row.7,
+                hasYouthOffice: row.8,
+                hasIntegrationCouncil: row.9,
+                contactEmail: row.10,
+                contactPhone: row.11,
+                reminderRules: ReminderRules.decode(json: row.14)
+            )
             tenants.append(StoredTenant(id: row.0, tenant: tenant, active: row.12, managedByFiles: row.13 == "files"))
         }
         for index in tenants.indices {
@@ -107,7 +119,8 @@ public struct TenantCatalogue: Sendable {
         try await connection.actAs(tenant: tenant, logger: database.logger)
         let rows = try await connection.query(
             "SELECT programme, year, (fte * 100)::integer FROM tenant_staff_shares WHERE tenant_id = \(tenant)",
-            logger: database.logger)
+            logger: database.logger
+        )
         var shares: [StaffShareKey: FullTimeEquivalent] = [:]
         for try await (programme, year, hundredths) in rows.decode((String, Int, Int).self) {
             guard let programme = StaffProgramme(rawValue: programme) else { continue }
@@ -130,7 +143,8 @@ public struct TenantCatalogue: Sendable {
                     \(tenant.hasOwnForeignersAuthority), \(tenant.hasYouthOffice), \(tenant.hasIntegrationCouncil),
                     \(tenant.contactEmail), \(tenant.contactPhone), \(tenant.reminderRules?.json)::jsonb)
                 """,
-                logger: database.logger)
+                logger: database.logger
+            )
         } else {
             try await connection.query(
                 """
@@ -141,19 +155,24 @@ public struct TenantCatalogue: Sendable {
                     contact_phone = \(tenant.contactPhone), reminder_rules = \(tenant.reminderRules?.json)::jsonb, active = true, managed_by = 'files', updated_at = now()
                 WHERE id = \(id)
                 """,
-                logger: database.logger)
+                logger: database.logger
+            )
         }
     }
 
     private func writeShares(
-        _ tenant: Tenant, id: UUID, previous: [StaffShareKey: FullTimeEquivalent], on connection: PostgresConnection
+        _ tenant: Tenant,
+        id: UUID,
+        previous: [StaffShareKey: FullTimeEquivalent],
+        on connection: PostgresConnection
     ) async throws {
         guard tenant.staffShares != previous else { return }
         try await connection.actAs(tenant: id, logger: database.logger)
         for key in previous.keys where tenant.staffShares[key] == nil {
             try await connection.query(
                 "DELETE FROM tenant_staff_shares WHERE tenant_id = \(id) AND programme = \(key.programme.rawValue) AND year = \(key.year)",
-                logger: database.logger)
+                logger: database.logger
+            )
         }
         for (key, fte) in tenant.staffShares where previous[key] != fte {
             try await connection.query(
@@ -162,7 +181,8 @@ public struct TenantCatalogue: Sendable {
                 VALUES (\(id), \(key.programme.rawValue), \(key.year), \(fte.hundredths)::numeric / 100)
                 ON CONFLICT (tenant_id, programme, year) DO UPDATE SET fte = excluded.fte
                 """,
-                logger: database.logger)
+                logger: database.logger
+            )
         }
         try await connection.query("SELECT set_config('app.tenant_id', '', true)", logger: database.logger)
     }

@@ -19,7 +19,11 @@ public enum TenantDirectory {
     /// The municipalities of a district, by name.
     public static func towns(of district: UUID?, on connection: PostgresConnection, logger: Logger) async throws -> [TenantRef] {
         try await decode(
-            connection.query("\(unescaped: select) WHERE t.kind = 'municipality' AND t.active AND t.district_id = \(district) ORDER BY t.name", logger: logger))
+            connection.query(
+                "\(unescaped: select) WHERE t.kind = 'municipality' AND t.active AND t.district_id = \(district) ORDER BY t.name",
+                logger: logger
+            )
+        )
     }
 
     /// A summary of a tenant for lists and the API.
@@ -52,12 +56,24 @@ public enum TenantDirectory {
                OR (\(scope == .district) AND \(district)::uuid IS NOT NULL AND (t.id = \(district) OR t.district_id = \(district))))
             ORDER BY coalesce(d.slug, t.slug), array_position(ARRAY['district', 'municipality', 'carrier', 'authority'], t.kind), t.slug
             """,
-            logger: logger)
+            logger: logger
+        )
         var tenants: [Summary] = []
         for try await (id, slug, name, kind, district, delegate, active, managedBy) in rows.decode(
-            (UUID, String, String, String, String?, String?, Bool, String).self)
-        {
-            tenants.append(Summary(id: id, slug: slug, name: name, kind: kind, district: district, caseManagementBy: delegate, active: active, managedBy: managedBy))
+            (UUID, String, String, String, String?, String?, Bool, String).self
+        ) {
+            tenants.append(
+                Summary(
+                    id: id,
+                    slug: slug,
+                    name: name,
+                    kind: kind,
+                    district: district,
+                    caseManagementBy: delegate,
+                    active: active,
+                    managedBy: managedBy
+                )
+            )
         }
         return tenants
     }

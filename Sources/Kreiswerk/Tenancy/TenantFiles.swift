@@ -65,7 +65,11 @@ public enum TenantFiles {
             if let tenant = reader.read(contentsOf: file) {
                 tenants.append((tenant, display, file.deletingLastPathComponent().lastPathComponent))
                 if file.deletingPathExtension().lastPathComponent != tenant.slug {
-                    reader.report("slug", nil, "is '\(tenant.slug)' but the file is named \(file.lastPathComponent): name the file \(tenant.slug).yaml")
+                    reader.report(
+                        "slug",
+                        nil,
+                        "is '\(tenant.slug)' but the file is named \(file.lastPathComponent): name the file \(tenant.slug).yaml"
+                    )
                 }
             }
             problems += reader.problems
@@ -93,7 +97,13 @@ public enum TenantFiles {
         var firstFile: [String: String] = [:]
         for entry in tenants {
             if let other = firstFile[entry.tenant.slug] {
-                problems.append(TenantFileProblem(file: entry.file, field: "slug", message: "'\(entry.tenant.slug)' is already used by \(other): slugs must be unique"))
+                problems.append(
+                    TenantFileProblem(
+                        file: entry.file,
+                        field: "slug",
+                        message: "'\(entry.tenant.slug)' is already used by \(other): slugs must be unique"
+                    )
+                )
             } else {
                 firstFile[entry.tenant.slug] = entry.file
             }
@@ -104,24 +114,40 @@ public enum TenantFiles {
             if let district = tenant.district {
                 if bySlug[district]?.kind != .district {
                     let known = tenants.filter { $0.tenant.kind == .district }.map(\.tenant.slug).sorted()
-                    problems.append(TenantFileProblem(
-                        file: file, field: "district",
-                        message: "'\(district)' is not a district defined in the tenant files (districts: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"))
+                    problems.append(
+                        TenantFileProblem(
+                            file: file,
+                            field: "district",
+                            message:
+                                "'\(district)' is not a district defined in the tenant files (districts: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
+                        )
+                    )
                 }
             }
             if folder != expectedFolder {
-                problems.append(TenantFileProblem(
-                    file: file, message: "belongs in the folder of its district, \(expectedFolder)/, not \(folder)/"))
+                problems.append(
+                    TenantFileProblem(
+                        file: file,
+                        message: "belongs in the folder of its district, \(expectedFolder)/, not \(folder)/"
+                    )
+                )
             }
             if let carrier = tenant.caseManagementBy {
                 if let target = bySlug[carrier] {
                     if target.kind != .carrier || target.district != tenant.district {
-                        problems.append(TenantFileProblem(
-                            file: file, field: "case_management_by",
-                            message: "'\(carrier)' must be a carrier of the same district (it is a \(target.kind.rawValue) of \(target.district ?? "no district"))"))
+                        problems.append(
+                            TenantFileProblem(
+                                file: file,
+                                field: "case_management_by",
+                                message:
+                                    "'\(carrier)' must be a carrier of the same district (it is a \(target.kind.rawValue) of \(target.district ?? "no district"))"
+                            )
+                        )
                     }
                 } else {
-                    problems.append(TenantFileProblem(file: file, field: "case_management_by", message: "'\(carrier)' is not defined in the tenant files"))
+                    problems.append(
+                        TenantFileProblem(file: file, field: "case_management_by", message: "'\(carrier)' is not defined in the tenant files")
+                    )
                 }
             }
         }
@@ -167,7 +193,12 @@ private struct Reader {
         }
         let fields = uniqueFields(mapping, allowed: TenantFiles.topLevelFields, prefix: nil)
 
-        let slug = requiredString(fields, "slug", pattern: /[a-z0-9]+(?:-[a-z0-9]+)*/, hint: "lower-case letters, digits and single hyphens, e.g. wetter-ruhr")
+        let slug = requiredString(
+            fields,
+            "slug",
+            pattern: /[a-z0-9]+(?:-[a-z0-9]+)*/,
+            hint: "lower-case letters, digits and single hyphens, e.g. wetter-ruhr"
+        )
         let name = requiredString(fields, "name")
         var kind: TenantKind?
         if let kindText = requiredString(fields, "kind") {
@@ -193,7 +224,9 @@ private struct Reader {
             if let sub = node.mapping {
                 let flags = uniqueFields(sub, allowed: ["foreigners_authority", "youth_office", "integration_council"], prefix: "has_own")
                 for (key, value) in flags {
-                    if let text = value.scalar?.string, text == "true" || text == "false" { has[key] = text == "true" } else {
+                    if let text = value.scalar?.string, text == "true" || text == "false" {
+                        has[key] = text == "true"
+                    } else {
                         report("has_own.\(key)", value, "must be true or false (leave it out if it is not known)")
                     }
                 }
@@ -205,7 +238,9 @@ private struct Reader {
         if let node = fields["contact"] {
             if let sub = node.mapping {
                 for (key, value) in uniqueFields(sub, allowed: ["email", "phone"], prefix: "contact") {
-                    if let text = value.scalar?.string, !text.isEmpty { contact[key] = text } else {
+                    if let text = value.scalar?.string, !text.isEmpty {
+                        contact[key] = text
+                    } else {
                         report("contact.\(key)", value, "must be text")
                     }
                 }
@@ -221,11 +256,20 @@ private struct Reader {
 
         guard let slug, let name, let kind else { return nil }
         return Tenant(
-            slug: slug, name: name, kind: kind, district: district, caseManagementBy: caseManagementBy,
+            slug: slug,
+            name: name,
+            kind: kind,
+            district: district,
+            caseManagementBy: caseManagementBy,
             organisationalUnit: optionalString(fields, "organisational_unit"),
-            hasOwnForeignersAuthority: has["foreigners_authority"], hasYouthOffice: has["youth_office"],
-            hasIntegrationCouncil: has["integration_council"], contactEmail: contact["email"], contactPhone: contact["phone"],
-            staffShares: shares, reminderRules: rules)
+            hasOwnForeignersAuthority: has["foreigners_authority"],
+            hasYouthOffice: has["youth_office"],
+            hasIntegrationCouncil: has["integration_council"],
+            contactEmail: contact["email"],
+            contactPhone: contact["phone"],
+            staffShares: shares,
+            reminderRules: rules
+        )
     }
 
     private mutating func reminderRules(_ node: Node?, kind: TenantKind?) -> ReminderRules? {
@@ -243,14 +287,21 @@ private struct Reader {
         for (name, value) in uniqueFields(mapping, allowed: Set(known.keys), prefix: "reminders") {
             let field = known[name]!
             guard let number = value.scalar.flatMap({ Int($0.string) }), field.range.contains(number) else {
-                report("reminders.\(name)", value, "'\(value.scalar?.string ?? "?")' must be a whole number from \(field.range.lowerBound) to \(field.range.upperBound)")
+                report(
+                    "reminders.\(name)",
+                    value,
+                    "'\(value.scalar?.string ?? "?")' must be a whole number from \(field.range.lowerBound) to \(field.range.upperBound)"
+                )
                 continue
             }
             rules[keyPath: field.path] = number
         }
         if rules.referralFeedbackEscalationDays <= rules.referralFeedbackReminderDays {
-            report("reminders.referral_feedback_escalation_days", mapping["referral_feedback_escalation_days"],
-                   "must be later than referral_feedback_reminder_days (\(rules.referralFeedbackReminderDays)): coordinators hear of it after the case manager")
+            report(
+                "reminders.referral_feedback_escalation_days",
+                mapping["referral_feedback_escalation_days"],
+                "must be later than referral_feedback_reminder_days (\(rules.referralFeedbackReminderDays)): coordinators hear of it after the case manager"
+            )
         }
         return rules
     }
@@ -283,7 +334,11 @@ private struct Reader {
                 let text = valueNode.scalar?.string ?? ""
                 guard valueNode.scalar != nil, let fte = FullTimeEquivalent(text) else {
                     let reason = text.hasPrefix("-") ? "is negative" : text.contains(",") ? "uses a comma: write 0.65, not 0,65" : "is not a share"
-                    report("\(field).\(year)", valueNode, "'\(text)' \(reason): give full-time equivalents from 0 to 999.99 with at most two decimals")
+                    report(
+                        "\(field).\(year)",
+                        valueNode,
+                        "'\(text)' \(reason): give full-time equivalents from 0 to 999.99 with at most two decimals"
+                    )
                     continue
                 }
                 shares[key] = fte
@@ -312,7 +367,10 @@ private struct Reader {
     }
 
     private mutating func requiredString(
-        _ fields: [String: Node], _ key: String, pattern: Regex<Substring>? = nil, hint: String? = nil
+        _ fields: [String: Node],
+        _ key: String,
+        pattern: Regex<Substring>? = nil,
+        hint: String? = nil
     ) -> String? {
         guard let node = fields[key], node.null == nil else {
             report(key, fields[key], "is missing")
@@ -344,7 +402,9 @@ private struct Reader {
     private mutating func reportSyntax(_ error: YamlError) {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            problems.append(TenantFileProblem(file: file, line: mark.line, field: nil, message: "is not valid YAML (column \(mark.column)): \(problem)"))
+            problems.append(
+                TenantFileProblem(file: file, line: mark.line, field: nil, message: "is not valid YAML (column \(mark.column)): \(problem)")
+            )
         default:
             report(nil, nil, "is not valid YAML: \(error)")
         }

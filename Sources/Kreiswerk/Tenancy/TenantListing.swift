@@ -77,15 +77,24 @@ public struct TenantListing: Encodable, Sendable {
                 shares[key.programme.rawValue, default: [:]][String(key.year)] = Decimal(string: fte.description)
             }
             return TenantListing(
-                slug: tenant.slug, name: tenant.name, kind: tenant.kind.rawValue, district: tenant.district,
-                organisationalUnit: tenant.organisationalUnit, active: stored.active,
+                slug: tenant.slug,
+                name: tenant.name,
+                kind: tenant.kind.rawValue,
+                district: tenant.district,
+                organisationalUnit: tenant.organisationalUnit,
+                active: stored.active,
                 delegation: Delegation(
                     caseManagementBy: tenant.caseManagementBy,
-                    actsFor: tenants.filter { $0.tenant.caseManagementBy == tenant.slug }.map(\.tenant.slug).sorted()),
+                    actsFor: tenants.filter { $0.tenant.caseManagementBy == tenant.slug }.map(\.tenant.slug).sorted()
+                ),
                 flags: Flags(
-                    ownForeignersAuthority: tenant.hasOwnForeignersAuthority, youthOffice: tenant.hasYouthOffice,
-                    integrationCouncil: tenant.hasIntegrationCouncil, entitledToOwnCoordinationPost: tenant.isEntitledToOwnCoordinationPost),
-                staffShares: shares)
+                    ownForeignersAuthority: tenant.hasOwnForeignersAuthority,
+                    youthOffice: tenant.hasYouthOffice,
+                    integrationCouncil: tenant.hasIntegrationCouncil,
+                    entitledToOwnCoordinationPost: tenant.isEntitledToOwnCoordinationPost
+                ),
+                staffShares: shares
+            )
         }
     }
 

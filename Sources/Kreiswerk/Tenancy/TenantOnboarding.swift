@@ -42,7 +42,15 @@ public struct TenantOnboarding: Sendable {
             case organisationalUnit = "organisational_unit", contactEmail = "contact_email"
         }
 
-        public init(slug: String, name: String, kind: String, district: String?, organisationalUnit: String? = nil, contactEmail: String? = nil, admin: Admin) {
+        public init(
+            slug: String,
+            name: String,
+            kind: String,
+            district: String?,
+            organisationalUnit: String? = nil,
+            contactEmail: String? = nil,
+            admin: Admin
+        ) {
             self.slug = slug
             self.name = name
             self.kind = kind
@@ -73,7 +81,8 @@ public struct TenantOnboarding: Sendable {
         request.district = request.district.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
         var errors: [String: String] = [:]
         if request.slug.range(of: "^[a-z0-9]+(-[a-z0-9]+)*$", options: .regularExpression) == nil || request.slug.count > 60 {
-            errors["slug"] = "Das Kürzel besteht aus Kleinbuchstaben, Ziffern und einzelnen Bindestrichen (höchstens 60 Zeichen), z. B. diakonie-mark-ruhr."
+            errors["slug"] =
+                "Das Kürzel besteht aus Kleinbuchstaben, Ziffern und einzelnen Bindestrichen (höchstens 60 Zeichen), z. B. diakonie-mark-ruhr."
         }
         if request.name.isEmpty || request.name.count > 200 { errors["name"] = "Bitte den Namen des Mandanten angeben (höchstens 200 Zeichen)." }
         if TenantKind(rawValue: request.kind) == nil {
@@ -110,25 +119,56 @@ public struct TenantOnboarding: Sendable {
                 SELECT platform_onboard_tenant(\(id), \(request.slug), \(request.name), \(request.kind), \(request.district),
                     \(request.organisationalUnit), \(request.contactEmail))
                 """,
-                logger: logger)
+                logger: logger
+            )
             try await AuditLog.record(
-                AuditEvent("tenant.onboarded", by: identity, objectType: "tenant", objectID: request.slug,
-                           detail: ["kind": request.kind, "district": request.district ?? "-"], clientAddress: clientAddress),
-                on: connection, logger: logger)
+                AuditEvent(
+                    "tenant.onboarded",
+                    by: identity,
+                    objectType: "tenant",
+                    objectID: request.slug,
+                    detail: ["kind": request.kind, "district": request.district ?? "-"],
+                    clientAddress: clientAddress
+                ),
+                on: connection,
+                logger: logger
+            )
 
             // From here on the transaction acts for the new tenant: its first administrator and invitation.
             try await connection.actAs(tenant: id, user: identity.userID, logger: logger)
             let admin = try await Accounts.create(
-                tenant: id, email: request.admin.email, displayName: request.admin.displayName, roles: [.tenantAdmin], passwordHash: nil,
-                on: connection, logger: logger)
+                tenant: id,
+                email: request.admin.email,
+                displayName: request.admin.displayName,
+                roles: [.tenantAdmin],
+                passwordHash: nil,
+                on: connection,
+                logger: logger
+            )
             let (secret, expires) = try await users.invitations.create(tenant: id, user: admin.id, by: identity.userID, on: connection)
             try await AuditLog.record(
-                AuditEvent("user.created", by: identity, in: id, objectType: "user", objectID: admin.id.uuidString,
-                           detail: ["roles": Role.tenantAdmin.rawValue], clientAddress: clientAddress),
-                on: connection, logger: logger)
+                AuditEvent(
+                    "user.created",
+                    by: identity,
+                    in: id,
+                    objectType: "user",
+                    objectID: admin.id.uuidString,
+                    detail: ["roles": Role.tenantAdmin.rawValue],
+                    clientAddress: clientAddress
+                ),
+                on: connection,
+                logger: logger
+            )
             let summary = TenantDirectory.Summary(
-                id: id, slug: request.slug, name: request.name, kind: request.kind, district: request.district, caseManagementBy: nil, active: true,
-                managedBy: "api")
+                id: id,
+                slug: request.slug,
+                name: request.name,
+                kind: request.kind,
+                district: request.district,
+                caseManagementBy: nil,
+                active: true,
+                managedBy: "api"
+            )
             return Result(tenant: summary, admin: admin, invitationURL: users.invitationURL(secret), invitationExpiresAt: expires)
         }
     }

@@ -21,12 +21,22 @@ struct TenantPages {
 
     var visible: VisibleTenants { VisibleTenants(database: database, policy: policy) }
 
-    func startPage(_ context: SignedInContext, form: Form = Form(), errors: [String: String] = [:], status: HTTPResponse.Status = .ok) async throws -> Response {
+    func startPage(
+        _ context: SignedInContext,
+        form: Form = Form(),
+        errors: [String: String] = [:],
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         let identity = context.identity
         let start = try await visible.start(for: identity)
         let (tenants, scope, canOnboard) = (start.tenants, start.scope, start.mayOnboard)
         var data = FormErrors.values(
-            errors, labels: ["slug": "Kürzel", "name": "Name", "kind": "Art", "district": "Kreis", "email": "E-Mail-Adresse", "display_name": "Name der Administration"])
+            errors,
+            labels: [
+                "slug": "Kürzel", "name": "Name", "kind": "Art", "district": "Kreis", "email": "E-Mail-Adresse",
+                "display_name": "Name der Administration",
+            ]
+        )
         data.merge([
             "tenantHeading": scope == .all ? "Alle Kreise und Mandanten" : scope == .district ? "Die Mandanten Ihres Kreises" : "Ihr Mandant",
             "tenantCaption": "\(tenants.count) Mandant\(tenants.count == 1 ? "" : "en")",
@@ -43,8 +53,12 @@ struct TenantPages {
         ]) { $1 }
         if canOnboard {
             let chosenKind = form["kind"].isEmpty ? "carrier" : form["kind"]
-            data["kinds"] = ["carrier", "municipality", "authority", "district"].map { ["value": $0, "label": Self.kindLabel($0), "selected": $0 == chosenKind] }
-            data["districts"] = tenants.filter { $0.kind == "district" }.map { ["slug": $0.slug, "name": $0.name, "selected": $0.slug == form["district"]] }
+            data["kinds"] = ["carrier", "municipality", "authority", "district"].map {
+                ["value": $0, "label": Self.kindLabel($0), "selected": $0 == chosenKind]
+            }
+            data["districts"] = tenants.filter { $0.kind == "district" }.map {
+                ["slug": $0.slug, "name": $0.name, "selected": $0.slug == form["district"]]
+            }
         }
         return pages.render("start", data, identity: identity, path: "/", status: status)
     }
@@ -58,8 +72,12 @@ struct TenantPages {
     func onboard(_ request: Request, _ context: SignedInContext) async throws -> Response {
         let form = context.form
         let asked = TenantOnboarding.Request(
-            slug: form["slug"], name: form["name"], kind: form["kind"], district: form["district"],
-            admin: .init(email: form["admin_email"], displayName: form["admin_name"]))
+            slug: form["slug"],
+            name: form["name"],
+            kind: form["kind"],
+            district: form["district"],
+            admin: .init(email: form["admin_email"], displayName: form["admin_name"])
+        )
         let result: TenantOnboarding.Result
         do {
             result = try await onboarding.onboard(asked, by: context.identity, clientAddress: context.clientAddress)
@@ -91,6 +109,6 @@ struct TenantPages {
 /// The invitation link as pages show it once, right after the account was created.
 enum InvitationView {
     static func values(url: String, expires: Date, user: User) -> [String: Any] {
-        return ["invitationURL": url, "invitationExpires": GermanFormat.deadline(expires), "invitedName": user.displayName, "invitedEmail": user.email]
+        ["invitationURL": url, "invitationExpires": GermanFormat.deadline(expires), "invitedName": user.displayName, "invitedEmail": user.email]
     }
 }

@@ -57,7 +57,8 @@ public struct TenantPlan: Sendable, Equatable {
         compare("reminders", \.reminderRules) { $0.map(\.json) ?? "defaults" }
         for key in Set(old.staffShares.keys).union(new.staffShares.keys).sorted() where old.staffShares[key] != new.staffShares[key] {
             changes.append(
-                "staff_shares.\(key.programme.rawValue).\(key.year): \(old.staffShares[key]?.description ?? "–") → \(new.staffShares[key]?.description ?? "–")")
+                "staff_shares.\(key.programme.rawValue).\(key.year): \(old.staffShares[key]?.description ?? "–") → \(new.staffShares[key]?.description ?? "–")"
+            )
         }
         return changes
     }
@@ -76,7 +77,8 @@ public struct TenantPlan: Sendable, Equatable {
             lines.append(
                 deactivatesMissing
                     ? "- deactivate \(slug) (no longer in the files)"
-                    : "! \(slug) is no longer in the files: it stays active; run apply with --deactivate-missing to deactivate it")
+                    : "! \(slug) is no longer in the files: it stays active; run apply with --deactivate-missing to deactivate it"
+            )
         }
         let counts = "\(creates.count) to create, \(updates.count) to update, \(deactivatesMissing ? missing.count : 0) to deactivate"
         if isEmpty { lines.append("No changes: the catalogue matches the files.") } else { lines.append("Plan: \(counts).") }

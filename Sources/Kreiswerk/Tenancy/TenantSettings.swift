@@ -26,25 +26,38 @@ public struct TenantSettings: Sendable {
             if required, identity.tenant.id == tenant.id, !identity.secondFactorEnabled {
                 throw InvalidInput(
                     field: "second_factor_required",
-                    "Richten Sie zuerst für Ihr eigenes Konto einen zweiten Faktor ein (Mein Konto); danach können Sie ihn für alle verlangen.")
+                    "Richten Sie zuerst für Ihr eigenes Konto einen zweiten Faktor ein (Mein Konto); danach können Sie ihn für alle verlangen."
+                )
             }
             try await connection.query(
                 """
                 INSERT INTO tenant_settings (tenant_id, second_factor_required) VALUES (\(tenant.id), \(required))
                 ON CONFLICT (tenant_id) DO UPDATE SET second_factor_required = excluded.second_factor_required, updated_at = now()
                 """,
-                logger: database.logger)
+                logger: database.logger
+            )
             try await AuditLog.record(
-                AuditEvent("tenant.security_changed", by: identity, in: tenant.id, objectType: "tenant", objectID: tenant.slug,
-                           detail: ["second_factor_required": "\(required)"], clientAddress: clientAddress),
-                on: connection, logger: database.logger)
+                AuditEvent(
+                    "tenant.security_changed",
+                    by: identity,
+                    in: tenant.id,
+                    objectType: "tenant",
+                    objectID: tenant.slug,
+                    detail: ["second_factor_required": "\(required)"],
+                    clientAddress: clientAddress
+                ),
+                on: connection,
+                logger: database.logger
+            )
         }
     }
 
     /// Runs `body` in one transaction that finds the tenant of `slug` (404 if the identity may not manage its security)
     /// and then acts for it.
     private func inTenant<Result: Sendable>(
-        _ slug: String, for identity: Identity, _ body: (TenantRef, PostgresConnection) async throws -> Result
+        _ slug: String,
+        for identity: Identity,
+        _ body: (TenantRef, PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await database.withTransaction { connection in
             let tenant = try await TenantDirectory.find(slug: slug, on: connection, logger: database.logger)

@@ -28,5 +28,6 @@ public enum CSRF {
     }
 
     static let refused = DomainError.forbidden(
-        "Das Formular ist abgelaufen oder kam nicht von dieser Seite (CSRF-Schutz). Bitte laden Sie die Seite neu und senden Sie es erneut.")
+        "Das Formular ist abgelaufen oder kam nicht von dieser Seite (CSRF-Schutz). Bitte laden Sie die Seite neu und senden Sie es erneut."
+    )
 }

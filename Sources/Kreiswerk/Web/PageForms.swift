@@ -6,7 +6,10 @@ extension GuardedRouter {
     /// (with `done` appended, e.g. a query that shows „gespeichert"); otherwise `page` renders it again with what is wrong
     /// (422) or that someone else changed the object meanwhile (409).
     func pageForm(
-        _ base: String, _ action: String, _ permission: Permission, done: String = "",
+        _ base: String,
+        _ action: String,
+        _ permission: Permission,
+        done: String = "",
         page: @escaping @Sendable (SignedInContext, UUID, InvalidInput?, String?, HTTPResponse.Status) async throws -> Response,
         _ perform: @escaping @Sendable (UUID, Form, SignedInContext) async throws -> Void
     ) {

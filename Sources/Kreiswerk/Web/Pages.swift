@@ -25,15 +25,21 @@ public struct Pages: Sendable {
 
     /// Renders `template` with `data` and the page chrome (header, navigation, CSRF token) for `identity`.
     public func render(
-        _ template: String, _ data: [String: Any] = [:], identity: Identity?, path: String, status: HTTPResponse.Status = .ok,
+        _ template: String,
+        _ data: [String: Any] = [:],
+        identity: Identity?,
+        path: String,
+        status: HTTPResponse.Status = .ok,
         cookies: [Cookie] = []
     ) -> Response {
         var values = Self.chrome(identity: identity, path: path)
         values.merge(data) { _, page in page }
         let html = library.render(values, withTemplate: template) ?? "Die Seite konnte nicht erzeugt werden."
         var response = Response(
-            status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: html)))
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: html))
+        )
         for cookie in cookies { response.setCookie(cookie) }
         return response
     }

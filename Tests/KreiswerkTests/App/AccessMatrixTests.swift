@@ -29,9 +29,18 @@ import Testing
     static let shapes: [(contains: [String], Target)] = [
         (["/goals/{goal}", "/ziele/{goal}"], Target(kinds: [.goal], parameters: ["id": "case", "goal": "goal"])),
         (["/consents/{consent}", "/einwilligungen/{consent}"], Target(kinds: [.consent], parameters: ["id": "client", "consent": "consent"])),
-        (["/conferences/{id}/action-items/{item}", "/konferenzen/{id}/aufgaben/{item}"], Target(kinds: [.actionItem], parameters: ["id": "conference", "item": "item"])),
-        (["/project-groups/{id}/tasks/{task}", "/gruppen/{id}/aufgaben/{task}"], Target(kinds: [.groupTask], parameters: ["id": "group", "task": "task"])),
-        (["/project-groups/{id}/members/{member}", "/gruppen/{id}/mitglieder/{member}"], Target(kinds: [.groupMember], parameters: ["id": "group", "member": "member"])),
+        (
+            ["/conferences/{id}/action-items/{item}", "/konferenzen/{id}/aufgaben/{item}"],
+            Target(kinds: [.actionItem], parameters: ["id": "conference", "item": "item"])
+        ),
+        (
+            ["/project-groups/{id}/tasks/{task}", "/gruppen/{id}/aufgaben/{task}"],
+            Target(kinds: [.groupTask], parameters: ["id": "group", "task": "task"])
+        ),
+        (
+            ["/project-groups/{id}/members/{member}", "/gruppen/{id}/mitglieder/{member}"],
+            Target(kinds: [.groupMember], parameters: ["id": "group", "member": "member"])
+        ),
         (["/gruppen/{id}/sitzungen/{meeting}"], Target(kinds: [.groupMeeting], parameters: ["id": "group", "meeting": "meeting"])),
         (["/lenkungsgruppe/sitzungen/{meeting}"], Target(kinds: [.steeringMeeting], parameters: ["meeting": "meeting"])),
         (["/lenkungsgruppe/mitglieder/{member}"], Target(kinds: [.steeringMember], parameters: ["member": "member"])),
@@ -129,7 +138,9 @@ import Testing
         Rule("platform administrators, and a tenant's own administrators, set its second-factor requirement") { a, _, r, o in
             o.kind == .tenant && r.contains("/security") && (a.has(.platformAdmin) || (a.has(.tenantAdmin) && a.tenant == o.owner))
         },
-        Rule("platform administrators see each tenant's onboarding page") { a, _, r, o in o.kind == .tenant && r.contains("/mandanten/") && a.has(.platformAdmin) },
+        Rule("platform administrators see each tenant's onboarding page") { a, _, r, o in
+            o.kind == .tenant && r.contains("/mandanten/") && a.has(.platformAdmin)
+        },
         Rule("everyone of a district (and the platform) reads its minimum documentation standard") { a, m, _, o in
             o.kind == .district && m == "GET" && (a.has(.platformAdmin) || a.district == o.owner)
         },
@@ -156,7 +167,9 @@ import Testing
         var intended: String?
 
         var isPage: Bool { !AuthenticationMiddleware.isMachinePath(path) }
-        var line: String { "\(account.name) (\(account.tenant), \(account.roles.map(\.rawValue).sorted().joined(separator: ","))) \(method) \(route) on \(object.label)" }
+        var line: String {
+            "\(account.name) (\(account.tenant), \(account.roles.map(\.rawValue).sorted().joined(separator: ","))) \(method) \(route) on \(object.label)"
+        }
     }
 
     struct Outcome: Sendable {
@@ -231,7 +244,9 @@ import Testing
             let routes = try await buildRoutes(TestApp.configuration(db), database: db.app, logger: TestDatabase.logger)
             let withParameters = routes.rules.keys.filter { $0.contains("{") && !Self.notObjects.contains($0) }.sorted()
             var unmapped: [String] = []
-            var reads: [Probe] = [], writes: [Probe] = [], revocations: [Probe] = []
+            var reads: [Probe] = []
+            var writes: [Probe] = []
+            var revocations: [Probe] = []
             for key in withParameters {
                 let parts = key.split(separator: " ", maxSplits: 1).map(String.init)
                 let (method, route) = (HTTPRequest.Method(parts[0])!, parts[1])
@@ -270,7 +285,8 @@ import Testing
                 × \(fixture.objects.count) objects of \(kinds.count) kinds → \(outcomes.count) requests \
                 (\(reads.count) reads, \(writes.count) writes, \(revocations.count) token revocations) in \(seconds) s; \
                 \(outcomes.filter { $0.reached && $0.probe.intended != nil }.count) intended successes, \(unexpected.count) unexpected, \(refused.count) intended but refused
-                """)
+                """
+            )
             if !fixture.refusedAccounts.isEmpty { print("access matrix: accounts the database refused: \(fixture.refusedAccounts)") }
 
             // Not vacuous: many requests, every kind of object, and the owners (and the grantees) do get through.

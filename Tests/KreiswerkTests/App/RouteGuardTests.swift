@@ -28,7 +28,8 @@ import Testing
                     "GET /healthz", "GET /readyz", "GET /static/{file}", "GET /api/v1/openapi.json", "POST /api/v1/auth/login",
                     "GET /anmelden", "POST /anmelden", "GET /anmelden/zweiter-faktor", "POST /anmelden/zweiter-faktor", "POST /abmelden",
                     "GET /einladung/{token}", "POST /einladung/{token}",
-                ])
+                ]
+            )
         }
     }
 

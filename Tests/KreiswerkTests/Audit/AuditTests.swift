@@ -12,7 +12,8 @@ import Testing
     func actions(_ db: TestDatabase) async throws -> [(String, String?)] {
         try await db.owner.withTransaction { connection in
             try await connection.query(
-                "SELECT a.action, t.slug FROM audit_log a LEFT JOIN tenants t ON t.id = a.tenant_id ORDER BY a.id", logger: TestDatabase.logger
+                "SELECT a.action, t.slug FROM audit_log a LEFT JOIN tenants t ON t.id = a.tenant_id ORDER BY a.id",
+                logger: TestDatabase.logger
             ).collect().map { try $0.decode((String, String?).self) }
         }
     }
@@ -27,10 +28,25 @@ import Testing
             _ = try await browser.post("/abmelden", [], client)
             _ = try await client.api(.post, "/api/v1/tenants", token: people["platform"].token, json: OnboardingTests.diakonie)
             _ = try await client.api(
-                .patch, "/api/v1/users/\(people["wittenLead"].id)", token: people["wittenAdmin"].token, json: #"{"roles":["team_lead","case_manager"]}"#,
-                headers: [.ifMatch: "\"1\""])
-            _ = try await client.api(.patch, "/api/v1/users/\(people["wittenLead"].id)", token: people["wittenAdmin"].token, json: #"{"active":false}"#, headers: [.ifMatch: "\"2\""])
-            _ = try await client.api(.post, "/api/v1/tokens", token: people["hattingenCM"].token, json: #"{"name":"x","password":"\#(TestApp.password)"}"#)
+                .patch,
+                "/api/v1/users/\(people["wittenLead"].id)",
+                token: people["wittenAdmin"].token,
+                json: #"{"roles":["team_lead","case_manager"]}"#,
+                headers: [.ifMatch: "\"1\""]
+            )
+            _ = try await client.api(
+                .patch,
+                "/api/v1/users/\(people["wittenLead"].id)",
+                token: people["wittenAdmin"].token,
+                json: #"{"active":false}"#,
+                headers: [.ifMatch: "\"2\""]
+            )
+            _ = try await client.api(
+                .post,
+                "/api/v1/tokens",
+                token: people["hattingenCM"].token,
+                json: #"{"name":"x","password":"\#(TestApp.password)"}"#
+            )
             let recorded = try await actions(db)
             func has(_ action: String, _ tenant: String?) -> Bool { recorded.contains { $0.0 == action && $0.1 == tenant } }
             #expect(has("auth.sign_in_failed", "witten"))
@@ -44,7 +60,8 @@ import Testing
             #expect(has("token.created", "hattingen"))
             // Nothing secret goes into the trail.
             let details = try await db.owner.withTransaction { connection in
-                try await connection.query("SELECT string_agg(detail::text, ' ') FROM audit_log", logger: TestDatabase.logger).collect().first!.decode(String.self)
+                try await connection.query("SELECT string_agg(detail::text, ' ') FROM audit_log", logger: TestDatabase.logger).collect().first!
+                    .decode(String.self)
             }
             #expect(!details.contains(TestApp.password))
             #expect(!details.contains("falsch-falsch"))
@@ -73,11 +90,17 @@ import Testing
     @Test func anEntryKeepsItsDetailAndItsTenantStays() async throws {
         try await TestDatabase.with { db in
             let tenant = try await db.owner.withTransaction { connection in
-                try await connection.query("SELECT id FROM tenants ORDER BY slug LIMIT 1", logger: TestDatabase.logger).collect().first!.decode(UUID.self)
+                try await connection.query("SELECT id FROM tenants ORDER BY slug LIMIT 1", logger: TestDatabase.logger).collect().first!.decode(
+                    UUID.self
+                )
             }
             let detail = ["quote": #"Sie sagte: "nein" \ ja"#, "umlaut": "Müller/Öztürk", "line": "a\nb\u{1}", "": "leer"]
             try await db.app.withTenant(tenant) { connection in
-                try await AuditLog.record(AuditEvent("test.detail", tenant: tenant, actor: nil, detail: detail), on: connection, logger: TestDatabase.logger)
+                try await AuditLog.record(
+                    AuditEvent("test.detail", tenant: tenant, actor: nil, detail: detail),
+                    on: connection,
+                    logger: TestDatabase.logger
+                )
             }
             let stored = try await db.owner.withTransaction { connection in
                 try await connection.query("SELECT detail::text FROM audit_log WHERE action = 'test.detail'", logger: TestDatabase.logger)
@@ -107,7 +130,11 @@ import Testing
         try await TestDatabase.with { db in
             try await db.app.withTransaction { connection in
                 for index in 1...5 {
-                    try await AuditLog.record(AuditEvent("test.entry", tenant: nil, actor: nil, detail: ["n": "\(index)"]), on: connection, logger: TestDatabase.logger)
+                    try await AuditLog.record(
+                        AuditEvent("test.entry", tenant: nil, actor: nil, detail: ["n": "\(index)"]),
+                        on: connection,
+                        logger: TestDatabase.logger
+                    )
                 }
             }
             let chain = AuditChain(database: db.owner)

@@ -8,7 +8,8 @@ import Testing
 
 /// Case management through the API: intake to closure, consent, documentation standard, conflicts, isolation.
 @Suite struct CaseWorkflowTests {
-    static let amira = #"{"first_name":"Amira","last_name":"Haddad","date_of_birth":"1994-03-12","gender":"female","arrival_date":"2025-09-01","languages":["ar","en"],"single_parent":true"#
+    static let amira =
+        #"{"first_name":"Amira","last_name":"Haddad","date_of_birth":"1994-03-12","gender":"female","arrival_date":"2025-09-01","languages":["ar","en"],"single_parent":true"#
 
     /// Registers a client (with consent unless told otherwise) and returns its id.
     static func register(_ client: some TestClientProtocol, _ token: String, json: String = amira, consent: Bool = true) async throws -> String {
@@ -19,7 +20,12 @@ import Testing
     }
 
     static func openCase(_ client: some TestClientProtocol, _ token: String, _ clientID: String) async throws -> (id: String, version: Int) {
-        let response = try await client.api(.post, "/api/v1/cases", token: token, json: #"{"client_id":"\#(clientID)","channel":"level1","reason":"Wohnungssuche"}"#)
+        let response = try await client.api(
+            .post,
+            "/api/v1/cases",
+            token: token,
+            json: #"{"client_id":"\#(clientID)","channel":"level1","reason":"Wohnungssuche"}"#
+        )
         #expect(response.status == .created, "open: \(response.text)")
         return (try #require(response.object["id"] as? String), try #require(response.object["version"] as? Int))
     }
@@ -58,12 +64,21 @@ import Testing
             let record = try await client.api(.get, "/api/v1/clients/\(clientID)", token: cm)
             let clientVersion = try #require(record.headers[.eTag])
             let update = try await client.api(
-                .put, "/api/v1/clients/\(clientID)", token: cm,
+                .put,
+                "/api/v1/clients/\(clientID)",
+                token: cm,
                 json: Self.amira + #","residence_status":"Aufenthaltserlaubnis § 25 Abs. 2","country_of_origin":"Syrien","german_level":"A2"}"#,
-                headers: [.ifMatch: clientVersion])
+                headers: [.ifMatch: clientVersion]
+            )
             #expect(update.status == .ok, "\(update.text)")
             // A second save based on the same version conflicts and overwrites nothing.
-            let stale = try await client.api(.put, "/api/v1/clients/\(clientID)", token: cm, json: Self.amira + "}", headers: [.ifMatch: clientVersion])
+            let stale = try await client.api(
+                .put,
+                "/api/v1/clients/\(clientID)",
+                token: cm,
+                json: Self.amira + "}",
+                headers: [.ifMatch: clientVersion]
+            )
             #expect(stale.status == .preconditionFailed)
 
             step = try await Self.phase(client, cm, id, version, #"{"phase":"goal_agreement","route":"counselling_referral"}"#)
@@ -74,8 +89,11 @@ import Testing
             step = try await Self.phase(client, cm, id, version, #"{"phase":"service_steering"}"#)
             #expect((step.object["errors"] as? [String: String])?["phase"]?.contains("mindestens ein Ziel") == true)
             let goal = try await client.api(
-                .post, "/api/v1/cases/\(id)/goals", token: cm,
-                json: #"{"area":"language","text":"B1-Kurs beginnen","agreed_on":"2026-02-01","review_on":"2026-05-01"}"#)
+                .post,
+                "/api/v1/cases/\(id)/goals",
+                token: cm,
+                json: #"{"area":"language","text":"B1-Kurs beginnen","agreed_on":"2026-02-01","review_on":"2026-05-01"}"#
+            )
             #expect(goal.status == .created)
             let goalID = try #require(goal.object["id"] as? String)
             step = try await Self.phase(client, cm, id, version, #"{"phase":"service_steering"}"#)
@@ -87,10 +105,18 @@ import Testing
             version = try #require(step.object["version"] as? Int)
 
             let reviewed = try await client.api(
-                .post, "/api/v1/cases/\(id)/goals/\(goalID)/review", token: cm, json: #"{"outcome":"achieved","note":"Kurs läuft"}"#, headers: [.ifMatch: "\"1\""])
+                .post,
+                "/api/v1/cases/\(id)/goals/\(goalID)/review",
+                token: cm,
+                json: #"{"outcome":"achieved","note":"Kurs läuft"}"#,
+                headers: [.ifMatch: "\"1\""]
+            )
             #expect(reviewed.status == .ok)
             #expect(reviewed.object["outcome"] as? String == "achieved")
-            #expect(try await client.api(.post, "/api/v1/cases/\(id)/notes", token: cm, json: #"{"text":"Termin bei der MBE vereinbart."}"#).status == .noContent)
+            #expect(
+                try await client.api(.post, "/api/v1/cases/\(id)/notes", token: cm, json: #"{"text":"Termin bei der MBE vereinbart."}"#).status
+                    == .noContent
+            )
 
             step = try await Self.phase(client, cm, id, version, #"{"phase":"closure"}"#)
             #expect((step.object["errors"] as? [String: String])?["phase"]?.contains("Grund des Abschlusses") == true)
@@ -109,11 +135,14 @@ import Testing
             // Every read and change of personal data is in the audit trail, with its purpose.
             let audited = try await db.owner.withTransaction { connection in
                 try await connection.query(
-                    "SELECT action FROM audit_log WHERE purpose = 'case_management' ORDER BY id", logger: TestDatabase.logger
+                    "SELECT action FROM audit_log WHERE purpose = 'case_management' ORDER BY id",
+                    logger: TestDatabase.logger
                 ).collect().map { try $0.decode(String.self) }
             }
-            for action in ["client.created", "consent.given", "case.opened", "client.read", "client.updated", "case.read", "case.phase_changed",
-                           "goal.added", "goal.reviewed", "case.note_added"] {
+            for action in [
+                "client.created", "consent.given", "case.opened", "client.read", "client.updated", "case.read", "case.phase_changed",
+                "goal.added", "goal.reviewed", "case.note_added",
+            ] {
                 #expect(audited.contains(action), "\(action) audited")
             }
         }
@@ -126,16 +155,28 @@ import Testing
             let refused = try await client.api(.post, "/api/v1/cases", token: cm, json: #"{"client_id":"\#(clientID)","channel":"level1"}"#)
             #expect(refused.status == .unprocessableContent)
             #expect((refused.object["errors"] as? [String: String])?["consent"]?.contains("Einwilligung") == true)
-            let consent = try await client.api(.post, "/api/v1/clients/\(clientID)/consents", token: cm, json: #"{"scope":"case_management","given_on":"2026-02-01"}"#)
+            let consent = try await client.api(
+                .post,
+                "/api/v1/clients/\(clientID)/consents",
+                token: cm,
+                json: #"{"scope":"case_management","given_on":"2026-02-01"}"#
+            )
             #expect(consent.status == .created)
             let (id, version) = try await Self.openCase(client, cm, clientID)
             let consentID = try #require(consent.object["id"] as? String)
-            #expect(try await client.api(.post, "/api/v1/clients/\(clientID)/consents/\(consentID)/withdraw", token: cm, json: "{}").status == .noContent)
+            #expect(
+                try await client.api(.post, "/api/v1/clients/\(clientID)/consents/\(consentID)/withdraw", token: cm, json: "{}").status == .noContent
+            )
             #expect(try await client.api(.post, "/api/v1/cases/\(id)/notes", token: cm, json: #"{"text":"x"}"#).status == .unprocessableContent)
             #expect(try await Self.phase(client, cm, id, version, #"{"phase":"assessment"}"#).status == .unprocessableContent)
             // Closing remains possible.
             #expect(try await Self.phase(client, cm, id, version, #"{"phase":"closure","closure_reason":"Einwilligung widerrufen"}"#).status == .ok)
-            let handover = try await client.api(.post, "/api/v1/clients/\(clientID)/consents", token: cm, json: #"{"scope":"handover","given_on":"2026-02-01"}"#)
+            let handover = try await client.api(
+                .post,
+                "/api/v1/clients/\(clientID)/consents",
+                token: cm,
+                json: #"{"scope":"handover","given_on":"2026-02-01"}"#
+            )
             #expect((handover.object["errors"] as? [String: String])?["recipient"] != nil)
         }
     }
@@ -144,14 +185,25 @@ import Testing
         try await TestApp.with { _, people, client in
             let cm = people["wittenCM"].token
             let first = try await Self.register(client, cm)
-            let again = try await client.api(.post, "/api/v1/clients", token: cm, json: #"{"first_name":"amira","last_name":"HADDAD","date_of_birth":"1994-03-12"}"#)
+            let again = try await client.api(
+                .post,
+                "/api/v1/clients",
+                token: cm,
+                json: #"{"first_name":"amira","last_name":"HADDAD","date_of_birth":"1994-03-12"}"#
+            )
             #expect(again.status == .conflict)
             #expect((again.object["errors"] as? [String: String])?["existing_client"] == first.lowercased())
             let confirmed = try await client.api(
-                .post, "/api/v1/clients", token: cm, json: #"{"first_name":"Amira","last_name":"Haddad","date_of_birth":"1994-03-12","allow_duplicate":true}"#)
+                .post,
+                "/api/v1/clients",
+                token: cm,
+                json: #"{"first_name":"Amira","last_name":"Haddad","date_of_birth":"1994-03-12","allow_duplicate":true}"#
+            )
             #expect(confirmed.status == .created)
             let (caseID, _) = try await Self.openCase(client, cm, first)
-            let number = try #require(try await client.api(.get, "/api/v1/cases/\(caseID)", token: cm).object["case"] as? [String: Any])["case_number"] as! String
+            let number =
+                try #require(try await client.api(.get, "/api/v1/cases/\(caseID)", token: cm).object["case"] as? [String: Any])["case_number"]
+                as! String
 
             func found(_ q: String, _ token: String = cm) async throws -> [String] {
                 try await client.api(.get, "/api/v1/clients?q=\(q.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)", token: token).array
@@ -180,11 +232,28 @@ import Testing
         try await TestApp.with { _, people, client in
             let admin = people["wittenAdmin"].token
             let defined = try await client.api(
-                .post, "/api/v1/client-fields", token: admin,
-                json: #"{"key":"wohnform","label":"Wohnform","kind":"choice","choices":["Sammelunterkunft","Wohnung"],"required":false}"#)
+                .post,
+                "/api/v1/client-fields",
+                token: admin,
+                json: #"{"key":"wohnform","label":"Wohnform","kind":"choice","choices":["Sammelunterkunft","Wohnung"],"required":false}"#
+            )
             #expect(defined.status == .created, "\(defined.text)")
-            #expect(try await client.api(.post, "/api/v1/client-fields", token: admin, json: #"{"key":"wohnform","label":"x","kind":"text","choices":[],"required":false}"#).status == .conflict)
-            #expect(try await client.api(.post, "/api/v1/client-fields", token: admin, json: #"{"key":"x","label":"x","kind":"choice","choices":[],"required":false}"#).status == .unprocessableContent)
+            #expect(
+                try await client.api(
+                    .post,
+                    "/api/v1/client-fields",
+                    token: admin,
+                    json: #"{"key":"wohnform","label":"x","kind":"text","choices":[],"required":false}"#
+                ).status == .conflict
+            )
+            #expect(
+                try await client.api(
+                    .post,
+                    "/api/v1/client-fields",
+                    token: admin,
+                    json: #"{"key":"x","label":"x","kind":"choice","choices":[],"required":false}"#
+                ).status == .unprocessableContent
+            )
             let cm = people["wittenCM"].token
             let wrong = try await client.api(.post, "/api/v1/clients", token: cm, json: Self.amira + #","extra":{"wohnform":"Zelt"}}"#)
             #expect(wrong.status == .unprocessableContent)
@@ -195,7 +264,12 @@ import Testing
             #expect(right.status == .created)
             #expect(((right.object["data"] as? [String: Any])?["extra"] as? [String: Any])?["wohnform"] as? String == "Wohnung")
             // Hattingen does not have Witten's field.
-            let hattingen = try await client.api(.post, "/api/v1/clients", token: people["hattingenCM"].token, json: Self.amira + #","extra":{"wohnform":"Wohnung"}}"#)
+            let hattingen = try await client.api(
+                .post,
+                "/api/v1/clients",
+                token: people["hattingenCM"].token,
+                json: Self.amira + #","extra":{"wohnform":"Wohnung"}}"#
+            )
             #expect(hattingen.status == .unprocessableContent)
         }
     }
@@ -203,13 +277,32 @@ import Testing
     @Test func theDistrictSetsItsDocumentationStandard() async throws {
         try await TestApp.with { _, people, client in
             let coordinator = people["coordinator"].token
-            let set = try await client.api(.put, "/api/v1/districts/en-kreis/documentation-standard", token: coordinator, json: #"{"assessment":["household","languages"]}"#)
+            let set = try await client.api(
+                .put,
+                "/api/v1/districts/en-kreis/documentation-standard",
+                token: coordinator,
+                json: #"{"assessment":["household","languages"]}"#
+            )
             #expect(set.status == .ok, "\(set.text)")
             #expect(set.object["assessment"] as? [String] == ["household", "languages"])
-            #expect(try await client.api(.put, "/api/v1/districts/en-kreis/documentation-standard", token: coordinator, json: #"{"assessment":["schuhgroesse"]}"#).status == .unprocessableContent)
+            #expect(
+                try await client.api(
+                    .put,
+                    "/api/v1/districts/en-kreis/documentation-standard",
+                    token: coordinator,
+                    json: #"{"assessment":["schuhgroesse"]}"#
+                ).status == .unprocessableContent
+            )
             let cm = people["wittenCM"].token
-            #expect(try await client.api(.get, "/api/v1/districts/en-kreis/documentation-standard", token: cm).object["assessment"] as? [String] == ["household", "languages"])
-            #expect(try await client.api(.put, "/api/v1/districts/en-kreis/documentation-standard", token: cm, json: #"{"assessment":[]}"#).status == .forbidden)
+            #expect(
+                try await client.api(.get, "/api/v1/districts/en-kreis/documentation-standard", token: cm).object["assessment"] as? [String] == [
+                    "household", "languages",
+                ]
+            )
+            #expect(
+                try await client.api(.put, "/api/v1/districts/en-kreis/documentation-standard", token: cm, json: #"{"assessment":[]}"#).status
+                    == .forbidden
+            )
             let clientID = try await Self.register(client, cm, json: #"{"first_name":"Jonas","last_name":"Berg","date_of_birth":"2001-07-30""#)
             let (id, version) = try await Self.openCase(client, cm, clientID)
             let refused = try await Self.phase(client, cm, id, version, #"{"phase":"assessment"}"#)
@@ -220,10 +313,20 @@ import Testing
     @Test func badInputIsA4xxThatSaysWhatIsWrong() async throws {
         try await TestApp.with { _, people, client in
             let cm = people["wittenCM"].token
-            let badDate = try await client.api(.post, "/api/v1/clients", token: cm, json: #"{"first_name":"A","last_name":"B","date_of_birth":"30.02.2001"}"#)
+            let badDate = try await client.api(
+                .post,
+                "/api/v1/clients",
+                token: cm,
+                json: #"{"first_name":"A","last_name":"B","date_of_birth":"30.02.2001"}"#
+            )
             #expect(badDate.status == .badRequest)
             #expect((badDate.object["detail"] as? String)?.contains("date_of_birth") == true)
-            let future = try await client.api(.post, "/api/v1/clients", token: cm, json: #"{"first_name":" ","last_name":"B","date_of_birth":"2099-01-01","german_level":"C3"}"#)
+            let future = try await client.api(
+                .post,
+                "/api/v1/clients",
+                token: cm,
+                json: #"{"first_name":" ","last_name":"B","date_of_birth":"2099-01-01","german_level":"C3"}"#
+            )
             #expect(future.status == .unprocessableContent)
             #expect(Set((future.object["errors"] as? [String: String])?.keys.map { $0 } ?? []) == ["first_name", "date_of_birth", "german_level"])
             let badChannel = try await client.api(.post, "/api/v1/cases", token: cm, json: #"{"client_id":"\#(UUID())","channel":"level3"}"#)

@@ -41,30 +41,60 @@ import Testing
             let today = Day.today.iso
             expectOutOfRange(
                 try await client.api(
-                    .post, "/api/v1/cases/\(caseID)/goals", token: cm, json: #"{"area":"work","text":"Arbeit","agreed_on":"\#(today)","review_on":"9999-12-31"}"#),
-                "review_on")
+                    .post,
+                    "/api/v1/cases/\(caseID)/goals",
+                    token: cm,
+                    json: #"{"area":"work","text":"Arbeit","agreed_on":"\#(today)","review_on":"9999-12-31"}"#
+                ),
+                "review_on"
+            )
             expectOutOfRange(
                 try await client.api(
-                    .post, "/api/v1/cases/\(caseID)/goals", token: cm, json: #"{"area":"work","text":"Arbeit","agreed_on":"0000-01-01","review_on":"\#(today)"}"#),
-                "agreed_on")
+                    .post,
+                    "/api/v1/cases/\(caseID)/goals",
+                    token: cm,
+                    json: #"{"area":"work","text":"Arbeit","agreed_on":"0000-01-01","review_on":"\#(today)"}"#
+                ),
+                "agreed_on"
+            )
             expectOutOfRange(
                 try await client.api(
-                    .post, "/api/v1/cases/\(caseID)/goals/\(goalID)/postponement", token: cm, json: #"{"review_on":"9999-12-31"}"#, headers: [.ifMatch: "\"1\""]),
-                "review_on")
+                    .post,
+                    "/api/v1/cases/\(caseID)/goals/\(goalID)/postponement",
+                    token: cm,
+                    json: #"{"review_on":"9999-12-31"}"#,
+                    headers: [.ifMatch: "\"1\""]
+                ),
+                "review_on"
+            )
             let conference =
                 #"{"kind":"municipal","title":"Wohnung","scheduled_at":"0000-01-01T10:00:00Z","summary":"Wohnung zu klein.","participants":["awo-en"],"consent_given_on":"\#(today)"}"#
             expectOutOfRange(try await client.api(.post, "/api/v1/cases/\(caseID)/conferences", token: cm, json: conference), "scheduled_at")
             expectOutOfRange(
                 try await client.api(
-                    .post, "/api/v1/cases/\(caseID)/conferences", token: cm, json: conference.replacingOccurrences(of: "0000-01-01", with: "9999-12-31")),
-                "scheduled_at")
+                    .post,
+                    "/api/v1/cases/\(caseID)/conferences",
+                    token: cm,
+                    json: conference.replacingOccurrences(of: "0000-01-01", with: "9999-12-31")
+                ),
+                "scheduled_at"
+            )
             expectOutOfRange(
                 try await client.api(
-                    .post, "/api/v1/clients", token: cm, json: #"{"first_name":"Amira","last_name":"Haddad","date_of_birth":"1850-03-12","consent_given_on":"\#(today)"}"#),
-                "date_of_birth")
+                    .post,
+                    "/api/v1/clients",
+                    token: cm,
+                    json: #"{"first_name":"Amira","last_name":"Haddad","date_of_birth":"1850-03-12","consent_given_on":"\#(today)"}"#
+                ),
+                "date_of_birth"
+            )
             // A malformed date is still a 400 that names the field.
             let malformed = try await client.api(
-                .post, "/api/v1/cases/\(caseID)/goals", token: cm, json: #"{"area":"work","text":"Arbeit","agreed_on":"\#(today)","review_on":"31.12.2026"}"#)
+                .post,
+                "/api/v1/cases/\(caseID)/goals",
+                token: cm,
+                json: #"{"area":"work","text":"Arbeit","agreed_on":"\#(today)","review_on":"31.12.2026"}"#
+            )
             #expect(malformed.status == .badRequest)
             #expect((malformed.object["detail"] as? String)?.contains("review_on") == true)
             // Nothing out of range was written.
@@ -93,12 +123,19 @@ import Testing
                 #expect(response.status == .unprocessableContent, sourceLocation: sourceLocation)
                 #expect(response.text.contains(Day.outOfRange), sourceLocation: sourceLocation)
             }
-            try await expectRefused("\(casePath)/ziele", [("area", "work"), ("text", "Arbeit"), ("agreed_on", Day.today.iso), ("review_on", "9999-12-31")])
+            try await expectRefused(
+                "\(casePath)/ziele",
+                [("area", "work"), ("text", "Arbeit"), ("agreed_on", Day.today.iso), ("review_on", "9999-12-31")]
+            )
             try await expectRefused("\(casePath)/ziele/\(goal.lowercased())/verschieben", [("review_on", "9999-12-31"), ("version", "1")])
             try await expectRefused(
                 "\(casePath)/konferenzen",
-                [("kind", "municipal"), ("title", "Wohnung"), ("scheduled_at", "0000-01-01T10:00"), ("summary", "Wohnung zu klein."), ("participants", "awo-en"),
-                 ("consent", "1")])
+                [
+                    ("kind", "municipal"), ("title", "Wohnung"), ("scheduled_at", "0000-01-01T10:00"), ("summary", "Wohnung zu klein."),
+                    ("participants", "awo-en"),
+                    ("consent", "1"),
+                ]
+            )
         }
     }
 }

@@ -15,8 +15,11 @@ import Testing
         let clientID = try await CaseWorkflowTests.register(client, cm)
         let (caseID, _) = try await CaseWorkflowTests.openCase(client, cm, clientID)
         let goal = try await client.api(
-            .post, "/api/v1/cases/\(caseID)/goals", token: cm,
-            json: #"{"area":"language","text":"B1-Kurs beginnen","agreed_on":"\#(days(0))","review_on":"\#(days(2))"}"#)
+            .post,
+            "/api/v1/cases/\(caseID)/goals",
+            token: cm,
+            json: #"{"area":"language","text":"B1-Kurs beginnen","agreed_on":"\#(days(0))","review_on":"\#(days(2))"}"#
+        )
         return (caseID, try #require(goal.object["id"] as? String))
     }
 
@@ -35,8 +38,18 @@ import Testing
             let past = try await postpone(#"{"review_on":"\#(Self.days(-1))"}"#, at: 1)
             #expect(past.status == .unprocessableContent)
             #expect((past.object["errors"] as? [String: String])?["review_on"] != nil)
-            #expect(try await client.api(.post, "/api/v1/cases/\(caseID)/goals/\(UUID())/postponement", token: cm, json: later, headers: [.ifMatch: "\"1\""]).status == .notFound)
-            #expect(try await client.api(.post, path, token: people["hattingenCM"].token, json: later, headers: [.ifMatch: "\"1\""]).status == .notFound)
+            #expect(
+                try await client.api(
+                    .post,
+                    "/api/v1/cases/\(caseID)/goals/\(UUID())/postponement",
+                    token: cm,
+                    json: later,
+                    headers: [.ifMatch: "\"1\""]
+                ).status == .notFound
+            )
+            #expect(
+                try await client.api(.post, path, token: people["hattingenCM"].token, json: later, headers: [.ifMatch: "\"1\""]).status == .notFound
+            )
 
             let moved = try await postpone(later, at: 1)
             #expect(moved.status == .ok, "\(moved.text)")
@@ -52,7 +65,15 @@ import Testing
             #expect(try await ReminderRuleTests.notifications(db).filter { $0.kind == "goal_review" }.count == 1)
 
             // Once reviewed, the goal's date stays.
-            #expect(try await client.api(.post, "/api/v1/cases/\(caseID)/goals/\(goalID)/review", token: cm, json: #"{"outcome":"achieved"}"#, headers: [.ifMatch: "\"2\""]).status == .ok)
+            #expect(
+                try await client.api(
+                    .post,
+                    "/api/v1/cases/\(caseID)/goals/\(goalID)/review",
+                    token: cm,
+                    json: #"{"outcome":"achieved"}"#,
+                    headers: [.ifMatch: "\"2\""]
+                ).status == .ok
+            )
             #expect(try await postpone(later, at: 3).status == .unprocessableContent)
         }
     }
@@ -68,7 +89,11 @@ import Testing
             let empty = try await browser.post("\(casePath)/ziele/\(goalID)/verschieben", [("review_on", ""), ("version", "1")], client)
             #expect(empty.status == .unprocessableContent)
             _ = try await browser.get(casePath, client)
-            let moved = try await browser.post("\(casePath)/ziele/\(goalID)/verschieben", [("review_on", Self.days(20)), ("version", "1"), ("reason", "")], client)
+            let moved = try await browser.post(
+                "\(casePath)/ziele/\(goalID)/verschieben",
+                [("review_on", Self.days(20)), ("version", "1"), ("reason", "")],
+                client
+            )
             #expect(moved.status == .seeOther)
             #expect(try await browser.get(casePath, client).text.contains("Prüfung \(Day(Date().addingTimeInterval(20 * 86_400)).german)"))
         }

@@ -26,8 +26,13 @@ import Testing
             _ = try await witten.get("/probleme", client)
             let raised = try await witten.post(
                 "/probleme",
-                [("title", "Kein Schulplatz für Seiteneinsteiger"), ("category", "structural_gap"), ("description", "Wartezeit über sechs Monate."),
-                 ("legal_spheres", "SGB VIII"), ("case_ids", caseID)], client)
+                [
+                    ("title", "Kein Schulplatz für Seiteneinsteiger"), ("category", "structural_gap"),
+                    ("description", "Wartezeit über sechs Monate."),
+                    ("legal_spheres", "SGB VIII"), ("case_ids", caseID),
+                ],
+                client
+            )
             #expect(raised.status == .seeOther, "\(raised.text.prefix(500))")
             let path = try #require(raised.headers[.location])
 
@@ -40,14 +45,21 @@ import Testing
 
             // The group is created and takes the problem.
             _ = try await coordinator.get("/gremien", client)
-            let group = try await coordinator.post("/gremien/gruppen", [("level", "municipal"), ("town", "witten"), ("name", "PG Schule Witten")], client)
+            let group = try await coordinator.post(
+                "/gremien/gruppen",
+                [("level", "municipal"), ("town", "witten"), ("name", "PG Schule Witten")],
+                client
+            )
             #expect(group.status == .seeOther)
             let groupPath = try #require(group.headers[.location])
             #expect(try await coordinator.get(groupPath, client).text.contains("PG Schule Witten"))
             _ = try await coordinator.get(path, client)
             let groupID = try #require(coordinator.lastPage.firstMatch(of: /<option value="([0-9a-f-]{36})"/)?.1)
             var version = try #require(coordinator.lastPage.firstMatch(of: /name="version" value="(\d+)"/)?.1)
-            #expect(try await coordinator.post("\(path)/zuweisen", [("version", String(version)), ("group_id", String(groupID))], client).status == .seeOther)
+            #expect(
+                try await coordinator.post("\(path)/zuweisen", [("version", String(version)), ("group_id", String(groupID))], client).status
+                    == .seeOther
+            )
 
             // Escalation without a reason is refused with a message; with one it moves up.
             _ = try await coordinator.get(path, client)
@@ -59,7 +71,10 @@ import Testing
             let stale = try await coordinator.post("\(path)/eskalieren", [("version", "99"), ("reason", "x")], client)
             #expect(stale.status == .conflict)
             _ = try await coordinator.get(path, client)
-            #expect(try await coordinator.post("\(path)/eskalieren", [("version", String(version)), ("reason", "Kreisweites Thema")], client).status == .seeOther)
+            #expect(
+                try await coordinator.post("\(path)/eskalieren", [("version", String(version)), ("reason", "Kreisweites Thema")], client).status
+                    == .seeOther
+            )
             page = try await coordinator.get(path, client)
             #expect(page.text.contains("Projektgruppe auf Kreisebene seit"))
             #expect(page.text.contains("Kreisweites Thema"))
@@ -71,7 +86,10 @@ import Testing
             let polls = try await hattingen.get("/umfragen", client)
             #expect(polls.text.contains("Kennen Sie das?"))
             let pollID = try #require(hattingen.lastPage.firstMatch(of: /\/umfragen\/([0-9a-f-]{36})\/antwort/)?.1)
-            #expect(try await hattingen.post("/umfragen/\(pollID)/antwort", [("known", "1"), ("answer", "Sprachkurs an der Gesamtschule")], client).status == .seeOther)
+            #expect(
+                try await hattingen.post("/umfragen/\(pollID)/antwort", [("known", "1"), ("answer", "Sprachkurs an der Gesamtschule")], client).status
+                    == .seeOther
+            )
             #expect(try await hattingen.get(path, client).status == .notFound)
             #expect(try await coordinator.get(path, client).text.contains("Sprachkurs an der Gesamtschule"))
         }
@@ -83,11 +101,17 @@ import Testing
             _ = try await coordinator.signIn(people["coordinator"].email, client)
             #expect(try await coordinator.get("/gremien/lenkungsgruppe", client).status == .ok)
             let added = try await coordinator.post(
-                "/gremien/lenkungsgruppe/mitglieder", [("name", "Landrat"), ("body", "Ennepe-Ruhr-Kreis"), ("body_kind", "district")], client)
+                "/gremien/lenkungsgruppe/mitglieder",
+                [("name", "Landrat"), ("body", "Ennepe-Ruhr-Kreis"), ("body_kind", "district")],
+                client
+            )
             #expect(added.status == .seeOther)
             _ = try await coordinator.get("/gremien/lenkungsgruppe", client)
             let meeting = try await coordinator.post(
-                "/gremien/lenkungsgruppe/sitzungen", [("scheduled_at", "2027-03-01T10:00"), ("agenda_deadline", "2027-02-15"), ("agenda", "1. Bericht")], client)
+                "/gremien/lenkungsgruppe/sitzungen",
+                [("scheduled_at", "2027-03-01T10:00"), ("agenda_deadline", "2027-02-15"), ("agenda", "1. Bericht")],
+                client
+            )
             #expect(meeting.status == .seeOther)
             let page = try await coordinator.get("/gremien/lenkungsgruppe", client)
             #expect(page.text.contains("Landrat – Ennepe-Ruhr-Kreis"))

@@ -50,7 +50,8 @@ import Testing
             func largest() async throws -> Int {
                 try await db.owner.withTransaction { connection in
                     try await connection.query(
-                        "SELECT max(n)::integer FROM (SELECT count(*) AS n FROM cases GROUP BY owner_id) c", logger: TestDatabase.logger
+                        "SELECT max(n)::integer FROM (SELECT count(*) AS n FROM cases GROUP BY owner_id) c",
+                        logger: TestDatabase.logger
                     ).collect().first!.decode(Int.self)
                 }
             }

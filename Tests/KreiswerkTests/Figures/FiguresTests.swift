@@ -14,7 +14,8 @@ import Testing
     static func seed(_ client: some TestClientProtocol, _ token: String, count: Int, name: String) async throws -> [String] {
         var clients: [String] = []
         for index in 0..<count {
-            let json = #"{"first_name":"Mira","last_name":"\#(name)\#(index)","date_of_birth":"1991-04-1\#(index % 10)","single_parent":\#(index % 2 == 0)"#
+            let json =
+                #"{"first_name":"Mira","last_name":"\#(name)\#(index)","date_of_birth":"1991-04-1\#(index % 10)","single_parent":\#(index % 2 == 0)"#
             let id = try await CaseWorkflowTests.register(client, token, json: json)
             _ = try await CaseWorkflowTests.openCase(client, token, id)
             clients.append(id)
@@ -55,14 +56,21 @@ import Testing
             #expect((wittenFigures["by_target_group"] as? [String: Any])?["single_parent"] as? Int == nil, "3 single parents are suppressed")
             #expect((wittenFigures["by_target_group"] as? [String: Any])?["single_parent"] as? String == "<5")
             #expect(wittenFigures["funded_posts"] as? String == "2.00")
-            #expect(wittenFigures["cases_per_post"] == nil || wittenFigures["cases_per_post"] is NSNull, "a withheld caseload reveals nothing per post")
+            #expect(
+                wittenFigures["cases_per_post"] == nil || wittenFigures["cases_per_post"] is NSNull,
+                "a withheld caseload reveals nothing per post"
+            )
             #expect(hattingen["cases_per_post"] == nil || hattingen["cases_per_post"] is NSNull, "a suppressed caseload reveals nothing per post")
             let numbers = Self.counts(in: try response.json())
             #expect(!numbers.isEmpty)
             #expect(numbers.allSatisfy { $0 == 0 || $0 >= 5 }, "a count from 1 to 4 in the JSON: \(numbers.filter { (1...4).contains($0) })")
 
             // No row that identifies a client: no name, no id, no date of birth, no case number.
-            for text in [response.text, try await client.api(.get, "/api/v1/figures/export.csv?half_year=\(HalfYear(containing: .today))", token: people["coordinator"].token).text] {
+            for text in [
+                response.text,
+                try await client.api(.get, "/api/v1/figures/export.csv?half_year=\(HalfYear(containing: .today))", token: people["coordinator"].token)
+                    .text,
+            ] {
                 #expect(!text.contains("Beispiel") && !text.contains("Muster") && !text.contains("1991-04"))
                 #expect(!witten.contains { text.contains($0) })
                 #expect(!text.contains("WIT-"))
@@ -80,7 +88,10 @@ import Testing
             #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
             let lines = csv.text.split(separator: "\r\n").map { $0.split(separator: ";", omittingEmptySubsequences: false).map(String.init) }
             #expect(lines.first?.last == "Wert")
-            #expect(lines.contains { $0[2] == "Stadt Witten" && $0[3] == "Offene Fälle (Stand)" && $0[6] == "." }, "withheld: 6 − 5 would give Hattingen's 1")
+            #expect(
+                lines.contains { $0[2] == "Stadt Witten" && $0[3] == "Offene Fälle (Stand)" && $0[6] == "." },
+                "withheld: 6 − 5 would give Hattingen's 1"
+            )
             #expect(lines.contains { $0[2] == "Stadt Hattingen" && $0[3] == "Offene Fälle (Stand)" && $0[6] == "<5" })
             #expect(lines.dropFirst().allSatisfy { !["1", "2", "3", "4"].contains($0[6]) }, "a count from 1 to 4 in the CSV")
             #expect(lines.contains { $0[1] == halfYear.description && $0[3] == "Neue Fälle" })
@@ -93,11 +104,14 @@ import Testing
             #expect(printed.text.contains("Kennzahlen \(halfYear.label)") && printed.text.contains("&lt;5"))
             #expect(try await browser.get("/kennzahlen/export.csv?halbjahr=\(halfYear)", client).status == .ok)
             #expect(try await browser.get("/kennzahlen/bericht?halbjahr=2026-3", client).status == .unprocessableContent)
-            #expect(try await client.api(.get, "/api/v1/figures?half_year=letztes", token: people["coordinator"].token).status == .unprocessableContent)
+            #expect(
+                try await client.api(.get, "/api/v1/figures?half_year=letztes", token: people["coordinator"].token).status == .unprocessableContent
+            )
             #expect(try await client.api(.get, "/api/v1/figures/export.csv", token: people["coordinator"].token).status == .unprocessableContent)
             let audited = try await db.owner.withTransaction { connection in
                 try await connection.query(
-                    "SELECT count(*)::integer FROM audit_log WHERE action = 'figures.exported' AND purpose = 'programme_controlling'", logger: TestDatabase.logger
+                    "SELECT count(*)::integer FROM audit_log WHERE action = 'figures.exported' AND purpose = 'programme_controlling'",
+                    logger: TestDatabase.logger
                 ).collect().first!.decode(Int.self)
             }
             #expect(audited == 3)
@@ -121,7 +135,10 @@ import Testing
                 #expect(response.status == .ok, "\(response.text)")
                 let published = try PublishedFigures(response.object)
                 #expect(published.hidden.contains("u\(try Self.unitIndex("hattingen", response.object))|open_cases"))
-                #expect(published.linesWithOneHiddenCount.isEmpty, "\(path): a total minus the published parts gives \(published.linesWithOneHiddenCount)")
+                #expect(
+                    published.linesWithOneHiddenCount.isEmpty,
+                    "\(path): a total minus the published parts gives \(published.linesWithOneHiddenCount)"
+                )
                 let derived = published.subtractionAttack()
                 #expect(derived.isEmpty, "\(path): worked out from the totals: \(derived.sorted { $0.key < $1.key })")
                 let witten = try #require((response.object["units"] as? [[String: Any]])?[try Self.unitIndex("witten", response.object)])
@@ -133,7 +150,9 @@ import Testing
             let csv = try await client.api(.get, "/api/v1/figures/export.csv?half_year=\(halfYear)", token: people["steering"].token)
             let derivedFigures: Set = ["Rückmeldequote", "Stellenanteile Fallmanagement (VZÄ)", "Offene Fälle je Vollzeitstelle"]
             var csvValues: [String: [String]] = [:]
-            for line in csv.text.split(separator: "\r\n").dropFirst().map({ $0.split(separator: ";", omittingEmptySubsequences: false).map(String.init) })
+            for line in csv.text.split(separator: "\r\n").dropFirst().map({
+                $0.split(separator: ";", omittingEmptySubsequences: false).map(String.init)
+            })
             where !derivedFigures.contains(line[3]) {
                 csvValues[line[2], default: []].append(line[6])
             }
@@ -150,7 +169,9 @@ import Testing
             var browser = WebBrowser()
             _ = try await browser.signIn(people["steering"].email, client)
             let printed = try await browser.get("/kennzahlen/bericht?halbjahr=\(halfYear)", client).text
-            let hiddenInPrint = printed.components(separatedBy: #"<td class="num">&lt;5</td>"#).count - 1 + printed.components(separatedBy: #"<td class="num">.</td>"#).count - 1
+            let hiddenInPrint =
+                printed.components(separatedBy: #"<td class="num">&lt;5</td>"#).count - 1
+                + printed.components(separatedBy: #"<td class="num">.</td>"#).count - 1
             #expect(hiddenInPrint == hiddenInJSON)
             #expect(printed.contains("„.“"), "the print page explains the withheld counts")
         }
@@ -164,10 +185,14 @@ import Testing
     static func counts(ofUnit unit: [String: Any]) -> [String] {
         func text(_ value: Any?) -> String { (value as? Int).map(String.init) ?? (value as? String ?? "?") }
         var values = ["open_cases", "opened_in_period", "closed_in_period"].map { text(unit[$0]) }
-        for key in ["by_phase", "by_channel", "by_target_group", "conferences", "problems_by_level", "problems_by_category", "problems_by_age", "overdue"] {
+        for key in [
+            "by_phase", "by_channel", "by_target_group", "conferences", "problems_by_level", "problems_by_category", "problems_by_age", "overdue",
+        ] {
             values += ((unit[key] as? [String: Any]) ?? [:]).values.map(text)
         }
-        for month in (unit["months"] as? [[String: Any]]) ?? [] { values += ["opened", "closed", "referrals", "conferences", "problems_raised"].map { text(month[$0]) } }
+        for month in (unit["months"] as? [[String: Any]]) ?? [] {
+            values += ["opened", "closed", "referrals", "conferences", "problems_raised"].map { text(month[$0]) }
+        }
         for service in (unit["referrals"] as? [[String: Any]]) ?? [] { values += ["sent", "with_feedback"].map { text(service[$0]) } }
         return values
     }
@@ -179,11 +204,18 @@ import Testing
             let other = UUID()
             try await db.owner.withTransaction { connection in
                 try await connection.query(
-                    "INSERT INTO tenants (id, slug, name, kind) VALUES (\(other), 'anderer-kreis', 'Anderer Kreis', 'district')", logger: TestDatabase.logger)
+                    "INSERT INTO tenants (id, slug, name, kind) VALUES (\(other), 'anderer-kreis', 'Anderer Kreis', 'district')",
+                    logger: TestDatabase.logger
+                )
             }
             let operators = OperatorAccounts(database: db.owner, passwords: Passwords(cost: 4))
             let user = try await operators.create(
-                tenant: "anderer-kreis", email: "ks@anderer-kreis.test", displayName: "KS", roles: [.districtCoordinator], password: TestApp.password)
+                tenant: "anderer-kreis",
+                email: "ks@anderer-kreis.test",
+                displayName: "KS",
+                roles: [.districtCoordinator],
+                password: TestApp.password
+            )
             let token = try await operators.createToken(email: user.email, name: "t", expiresInDays: 1).1.value
 
             let theirs = try await client.api(.get, "/api/v1/figures", token: token)
@@ -194,10 +226,14 @@ import Testing
 
             // The database itself: acting as the other district, neither the table nor the functions give en-kreis's rows.
             let seen = try await db.app.withTenant(other, user: user.id) { connection in
-                let direct = try await connection.query("SELECT count(*)::integer FROM district_figures WHERE unit_id <> \(other)", logger: TestDatabase.logger)
-                    .collect().first!.decode(Int.self)
+                let direct = try await connection.query(
+                    "SELECT count(*)::integer FROM district_figures WHERE unit_id <> \(other)",
+                    logger: TestDatabase.logger
+                )
+                .collect().first!.decode(Int.self)
                 let read = try await connection.query(
-                    "SELECT count(*)::integer FROM district_figures_read('2000-01-01', '2100-01-01') WHERE unit_id <> \(other)", logger: TestDatabase.logger
+                    "SELECT count(*)::integer FROM district_figures_read('2000-01-01', '2100-01-01') WHERE unit_id <> \(other)",
+                    logger: TestDatabase.logger
                 ).collect().first!.decode(Int.self)
                 return direct + read
             }
@@ -213,11 +249,16 @@ import Testing
             #expect(try await client.api(.post, "/api/v1/figures/refresh", token: people["wittenCM"].token).status == .forbidden)
             // The database refuses too, whatever the route would have let through.
             let wittenID = try await db.owner.withTransaction { connection in
-                try await connection.query("SELECT id FROM tenants WHERE slug = 'witten'", logger: TestDatabase.logger).collect().first!.decode(UUID.self)
+                try await connection.query("SELECT id FROM tenants WHERE slug = 'witten'", logger: TestDatabase.logger).collect().first!.decode(
+                    UUID.self
+                )
             }
             let rows = try await db.app.withTenant(wittenID, user: people["wittenCM"].id) { connection in
-                try await connection.query("SELECT count(*)::integer FROM district_figures_read('2000-01-01', '2100-01-01')", logger: TestDatabase.logger)
-                    .collect().first!.decode(Int.self)
+                try await connection.query(
+                    "SELECT count(*)::integer FROM district_figures_read('2000-01-01', '2100-01-01')",
+                    logger: TestDatabase.logger
+                )
+                .collect().first!.decode(Int.self)
             }
             #expect(rows == 0)
 

@@ -28,7 +28,9 @@ import Testing
         #expect(AllocationKey.allocate(FullTimeEquivalent(hundredths: 500), weights: [0, 3, 0]).map(\.hundredths) == [0, 500, 0])
         #expect(AllocationKey.allocate(FullTimeEquivalent(hundredths: 500), weights: [0, 0]).map(\.hundredths) == [0, 0])
         for total in [1, 7, 99, 1399, 2500] {
-            #expect(AllocationKey.allocate(FullTimeEquivalent(hundredths: total), weights: [7, 13, 29, 3, 1]).reduce(0) { $0 + $1.hundredths } == total)
+            #expect(
+                AllocationKey.allocate(FullTimeEquivalent(hundredths: total), weights: [7, 13, 29, 3, 1]).reduce(0) { $0 + $1.hundredths } == total
+            )
         }
     }
 
@@ -41,7 +43,8 @@ import Testing
     @Test func theAPIProposesAndComparesWithTheTenantFiles() async throws {
         try await TestApp.with { _, people, client in
             let token = people["coordinator"].token
-            let body = #"{"total_fte":"14","towns":[{"town":"witten","refugees":1800},{"town":"hattingen","refugees":950},{"town":"breckerfeld","refugees":170}]}"#
+            let body =
+                #"{"total_fte":"14","towns":[{"town":"witten","refugees":1800},{"town":"hattingen","refugees":950},{"town":"breckerfeld","refugees":170}]}"#
             let response = try await client.api(.post, "/api/v1/staffing/allocation", token: token, json: body)
             #expect(response.status == .ok, "\(response.text)")
             let towns = try #require(response.object["towns"] as? [[String: Any]])
@@ -52,11 +55,19 @@ import Testing
             #expect(witten["entitled_to_coordination_post"] as? Bool == true)
             #expect(towns.first { $0["town"] as? String == "hattingen" }?["entitled_to_coordination_post"] as? Bool == false)
 
-            let bad = try await client.api(.post, "/api/v1/staffing/allocation", token: token, json: #"{"total_fte":"vierzehn","towns":[{"town":"bochum","refugees":-1}]}"#)
+            let bad = try await client.api(
+                .post,
+                "/api/v1/staffing/allocation",
+                token: token,
+                json: #"{"total_fte":"vierzehn","towns":[{"town":"bochum","refugees":-1}]}"#
+            )
             #expect(bad.status == .unprocessableContent)
             let errors = bad.object["errors"] as? [String: String] ?? [:]
             #expect(errors["total_fte"] != nil && errors["towns"] != nil && errors["refugees_bochum"] != nil)
-            #expect(try await client.api(.post, "/api/v1/staffing/allocation", token: token, json: #"{"total_fte":1,"towns":[]}"#).status == .unprocessableContent)
+            #expect(
+                try await client.api(.post, "/api/v1/staffing/allocation", token: token, json: #"{"total_fte":1,"towns":[]}"#).status
+                    == .unprocessableContent
+            )
             #expect(try await client.api(.post, "/api/v1/staffing/allocation", token: people["wittenCM"].token, json: body).status == .forbidden)
         }
     }
@@ -70,7 +81,11 @@ import Testing
             let wrong = try await browser.post("/kennzahlen/personal", [("total_fte", "viel"), ("refugees_witten", "zwölf")], client)
             #expect(wrong.status == .unprocessableContent)
             #expect(wrong.text.contains("ganze Zahl") && wrong.text.contains("zwei Nachkommastellen"))
-            let right = try await browser.post("/kennzahlen/personal", [("total_fte", "14,5"), ("refugees_witten", "1.800"), ("refugees_hattingen", "950")], client)
+            let right = try await browser.post(
+                "/kennzahlen/personal",
+                [("total_fte", "14,5"), ("refugees_witten", "1.800"), ("refugees_hattingen", "950")],
+                client
+            )
             #expect(right.status == .ok)
             #expect(right.text.contains("Vorschlag: 14,50 Stellen für 2750 zugewiesene Geflüchtete"))
         }

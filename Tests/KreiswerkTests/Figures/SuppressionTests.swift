@@ -24,17 +24,25 @@ struct PublishedFigures {
                 names.append(name)
                 switch value {
                 case let number as Int: ranges[full] = number...number
-                case let text as String where text == "<\(threshold)": ranges[full] = 1...(threshold - 1); hidden.insert(full)
-                case let text as String where text == ".": ranges[full] = threshold...Self.unbounded; hidden.insert(full)
+                case let text as String where text == "<\(threshold)":
+                    ranges[full] = 1...(threshold - 1)
+                    hidden.insert(full)
+                case let text as String where text == ".":
+                    ranges[full] = threshold...Self.unbounded
+                    hidden.insert(full)
                 default: Issue.record("\(full) is no count: \(String(describing: value))")
                 }
             }
             for key in ["open_cases", "opened_in_period", "closed_in_period"] { add(key, figures[key]) }
-            for key in ["by_phase", "by_channel", "by_target_group", "conferences", "problems_by_level", "problems_by_category", "problems_by_age", "overdue"] {
+            for key in [
+                "by_phase", "by_channel", "by_target_group", "conferences", "problems_by_level", "problems_by_category", "problems_by_age", "overdue",
+            ] {
                 for (label, value) in try #require(figures[key] as? [String: Any]) { add("\(key)/\(label)", value) }
             }
             for month in try #require(figures["months"] as? [[String: Any]]) {
-                for field in ["opened", "closed", "referrals", "conferences", "problems_raised"] { add("months/\(month["month"]!)/\(field)", month[field]) }
+                for field in ["opened", "closed", "referrals", "conferences", "problems_raised"] {
+                    add("months/\(month["month"]!)/\(field)", month[field])
+                }
             }
             for service in try #require(figures["referrals"] as? [[String: Any]]) {
                 for field in ["sent", "with_feedback"] { add("referrals/\(service["service"]!)/\(field)", service[field]) }
@@ -70,7 +78,8 @@ struct PublishedFigures {
             for line in lines {
                 for (name, sign) in line where hidden.contains(name) {
                     // sign · x = −Σ others: add up the others' ranges.
-                    var low = 0, high = 0
+                    var low = 0
+                    var high = 0
                     for other in line where other.name != name || other.sign != sign {
                         let range = known[other.name]!
                         low += other.sign > 0 ? range.lowerBound : -range.upperBound
@@ -78,7 +87,11 @@ struct PublishedFigures {
                     }
                     let candidate = sign > 0 ? (-high)...(-low) : low...high
                     let current = known[name]!
-                    let narrowed = max(current.lowerBound, candidate.lowerBound)...max(max(current.lowerBound, candidate.lowerBound), min(current.upperBound, candidate.upperBound))
+                    let narrowed =
+                        max(
+                            current.lowerBound,
+                            candidate.lowerBound
+                        )...max(max(current.lowerBound, candidate.lowerBound), min(current.upperBound, candidate.upperBound))
                     if narrowed != current {
                         known[name] = narrowed
                         changed = true
@@ -99,12 +112,16 @@ struct PublishedFigures {
 @Suite struct SuppressionTests {
     /// A 2 × 3 table with row, column and grand totals; cells by row, then the row totals, the column totals, the grand total.
     static func table(_ rows: [[Int]], threshold: Int = 5) -> ComplementarySuppression {
-        let width = rows[0].count, height = rows.count
-        let cells = rows.flatMap { $0 }, rowTotals = rows.map { $0.reduce(0, +) }
+        let width = rows[0].count
+        let height = rows.count
+        let cells = rows.flatMap { $0 }
+        let rowTotals = rows.map { $0.reduce(0, +) }
         let columnTotals = (0..<width).map { column in rows.reduce(0) { $0 + $1[column] } }
         let values = cells + rowTotals + columnTotals + [cells.reduce(0, +)]
         let suppression = Suppression(threshold: threshold)
-        let rowTotal = cells.count, columnTotal = rowTotal + height, grand = columnTotal + width
+        let rowTotal = cells.count
+        let columnTotal = rowTotal + height
+        let grand = columnTotal + width
         var relations: [ComplementarySuppression.Relation] = []
         for row in 0..<height { relations.append([(rowTotal + row, -1)] + (0..<width).map { (row * width + $0, 1) }) }
         for column in 0..<width { relations.append([(columnTotal + column, -1)] + (0..<height).map { ($0 * width + column, 1) }) }
@@ -144,10 +161,13 @@ struct PublishedFigures {
 
     @Test func countsThatOnlyTheEquationsTogetherGiveAwayAreProtected() {
         // x + y + 20 = 29, y + z + 20 = 31, x + z + 20 = 30: no line alone pins x = 4, the three together do.
-        let counts: [FigureCount] = [.suppressed(below: 10), .suppressed(below: 10), .suppressed(below: 10)] + [20, 20, 20, 29, 31, 30].map { .exact($0) }
+        let counts: [FigureCount] =
+            [.suppressed(below: 10), .suppressed(below: 10), .suppressed(below: 10)] + [20, 20, 20, 29, 31, 30].map { .exact($0) }
         var protection = ComplementarySuppression(
-            counts: counts, relations: [[(6, -1), (0, 1), (1, 1), (3, 1)], [(7, -1), (1, 1), (2, 1), (4, 1)], [(8, -1), (0, 1), (2, 1), (5, 1)]],
-            threshold: 10)
+            counts: counts,
+            relations: [[(6, -1), (0, 1), (1, 1), (3, 1)], [(7, -1), (1, 1), (2, 1), (4, 1)], [(8, -1), (0, 1), (2, 1), (5, 1)]],
+            threshold: 10
+        )
         #expect(protection.attack([0, 1, 2]).pinned.isEmpty)
         #expect(protection.linearlyDetermined([0, 1, 2], except: []) == 0)
         protection.protect()

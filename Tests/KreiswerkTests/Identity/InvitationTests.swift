@@ -10,7 +10,11 @@ import Testing
 @Suite struct InvitationTests {
     func invite(_ client: some TestClientProtocol, _ people: TestApp.People, email: String) async throws -> String {
         let created = try await client.api(
-            .post, "/api/v1/users", token: people["wittenAdmin"].token, json: #"{"email":"\#(email)","display_name":"Neue Kollegin","roles":["case_manager"]}"#)
+            .post,
+            "/api/v1/users",
+            token: people["wittenAdmin"].token,
+            json: #"{"email":"\#(email)","display_name":"Neue Kollegin","roles":["case_manager"]}"#
+        )
         #expect(created.status == .created)
         let url = try #require(created.object["invitation_url"] as? String)
         #expect(url.hasPrefix("http://kreiswerk.test/einladung/kwi_"))
@@ -39,7 +43,12 @@ import Testing
             #expect(used.status == .gone)
             #expect(used.text.contains("nicht mehr gültig"))
             _ = try await other.get("/anmelden", client)
-            let replay = try await other.post(path, [("password", "uebernahme-versuch"), ("password_repeat", "uebernahme-versuch")], csrf: other.cookies["kw_csrf"], client)
+            let replay = try await other.post(
+                path,
+                [("password", "uebernahme-versuch"), ("password_repeat", "uebernahme-versuch")],
+                csrf: other.cookies["kw_csrf"],
+                client
+            )
             #expect(replay.status == .gone)
             #expect(try await other.signIn("neu@witten.test", password: "uebernahme-versuch", client).status == .unauthorized)
             #expect(try await other.get("/einladung/kwi_erfunden", client).status == .notFound)

@@ -26,21 +26,41 @@ import Testing
     /// An account made by the operator, with a token.
     static func account(_ tenant: String, _ name: String, _ roles: Set<Role>, in db: TestDatabase) async throws -> (id: UUID, token: String) {
         let operators = OperatorAccounts(database: db.owner, passwords: Passwords(cost: 4))
-        let user = try await operators.create(tenant: tenant, email: "\(name)@\(tenant).test", displayName: name, roles: roles, password: TestApp.password)
+        let user = try await operators.create(
+            tenant: tenant,
+            email: "\(name)@\(tenant).test",
+            displayName: name,
+            roles: roles,
+            password: TestApp.password
+        )
         return (user.id, try await operators.createToken(email: user.email, name: "t", expiresInDays: 1).1.value)
     }
 
     @Test func anAdministratorCannotGiveThemselvesRoles() async throws {
         try await TestApp.with { _, people, client in
             let admin = people["wittenAdmin"]
-            let response = try await Self.setRoles(["tenant_admin", "steering_member", "case_manager", "team_lead"], of: admin.id, as: admin.token, client)
+            let response = try await Self.setRoles(
+                ["tenant_admin", "steering_member", "case_manager", "team_lead"],
+                of: admin.id,
+                as: admin.token,
+                client
+            )
             #expect(response.status == .forbidden, "\(response.text)")
-            #expect((response.object["detail"] as? String)?.contains("Die eigenen Rollen kann nur eine andere Administratorin oder ein anderer Administrator ändern") == true)
+            #expect(
+                (response.object["detail"] as? String)?.contains(
+                    "Die eigenen Rollen kann nur eine andere Administratorin oder ein anderer Administrator ändern"
+                ) == true
+            )
             #expect(try await Self.roles(admin.id, as: admin.token, client) == ["tenant_admin"])
             // What the escalation was for stays closed.
             #expect(try await client.api(.get, "/api/v1/figures", token: admin.token).status == .forbidden)
             // Nor do the platform's administrators change their own.
-            let platform = try await Self.setRoles(["platform_admin", "tenant_admin"], of: people["platform"].id, as: people["platform"].token, client)
+            let platform = try await Self.setRoles(
+                ["platform_admin", "tenant_admin"],
+                of: people["platform"].id,
+                as: people["platform"].token,
+                client
+            )
             #expect(platform.status == .forbidden || platform.status == .unprocessableContent)
             // The attempt is in the audit trail.
             let audit = try await client.api(.get, "/api/v1/audit", token: admin.token).array
@@ -53,11 +73,20 @@ import Testing
             let kreisAdmin = try await Self.account("en-kreis", "kreisadmin", [.tenantAdmin], in: db)
             let own = try await Self.setRoles(["tenant_admin", "district_coordinator"], of: kreisAdmin.id, as: kreisAdmin.token, client)
             #expect(own.status == .forbidden, "\(own.text)")
-            let other = try await Self.setRoles(["district_assistant", "district_coordinator"], of: people["assistant"].id, as: kreisAdmin.token, client)
+            let other = try await Self.setRoles(
+                ["district_assistant", "district_coordinator"],
+                of: people["assistant"].id,
+                as: kreisAdmin.token,
+                client
+            )
             #expect(other.status == .forbidden, "\(other.text)")
             #expect((other.object["detail"] as? String)?.contains("Koordinierungsstelle") == true)
             let created = try await client.api(
-                .post, "/api/v1/users", token: kreisAdmin.token, json: #"{"email":"neu-ks@en-kreis.test","display_name":"Neu","roles":["district_coordinator"]}"#)
+                .post,
+                "/api/v1/users",
+                token: kreisAdmin.token,
+                json: #"{"email":"neu-ks@en-kreis.test","display_name":"Neu","roles":["district_coordinator"]}"#
+            )
             #expect(created.status == .forbidden, "\(created.text)")
             #expect(try await Self.roles(kreisAdmin.id, as: kreisAdmin.token, client) == ["tenant_admin"])
             #expect(try await Self.roles(people["assistant"].id, as: kreisAdmin.token, client) == ["district_assistant"])
@@ -77,8 +106,11 @@ import Testing
             }
             // A carrier has no Ausländerbehörde; a town's admin grants no steering membership.
             let abh = try await client.api(
-                .post, "/api/v1/users", token: people["platform"].token,
-                json: #"{"email":"abh@awo-en.test","display_name":"A","roles":["abh_officer"],"tenant":"awo-en"}"#)
+                .post,
+                "/api/v1/users",
+                token: people["platform"].token,
+                json: #"{"email":"abh@awo-en.test","display_name":"A","roles":["abh_officer"],"tenant":"awo-en"}"#
+            )
             #expect(abh.status == .unprocessableContent, "\(abh.text)")
             let steering = try await Self.setRoles(["case_manager", "steering_member"], of: people["wittenCM"].id, as: admin, client)
             #expect(steering.status == .forbidden, "\(steering.text)")
@@ -88,7 +120,9 @@ import Testing
 
     @Test func theDatabaseRefusesTheSameAsTheRequestRole() async throws {
         try await TestApp.with { db, people, _ in
-            let witten = try #require(try await db.owner.withTransaction { try await TenantDirectory.find(slug: "witten", on: $0, logger: TestDatabase.logger) })
+            let witten = try #require(
+                try await db.owner.withTransaction { try await TenantDirectory.find(slug: "witten", on: $0, logger: TestDatabase.logger) }
+            )
             let admin = people["wittenAdmin"].id
             let cm = people["wittenCM"].id
             func update(_ roles: String, of user: UUID, acting actor: UUID?) async throws {
@@ -97,7 +131,9 @@ import Testing
                 }
             }
             // Their own roles, as the admin's own connection would do it.
-            let own = await #expect(throws: PSQLError.self) { try await update("{tenant_admin,steering_member,case_manager,team_lead}", of: admin, acting: admin) }
+            let own = await #expect(throws: PSQLError.self) {
+                try await update("{tenant_admin,steering_member,case_manager,team_lead}", of: admin, acting: admin)
+            }
             #expect(own?.sqlState == "42501")
             // A steering membership from a town's admin, a role the town does not have, and no acting user at all.
             let steering = await #expect(throws: PSQLError.self) { try await update("{case_manager,steering_member}", of: cm, acting: admin) }
@@ -117,7 +153,9 @@ import Testing
             try await update("{case_manager,team_lead}", of: cm, acting: admin)
             try await update("{case_manager,team_lead,steering_member}", of: cm, acting: people["coordinator"].id)
             let roles = try await db.owner.withTransaction { connection in
-                try await connection.query("SELECT roles FROM users WHERE id = \(cm)", logger: TestDatabase.logger).collect().first!.decode([String].self)
+                try await connection.query("SELECT roles FROM users WHERE id = \(cm)", logger: TestDatabase.logger).collect().first!.decode(
+                    [String].self
+                )
             }
             #expect(Set(roles) == ["case_manager", "team_lead", "steering_member"])
         }
@@ -128,7 +166,12 @@ import Testing
             // A tenant admin for their colleague's case roles, a coordinator for a town's steering member.
             let lead = try await Self.setRoles(["team_lead", "case_manager"], of: people["wittenLead"].id, as: people["wittenAdmin"].token, client)
             #expect(lead.status == .ok, "\(lead.text)")
-            let steering = try await Self.setRoles(["case_manager", "steering_member"], of: people["wittenCM"].id, as: people["coordinator"].token, client)
+            let steering = try await Self.setRoles(
+                ["case_manager", "steering_member"],
+                of: people["wittenCM"].id,
+                as: people["coordinator"].token,
+                client
+            )
             #expect(steering.status == .ok, "\(steering.text)")
             #expect(Set(steering.object["roles"] as? [String] ?? []) == ["case_manager", "steering_member"])
             for who in ["wittenLead", "wittenCM"] {
@@ -141,14 +184,27 @@ import Testing
                     audit.contains {
                         $0["action"] as? String == "user.roles_changed" && $0["object_id"] as? String == people[who].id.uuidString
                             && $0["actor_id"] as? String == people[actor].id.uuidString
-                    }, "\(who)")
+                    },
+                    "\(who)"
+                )
             }
             // The coordinator grants only the coordination roles: not a town's status, not its case roles.
             let uri = "/api/v1/users/\(people["wittenCM"].id)"
             let etag = try #require(try await client.api(.get, uri, token: people["coordinator"].token).headers[.eTag])
-            let deactivate = try await client.api(.patch, uri, token: people["coordinator"].token, json: #"{"active":false}"#, headers: [.ifMatch: etag])
+            let deactivate = try await client.api(
+                .patch,
+                uri,
+                token: people["coordinator"].token,
+                json: #"{"active":false}"#,
+                headers: [.ifMatch: etag]
+            )
             #expect(deactivate.status == .forbidden)
-            let caseRole = try await Self.setRoles(["case_manager", "steering_member", "team_lead"], of: people["wittenCM"].id, as: people["coordinator"].token, client)
+            let caseRole = try await Self.setRoles(
+                ["case_manager", "steering_member", "team_lead"],
+                of: people["wittenCM"].id,
+                as: people["coordinator"].token,
+                client
+            )
             #expect(caseRole.status == .forbidden)
         }
     }
@@ -157,7 +213,9 @@ import Testing
         try await TestDatabase.with { db in
             for kind in ["platform", "district", "municipality", "carrier", "authority"] {
                 let stored = try await db.owner.withTransaction { connection in
-                    try await connection.query("SELECT app_roles_offered(\(kind))", logger: TestDatabase.logger).collect().first!.decode([String].self)
+                    try await connection.query("SELECT app_roles_offered(\(kind))", logger: TestDatabase.logger).collect().first!.decode(
+                        [String].self
+                    )
                 }
                 #expect(Set(stored) == Set(Policy.rolesOffered(by: kind).map(\.rawValue)), "\(kind)")
             }
@@ -165,7 +223,8 @@ import Testing
             #expect(Set(Policy.roleTable.keys) == Set(Role.allCases))
             for (name, (tenant, roles)) in TestApp.People.people {
                 let kind = try await db.owner.withTransaction { connection in
-                    try await connection.query("SELECT kind FROM tenants WHERE slug = \(tenant)", logger: TestDatabase.logger).collect().first?.decode(String.self)
+                    try await connection.query("SELECT kind FROM tenants WHERE slug = \(tenant)", logger: TestDatabase.logger).collect().first?
+                        .decode(String.self)
                 }
                 if let kind { #expect(Set(roles).isSubset(of: Policy.rolesOffered(by: kind)), "\(name)") }
             }
@@ -186,14 +245,23 @@ import Testing
             }
             // The steering member keeps that role when the admin changes what the admin grants.
             let steering = people["steering"].id
-            let steeringVersion = try await client.api(.get, "/api/v1/users/\(steering)", token: people["wittenAdmin"].token).object["version"] as? Int
-            let kept = try await admin.post("/benutzer/\(steering)", [("version", "\(steeringVersion ?? 0)"), ("roles", "partner"), ("active", "1")], client)
+            let steeringVersion =
+                try await client.api(.get, "/api/v1/users/\(steering)", token: people["wittenAdmin"].token).object["version"] as? Int
+            let kept = try await admin.post(
+                "/benutzer/\(steering)",
+                [("version", "\(steeringVersion ?? 0)"), ("roles", "partner"), ("active", "1")],
+                client
+            )
             #expect(kept.status == .seeOther, "\(kept.text.prefix(300))")
             #expect(try await Self.roles(steering, as: people["wittenAdmin"].token, client) == ["steering_member", "partner"])
             // Posting one's own roles anyway: 403 with the reason on the page.
-            let version = try await client.api(.get, "/api/v1/users/\(people["wittenAdmin"].id)", token: people["wittenAdmin"].token).object["version"] as? Int
+            let version =
+                try await client.api(.get, "/api/v1/users/\(people["wittenAdmin"].id)", token: people["wittenAdmin"].token).object["version"] as? Int
             let own = try await admin.post(
-                "/benutzer/\(people["wittenAdmin"].id)", [("version", "\(version ?? 0)"), ("roles", "tenant_admin"), ("roles", "case_manager"), ("active", "1")], client)
+                "/benutzer/\(people["wittenAdmin"].id)",
+                [("version", "\(version ?? 0)"), ("roles", "tenant_admin"), ("roles", "case_manager"), ("active", "1")],
+                client
+            )
             #expect(own.status == .forbidden)
             #expect(own.text.contains("Die eigenen Rollen kann nur eine andere Administratorin oder ein anderer Administrator ändern."))
             // The coordinator is offered the steering membership of a town's staff, and nothing else there.

@@ -37,11 +37,19 @@ import Testing
                 { _ in Case(method: .get, uri: "/api/v1/tenants", allowed: Self.everyone, success: .ok) },
                 { _ in Case(method: .get, uri: "/api/v1/tokens", allowed: Self.everyone, success: .ok) },
                 { who in Case(method: .post, uri: "/api/v1/tenants", json: Self.onboarding(who), allowed: ["platform"], success: .created) },
-                { _ in Case(method: .get, uri: "/api/v1/users", allowed: ["platform", "coordinator", "wittenAdmin", "hattingenAdmin"], success: .ok) },
-                { who in
-                    Case(method: .post, uri: "/api/v1/users", json: Self.newUser(who), allowed: ["platform", "wittenAdmin", "hattingenAdmin"], success: .created)
+                { _ in Case(method: .get, uri: "/api/v1/users", allowed: ["platform", "coordinator", "wittenAdmin", "hattingenAdmin"], success: .ok)
                 },
-                { _ in Case(method: .get, uri: "/api/v1/audit", allowed: ["platform", "coordinator", "wittenAdmin", "hattingenAdmin"], success: .ok) },
+                { who in
+                    Case(
+                        method: .post,
+                        uri: "/api/v1/users",
+                        json: Self.newUser(who),
+                        allowed: ["platform", "wittenAdmin", "hattingenAdmin"],
+                        success: .created
+                    )
+                },
+                { _ in Case(method: .get, uri: "/api/v1/audit", allowed: ["platform", "coordinator", "wittenAdmin", "hattingenAdmin"], success: .ok)
+                },
                 // Witten's security settings: its own admin and the platform; other admins do not see the tenant (404).
                 { _ in
                     Case(method: .get, uri: "/api/v1/tenants/witten/security", allowed: ["platform", "wittenAdmin"], success: .ok)
@@ -92,7 +100,13 @@ import Testing
             let wittenCM = people["wittenCM"].id
             // Hattingen's admin: Witten's account does not exist for them.
             for (method, json) in [(HTTPRequest.Method.get, nil), (.patch, #"{"active":false}"#)] as [(HTTPRequest.Method, String?)] {
-                let response = try await client.api(method, "/api/v1/users/\(wittenCM)", token: people["hattingenAdmin"].token, json: json, headers: [.ifMatch: "\"1\""])
+                let response = try await client.api(
+                    method,
+                    "/api/v1/users/\(wittenCM)",
+                    token: people["hattingenAdmin"].token,
+                    json: json,
+                    headers: [.ifMatch: "\"1\""]
+                )
                 #expect(response.status == .notFound, "\(method) as Hattingen's admin")
             }
             let list = try await client.api(.get, "/api/v1/users?tenant=witten", token: people["hattingenAdmin"].token)
@@ -104,9 +118,17 @@ import Testing
             let seen = try await client.api(.get, "/api/v1/users/\(wittenCM)", token: people["coordinator"].token)
             #expect(seen.status == .ok)
             let etag = try #require(seen.headers[.eTag])
-            let district = try await client.api(.get, "/api/v1/users", token: people["coordinator"].token).array.compactMap { $0["tenant"] as? String }
+            let district = try await client.api(.get, "/api/v1/users", token: people["coordinator"].token).array.compactMap {
+                $0["tenant"] as? String
+            }
             #expect(Set(district) == ["en-kreis", "en-kreis-abh", "witten", "awo-en", "hattingen"])
-            let change = try await client.api(.patch, "/api/v1/users/\(wittenCM)", token: people["coordinator"].token, json: #"{"active":false}"#, headers: [.ifMatch: etag])
+            let change = try await client.api(
+                .patch,
+                "/api/v1/users/\(wittenCM)",
+                token: people["coordinator"].token,
+                json: #"{"active":false}"#,
+                headers: [.ifMatch: etag]
+            )
             #expect(change.status == .forbidden)
             // Nothing changed.
             #expect(try await client.api(.get, "/api/v1/users/\(wittenCM)", token: people["wittenAdmin"].token).object["active"] as? Bool == true)
@@ -116,11 +138,20 @@ import Testing
     @Test func aCoordinatorOfAnotherDistrictSeesNothingOfThisOne() async throws {
         try await TestApp.with { db, people, client in
             let onboarded = try await client.api(
-                .post, "/api/v1/tenants", token: people["platform"].token,
-                json: #"{"slug":"kreis-mark","name":"Märkischer Kreis","kind":"district","admin":{"email":"admin@kreis-mark.test","display_name":"A"}}"#)
+                .post,
+                "/api/v1/tenants",
+                token: people["platform"].token,
+                json:
+                    #"{"slug":"kreis-mark","name":"Märkischer Kreis","kind":"district","admin":{"email":"admin@kreis-mark.test","display_name":"A"}}"#
+            )
             #expect(onboarded.status == .created)
             let other = try await OperatorAccounts(database: db.owner, passwords: Passwords(cost: 4)).create(
-                tenant: "kreis-mark", email: "ks@kreis-mark.test", displayName: "KS Mark", roles: [.districtCoordinator], password: TestApp.password)
+                tenant: "kreis-mark",
+                email: "ks@kreis-mark.test",
+                displayName: "KS Mark",
+                roles: [.districtCoordinator],
+                password: TestApp.password
+            )
             let (_, token) = try await OperatorAccounts(database: db.owner).createToken(email: other.email, name: "t", expiresInDays: 1)
             let tenants = try await client.api(.get, "/api/v1/tenants", token: token.value).array.compactMap { $0["slug"] as? String }
             #expect(tenants == ["kreis-mark"])

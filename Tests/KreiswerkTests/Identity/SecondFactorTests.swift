@@ -54,13 +54,22 @@ import Testing
             #expect(try await fresh.get("/", client).headers[.location] == "/anmelden/zweiter-faktor")
             _ = try await fresh.get("/anmelden/zweiter-faktor", client)
             #expect(try await fresh.post("/anmelden/zweiter-faktor", [("code", "123456")], client).status == .unprocessableContent)
-            let done = try await fresh.post("/anmelden/zweiter-faktor", [("code", SecondFactor.code(secret: secret, at: Date().addingTimeInterval(30)))], client)
+            let done = try await fresh.post(
+                "/anmelden/zweiter-faktor",
+                [("code", SecondFactor.code(secret: secret, at: Date().addingTimeInterval(30)))],
+                client
+            )
             #expect(done.headers[.location] == "/")
             #expect(fresh.cookies["kw_session"] != halfway, "a new session id once the second factor is passed")
             #expect(try await fresh.get("/", client).status == .ok)
 
             // API: the code goes with the login.
-            let without = try await client.api(.post, "/api/v1/auth/login", token: nil, json: #"{"email":"\#(email)","password":"\#(TestApp.password)"}"#)
+            let without = try await client.api(
+                .post,
+                "/api/v1/auth/login",
+                token: nil,
+                json: #"{"email":"\#(email)","password":"\#(TestApp.password)"}"#
+            )
             #expect(without.status == .unprocessableContent)
             #expect((without.object["errors"] as? [String: String])?["totp"] != nil)
             // Each code signs in once: the one used on the page is spent, so forget it (as the next step would).
@@ -152,11 +161,14 @@ import Testing
             // Witten's case manager from before 0018 (plain), the others sealed with the old key.
             var secrets: [String: String] = [:]
             for name in ["wittenCM", "wittenLead", "hattingenCM"] {
-                let person = people[name], secret = SecondFactor.newSecret()
+                let person = people[name]
+                let secret = SecondFactor.newSecret()
                 let stored = name == "wittenCM" ? secret : try old.seal(secret, account: person.id)
                 try await db.owner.withTransaction { connection in
                     try await connection.query(
-                        "UPDATE users SET totp_secret = \(stored), totp_enabled_at = now() WHERE id = \(person.id)", logger: TestDatabase.logger)
+                        "UPDATE users SET totp_secret = \(stored), totp_enabled_at = now() WHERE id = \(person.id)",
+                        logger: TestDatabase.logger
+                    )
                 }
                 secrets[name] = secret
             }
@@ -180,12 +192,14 @@ import Testing
                 for name in ["wittenAdmin", "coordinator"] {
                     let person = people[name]
                     let tenant = try await db.owner.withTransaction { connection in
-                        try await connection.query("SELECT id FROM tenants WHERE slug = \(person.tenant)", logger: TestDatabase.logger).collect().first!
+                        try await connection.query("SELECT id FROM tenants WHERE slug = \(person.tenant)", logger: TestDatabase.logger).collect()
+                            .first!
                             .decode(UUID.self)
                     }
                     await #expect(throws: PSQLError.self, "\(column) as \(name)") {
                         try await db.app.withTenant(tenant, user: person.id, district: name == "coordinator" ? tenant : nil) { connection in
-                            _ = try await connection.query(PostgresQuery(unsafeSQL: "SELECT \(column) FROM users"), logger: TestDatabase.logger).collect()
+                            _ = try await connection.query(PostgresQuery(unsafeSQL: "SELECT \(column) FROM users"), logger: TestDatabase.logger)
+                                .collect()
                         }
                     }
                 }

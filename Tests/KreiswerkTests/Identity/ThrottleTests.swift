@@ -14,7 +14,9 @@ import Testing
         try await TestApp.with({ $0.throttle.accountLimit = 3 }) { _, people, client in
             let email = people["wittenCM"].email
             for _ in 0..<3 {
-                #expect(try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(email, "falsch-falsch")).status == .unauthorized)
+                #expect(
+                    try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(email, "falsch-falsch")).status == .unauthorized
+                )
             }
             let locked = try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(email, TestApp.password))
             #expect(locked.status == .tooManyRequests)
@@ -25,7 +27,10 @@ import Testing
             #expect(page.status == .tooManyRequests)
             #expect(page.text.contains("Zu viele fehlgeschlagene Anmeldeversuche"))
             // Other accounts are not affected.
-            #expect(try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(people["wittenLead"].email, TestApp.password)).status == .ok)
+            #expect(
+                try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(people["wittenLead"].email, TestApp.password)).status
+                    == .ok
+            )
         }
     }
 
@@ -51,7 +56,9 @@ import Testing
             #expect(statuses.filter { $0 == .unauthorized }.count == checked)
             #expect(statuses.filter { $0 == .tooManyRequests }.count == 50 - checked)
             // Locked now, even for the right password.
-            #expect(try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(email, TestApp.password)).status == .tooManyRequests)
+            #expect(
+                try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(email, TestApp.password)).status == .tooManyRequests
+            )
         }
     }
 
@@ -62,13 +69,33 @@ import Testing
         }) { _, people, client in
             let attacker: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "203.0.113.7"]
             for index in 0..<4 {
-                let response = try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login("opfer\(index)@witten.test", "falsch-falsch"), headers: attacker)
+                let response = try await client.api(
+                    .post,
+                    "/api/v1/auth/login",
+                    token: nil,
+                    json: Self.login("opfer\(index)@witten.test", "falsch-falsch"),
+                    headers: attacker
+                )
                 #expect(response.status == .unauthorized)
             }
-            let blocked = try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(people["wittenCM"].email, TestApp.password), headers: attacker)
+            let blocked = try await client.api(
+                .post,
+                "/api/v1/auth/login",
+                token: nil,
+                json: Self.login(people["wittenCM"].email, TestApp.password),
+                headers: attacker
+            )
             #expect(blocked.status == .tooManyRequests)
             let elsewhere: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "198.51.100.1"]
-            #expect(try await client.api(.post, "/api/v1/auth/login", token: nil, json: Self.login(people["wittenCM"].email, TestApp.password), headers: elsewhere).status == .ok)
+            #expect(
+                try await client.api(
+                    .post,
+                    "/api/v1/auth/login",
+                    token: nil,
+                    json: Self.login(people["wittenCM"].email, TestApp.password),
+                    headers: elsewhere
+                ).status == .ok
+            )
         }
     }
 

@@ -32,15 +32,29 @@ import Testing
         try await TestApp.with { _, people, client in
             let admin = people["wittenAdmin"].token
             for roles in [#"["platform_admin"]"#, #"["district_coordinator"]"#, #"[]"#, #"["chef"]"#] {
-                let response = try await client.api(.post, "/api/v1/users", token: admin, json: #"{"email":"x@witten.test","display_name":"X","roles":\#(roles)}"#)
+                let response = try await client.api(
+                    .post,
+                    "/api/v1/users",
+                    token: admin,
+                    json: #"{"email":"x@witten.test","display_name":"X","roles":\#(roles)}"#
+                )
                 #expect(response.status == .unprocessableContent, "roles \(roles)")
                 #expect((response.object["errors"] as? [String: String])?["roles"] != nil)
             }
-            let invalid = try await client.api(.post, "/api/v1/users", token: admin, json: #"{"email":"kein-at","display_name":"","roles":["case_manager"]}"#)
+            let invalid = try await client.api(
+                .post,
+                "/api/v1/users",
+                token: admin,
+                json: #"{"email":"kein-at","display_name":"","roles":["case_manager"]}"#
+            )
             #expect(invalid.status == .unprocessableContent)
             #expect(Set((invalid.object["errors"] as? [String: String])?.keys.map { $0 } ?? []) == ["email", "display_name"])
             let taken = try await client.api(
-                .post, "/api/v1/users", token: admin, json: #"{"email":"\#(people["hattingenCM"].email)","display_name":"X","roles":["case_manager"]}"#)
+                .post,
+                "/api/v1/users",
+                token: admin,
+                json: #"{"email":"\#(people["hattingenCM"].email)","display_name":"X","roles":["case_manager"]}"#
+            )
             #expect(taken.status == .conflict)
             // A tenant admin cannot lock themselves out.
             let me = "/api/v1/users/\(people["wittenAdmin"].id)"
@@ -48,7 +62,11 @@ import Testing
             #expect(selfLock.status == .unprocessableContent)
             // A tenant admin cannot create accounts elsewhere.
             let elsewhere = try await client.api(
-                .post, "/api/v1/users", token: admin, json: #"{"email":"y@hattingen.test","display_name":"Y","roles":["case_manager"],"tenant":"hattingen"}"#)
+                .post,
+                "/api/v1/users",
+                token: admin,
+                json: #"{"email":"y@hattingen.test","display_name":"Y","roles":["case_manager"],"tenant":"hattingen"}"#
+            )
             #expect(elsewhere.status == .notFound)
         }
     }
@@ -66,7 +84,11 @@ import Testing
                 "\(try await client.api(.get, "/api/v1/users/\(id)", token: people["wittenAdmin"].token).object["version"] as? Int ?? 0)"
             }
             let read = try await version(id)
-            let changed = try await browser.post("/benutzer/\(id)", [("version", read), ("roles", "case_manager"), ("roles", "team_lead"), ("active", "1")], client)
+            let changed = try await browser.post(
+                "/benutzer/\(id)",
+                [("version", read), ("roles", "case_manager"), ("roles", "team_lead"), ("active", "1")],
+                client
+            )
             #expect(changed.status == .seeOther)
             let stale = try await browser.post("/benutzer/\(id)", [("version", read), ("roles", "case_manager")], client)
             #expect(stale.status == .conflict)
@@ -89,7 +111,11 @@ import Testing
     @Test func platformAdministratorsOpenAnyAccountByItsAddress() async throws {
         try await TestApp.with { _, people, client in
             let created = try await client.api(
-                .post, "/api/v1/users", token: people["platform"].token, json: #"{"email":"neu@witten.test","display_name":"Neu","roles":["team_lead"],"tenant":"witten"}"#)
+                .post,
+                "/api/v1/users",
+                token: people["platform"].token,
+                json: #"{"email":"neu@witten.test","display_name":"Neu","roles":["team_lead"],"tenant":"witten"}"#
+            )
             #expect(created.status == .created)
             let location = try #require(created.headers[.location])
             let opened = try await client.api(.get, location, token: people["platform"].token)
@@ -103,7 +129,12 @@ import Testing
     @Test func aNULCharacterIsABadRequestAndChangesNothing() async throws {
         try await TestApp.with { _, people, client in
             let token = people["wittenAdmin"].token
-            let body = try await client.api(.post, "/api/v1/tokens", token: token, json: #"{"name":"mit\u0000null","password":"\#(TestApp.password)"}"#)
+            let body = try await client.api(
+                .post,
+                "/api/v1/tokens",
+                token: token,
+                json: #"{"name":"mit\u0000null","password":"\#(TestApp.password)"}"#
+            )
             #expect(body.status == .badRequest)
             #expect((body.object["detail"] as? String)?.contains("NUL") == true)
             #expect(try await client.api(.get, "/api/v1/users?tenant=witten%00", token: token).status == .badRequest)

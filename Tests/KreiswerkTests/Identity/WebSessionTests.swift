@@ -32,7 +32,11 @@ import Testing
 
             // A second sign-in in the same browser (the form was still open) gets a new session id; the old one is dead.
             let again = try await browser.post(
-                "/anmelden", [("email", people["wittenCM"].email), ("password", TestApp.password)], csrf: browser.cookies["kw_csrf"], client)
+                "/anmelden",
+                [("email", people["wittenCM"].email), ("password", TestApp.password)],
+                csrf: browser.cookies["kw_csrf"],
+                client
+            )
             #expect(again.status == .seeOther)
             let renewed = try #require(browser.cookies["kw_session"])
             #expect(renewed != session)
@@ -61,12 +65,19 @@ import Testing
             #expect(try await browser.get("/", client).status == .ok)
 
             let hattingen = try await browser.post(
-                "/anmelden", [("email", people["hattingenCM"].email), ("password", TestApp.password)], csrf: browser.cookies["kw_csrf"], client)
+                "/anmelden",
+                [("email", people["hattingenCM"].email), ("password", TestApp.password)],
+                csrf: browser.cookies["kw_csrf"],
+                client
+            )
             #expect(hattingen.headers[.location] == "/")
             #expect(browser.cookies["kw_session"] != witten)
             let ended = try await db.owner.withTransaction { connection in
-                try await connection.query("SELECT ended_at IS NOT NULL FROM sessions WHERE token_hash = \(Secret.digest(witten))", logger: TestDatabase.logger)
-                    .collect().first?.decode(Bool.self)
+                try await connection.query(
+                    "SELECT ended_at IS NOT NULL FROM sessions WHERE token_hash = \(Secret.digest(witten))",
+                    logger: TestDatabase.logger
+                )
+                .collect().first?.decode(Bool.self)
             }
             #expect(ended == true, "the Witten session is ended in the database")
             var stale = WebBrowser(cookies: ["kw_session": witten])
@@ -83,8 +94,18 @@ import Testing
             #expect(unknown.status == .unauthorized)
             #expect(wrong.text.contains("E-Mail-Adresse oder Passwort ist falsch."))
             #expect(unknown.text.contains("E-Mail-Adresse oder Passwort ist falsch."))
-            let api1 = try await client.api(.post, "/api/v1/auth/login", token: nil, json: #"{"email":"\#(people["wittenCM"].email)","password":"falsch-falsch"}"#)
-            let api2 = try await client.api(.post, "/api/v1/auth/login", token: nil, json: #"{"email":"niemand@witten.test","password":"falsch-falsch"}"#)
+            let api1 = try await client.api(
+                .post,
+                "/api/v1/auth/login",
+                token: nil,
+                json: #"{"email":"\#(people["wittenCM"].email)","password":"falsch-falsch"}"#
+            )
+            let api2 = try await client.api(
+                .post,
+                "/api/v1/auth/login",
+                token: nil,
+                json: #"{"email":"niemand@witten.test","password":"falsch-falsch"}"#
+            )
             #expect(api1.status == .unauthorized)
             #expect(api1.object["detail"] as? String == api2.object["detail"] as? String)
             #expect(api1.status == api2.status)
@@ -95,7 +116,12 @@ import Testing
         try await TestApp.with { _, people, client in
             var browser = WebBrowser()
             _ = try await browser.get("/anmelden", client)
-            let forged = try await browser.post("/anmelden", [("email", people["wittenCM"].email), ("password", TestApp.password)], csrf: "forged", client)
+            let forged = try await browser.post(
+                "/anmelden",
+                [("email", people["wittenCM"].email), ("password", TestApp.password)],
+                csrf: "forged",
+                client
+            )
             #expect(forged.status == .forbidden)
             #expect(forged.text.contains("CSRF"))
             #expect(browser.cookies["kw_session"] == nil)
@@ -103,8 +129,11 @@ import Testing
             _ = try await browser.signIn(people["wittenCM"].email, client)
             _ = try await browser.get("/konto", client)
             let change = try await browser.post(
-                "/konto/passwort", [("current_password", TestApp.password), ("new_password", "ganz-neues-passwort"), ("new_password_repeat", "ganz-neues-passwort")],
-                csrf: "", client)
+                "/konto/passwort",
+                [("current_password", TestApp.password), ("new_password", "ganz-neues-passwort"), ("new_password_repeat", "ganz-neues-passwort")],
+                csrf: "",
+                client
+            )
             #expect(change.status == .forbidden)
             // The password is unchanged: signing in with it still works.
             var other = WebBrowser()
@@ -149,12 +178,17 @@ import Testing
             _ = try await browser.signIn(people["wittenLead"].email, client)
             _ = try await browser.get("/konto", client)
             let short = try await browser.post(
-                "/konto/passwort", [("current_password", TestApp.password), ("new_password", "kurz"), ("new_password_repeat", "kurz")], client)
+                "/konto/passwort",
+                [("current_password", TestApp.password), ("new_password", "kurz"), ("new_password_repeat", "kurz")],
+                client
+            )
             #expect(short.status == .unprocessableContent)
             #expect(short.text.contains("mindestens 10 Zeichen"))
             let done = try await browser.post(
                 "/konto/passwort",
-                [("current_password", TestApp.password), ("new_password", "ein-neues-passwort"), ("new_password_repeat", "ein-neues-passwort")], client)
+                [("current_password", TestApp.password), ("new_password", "ein-neues-passwort"), ("new_password_repeat", "ein-neues-passwort")],
+                client
+            )
             #expect(done.status == .seeOther)
             var other = WebBrowser()
             #expect(try await other.signIn(people["wittenLead"].email, password: TestApp.password, client).status == .unauthorized)

@@ -23,10 +23,19 @@ import Testing
     static func worker(_ db: TestDatabase, _ kinds: [JobKind], name: String = "test-\(UUID().uuidString.prefix(6))", batch: Int = 16) -> JobWorker {
         JobWorker(
             configuration: .init(name: name, batchSize: batch, concurrency: 4, pollInterval: .milliseconds(50), firesSchedules: false),
-            kinds: JobKinds(kinds), database: db.worker, schedules: JobSchedules([]))
+            kinds: JobKinds(kinds),
+            database: db.worker,
+            schedules: JobSchedules([])
+        )
     }
 
-    static func enqueue(_ db: TestDatabase, _ kind: JobKind, count: Int = 1, tenant: UUID = JobQueue.platformTenant, uniqueKey: String? = nil) async throws -> [Int] {
+    static func enqueue(
+        _ db: TestDatabase,
+        _ kind: JobKind,
+        count: Int = 1,
+        tenant: UUID = JobQueue.platformTenant,
+        uniqueKey: String? = nil
+    ) async throws -> [Int] {
         try await db.app.withTenant(tenant) { connection in
             var ids: [Int] = []
             for _ in 0..<count {
@@ -40,7 +49,8 @@ import Testing
         try await db.owner.withTransaction { connection in
             var counts: [String: Int] = [:]
             for try await (state, count) in try await connection.query("SELECT state, count(*)::integer FROM jobs GROUP BY state", logger: logger)
-                .decode((String, Int).self) { counts[state] = count }
+                .decode((String, Int).self)
+            { counts[state] = count }
             return counts
         }
     }
@@ -71,11 +81,17 @@ import Testing
             let runs = Runs()
             let standalone = JobKind("test.standalone", run: .standalone { runs.add($0.job.id) })
             // Transactional jobs write their effect in the tenant's transaction: an audit entry each.
-            let transactional = JobKind("test.transactional", run: .inTenantTransaction { connection, context in
-                runs.add(context.job.id)
-                try await AuditLog.record(AuditEvent("test.job_ran", tenant: context.job.tenantID, actor: nil, objectID: "\(context.job.id)"),
-                                          on: connection, logger: context.logger)
-            })
+            let transactional = JobKind(
+                "test.transactional",
+                run: .inTenantTransaction { connection, context in
+                    runs.add(context.job.id)
+                    try await AuditLog.record(
+                        AuditEvent("test.job_ran", tenant: context.job.tenantID, actor: nil, objectID: "\(context.job.id)"),
+                        on: connection,
+                        logger: context.logger
+                    )
+                }
+            )
             let ids = try await Self.enqueue(db, standalone, count: 600) + Self.enqueue(db, transactional, count: 600)
             let workers = (0..<4).map { Self.worker(db, [standalone, transactional], name: "w\($0)", batch: 7) }
             try await withThrowingTaskGroup(of: Int.self) { group in
@@ -88,8 +104,11 @@ import Testing
             #expect(Set(runs.all) == Set(ids))
             #expect(try await Self.states(db) == ["succeeded": 1200])
             let effects = try await db.owner.withTransaction {
-                try await $0.query("SELECT count(*)::integer, count(DISTINCT object_id)::integer FROM audit_log WHERE action = 'test.job_ran'", logger: Self.logger)
-                    .collect().first!.decode((Int, Int).self)
+                try await $0.query(
+                    "SELECT count(*)::integer, count(DISTINCT object_id)::integer FROM audit_log WHERE action = 'test.job_ran'",
+                    logger: Self.logger
+                )
+                .collect().first!.decode((Int, Int).self)
             }
             #expect(effects == (600, 600))
         }
@@ -100,10 +119,16 @@ import Testing
             _ = try await db.applyENKreis()
             struct MailServerDown: Error, CustomStringConvertible { var description: String { "mail server down" } }
             let attempts = Runs()
-            let kind = JobKind("test.failing", maxAttempts: 3, backoff: .seconds(4), maximumBackoff: .seconds(60), run: .standalone {
-                attempts.add($0.job.attempt)
-                throw MailServerDown()
-            })
+            let kind = JobKind(
+                "test.failing",
+                maxAttempts: 3,
+                backoff: .seconds(4),
+                maximumBackoff: .seconds(60),
+                run: .standalone {
+                    attempts.add($0.job.attempt)
+                    throw MailServerDown()
+                }
+            )
             let worker = Self.worker(db, [kind])
             let id = try #require(try await Self.enqueue(db, kind).first)
             #expect(try await worker.runUntilIdle() == 1)
@@ -196,7 +221,9 @@ import Testing
             }
             #expect(late == 0)
             let attempts = try await db.owner.withTransaction {
-                try await $0.query("SELECT attempts, state FROM jobs WHERE id = \(id)", logger: Self.logger).collect().first!.decode((Int, String).self)
+                try await $0.query("SELECT attempts, state FROM jobs WHERE id = \(id)", logger: Self.logger).collect().first!.decode(
+                    (Int, String).self
+                )
             }
             #expect(attempts == (2, "succeeded"))
         }
@@ -206,14 +233,22 @@ import Testing
         try await TestApp.with { db, people, client in
             _ = try await CaseWorkflowTests.register(client, people["wittenCM"].token)
             _ = try await CaseWorkflowTests.register(
-                client, people["hattingenCM"].token, json: CaseWorkflowTests.amira.replacingOccurrences(of: "Amira", with: "Hatice"))
+                client,
+                people["hattingenCM"].token,
+                json: CaseWorkflowTests.amira.replacingOccurrences(of: "Amira", with: "Hatice")
+            )
             let seen = Mutex<[String]>([])
-            let kind = JobKind("test.look", run: .inTenantTransaction { connection, context in
-                let names = try await connection.query("SELECT first_name FROM clients", logger: context.logger).collect().map { try $0.decode(String.self) }
-                let acting = try await connection.query("SELECT app_current_tenant()", logger: context.logger).collect().first!.decode(UUID.self)
-                #expect(acting == context.job.tenantID)
-                seen.withLock { $0 += names }
-            })
+            let kind = JobKind(
+                "test.look",
+                run: .inTenantTransaction { connection, context in
+                    let names = try await connection.query("SELECT first_name FROM clients", logger: context.logger).collect().map {
+                        try $0.decode(String.self)
+                    }
+                    let acting = try await connection.query("SELECT app_current_tenant()", logger: context.logger).collect().first!.decode(UUID.self)
+                    #expect(acting == context.job.tenantID)
+                    seen.withLock { $0 += names }
+                }
+            )
             let witten = try await db.owner.withTransaction {
                 try await $0.query("SELECT id FROM tenants WHERE slug = 'witten'", logger: Self.logger).collect().first!.decode(UUID.self)
             }

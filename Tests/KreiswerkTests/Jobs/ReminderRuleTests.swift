@@ -15,7 +15,13 @@ import Testing
     static func sweep(_ db: TestDatabase, asOf instant: Date, mail: [String] = ["/bin/true"]) async throws {
         let kinds = Jobs.kinds(mailer: Mailer(configuration: .init(command: mail, publicURL: "http://kreiswerk.test")))
         let schedules = Jobs.schedules(kinds)
-        let worker = JobWorker(configuration: .init(firesSchedules: false), kinds: kinds, database: db.worker, schedules: schedules, clock: { instant })
+        let worker = JobWorker(
+            configuration: .init(firesSchedules: false),
+            kinds: kinds,
+            database: db.worker,
+            schedules: schedules,
+            clock: { instant }
+        )
         _ = try await schedules.sweep(asOf: instant, with: worker)
         let failed = try await db.owner.withTransaction { connection in
             try await connection.query("SELECT kind, last_error FROM jobs WHERE state <> 'succeeded'", logger: logger).collect()
@@ -35,7 +41,10 @@ import Testing
     static func notifications(_ db: TestDatabase) async throws -> [Sent] {
         try await db.owner.withTransaction { connection in
             try await connection.query("SELECT user_id, kind, title, link FROM notifications ORDER BY created_at, kind", logger: logger).collect()
-                .map { let (user, kind, title, link) = try $0.decode((UUID, String, String, String).self); return Sent(user: user, kind: kind, title: title, link: link) }
+                .map {
+                    let (user, kind, title, link) = try $0.decode((UUID, String, String, String).self)
+                    return Sent(user: user, kind: kind, title: title, link: link)
+                }
         }
     }
 
@@ -48,11 +57,17 @@ import Testing
             let (caseID, _) = try await CaseWorkflowTests.openCase(client, cm.token, clientID)
             let reviewOn = Day(Self.days(5)).iso
             let goal = try await client.api(
-                .post, "/api/v1/cases/\(caseID)/goals", token: cm.token,
-                json: #"{"area":"language","text":"B1-Kurs beginnen","agreed_on":"\#(Day(Date()).iso)","review_on":"\#(reviewOn)"}"#)
+                .post,
+                "/api/v1/cases/\(caseID)/goals",
+                token: cm.token,
+                json: #"{"area":"language","text":"B1-Kurs beginnen","agreed_on":"\#(Day(Date()).iso)","review_on":"\#(reviewOn)"}"#
+            )
             #expect(goal.status == .created, "\(goal.text)")
             try await db.owner.withTransaction {
-                try await $0.query("UPDATE cases SET next_review_on = \(Day(Self.days(10)).iso)::date WHERE id = \(UUID(uuidString: caseID)!)", logger: Self.logger)
+                try await $0.query(
+                    "UPDATE cases SET next_review_on = \(Day(Self.days(10)).iso)::date WHERE id = \(UUID(uuidString: caseID)!)",
+                    logger: Self.logger
+                )
             }
             try await Self.sweep(db, asOf: Self.days(1))
             #expect(try await Self.notifications(db).isEmpty, "five days ahead is outside the three-day window")
@@ -106,8 +121,11 @@ import Testing
             let conference = try await ConferenceTests.plan(client, cm, caseID)
             let conferenceID = try #require(conference.object["id"] as? String)
             let item = try await client.api(
-                .post, "/api/v1/conferences/\(conferenceID)/action-items", token: cm,
-                json: #"{"text":"Wohnungsamt anrufen","owner":"AWO EN","due_on":"\#(Day(Self.days(6)).iso)"}"#)
+                .post,
+                "/api/v1/conferences/\(conferenceID)/action-items",
+                token: cm,
+                json: #"{"text":"Wohnungsamt anrufen","owner":"AWO EN","due_on":"\#(Day(Self.days(6)).iso)"}"#
+            )
             #expect(item.status == .created, "\(item.text)")
             try await Self.sweep(db, asOf: Self.days(4))
             let sent = try await Self.notifications(db)
@@ -126,13 +144,19 @@ import Testing
             let cm = people["wittenCM"].token
             let clientID = try await CaseWorkflowTests.register(client, cm)
             let backwards = try await client.api(
-                .post, "/api/v1/clients/\(clientID)/consents", token: cm,
-                json: #"{"scope":"handover","recipient":"Jobcenter","given_on":"2026-03-01","expires_on":"2026-02-01"}"#)
+                .post,
+                "/api/v1/clients/\(clientID)/consents",
+                token: cm,
+                json: #"{"scope":"handover","recipient":"Jobcenter","given_on":"2026-03-01","expires_on":"2026-02-01"}"#
+            )
             #expect(backwards.status == .unprocessableContent)
             #expect((backwards.object["errors"] as? [String: String])?["expires_on"]?.contains("vor ihrem Beginn") == true)
             let limited = try await client.api(
-                .post, "/api/v1/clients/\(clientID)/consents", token: cm,
-                json: #"{"scope":"handover","recipient":"Jobcenter","given_on":"2026-03-01","expires_on":"2026-09-30"}"#)
+                .post,
+                "/api/v1/clients/\(clientID)/consents",
+                token: cm,
+                json: #"{"scope":"handover","recipient":"Jobcenter","given_on":"2026-03-01","expires_on":"2026-09-30"}"#
+            )
             #expect(limited.status == .created, "\(limited.text)")
             #expect(limited.object["expires_on"] as? String == "2026-09-30")
         }
@@ -141,25 +165,35 @@ import Testing
     @Test func aRenewedConsentToCaseManagementKeepsTheHandOversAlive() async throws {
         try await TestApp.with { db, people, client in
             let (clientID, _, referralID) = try await ReferralGrantTests.refer(client, people)
-            let client = UUID(uuidString: clientID)!, referral = UUID(uuidString: referralID)!
+            let client = UUID(uuidString: clientID)!
+            let referral = UUID(uuidString: referralID)!
             func sql(_ query: PostgresQuery) async throws { try await db.owner.withTransaction { try await $0.query(query, logger: Self.logger) } }
             func live() async throws -> Int {
                 try await db.owner.withTransaction {
-                    try await $0.query("SELECT count(*)::integer FROM access_grants WHERE object_id = \(referral) AND revoked_at IS NULL", logger: Self.logger)
-                        .collect().first!.decode(Int.self)
+                    try await $0.query(
+                        "SELECT count(*)::integer FROM access_grants WHERE object_id = \(referral) AND revoked_at IS NULL",
+                        logger: Self.logger
+                    )
+                    .collect().first!.decode(Int.self)
                 }
             }
             // The first consent to case management ran out ten days ago; a new one was given before that.
-            try await sql("UPDATE consents SET given_on = current_date - 60, expires_on = current_date - 10 WHERE client_id = \(client) AND scope = 'case_management'")
-            try await sql("""
+            try await sql(
+                "UPDATE consents SET given_on = current_date - 60, expires_on = current_date - 10 WHERE client_id = \(client) AND scope = 'case_management'"
+            )
+            try await sql(
+                """
                 INSERT INTO consents (tenant_id, id, client_id, scope, given_on)
                 SELECT tenant_id, gen_random_uuid(), client_id, 'case_management', current_date - 12 FROM consents WHERE client_id = \(client) AND scope = 'case_management'
-                """)
+                """
+            )
             try await sql("UPDATE access_grants SET granted_at = now() - interval '20 days' WHERE object_id = \(referral)")
             try await Self.sweep(db, asOf: Date())
             #expect(try await live() == 1, "the renewed consent holds: the hand-over stays")
             // Now the renewed one ends too: the hand-over given before goes with it.
-            try await sql("UPDATE consents SET expires_on = current_date - 1 WHERE client_id = \(client) AND scope = 'case_management' AND expires_on IS NULL")
+            try await sql(
+                "UPDATE consents SET expires_on = current_date - 1 WHERE client_id = \(client) AND scope = 'case_management' AND expires_on IS NULL"
+            )
             try await Self.sweep(db, asOf: Date())
             #expect(try await live() == 0)
         }
@@ -172,12 +206,15 @@ import Testing
             try await owner.withTransaction {
                 try await $0.query(
                     "UPDATE consents SET given_on = current_date - 30, expires_on = current_date + 2 WHERE client_id = \(UUID(uuidString: clientID)!) AND scope = 'handover'",
-                    logger: Self.logger)
+                    logger: Self.logger
+                )
             }
             func liveGrants() async throws -> Int {
                 try await owner.withTransaction {
-                    try await $0.query("SELECT count(*)::integer FROM access_grants WHERE object_id = \(UUID(uuidString: referralID)!) AND revoked_at IS NULL",
-                                       logger: Self.logger).collect().first!.decode(Int.self)
+                    try await $0.query(
+                        "SELECT count(*)::integer FROM access_grants WHERE object_id = \(UUID(uuidString: referralID)!) AND revoked_at IS NULL",
+                        logger: Self.logger
+                    ).collect().first!.decode(Int.self)
                 }
             }
             try await Self.sweep(db, asOf: Self.days(1))
@@ -185,8 +222,10 @@ import Testing
             try await Self.sweep(db, asOf: Self.days(3))
             #expect(try await liveGrants() == 1, "a sweep as of a future day never revokes ahead of the real date")
             try await owner.withTransaction {
-                try await $0.query("UPDATE consents SET expires_on = current_date - 1 WHERE client_id = \(UUID(uuidString: clientID)!) AND scope = 'handover'",
-                                   logger: Self.logger)
+                try await $0.query(
+                    "UPDATE consents SET expires_on = current_date - 1 WHERE client_id = \(UUID(uuidString: clientID)!) AND scope = 'handover'",
+                    logger: Self.logger
+                )
             }
             try await Self.sweep(db, asOf: Date())
             #expect(try await liveGrants() == 0, "the consent ran out yesterday")
@@ -195,22 +234,28 @@ import Testing
             try await owner.withTransaction {
                 try await $0.query(
                     "UPDATE cases SET phase = 'closure', closed_on = current_date - 1461, closure_reason = 'Ziele erreicht' WHERE id = \(UUID(uuidString: caseID)!)",
-                    logger: Self.logger)
+                    logger: Self.logger
+                )
             }
             try await Self.sweep(db, asOf: Date())
             let (first, last, birth, anonymised) = try await owner.withTransaction {
-                try await $0.query("SELECT first_name, last_name, date_of_birth::text, anonymised_at IS NOT NULL FROM clients WHERE id = \(UUID(uuidString: clientID)!)",
-                                   logger: Self.logger).collect().first!.decode((String, String, String, Bool).self)
+                try await $0.query(
+                    "SELECT first_name, last_name, date_of_birth::text, anonymised_at IS NOT NULL FROM clients WHERE id = \(UUID(uuidString: clientID)!)",
+                    logger: Self.logger
+                ).collect().first!.decode((String, String, String, Bool).self)
             }
             #expect(first == "anonymisiert" && last == "anonymisiert" && anonymised)
             #expect(birth == "1994-01-01", "the year of birth stays for the figures")
             let referralName = try await owner.withTransaction {
-                try await $0.query("SELECT first_name FROM referrals WHERE id = \(UUID(uuidString: referralID)!)", logger: Self.logger).collect().first!.decode(String.self)
+                try await $0.query("SELECT first_name FROM referrals WHERE id = \(UUID(uuidString: referralID)!)", logger: Self.logger).collect()
+                    .first!.decode(String.self)
             }
             #expect(referralName == "anonymisiert")
             let audited = try await owner.withTransaction {
-                try await $0.query("SELECT count(*)::integer FROM audit_log WHERE action = 'client.anonymised' AND purpose = 'retention' AND lower(object_id) = \(clientID.lowercased())",
-                                   logger: Self.logger).collect().first!.decode(Int.self)
+                try await $0.query(
+                    "SELECT count(*)::integer FROM audit_log WHERE action = 'client.anonymised' AND purpose = 'retention' AND lower(object_id) = \(clientID.lowercased())",
+                    logger: Self.logger
+                ).collect().first!.decode(Int.self)
             }
             #expect(audited == 1)
             // Cases and their phases stay for the statistics.
@@ -229,15 +274,25 @@ import Testing
             }
             try await TestApp.with { db, people, client in
                 let cm = people["wittenCM"]
-                #expect(try await client.api(.put, "/api/v1/me/notification-settings", token: cm.token, json: #"{"email":"sometimes"}"#).status == .unprocessableContent)
-                #expect(try await client.api(.put, "/api/v1/me/notification-settings", token: cm.token, json: #"{"email":"immediate"}"#).status == .ok)
+                #expect(
+                    try await client.api(.put, "/api/v1/me/notification-settings", token: cm.token, json: #"{"email":"sometimes"}"#).status
+                        == .unprocessableContent
+                )
+                #expect(
+                    try await client.api(.put, "/api/v1/me/notification-settings", token: cm.token, json: #"{"email":"immediate"}"#).status == .ok
+                )
                 let clientID = try await CaseWorkflowTests.register(client, cm.token)
                 let (caseID, _) = try await CaseWorkflowTests.openCase(client, cm.token, clientID)
                 _ = try await client.api(
-                    .post, "/api/v1/cases/\(caseID)/goals", token: cm.token,
-                    json: #"{"area":"work","text":"Praktikum finden","agreed_on":"\#(Day(Date()).iso)","review_on":"\#(Day(Self.days(5)).iso)"}"#)
+                    .post,
+                    "/api/v1/cases/\(caseID)/goals",
+                    token: cm.token,
+                    json: #"{"area":"work","text":"Praktikum finden","agreed_on":"\#(Day(Date()).iso)","review_on":"\#(Day(Self.days(5)).iso)"}"#
+                )
                 // The team lead wants a daily summary (the default): the report waits for the team.
-                #expect(try await client.api(.post, "/api/v1/reports", token: people["partner"].token, json: Level2ReportTests.report).status == .created)
+                #expect(
+                    try await client.api(.post, "/api/v1/reports", token: people["partner"].token, json: Level2ReportTests.report).status == .created
+                )
                 try await Self.sweep(db, asOf: Self.days(4), mail: [script.path])
                 let sent = try mails()
                 #expect(sent.count == 3, "goal and report at once to the CM, one digest to the team lead: \(sent.count)")
@@ -247,7 +302,10 @@ import Testing
                 let digest = try #require(sent.first { $0.contains("To: \(people["wittenLead"].email)") })
                 #expect(digest.contains("1 × Eine Meldung (Stufe 2) wartet auf die Entscheidung Ihres Teams."))
                 for mail in sent {
-                    #expect(!mail.contains("Amira") && !mail.contains("Haddad") && !mail.contains("Petrova") && !mail.contains("WIT-"), "no client data by e-mail")
+                    #expect(
+                        !mail.contains("Amira") && !mail.contains("Haddad") && !mail.contains("Petrova") && !mail.contains("WIT-"),
+                        "no client data by e-mail"
+                    )
                 }
                 // Following the link marks it read and leads to the case.
                 var browser = WebBrowser()
@@ -258,7 +316,10 @@ import Testing
                 #expect(opened.headers[.location] == "/faelle/\(caseID.lowercased())")
                 #expect(try await client.api(.get, "/api/v1/notifications?unread=true", token: cm.token).array.count == inbox.count - 1)
                 // Nobody else can read or mark it.
-                #expect(try await client.api(.post, "/api/v1/notifications/\(goalNote["id"]!)/read", token: people["wittenLead"].token).status == .notFound)
+                #expect(
+                    try await client.api(.post, "/api/v1/notifications/\(goalNote["id"]!)/read", token: people["wittenLead"].token).status
+                        == .notFound
+                )
                 // A second sweep of the same day sends nothing new.
                 try await Self.sweep(db, asOf: Self.days(4), mail: [script.path])
                 #expect(try mails().count == 3)

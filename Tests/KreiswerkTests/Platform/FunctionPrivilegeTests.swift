@@ -38,7 +38,9 @@ import Testing
                 SELECT p.oid::regprocedure::text \(Self.ownFunctions)
                   AND EXISTS (SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
                               WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')
-                """, db)
+                """,
+                db
+            )
             #expect(open == [], "executable by PUBLIC: revoke it and grant the roles that call it")
             let count = try await names("SELECT count(*)::text \(Self.ownFunctions)", db)
             #expect(Int(count.first ?? "0")! > 40, "the catalogue query sees our functions")
@@ -51,7 +53,9 @@ import Testing
                 """
                 SELECT p.oid::regprocedure::text \(Self.ownFunctions) AND p.prosecdef
                   AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c ~ '^search_path=.*pg_temp$')
-                """, db)
+                """,
+                db
+            )
             #expect(unpinned == [], "SECURITY DEFINER without SET search_path = pg_catalog, public, pg_temp")
             let definers = try await names("SELECT p.proname::text \(Self.ownFunctions) AND p.prosecdef", db)
             #expect(definers.contains("job_claim") && definers.contains("auth_account"))
@@ -62,7 +66,9 @@ import Testing
         try await TestDatabase.with { db in
             for (table, column) in Self.secretColumns {
                 let readable = try await names(
-                    "SELECT has_column_privilege(r, '\(table)', '\(column)', 'SELECT')::text FROM unnest(ARRAY['kreiswerk_app', 'kreiswerk_worker']) r", db)
+                    "SELECT has_column_privilege(r, '\(table)', '\(column)', 'SELECT')::text FROM unnest(ARRAY['kreiswerk_app', 'kreiswerk_worker']) r",
+                    db
+                )
                 #expect(readable == ["false", "false"], "\(table).\(column) is selectable by the request or worker role")
             }
             for function in Self.workerFunctions {
@@ -77,7 +83,9 @@ import Testing
                 SELECT r || ':' || has_database_privilege(r, current_database(), 'TEMPORARY')::text || ':'
                        || has_schema_privilege(r, 'public', 'CREATE')::text
                 FROM unnest(ARRAY['kreiswerk_app', 'kreiswerk_worker']) r
-                """, db)
+                """,
+                db
+            )
             #expect(creates == ["kreiswerk_app:false:false", "kreiswerk_worker:false:false"])
         }
     }
@@ -99,7 +107,8 @@ import Testing
     @Test func aTenantGrantsOnlyItsOwnObjectsAndWritesOnlyItsOwnAuditEntries() async throws {
         try await TestDatabase.with { db in
             let tenants = try await db.applyENKreis()
-            let witten = tenants.first { $0.tenant.slug == "witten" }!.id, hattingen = tenants.first { $0.tenant.slug == "hattingen" }!.id
+            let witten = tenants.first { $0.tenant.slug == "witten" }!.id
+            let hattingen = tenants.first { $0.tenant.slug == "hattingen" }!.id
             for kind in ["referral", "report", "conference"] {
                 let refused = await #expect(throws: PSQLError.self) {
                     try await db.app.withTenant(hattingen, user: UUID()) { connection in
@@ -107,7 +116,9 @@ import Testing
                             """
                             INSERT INTO access_grants (tenant_id, id, grantee_tenant_id, object_type, object_id, granted_by)
                             VALUES (\(hattingen), \(UUID()), \(witten), \(kind), \(UUID()), \(UUID()))
-                            """, logger: logger)
+                            """,
+                            logger: logger
+                        )
                     }
                 }
                 #expect(refused?.sqlState == "42501", "a grant of a \(kind) Hattingen does not hold")
@@ -182,7 +193,8 @@ import Testing
             if seen.isEmpty {  // notify() did not use the planted tables: plant it directly, as the caller
                 try await connection.query(
                     "INSERT INTO pg_temp.notifications (user_id, kind, title, link, dedupe_key) VALUES (\(victim), 'x', 'x', '/x', 'x')",
-                    logger: logger)
+                    logger: logger
+                )
                 seen = try await connection.query("SELECT who FROM pg_temp.seen", logger: logger).collect().map { try $0.decode(String.self) }
                 #expect(seen == ["kreiswerk_app"], "the trigger runs as the caller and cannot switch the audit triggers off")
                 try await connection.query("RESET app.tenant_id", logger: logger)

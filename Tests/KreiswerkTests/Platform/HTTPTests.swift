@@ -8,7 +8,9 @@ import Testing
     @Test func healthAndReadinessWhenTheSchemaIsCurrent() async throws {
         try await TestDatabase.with { db in
             let app = try await buildApplication(
-                AppConfiguration(databaseURL: db.appURL, workerDatabaseURL: db.workerURL, migrationsDirectory: TestDatabase.migrationsDirectory), logger: TestDatabase.logger)
+                AppConfiguration(databaseURL: db.appURL, workerDatabaseURL: db.workerURL, migrationsDirectory: TestDatabase.migrationsDirectory),
+                logger: TestDatabase.logger
+            )
             try await app.test(.router) { client in
                 try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
                 try await client.execute(uri: "/readyz", method: .get) { response in
@@ -24,7 +26,10 @@ import Testing
             try await withTemporaryDirectory { folder in
                 try copyContents(of: TestDatabase.migrationsDirectory, to: folder)
                 try "SELECT 1;".write(to: folder.appendingPathComponent("9999_next.sql"), atomically: true, encoding: .utf8)
-                let app = try await buildApplication(AppConfiguration(databaseURL: db.appURL, workerDatabaseURL: db.workerURL, migrationsDirectory: folder), logger: TestDatabase.logger)
+                let app = try await buildApplication(
+                    AppConfiguration(databaseURL: db.appURL, workerDatabaseURL: db.workerURL, migrationsDirectory: folder),
+                    logger: TestDatabase.logger
+                )
                 try await app.test(.router) { client in
                     try await client.execute(uri: "/readyz", method: .get) { response in
                         #expect(response.status == .serviceUnavailable)
@@ -39,7 +44,9 @@ import Testing
     @Test func unknownAddressesAreProblemJSONForTheAPIAndAGermanPageForPeople() async throws {
         try await TestDatabase.with { db in
             let app = try await buildApplication(
-                AppConfiguration(databaseURL: db.appURL, workerDatabaseURL: db.workerURL, migrationsDirectory: TestDatabase.migrationsDirectory), logger: TestDatabase.logger)
+                AppConfiguration(databaseURL: db.appURL, workerDatabaseURL: db.workerURL, migrationsDirectory: TestDatabase.migrationsDirectory),
+                logger: TestDatabase.logger
+            )
             try await app.test(.router) { client in
                 try await client.execute(uri: "/api/v1/nowhere", method: .get) { response in
                     #expect(response.status == .notFound)

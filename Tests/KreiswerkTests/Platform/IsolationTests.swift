@@ -23,7 +23,8 @@ import Testing
                 try await db.app.withTransaction { connection in
                     try await connection.query(
                         "INSERT INTO tenant_staff_shares (tenant_id, programme, year, fte) VALUES (\(witten), 'coordination', 2023, 1)",
-                        logger: logger)
+                        logger: logger
+                    )
                 }
             }
             #expect(error?.sqlState == "42501")
@@ -38,10 +39,12 @@ import Testing
                     .collect().map { try $0.decode(UUID.self) }
                 #expect(visible == [witten])
                 let updated = try await connection.query(
-                    "UPDATE tenant_staff_shares SET fte = 9 WHERE tenant_id = \(hattingen) RETURNING 1", logger: logger
+                    "UPDATE tenant_staff_shares SET fte = 9 WHERE tenant_id = \(hattingen) RETURNING 1",
+                    logger: logger
                 ).collect().count
                 let deleted = try await connection.query(
-                    "DELETE FROM tenant_staff_shares WHERE tenant_id = \(hattingen) RETURNING 1", logger: logger
+                    "DELETE FROM tenant_staff_shares WHERE tenant_id = \(hattingen) RETURNING 1",
+                    logger: logger
                 ).collect().count
                 #expect(updated == 0)
                 #expect(deleted == 0)
@@ -50,7 +53,8 @@ import Testing
                 try await db.app.withTenant(witten) { connection in
                     try await connection.query(
                         "INSERT INTO tenant_staff_shares (tenant_id, programme, year, fte) VALUES (\(hattingen), 'coordination', 2023, 1)",
-                        logger: logger)
+                        logger: logger
+                    )
                 }
             }
             #expect(error?.sqlState == "42501")

@@ -12,7 +12,8 @@ import Testing
             CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$;
             DO $body$ BEGIN RAISE NOTICE 'x;y'; END $body$;
             SELECT "odd;name", E'a\\';b' FROM a
-            """)
+            """
+        )
         #expect(script.statements.count == 4)
         #expect(script.statements[0].line == 2)
         #expect(script.statements[1].text.hasSuffix("$$ SELECT 1; $$"))

@@ -11,14 +11,21 @@ import Testing
 @Suite struct LadderTests {
     /// Witten's case manager raises a problem from a case of their own; returns its id.
     static func raise(
-        _ client: some TestClientProtocol, _ people: TestApp.People, districtWide: Bool = false, title: String = "Keine Sprachkurse mit Kinderbetreuung"
+        _ client: some TestClientProtocol,
+        _ people: TestApp.People,
+        districtWide: Bool = false,
+        title: String = "Keine Sprachkurse mit Kinderbetreuung"
     ) async throws -> String {
         let cm = people["wittenCM"].token
         let clientID = try await CaseWorkflowTests.register(client, cm, json: CaseWorkflowTests.amira + #","allow_duplicate":true"#)
         let (caseID, _) = try await CaseWorkflowTests.openCase(client, cm, clientID)
         let raised = try await client.api(
-            .post, "/api/v1/problems", token: cm,
-            json: #"{"title":"\#(title)","category":"structural_gap","description":"Alleinerziehende können Integrationskurse nicht besuchen, weil keine Betreuung angeboten wird.","legal_spheres":["SGB II","AufenthG"],"district_wide_actor":\#(districtWide),"case_ids":["\#(caseID)"]}"#)
+            .post,
+            "/api/v1/problems",
+            token: cm,
+            json:
+                #"{"title":"\#(title)","category":"structural_gap","description":"Alleinerziehende können Integrationskurse nicht besuchen, weil keine Betreuung angeboten wird.","legal_spheres":["SGB II","AufenthG"],"district_wide_actor":\#(districtWide),"case_ids":["\#(caseID)"]}"#
+        )
         #expect(raised.status == .created, "\(raised.text)")
         return try #require(raised.object["id"] as? String)
     }
@@ -27,16 +34,29 @@ import Testing
         try await client.api(.get, "/api/v1/problems/\(id)", token: token)
     }
 
-    static func step(_ client: some TestClientProtocol, _ token: String, _ id: String, _ action: String, _ json: String, version: Int?) async throws
+    static func step(
+        _ client: some TestClientProtocol,
+        _ token: String,
+        _ id: String,
+        _ action: String,
+        _ json: String,
+        version: Int?
+    ) async throws
         -> TestResponse
     {
         try await client.api(
-            .post, "/api/v1/problems/\(id)/\(action)", token: token, json: json, headers: version.map { [.ifMatch: "\"\($0)\""] } ?? [:])
+            .post,
+            "/api/v1/problems/\(id)/\(action)",
+            token: token,
+            json: json,
+            headers: version.map { [.ifMatch: "\"\($0)\""] } ?? [:]
+        )
     }
 
     @Test func theLadderFromRaisingToAPublishedSolution() async throws {
         try await TestApp.with { db, people, client in
-            let coordinator = people["coordinator"].token, hattingen = people["hattingenCM"].token
+            let coordinator = people["coordinator"].token
+            let hattingen = people["hattingenCM"].token
             let id = try await Self.raise(client, people)
             var problem = try await Self.get(client, coordinator, id).object
             #expect(problem["level"] as? String == "municipal")
@@ -59,11 +79,18 @@ import Testing
             let poll = try #require(asked.first?["id"] as? String)
             #expect(try await Self.get(client, hattingen, id).status == .notFound, "a poll shows the question, not the problem")
             #expect(
-                try await client.api(.post, "/api/v1/polls/\(poll)/answers", token: hattingen, json: #"{"known":true,"answer":"Kurs mit Kita-Plätzen der VHS"}"#)
-                    .status == .noContent)
+                try await client.api(
+                    .post,
+                    "/api/v1/polls/\(poll)/answers",
+                    token: hattingen,
+                    json: #"{"known":true,"answer":"Kurs mit Kita-Plätzen der VHS"}"#
+                )
+                .status == .noContent
+            )
             #expect(
                 try await client.api(.post, "/api/v1/polls/\(poll)/answers", token: people["wittenCM"].token, json: #"{"known":false}"#).status
-                    == .notFound)
+                    == .notFound
+            )
             problem = try await Self.get(client, coordinator, id).object
             let answers = (problem["polls"] as? [[String: Any]])?.first?["answers"] as? [[String: Any]]
             #expect(answers?.first?["tenant"] as? String == "Stadt Hattingen")
@@ -80,15 +107,22 @@ import Testing
 
             // Solve with a published solution: now every town of the district reads it as good practice.
             let solved = try await Self.step(
-                client, coordinator, id, "solve", #"{"solution":"Kreisweite Vereinbarung mit den Kursträgern über Kinderbetreuung.","publish":true}"#,
-                version: version)
+                client,
+                coordinator,
+                id,
+                "solve",
+                #"{"solution":"Kreisweite Vereinbarung mit den Kursträgern über Kinderbetreuung.","publish":true}"#,
+                version: version
+            )
             #expect(solved.status == .ok, "\(solved.text)")
             #expect(solved.object["status"] as? String == "solved")
             let seen = try await Self.get(client, hattingen, id)
             #expect(seen.status == .ok)
             #expect((seen.object["solution"] as? String)?.contains("Kinderbetreuung") == true)
             #expect((seen.object["cases"] as? [Any])?.isEmpty == true)
-            #expect(try await Self.step(client, coordinator, id, "escalate", #"{"reason":"x"}"#, version: version + 1).status == .unprocessableContent)
+            #expect(
+                try await Self.step(client, coordinator, id, "escalate", #"{"reason":"x"}"#, version: version + 1).status == .unprocessableContent
+            )
             #expect((seen.object["events"] as? [Any])?.isEmpty == true, "the good practice, not the committees' history")
             let history = try await Self.get(client, coordinator, id).object["events"] as? [[String: Any]]
             let kinds = history?.compactMap { $0["kind"] as? String }
@@ -110,7 +144,10 @@ import Testing
             let last = (moved["events"] as? [[String: Any]])?.last
             #expect(last?["by_scheduler"] as? Bool == true)
             #expect(last?["from_level"] as? String == "municipal")
-            #expect(try await Self.get(client, people["coordinator"].token, districtWide).object["level"] as? String == "district", "12 weeks not over")
+            #expect(
+                try await Self.get(client, people["coordinator"].token, districtWide).object["level"] as? String == "district",
+                "12 weeks not over"
+            )
             let told = try await ReminderRuleTests.notifications(db).filter { $0.kind == "problem_escalated" }
             #expect(Set(told.map(\.user)) == [people["coordinator"].id, people["wittenCM"].id])
 
@@ -130,7 +167,10 @@ import Testing
     @Test func unansweredPollsAreRemindedOnce() async throws {
         try await TestApp.with { db, people, client in
             let id = try await Self.raise(client, people)
-            #expect(try await client.api(.post, "/api/v1/problems/\(id)/polls", token: people["coordinator"].token, json: #"{"question":"Bekannt?"}"#).status == .created)
+            #expect(
+                try await client.api(.post, "/api/v1/problems/\(id)/polls", token: people["coordinator"].token, json: #"{"question":"Bekannt?"}"#)
+                    .status == .created
+            )
             func reminders() async throws -> [ReminderRuleTests.Sent] {
                 try await ReminderRuleTests.notifications(db).filter { $0.kind == "problem_poll" && $0.title.hasPrefix("Erinnerung") }
             }
@@ -148,11 +188,18 @@ import Testing
             let id = try await Self.raise(client, people)
             try await db.owner.withTransaction { connection in
                 try await connection.query(
-                    "INSERT INTO tenants (id, slug, name, kind) VALUES (\(UUID()), 'kreis-mettmann', 'Kreis Mettmann', 'district')", logger: TestDatabase.logger)
+                    "INSERT INTO tenants (id, slug, name, kind) VALUES (\(UUID()), 'kreis-mettmann', 'Kreis Mettmann', 'district')",
+                    logger: TestDatabase.logger
+                )
             }
             let operators = OperatorAccounts(database: db.owner, passwords: Passwords(cost: 4))
             _ = try await operators.create(
-                tenant: "kreis-mettmann", email: "ks@mettmann.test", displayName: "KS", roles: [.districtCoordinator], password: TestApp.password)
+                tenant: "kreis-mettmann",
+                email: "ks@mettmann.test",
+                displayName: "KS",
+                roles: [.districtCoordinator],
+                password: TestApp.password
+            )
             let other = try await operators.createToken(email: "ks@mettmann.test", name: "t", expiresInDays: 1).1.value
             #expect(try await client.api(.get, "/api/v1/problems", token: other).array.isEmpty)
             #expect(try await Self.get(client, other, id).status == .notFound)
@@ -166,7 +213,11 @@ import Testing
         try await TestApp.with { _, people, client in
             let cm = people["wittenCM"].token
             let bad = try await client.api(
-                .post, "/api/v1/problems", token: cm, json: #"{"title":"","category":"other","description":"","legal_spheres":["SGB IX"],"case_ids":[]}"#)
+                .post,
+                "/api/v1/problems",
+                token: cm,
+                json: #"{"title":"","category":"other","description":"","legal_spheres":["SGB IX"],"case_ids":[]}"#
+            )
             #expect(bad.status == .unprocessableContent)
             let errors = bad.object["errors"] as? [String: String] ?? [:]
             #expect(Set(errors.keys) == ["title", "category", "description", "legal_spheres", "case_ids"], "\(errors)")
@@ -174,8 +225,11 @@ import Testing
             let clientID = try await CaseWorkflowTests.register(client, cm)
             let (caseID, _) = try await CaseWorkflowTests.openCase(client, cm, clientID)
             let foreign = try await client.api(
-                .post, "/api/v1/problems", token: people["hattingenCM"].token,
-                json: #"{"title":"T","category":"structural_gap","description":"D","case_ids":["\#(caseID)"]}"#)
+                .post,
+                "/api/v1/problems",
+                token: people["hattingenCM"].token,
+                json: #"{"title":"T","category":"structural_gap","description":"D","case_ids":["\#(caseID)"]}"#
+            )
             #expect(foreign.status == .unprocessableContent)
             #expect(try await client.api(.post, "/api/v1/problems", token: people["partner"].token, json: "{}").status == .forbidden)
         }

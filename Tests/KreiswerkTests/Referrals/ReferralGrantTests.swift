@@ -14,17 +14,28 @@ import Testing
     static func refer(_ client: some TestClientProtocol, _ people: TestApp.People) async throws -> (client: String, case: String, referral: String) {
         let cm = people["wittenCM"].token
         let clientID = try await CaseWorkflowTests.register(
-            client, cm, json: CaseWorkflowTests.amira + #","place_of_residence":"Witten","german_level":"A2","health_situation":"Diabetes","household":"zwei Kinder""#)
+            client,
+            cm,
+            json: CaseWorkflowTests.amira
+                + #","place_of_residence":"Witten","german_level":"A2","health_situation":"Diabetes","household":"zwei Kinder""#
+        )
         let (caseID, _) = try await CaseWorkflowTests.openCase(client, cm, clientID)
         let services = try await client.api(.get, "/api/v1/services", token: cm).array
         let mbe = try #require(services.first { $0["key"] as? String == "mbe-awo" })
         #expect(mbe["carrier"] as? String == "awo-en")
         let withoutConsent = try await client.api(
-            .post, "/api/v1/cases/\(caseID)/referrals", token: cm, json: #"{"service_id":"\#(mbe["id"]!)","reason":"Arbeitsmarktintegration"}"#)
+            .post,
+            "/api/v1/cases/\(caseID)/referrals",
+            token: cm,
+            json: #"{"service_id":"\#(mbe["id"]!)","reason":"Arbeitsmarktintegration"}"#
+        )
         #expect(withoutConsent.status == .unprocessableContent)
         let sent = try await client.api(
-            .post, "/api/v1/cases/\(caseID)/referrals", token: cm,
-            json: #"{"service_id":"\#(mbe["id"]!)","reason":"Arbeitsmarktintegration","consent_given_on":"2026-02-01"}"#)
+            .post,
+            "/api/v1/cases/\(caseID)/referrals",
+            token: cm,
+            json: #"{"service_id":"\#(mbe["id"]!)","reason":"Arbeitsmarktintegration","consent_given_on":"2026-02-01"}"#
+        )
         #expect(sent.status == .created, "\(sent.text)")
         return (clientID, caseID, try #require(sent.object["id"] as? String))
     }
@@ -34,7 +45,12 @@ import Testing
             let (clientID, caseID, referralID) = try await Self.refer(client, people)
             // AWO's staff: a case manager account of the carrier.
             let awo = try await OperatorAccounts(database: db.owner, passwords: Passwords(cost: 4)).create(
-                tenant: "awo-en", email: "beratung@awo-en.test", displayName: "Berta Beratung", roles: [.caseManager], password: TestApp.password)
+                tenant: "awo-en",
+                email: "beratung@awo-en.test",
+                displayName: "Berta Beratung",
+                roles: [.caseManager],
+                password: TestApp.password
+            )
             let (_, secret) = try await OperatorAccounts(database: db.owner).createToken(email: awo.email, name: "t", expiresInDays: 1)
             let receiver = secret.value
             let incoming = try await client.api(.get, "/api/v1/referrals/incoming", token: receiver).array
@@ -54,21 +70,48 @@ import Testing
                 try await $0.query("SELECT id FROM tenants WHERE slug = 'awo-en'", logger: TestDatabase.logger).collect().first!.decode(UUID.self)
             }
             let visible = try await db.app.withTenant(awoTenant) { connection in
-                (try await connection.query("SELECT count(*)::integer FROM clients", logger: TestDatabase.logger).collect().first!.decode(Int.self),
-                 try await connection.query("SELECT count(*)::integer FROM cases", logger: TestDatabase.logger).collect().first!.decode(Int.self),
-                 try await connection.query("SELECT count(*)::integer FROM consents", logger: TestDatabase.logger).collect().first!.decode(Int.self),
-                 try await connection.query("SELECT count(*)::integer FROM referrals", logger: TestDatabase.logger).collect().first!.decode(Int.self))
+                (
+                    try await connection.query("SELECT count(*)::integer FROM clients", logger: TestDatabase.logger).collect().first!.decode(
+                        Int.self
+                    ),
+                    try await connection.query("SELECT count(*)::integer FROM cases", logger: TestDatabase.logger).collect().first!.decode(Int.self),
+                    try await connection.query("SELECT count(*)::integer FROM consents", logger: TestDatabase.logger).collect().first!.decode(
+                        Int.self
+                    ),
+                    try await connection.query("SELECT count(*)::integer FROM referrals", logger: TestDatabase.logger).collect().first!.decode(
+                        Int.self
+                    )
+                )
             }
             #expect(visible.0 == 0 && visible.1 == 0 && visible.2 == 0)
             #expect(visible.3 == 1)
 
             // Answers: decline needs a reason; accept, then feedback; the sender sees each.
-            let bare = try await client.api(.post, "/api/v1/referrals/\(referralID)/responses", token: receiver, json: #"{"kind":"feedback","outcome":"started"}"#)
+            let bare = try await client.api(
+                .post,
+                "/api/v1/referrals/\(referralID)/responses",
+                token: receiver,
+                json: #"{"kind":"feedback","outcome":"started"}"#
+            )
             #expect(bare.status == .unprocessableContent)
-            #expect(try await client.api(.post, "/api/v1/referrals/\(referralID)/responses", token: receiver, json: #"{"kind":"declined"}"#).status == .unprocessableContent)
-            #expect(try await client.api(.post, "/api/v1/referrals/\(referralID)/responses", token: receiver, json: #"{"kind":"accepted","note":"Termin am 3.3."}"#).status == .created)
+            #expect(
+                try await client.api(.post, "/api/v1/referrals/\(referralID)/responses", token: receiver, json: #"{"kind":"declined"}"#).status
+                    == .unprocessableContent
+            )
+            #expect(
+                try await client.api(
+                    .post,
+                    "/api/v1/referrals/\(referralID)/responses",
+                    token: receiver,
+                    json: #"{"kind":"accepted","note":"Termin am 3.3."}"#
+                ).status == .created
+            )
             let feedback = try await client.api(
-                .post, "/api/v1/referrals/\(referralID)/responses", token: receiver, json: #"{"kind":"feedback","outcome":"started","note":"Kurs begonnen"}"#)
+                .post,
+                "/api/v1/referrals/\(referralID)/responses",
+                token: receiver,
+                json: #"{"kind":"feedback","outcome":"started","note":"Kurs begonnen"}"#
+            )
             #expect(feedback.object["state"] as? String == "feedback")
             let senderView = try await client.api(.get, "/api/v1/cases/\(caseID)/referrals", token: people["wittenCM"].token).array.first
             #expect(senderView?["state"] as? String == "feedback")
@@ -81,15 +124,28 @@ import Testing
         try await TestApp.with { db, people, client in
             let (clientID, _, referralID) = try await Self.refer(client, people)
             let caritas = try await OperatorAccounts(database: db.owner, passwords: Passwords(cost: 4)).create(
-                tenant: "caritas-en", email: "cm@caritas-en.test", displayName: "C", roles: [.caseManager], password: TestApp.password)
+                tenant: "caritas-en",
+                email: "cm@caritas-en.test",
+                displayName: "C",
+                roles: [.caseManager],
+                password: TestApp.password
+            )
             let awo = try await OperatorAccounts(database: db.owner, passwords: Passwords(cost: 4)).create(
-                tenant: "awo-en", email: "cm@awo-en.test", displayName: "A", roles: [.caseManager], password: TestApp.password)
+                tenant: "awo-en",
+                email: "cm@awo-en.test",
+                displayName: "A",
+                roles: [.caseManager],
+                password: TestApp.password
+            )
             let third = try await OperatorAccounts(database: db.owner).createToken(email: caritas.email, name: "t", expiresInDays: 1).1.value
             let receiver = try await OperatorAccounts(database: db.owner).createToken(email: awo.email, name: "t", expiresInDays: 1).1.value
             for token in [third, people["hattingenCM"].token] {
                 #expect(try await client.api(.get, "/api/v1/referrals/incoming", token: token).array.isEmpty)
                 #expect(try await client.api(.get, "/api/v1/referrals/\(referralID)", token: token).status == .notFound)
-                #expect(try await client.api(.post, "/api/v1/referrals/\(referralID)/responses", token: token, json: #"{"kind":"accepted"}"#).status == .notFound)
+                #expect(
+                    try await client.api(.post, "/api/v1/referrals/\(referralID)/responses", token: token, json: #"{"kind":"accepted"}"#).status
+                        == .notFound
+                )
             }
             #expect(try await client.api(.get, "/api/v1/referrals/\(referralID)", token: receiver).status == .ok)
 
@@ -97,10 +153,15 @@ import Testing
             let cm = people["wittenCM"].token
             let consents = try await client.api(.get, "/api/v1/clients/\(clientID)", token: cm).object["consents"] as? [[String: Any]] ?? []
             let handover = try #require(consents.first { $0["scope"] as? String == "handover" }?["id"] as? String)
-            #expect(try await client.api(.post, "/api/v1/clients/\(clientID)/consents/\(handover)/withdraw", token: cm, json: "{}").status == .noContent)
+            #expect(
+                try await client.api(.post, "/api/v1/clients/\(clientID)/consents/\(handover)/withdraw", token: cm, json: "{}").status == .noContent
+            )
             #expect(try await client.api(.get, "/api/v1/referrals/incoming", token: receiver).array.isEmpty)
             #expect(try await client.api(.get, "/api/v1/referrals/\(referralID)", token: receiver).status == .notFound)
-            #expect(try await client.api(.post, "/api/v1/referrals/\(referralID)/responses", token: receiver, json: #"{"kind":"accepted"}"#).status == .notFound)
+            #expect(
+                try await client.api(.post, "/api/v1/referrals/\(referralID)/responses", token: receiver, json: #"{"kind":"accepted"}"#).status
+                    == .notFound
+            )
             // Even a statement that skips the application cannot answer: the policy refuses it.
             let awoTenant = try await db.owner.withTransaction {
                 try await $0.query("SELECT id FROM tenants WHERE slug = 'awo-en'", logger: TestDatabase.logger).collect().first!.decode(UUID.self)
@@ -111,7 +172,9 @@ import Testing
                         """
                         INSERT INTO referral_responses (tenant_id, id, referral_id, sender_tenant_id, kind, note, responder_name, responded_by)
                         SELECT \(awoTenant), gen_random_uuid(), \(UUID(uuidString: referralID)!), id, 'accepted', '', 'x', gen_random_uuid() FROM tenants WHERE slug = 'witten'
-                        """, logger: TestDatabase.logger)
+                        """,
+                        logger: TestDatabase.logger
+                    )
                 }
             }
             #expect(error?.sqlState == "42501")
@@ -119,7 +182,9 @@ import Testing
             let mine = try await client.api(.get, "/api/v1/referrals/\(referralID)", token: cm).object
             #expect(mine["grant_active"] as? Bool == false)
             let revoked = try await db.owner.withTransaction { connection in
-                try await connection.query("SELECT revoke_reason FROM access_grants", logger: TestDatabase.logger).collect().first!.decode(String?.self)
+                try await connection.query("SELECT revoke_reason FROM access_grants", logger: TestDatabase.logger).collect().first!.decode(
+                    String?.self
+                )
             }
             #expect(revoked == "consent withdrawn")
         }
@@ -145,8 +210,10 @@ import Testing
             #expect(try await client.api(.get, "/api/v1/clients/\(clientID)/export", token: people["partner"].token).status == .forbidden)
             // The export is in the audit trail with its own purpose.
             let audited = try await db.owner.withTransaction {
-                try await $0.query("SELECT count(*)::integer FROM audit_log WHERE action = 'client.exported' AND purpose = 'data_subject_access'",
-                                   logger: TestDatabase.logger).collect().first!.decode(Int.self)
+                try await $0.query(
+                    "SELECT count(*)::integer FROM audit_log WHERE action = 'client.exported' AND purpose = 'data_subject_access'",
+                    logger: TestDatabase.logger
+                ).collect().first!.decode(Int.self)
             }
             #expect(audited == 1)
         }

@@ -125,7 +125,7 @@ struct AccessMatrixFixture: Sendable {
             let email = "\(name.lowercased())@\(tenant).test"
             do {
                 _ = try await operators.create(tenant: tenant, email: email, displayName: name, roles: Set(roles), password: TestApp.password)
-            } catch where mayBeRefused {
+            } catch  where mayBeRefused {
                 fixture.refusedAccounts.append("\(name) (\(tenant), \(roles.map(\.rawValue).joined(separator: ","))): \(error)")
                 continue
             }
@@ -148,7 +148,11 @@ struct AccessMatrixFixture: Sendable {
 
     /// Posts JSON as `account`, expects `status`, returns the answer.
     func post(
-        _ client: some TestClientProtocol, _ account: String, _ path: String, _ json: String, _ status: HTTPResponse.Status = .created,
+        _ client: some TestClientProtocol,
+        _ account: String,
+        _ path: String,
+        _ json: String,
+        _ status: HTTPResponse.Status = .created,
         method: HTTPRequest.Method = .post
     ) async throws -> TestResponse {
         let response = try await client.api(method, path, token: self[account].token, json: json)
@@ -156,7 +160,9 @@ struct AccessMatrixFixture: Sendable {
         return response
     }
 
-    func id(_ response: TestResponse, _ path: String = "id") throws -> String { try #require(response.object[path] as? String, "id in \(response.text)") }
+    func id(_ response: TestResponse, _ path: String = "id") throws -> String {
+        try #require(response.object[path] as? String, "id in \(response.text)")
+    }
 
     mutating func add(_ kind: Kind, _ ids: [String: String], owner: String, district: String, _ adjust: (inout Object) -> Void = { _ in }) {
         var object = Object(kind: kind, ids: ids, owner: owner, ownerDistrict: district)
@@ -166,13 +172,17 @@ struct AccessMatrixFixture: Sendable {
 
     /// What each case-work tenant makes: (its case manager, last name, referral service and its carrier, conference participants,
     /// conference kind and whether it asks the district to moderate, invitees by name, whether it raises a problem).
-    static let caseWork: [(cm: String, lastName: String, service: (String, String)?, participants: [String], kind: String, moderated: Bool, invitees: [String], raises: Bool)] = [
-        ("wittenCM", "Haddad", ("mbe-awo", "awo-en"), ["awo-en"], "municipal", true, ["abh"], true),
-        ("hattingenCM", "Petrova", ("mbe-caritas", "caritas-en"), ["caritas-en"], "district", false, [], true),
-        ("awoCM", "Nowak", ("mbe-caritas", "caritas-en"), ["hattingen"], "municipal", false, [], false),
-        ("caritasCM", "Yilmaz", ("teilhabemanagement-awo", "awo-en"), ["witten"], "municipal", false, ["wittenLead"], false),
-        ("mxCM", "Osei", nil, ["mx-traeger"], "municipal", true, [], true),
-    ]
+    static let caseWork:
+        [(
+            cm: String, lastName: String, service: (String, String)?, participants: [String], kind: String, moderated: Bool, invitees: [String],
+            raises: Bool
+        )] = [
+            ("wittenCM", "Haddad", ("mbe-awo", "awo-en"), ["awo-en"], "municipal", true, ["abh"], true),
+            ("hattingenCM", "Petrova", ("mbe-caritas", "caritas-en"), ["caritas-en"], "district", false, [], true),
+            ("awoCM", "Nowak", ("mbe-caritas", "caritas-en"), ["hattingen"], "municipal", false, [], false),
+            ("caritasCM", "Yilmaz", ("teilhabemanagement-awo", "awo-en"), ["witten"], "municipal", false, ["wittenLead"], false),
+            ("mxCM", "Osei", nil, ["mx-traeger"], "municipal", true, [], true),
+        ]
 
     mutating func makeObjects(_ client: some TestClientProtocol, tenants: [String: Tenant]) async throws {
         let today = Day.today.iso
@@ -180,35 +190,58 @@ struct AccessMatrixFixture: Sendable {
             let cm = self[work.cm]
             let (tenant, district) = (cm.tenant, cm.district)
             let registered = try await post(
-                client, work.cm, "/api/v1/clients",
-                #"{"first_name":"Mira","last_name":"\#(work.lastName)","date_of_birth":"1990-04-02","gender":"female","arrival_date":"2025-09-01","languages":["ar"],"consent_given_on":"2026-01-05"}"#)
+                client,
+                work.cm,
+                "/api/v1/clients",
+                #"{"first_name":"Mira","last_name":"\#(work.lastName)","date_of_birth":"1990-04-02","gender":"female","arrival_date":"2025-09-01","languages":["ar"],"consent_given_on":"2026-01-05"}"#
+            )
             let clientID = try id(registered)
             add(.client, ["client": clientID], owner: tenant, district: district)
             let record = try await client.api(.get, "/api/v1/clients/\(clientID)", token: cm.token).object
             let consent = try #require((record["consents"] as? [[String: Any]])?.first?["id"] as? String, "a consent in \(record)")
             add(.consent, ["client": clientID, "consent": consent], owner: tenant, district: district)
-            let opened = try await post(client, work.cm, "/api/v1/cases", #"{"client_id":"\#(clientID)","channel":"level1","reason":"Wohnungssuche"}"#)
+            let opened = try await post(
+                client,
+                work.cm,
+                "/api/v1/cases",
+                #"{"client_id":"\#(clientID)","channel":"level1","reason":"Wohnungssuche"}"#
+            )
             let caseID = try id(opened)
             add(.case, ["case": caseID], owner: tenant, district: district)
             let goal = try await post(
-                client, work.cm, "/api/v1/cases/\(caseID)/goals", #"{"area":"language","text":"B1-Kurs","agreed_on":"\#(today)","review_on":"2027-03-01"}"#)
+                client,
+                work.cm,
+                "/api/v1/cases/\(caseID)/goals",
+                #"{"area":"language","text":"B1-Kurs","agreed_on":"\#(today)","review_on":"2027-03-01"}"#
+            )
             add(.goal, ["case": caseID, "goal": try id(goal)], owner: tenant, district: district)
             if let receiver = work.service {
                 let (service, carrier) = receiver
                 let services = try await client.api(.get, "/api/v1/services", token: cm.token).array
                 let serviceID = try #require(services.first { $0["key"] as? String == service }?["id"], "service \(service)")
                 let referral = try await post(
-                    client, work.cm, "/api/v1/cases/\(caseID)/referrals", #"{"service_id":"\#(serviceID)","reason":"Beratung","consent_given_on":"2026-02-01"}"#)
+                    client,
+                    work.cm,
+                    "/api/v1/cases/\(caseID)/referrals",
+                    #"{"service_id":"\#(serviceID)","reason":"Beratung","consent_given_on":"2026-02-01"}"#
+                )
                 add(.referral, ["referral": try id(referral)], owner: tenant, district: district) { $0.grantedTenants = [carrier] }
             }
             let invitees = work.invitees.map { "\"\(self[$0].email)\"" }.joined(separator: ",")
             let participants = work.participants.map { "\"\($0)\"" }.joined(separator: ",")
             let conference = try await post(
-                client, work.cm, "/api/v1/cases/\(caseID)/conferences",
-                #"{"kind":"\#(work.kind)","title":"Fallkonferenz","scheduled_at":"2026-12-01T10:00:00Z","summary":"Wohnung und Schule.","participants":[\#(participants)],"invitees":[\#(invitees)],"request_moderator":\#(work.moderated),"consent_given_on":"2026-03-01"}"#)
+                client,
+                work.cm,
+                "/api/v1/cases/\(caseID)/conferences",
+                #"{"kind":"\#(work.kind)","title":"Fallkonferenz","scheduled_at":"2026-12-01T10:00:00Z","summary":"Wohnung und Schule.","participants":[\#(participants)],"invitees":[\#(invitees)],"request_moderator":\#(work.moderated),"consent_given_on":"2026-03-01"}"#
+            )
             let conferenceID = try id(conference)
             let item = try await post(
-                client, work.cm, "/api/v1/conferences/\(conferenceID)/action-items", #"{"text":"Schulamt anrufen","owner":"CM","due_on":"2026-12-15"}"#)
+                client,
+                work.cm,
+                "/api/v1/conferences/\(conferenceID)/action-items",
+                #"{"text":"Schulamt anrufen","owner":"CM","due_on":"2026-12-15"}"#
+            )
             let itemID = try #require((item.object["action_items"] as? [[String: Any]])?.first?["id"] as? String ?? item.object["id"] as? String)
             let moderator = work.kind == "district" || work.moderated ? district : nil
             for (kind, ids) in [(Kind.conference, ["conference": conferenceID]), (.actionItem, ["conference": conferenceID, "item": itemID])] {
@@ -220,8 +253,11 @@ struct AccessMatrixFixture: Sendable {
             }
             if work.raises {
                 let raised = try await post(
-                    client, work.cm, "/api/v1/problems",
-                    #"{"title":"Keine Kurse mit Kinderbetreuung","category":"structural_gap","description":"Alleinerziehende finden keine Kurse.","legal_spheres":["SGB II"],"district_wide_actor":false,"case_ids":["\#(caseID)"]}"#)
+                    client,
+                    work.cm,
+                    "/api/v1/problems",
+                    #"{"title":"Keine Kurse mit Kinderbetreuung","category":"structural_gap","description":"Alleinerziehende finden keine Kurse.","legal_spheres":["SGB II"],"district_wide_actor":false,"case_ids":["\#(caseID)"]}"#
+                )
                 add(.problem, ["problem": try id(raised)], owner: tenant, district: district)
             }
         }
@@ -229,8 +265,11 @@ struct AccessMatrixFixture: Sendable {
         // Level-2 reports from the partners to the towns; the reporter's tenant owns the report.
         for (reporter, town) in [("partner", "witten"), ("caritasPartner", "hattingen"), ("abh", "witten")] {
             let sent = try await post(
-                client, reporter, "/api/v1/reports",
-                #"{"town":"\#(town)","complexity":"jurisdiction_interplay","first_name":"Nadia","last_name":"Petrova","date_of_birth":"1979-05-20","languages":["ru"],"contact":"über die Beratung","description":"Jobcenter und Ausländerbehörde verweisen aufeinander.","consent_given_on":"2026-03-01"}"#)
+                client,
+                reporter,
+                "/api/v1/reports",
+                #"{"town":"\#(town)","complexity":"jurisdiction_interplay","first_name":"Nadia","last_name":"Petrova","date_of_birth":"1979-05-20","languages":["ru"],"contact":"über die Beratung","description":"Jobcenter und Ausländerbehörde verweisen aufeinander.","consent_given_on":"2026-03-01"}"#
+            )
             add(.report, ["report": try id(sent)], owner: self[reporter].tenant, district: self[reporter].district) { $0.recipient = town }
         }
 
@@ -243,14 +282,28 @@ struct AccessMatrixFixture: Sendable {
         // Each district's committees: a district project group with a member from a town, a task and a meeting; the steering group.
         for (coordinator, member) in [("coordinator", "wittenCM"), ("mxCoordinator", "mxCM")] {
             let district = self[coordinator].tenant
-            let group = try await post(client, coordinator, "/api/v1/project-groups", #"{"level":"district","name":"PG Sprachkurse","topic":"Kinderbetreuung"}"#)
+            let group = try await post(
+                client,
+                coordinator,
+                "/api/v1/project-groups",
+                #"{"level":"district","name":"PG Sprachkurse","topic":"Kinderbetreuung"}"#
+            )
             let groupID = try id(group)
             let added = try await post(client, coordinator, "/api/v1/project-groups/\(groupID)/members", #"{"email":"\#(self[member].email)"}"#)
             let memberID = try #require((added.object["members"] as? [[String: Any]])?.first?["id"] as? String)
             let task = try await post(
-                client, coordinator, "/api/v1/project-groups/\(groupID)/tasks", #"{"text":"Kurse sammeln","owner":"KS","due_on":"2027-01-15"}"#)
+                client,
+                coordinator,
+                "/api/v1/project-groups/\(groupID)/tasks",
+                #"{"text":"Kurse sammeln","owner":"KS","due_on":"2027-01-15"}"#
+            )
             let taskID = try #require((task.object["tasks"] as? [[String: Any]])?.first?["id"] as? String)
-            let meeting = try await post(client, coordinator, "/api/v1/project-groups/\(groupID)/meetings", #"{"scheduled_at":"2027-01-20T09:00:00Z"}"#)
+            let meeting = try await post(
+                client,
+                coordinator,
+                "/api/v1/project-groups/\(groupID)/meetings",
+                #"{"scheduled_at":"2027-01-20T09:00:00Z"}"#
+            )
             let meetingID = try #require((meeting.object["meetings"] as? [[String: Any]])?.first?["id"] as? String)
             add(.projectGroup, ["group": groupID], owner: district, district: district) { $0.grantedAccounts = [member] }
             add(.groupMember, ["group": groupID, "member": memberID], owner: district, district: district)
@@ -258,14 +311,25 @@ struct AccessMatrixFixture: Sendable {
             add(.groupMeeting, ["group": groupID, "meeting": meetingID], owner: district, district: district)
 
             let seat = try await post(
-                client, coordinator, "/api/v1/steering-group/members", #"{"name":"Dezernentin","body":"Stadt","body_kind":"municipality"}"#)
+                client,
+                coordinator,
+                "/api/v1/steering-group/members",
+                #"{"name":"Dezernentin","body":"Stadt","body_kind":"municipality"}"#
+            )
             let seatID = try #require((seat.object["members"] as? [[String: Any]])?.first?["id"] as? String)
             let planned = try await post(
-                client, coordinator, "/api/v1/steering-group/meetings", #"{"scheduled_at":"2027-02-10T09:00:00Z","agenda_deadline":"2027-01-27"}"#)
+                client,
+                coordinator,
+                "/api/v1/steering-group/meetings",
+                #"{"scheduled_at":"2027-02-10T09:00:00Z","agenda_deadline":"2027-01-27"}"#
+            )
             let steeringMeeting = try #require((planned.object["meetings"] as? [[String: Any]])?.first?["id"] as? String)
             let paper = try await post(
-                client, coordinator, "/api/v1/steering-group/papers",
-                #"{"title":"Kurse mit Betreuung","proposal":"Der Kreis finanziert Kinderbetreuung.","group_id":"\#(groupID)","meeting_id":"\#(steeringMeeting)"}"#)
+                client,
+                coordinator,
+                "/api/v1/steering-group/papers",
+                #"{"title":"Kurse mit Betreuung","proposal":"Der Kreis finanziert Kinderbetreuung.","group_id":"\#(groupID)","meeting_id":"\#(steeringMeeting)"}"#
+            )
             let paperID = try #require((paper.object["papers"] as? [[String: Any]])?.first?["id"] as? String)
             add(.steeringMember, ["member": seatID], owner: district, district: district)
             add(.steeringMeeting, ["meeting": steeringMeeting], owner: district, district: district)
@@ -281,7 +345,9 @@ struct AccessMatrixFixture: Sendable {
                 add(.user, ["user": userID], owner: account.tenant, district: account.district) { $0.ownerAccount = account.name }
             }
             if let notification = try await client.api(.get, "/api/v1/notifications", token: account.token).array.first?["id"] as? String {
-                add(.notification, ["notification": notification], owner: account.tenant, district: account.district) { $0.ownerAccount = account.name }
+                add(.notification, ["notification": notification], owner: account.tenant, district: account.district) {
+                    $0.ownerAccount = account.name
+                }
             }
             let token = try #require(try await client.api(.get, "/api/v1/tokens", token: account.token).array.first?["id"] as? String)
             add(.token, ["token": token], owner: account.tenant, district: account.district) { $0.ownerAccount = account.name }

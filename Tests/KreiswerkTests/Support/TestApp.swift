@@ -19,9 +19,16 @@ struct TestApp {
         throttle.delayStep = .milliseconds(5)
         throttle.maximumDelay = .milliseconds(20)
         var configuration = AppConfiguration(
-            databaseURL: db.appURL, migrationsDirectory: TestDatabase.migrationsDirectory, maximumConnections: 8, publicURL: "http://kreiswerk.test",
-            passwords: Passwords(cost: 4), throttle: throttle, auditSealInterval: .seconds(3600), worker: nil,
-            mail: Mailer.Configuration(command: ["/bin/false"], publicURL: "http://kreiswerk.test"))
+            databaseURL: db.appURL,
+            migrationsDirectory: TestDatabase.migrationsDirectory,
+            maximumConnections: 8,
+            publicURL: "http://kreiswerk.test",
+            passwords: Passwords(cost: 4),
+            throttle: throttle,
+            auditSealInterval: .seconds(3600),
+            worker: nil,
+            mail: Mailer.Configuration(command: ["/bin/false"], publicURL: "http://kreiswerk.test")
+        )
         configuration.totpKeys = totpKeys
         adjust(&configuration)
         return configuration
@@ -29,7 +36,8 @@ struct TestApp {
 
     /// Runs `body` with a migrated database holding the Ennepe-Ruhr-Kreis, one account per role, and a client.
     static func with(
-        _ adjust: (inout AppConfiguration) -> Void = { _ in }, _ body: @escaping @Sendable (TestDatabase, People, any TestClientProtocol) async throws -> Void
+        _ adjust: (inout AppConfiguration) -> Void = { _ in },
+        _ body: @escaping @Sendable (TestDatabase, People, any TestClientProtocol) async throws -> Void
     ) async throws {
         try await TestDatabase.with { db in
             _ = try await db.applyENKreis()
@@ -82,7 +90,11 @@ struct TestApp {
 extension TestClientProtocol {
     /// A JSON API call with a bearer token.
     func api(
-        _ method: HTTPRequest.Method, _ uri: String, token: String?, json: String? = nil, headers extra: HTTPFields = [:]
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        token: String?,
+        json: String? = nil,
+        headers extra: HTTPFields = [:]
     ) async throws -> TestResponse {
         var headers = extra
         if let token { headers[.authorization] = "Bearer \(token)" }
@@ -121,7 +133,12 @@ struct WebBrowser {
     }
 
     /// Posts a form; the CSRF token of the last page is added unless `csrf` is given.
-    mutating func post(_ uri: String, _ fields: [(String, String)], csrf: String? = nil, _ client: some TestClientProtocol) async throws -> TestResponse {
+    mutating func post(
+        _ uri: String,
+        _ fields: [(String, String)],
+        csrf: String? = nil,
+        _ client: some TestClientProtocol
+    ) async throws -> TestResponse {
         var all = fields
         all.append(("_csrf", csrf ?? csrfToken ?? ""))
         let body = all.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")

@@ -62,9 +62,14 @@ struct TestDatabase {
                             try await Migrator(migrations: try Migration.load(from: migrationsDirectory), logger: logger).migrate(ownerClient)
                         }
                         let database = TestDatabase(
-                            name: name, ownerURL: ownerURL, appURL: appURL, workerURL: workerURL,
-                            owner: Database(client: ownerClient, logger: logger), app: Database(client: appClient, logger: logger),
-                            worker: Database(client: workerClient, logger: logger))
+                            name: name,
+                            ownerURL: ownerURL,
+                            appURL: appURL,
+                            workerURL: workerURL,
+                            owner: Database(client: ownerClient, logger: logger),
+                            app: Database(client: appClient, logger: logger),
+                            worker: Database(client: workerClient, logger: logger)
+                        )
                         return try await body(database)
                     }
                 }

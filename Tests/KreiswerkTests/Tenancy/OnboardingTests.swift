@@ -26,7 +26,10 @@ import Testing
 
             var browser = WebBrowser()
             _ = try await browser.get(path, client)
-            #expect(try await browser.post(path, [("password", "diakonie-passwort"), ("password_repeat", "diakonie-passwort")], client).status == .seeOther)
+            #expect(
+                try await browser.post(path, [("password", "diakonie-passwort"), ("password_repeat", "diakonie-passwort")], client).status
+                    == .seeOther
+            )
             #expect(try await browser.signIn("admin@diakonie-mark-ruhr.test", password: "diakonie-passwort", client).headers[.location] == "/")
             let start = try await browser.get("/", client)
             #expect(start.text.contains("data-slug=\"diakonie-mark-ruhr\""))
@@ -48,11 +51,11 @@ import Testing
             try await withTemporaryDirectory { folder in
                 try copyContents(of: TestDatabase.tenantsDirectory, to: folder)
                 try """
-                    slug: diakonie-mark-ruhr
-                    name: Diakonie Mark-Ruhr
-                    kind: carrier
-                    district: en-kreis
-                    """.write(to: folder.appendingPathComponent("en-kreis/diakonie-mark-ruhr.yaml"), atomically: true, encoding: .utf8)
+                slug: diakonie-mark-ruhr
+                name: Diakonie Mark-Ruhr
+                kind: carrier
+                district: en-kreis
+                """.write(to: folder.appendingPathComponent("en-kreis/diakonie-mark-ruhr.yaml"), atomically: true, encoding: .utf8)
                 let files = try TenantFiles.load(from: folder)
                 let plan = try await catalogue.plan(files)
                 #expect(plan.creates.isEmpty)
@@ -69,26 +72,43 @@ import Testing
         try await TestApp.with { _, people, client in
             let token = people["platform"].token
             let invalid = try await client.api(
-                .post, "/api/v1/tenants", token: token,
-                json: #"{"slug":"Nicht Gut","name":"","kind":"verein","admin":{"email":"x","display_name":""}}"#)
+                .post,
+                "/api/v1/tenants",
+                token: token,
+                json: #"{"slug":"Nicht Gut","name":"","kind":"verein","admin":{"email":"x","display_name":""}}"#
+            )
             #expect(invalid.status == .unprocessableContent)
             let errors = try #require(invalid.object["errors"] as? [String: String])
             #expect(Set(errors.keys) == ["slug", "name", "kind", "email", "display_name"])
             let noDistrict = try await client.api(
-                .post, "/api/v1/tenants", token: token, json: #"{"slug":"traeger-x","name":"X","kind":"carrier","admin":{"email":"a@x.test","display_name":"A"}}"#)
+                .post,
+                "/api/v1/tenants",
+                token: token,
+                json: #"{"slug":"traeger-x","name":"X","kind":"carrier","admin":{"email":"a@x.test","display_name":"A"}}"#
+            )
             #expect((noDistrict.object["errors"] as? [String: String])?["district"] != nil)
             let unknownDistrict = try await client.api(
-                .post, "/api/v1/tenants", token: token,
-                json: #"{"slug":"traeger-x","name":"X","kind":"carrier","district":"nirgendwo","admin":{"email":"a@x.test","display_name":"A"}}"#)
+                .post,
+                "/api/v1/tenants",
+                token: token,
+                json: #"{"slug":"traeger-x","name":"X","kind":"carrier","district":"nirgendwo","admin":{"email":"a@x.test","display_name":"A"}}"#
+            )
             #expect(unknownDistrict.status == .unprocessableContent)
             let taken = try await client.api(
-                .post, "/api/v1/tenants", token: token,
-                json: #"{"slug":"witten","name":"X","kind":"carrier","district":"en-kreis","admin":{"email":"a@x.test","display_name":"A"}}"#)
+                .post,
+                "/api/v1/tenants",
+                token: token,
+                json: #"{"slug":"witten","name":"X","kind":"carrier","district":"en-kreis","admin":{"email":"a@x.test","display_name":"A"}}"#
+            )
             #expect(taken.status == .conflict)
             // A taken e-mail address leaves no tenant behind.
             let halfway = try await client.api(
-                .post, "/api/v1/tenants", token: token,
-                json: #"{"slug":"traeger-y","name":"Y","kind":"carrier","district":"en-kreis","admin":{"email":"\#(people["wittenCM"].email)","display_name":"A"}}"#)
+                .post,
+                "/api/v1/tenants",
+                token: token,
+                json:
+                    #"{"slug":"traeger-y","name":"Y","kind":"carrier","district":"en-kreis","admin":{"email":"\#(people["wittenCM"].email)","display_name":"A"}}"#
+            )
             #expect(halfway.status == .conflict)
             let slugs = try await client.api(.get, "/api/v1/tenants", token: token).array.compactMap { $0["slug"] as? String }
             #expect(!slugs.contains("traeger-y"))
@@ -101,7 +121,10 @@ import Testing
             _ = try await browser.signIn(people["platform"].email, client)
             _ = try await browser.get("/", client)
             let page = try await browser.post(
-                "/mandanten", [("slug", "x y"), ("name", "Träger"), ("kind", "carrier"), ("district", ""), ("admin_email", "a@b.de"), ("admin_name", "A")], client)
+                "/mandanten",
+                [("slug", "x y"), ("name", "Träger"), ("kind", "carrier"), ("district", ""), ("admin_email", "a@b.de"), ("admin_name", "A")],
+                client
+            )
             #expect(page.status == .unprocessableContent)
             #expect(page.text.contains("id=\"form-errors\""))
             #expect(page.text.contains("id=\"slug-error\""))

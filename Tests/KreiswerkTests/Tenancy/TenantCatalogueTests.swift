@@ -23,7 +23,8 @@ import Testing
             for stored in tenants {
                 let rows = try await db.app.withTenant(stored.id) { connection in
                     try await connection.query(
-                        "SELECT year, fte::text FROM tenant_staff_shares WHERE programme = 'case_management'", logger: logger
+                        "SELECT year, fte::text FROM tenant_staff_shares WHERE programme = 'case_management'",
+                        logger: logger
                     ).collect().map { try $0.decode((Int, String).self) }
                 }
                 for (year, fte) in rows { totals[year, default: 0] += Decimal(string: fte)! }

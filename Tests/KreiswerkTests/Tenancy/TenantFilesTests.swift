@@ -7,10 +7,12 @@ import Testing
     @Test func theEnnepeRuhrKreisMatchesTheSeedsStaffingTable() throws {
         let tenants = try TenantFiles.load(from: TestDatabase.tenantsDirectory)
         #expect(tenants.count == 15)
-        #expect(Set(tenants.map(\.slug)) == [
-            "en-kreis", "breckerfeld", "ennepetal", "gevelsberg", "hattingen", "herdecke", "schwelm", "sprockhoevel", "wetter-ruhr",
-            "witten", "awo-en", "caritas-en", "drk-witten", "vhs-en-sued", "en-kreis-abh",
-        ])
+        #expect(
+            Set(tenants.map(\.slug)) == [
+                "en-kreis", "breckerfeld", "ennepetal", "gevelsberg", "hattingen", "herdecke", "schwelm", "sprockhoevel", "wetter-ruhr",
+                "witten", "awo-en", "caritas-en", "drk-witten", "vhs-en-sued", "en-kreis-abh",
+            ]
+        )
         func total(_ year: Int) -> FullTimeEquivalent {
             tenants.compactMap { $0.staffShares[StaffShareKey(.caseManagement, year)] }.reduce(.zero, +)
         }
@@ -32,7 +34,11 @@ import Testing
         ("unknown district", "hattingen.yaml", "district: en-kreis", "district: en-kries", "district: 'en-kries' is not a district"),
     ])
     func aBadFileIsNamedWithItsFieldAndWhatIsWrong(
-        _ label: String, _ file: String, _ original: String, _ replacement: String, _ expected: String
+        _ label: String,
+        _ file: String,
+        _ original: String,
+        _ replacement: String,
+        _ expected: String
     ) async throws {
         try await withTemporaryDirectory { folder in
             try copyContents(of: TestDatabase.tenantsDirectory, to: folder)
@@ -50,7 +56,9 @@ import Testing
             try copyContents(of: TestDatabase.tenantsDirectory, to: folder)
             let district = folder.appendingPathComponent("en-kreis")
             try FileManager.default.copyItem(
-                at: district.appendingPathComponent("witten.yaml"), to: district.appendingPathComponent("witten-copy.yaml"))
+                at: district.appendingPathComponent("witten.yaml"),
+                to: district.appendingPathComponent("witten-copy.yaml")
+            )
             let error = #expect(throws: TenantFilesInvalid.self) { try TenantFiles.load(from: folder) }
             #expect(error?.description.contains("slug: 'witten' is already used by") == true)
         }
