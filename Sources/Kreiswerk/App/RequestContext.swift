@@ -49,6 +49,15 @@ public struct SignedInContext: ChildRequestContext {
     }
 }
 
+extension SignedInContext {
+    /// The id a path parameter names (`/faelle/{id}`): 404 when it is not a UUID, as for an id that names nothing.
+    public func id(_ name: String = "id") throws -> UUID {
+        let text = try parameters.decoded(name)
+        guard let id = UUID(uuidString: text) else { throw DomainError.notFound("'\(text)' ist keine gültige Kennung (UUID).") }
+        return id
+    }
+}
+
 extension Parameters {
     /// A path parameter, percent-decoded (`witte%6E` is `witten`).
     public func decoded(_ name: String) throws -> String {

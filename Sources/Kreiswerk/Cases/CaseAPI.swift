@@ -85,8 +85,8 @@ struct CaseAPI {
         _ apply: @escaping @Sendable (UUID, UUID, Int, Body, SignedInContext) async throws -> Goal
     ) {
         routes.on(.post, "/api/v1/cases/{id}/goals/{goal}/\(part)", .workCases) { request, context in
-            let id = try Self.id(context, "id")
-            let goal = try Self.id(context, "goal")
+            let id = try context.id()
+            let goal = try context.id("goal")
             let version = try request.ifMatchVersion(of: "/api/v1/cases/\(id) (the goal's version)")
             let changed = try await apply(id, goal, version, try await request.json(Body.self, context: context, snakeCase: true), context)
             return JSONResponse(changed, headers: [.eTag: "\"\(changed.version)\""], snakeCase: true)
@@ -113,7 +113,7 @@ struct CaseAPI {
 
         routes.get("/api/v1/clients/{id}", .workCases) { _, context in
             let (client, consents, cases) = try await work.client(
-                try Self.id(context, "id"),
+                try context.id(),
                 by: context.identity,
                 clientAddress: context.clientAddress
             )
@@ -125,7 +125,7 @@ struct CaseAPI {
         }
 
         routes.on(.put, "/api/v1/clients/{id}", .workCases) { request, context in
-            let id = try Self.id(context, "id")
+            let id = try context.id()
             let version = try request.ifMatchVersion(of: "/api/v1/clients/\(id)")
             let data = try await request.json(ClientData.self, context: context, snakeCase: true)
             let client = try await work.update(client: id, version: version, with: data, by: context.identity, clientAddress: context.clientAddress)
@@ -135,7 +135,7 @@ struct CaseAPI {
         routes.on(.post, "/api/v1/clients/{id}/consents", .workCases) { request, context in
             let body = try await request.json(NewConsent.self, context: context, snakeCase: true)
             let consent = try await work.recordConsent(
-                client: try Self.id(context, "id"),
+                client: try context.id(),
                 scope: body.scope,
                 recipient: body.recipient,
                 givenOn: body.givenOn,
@@ -149,8 +149,8 @@ struct CaseAPI {
         routes.on(.post, "/api/v1/clients/{id}/consents/{consent}/withdraw", .workCases) { request, context -> Response in
             let body = try await request.json(Withdrawal.self, context: context, snakeCase: true)
             try await work.withdrawConsent(
-                try Self.id(context, "consent"),
-                client: try Self.id(context, "id"),
+                try context.id("consent"),
+                client: try context.id(),
                 on: body.withdrawnOn ?? .today,
                 by: context.identity,
                 clientAddress: context.clientAddress
@@ -199,7 +199,7 @@ struct CaseAPI {
         }
 
         routes.get("/api/v1/cases/{id}", .workCases) { _, context in
-            let view = try await work.caseView(try Self.id(context, "id"), by: context.identity, clientAddress: context.clientAddress)
+            let view = try await work.caseView(try context.id(), by: context.identity, clientAddress: context.clientAddress)
             return JSONResponse(
                 CaseRecord(case: view.file, client: view.client, goals: view.goals, timeline: view.timeline),
                 headers: [.eTag: "\"\(view.file.version)\""]
@@ -207,7 +207,7 @@ struct CaseAPI {
         }
 
         routes.on(.post, "/api/v1/cases/{id}/phase", .workCases) { request, context in
-            let id = try Self.id(context, "id")
+            let id = try context.id()
             let version = try request.ifMatchVersion(of: "/api/v1/cases/\(id)")
             let change = try await request.json(CaseWork.PhaseChange.self, context: context, snakeCase: true)
             let file = try await work.change(case: id, version: version, to: change, by: context.identity, clientAddress: context.clientAddress)
@@ -215,7 +215,7 @@ struct CaseAPI {
         }
 
         routes.on(.post, "/api/v1/cases/{id}/owner", .workCases) { request, context in
-            let id = try Self.id(context, "id")
+            let id = try context.id()
             let version = try request.ifMatchVersion(of: "/api/v1/cases/\(id)")
             let body = try await request.json(HandOver.self, context: context, snakeCase: true)
             let file = try await work.handOver(
@@ -230,13 +230,13 @@ struct CaseAPI {
 
         routes.on(.post, "/api/v1/cases/{id}/notes", .workCases) { request, context -> Response in
             let body = try await request.json(Note.self, context: context, snakeCase: true)
-            try await work.addNote(case: try Self.id(context, "id"), text: body.text, by: context.identity, clientAddress: context.clientAddress)
+            try await work.addNote(case: try context.id(), text: body.text, by: context.identity, clientAddress: context.clientAddress)
             return Response(status: .noContent)
         }
 
         routes.on(.post, "/api/v1/cases/{id}/goals", .workCases) { request, context in
             let body = try await request.json(CaseWork.NewGoal.self, context: context, snakeCase: true)
-            let goal = try await work.addGoal(case: try Self.id(context, "id"), body, by: context.identity, clientAddress: context.clientAddress)
+            let goal = try await work.addGoal(case: try context.id(), body, by: context.identity, clientAddress: context.clientAddress)
             return JSONResponse(goal, status: .created, headers: [.eTag: "\"\(goal.version)\""], snakeCase: true)
         }
 
@@ -282,9 +282,5 @@ struct CaseAPI {
 
     static func json(_ standard: DocumentationStandard) -> JSONResponse<[String: [String]]> {
         JSONResponse(Dictionary(uniqueKeysWithValues: Phase.allCases.map { ($0.rawValue, standard.required(for: $0)) }))
-    }
-
-    static func id(_ context: SignedInContext, _ name: String) throws -> UUID {
-        try IdentityAPI.uuid(try context.parameters.decoded(name), name)
     }
 }

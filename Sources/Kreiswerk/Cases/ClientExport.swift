@@ -61,7 +61,7 @@ struct ClientExport: Sendable {
     /// The document as a download (the API and the client page).
     func register(on routes: GuardedRouter) {
         let download: @Sendable (Request, SignedInContext) async throws -> JSONResponse<Document> = { _, context in
-            let id = try CaseAPI.id(context, "id")
+            let id = try context.id()
             let document = try await document(of: id, by: context.identity, clientAddress: context.clientAddress)
             return JSONResponse(
                 document,

@@ -26,19 +26,19 @@ struct CommitteeAPI {
             return JSONResponse(group, status: .created, headers: [.location: "/api/v1/project-groups/\(group.id)"])
         }
         routes.get("/api/v1/project-groups/{id}", .ownAccount) { _, context in
-            JSONResponse(try await groups.group(try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress))
+            JSONResponse(try await groups.group(try context.id(), by: context.identity, clientAddress: context.clientAddress))
         }
         routes.on(.post, "/api/v1/project-groups/{id}/members", .runCommittees) { request, context in
             let body = try await request.json(NewMember.self, context: context)
             return JSONResponse(
-                try await groups.addMember(body, to: try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress),
+                try await groups.addMember(body, to: try context.id(), by: context.identity, clientAddress: context.clientAddress),
                 status: .created
             )
         }
         routes.on(.delete, "/api/v1/project-groups/{id}/members/{member}", .runCommittees) { _, context -> Response in
             try await groups.removeMember(
-                try CaseAPI.id(context, "member"),
-                from: try CaseAPI.id(context, "id"),
+                try context.id("member"),
+                from: try context.id(),
                 by: context.identity,
                 clientAddress: context.clientAddress
             )
@@ -47,28 +47,28 @@ struct CommitteeAPI {
         routes.on(.post, "/api/v1/project-groups/{id}/meetings", .runCommittees) { request, context in
             let body = try await request.json(NewMeeting.self, context: context)
             return JSONResponse(
-                try await groups.planMeeting(body, of: try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress),
+                try await groups.planMeeting(body, of: try context.id(), by: context.identity, clientAddress: context.clientAddress),
                 status: .created
             )
         }
         routes.on(.post, "/api/v1/project-groups/{id}/tasks", .runCommittees) { request, context in
             let body = try await request.json(NewTask.self, context: context)
             return JSONResponse(
-                try await groups.addTask(body, to: try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress),
+                try await groups.addTask(body, to: try context.id(), by: context.identity, clientAddress: context.clientAddress),
                 status: .created
             )
         }
         routes.on(.post, "/api/v1/project-groups/{id}/tasks/{task}/done", .runCommittees) { _, context -> Response in
             try await groups.completeTask(
-                try CaseAPI.id(context, "task"),
-                of: try CaseAPI.id(context, "id"),
+                try context.id("task"),
+                of: try context.id(),
                 by: context.identity,
                 clientAddress: context.clientAddress
             )
             return Response(status: .noContent)
         }
         routes.on(.put, "/api/v1/meetings/{id}/minutes", .runCommittees) { request, context -> Response in
-            let id = try CaseAPI.id(context, "id")
+            let id = try context.id()
             let version = try request.ifMatchVersion(of: "the meeting in GET /api/v1/steering-group or /api/v1/project-groups/{id}")
             let body = try await request.json(Minutes.self, context: context)
             try await steering.recordMinutes(id, version: version, minutes: body.minutes, by: context.identity, clientAddress: context.clientAddress)
@@ -96,7 +96,7 @@ struct CommitteeAPI {
             return JSONResponse(try await steering.addMember(body, by: context.identity, clientAddress: context.clientAddress), status: .created)
         }
         routes.on(.delete, "/api/v1/steering-group/members/{id}", .runCommittees) { _, context -> Response in
-            try await steering.removeMember(try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress)
+            try await steering.removeMember(try context.id(), by: context.identity, clientAddress: context.clientAddress)
             return Response(status: .noContent)
         }
         routes.on(.post, "/api/v1/steering-group/meetings", .runCommittees) { request, context in
@@ -110,7 +110,7 @@ struct CommitteeAPI {
         routes.on(.post, "/api/v1/steering-group/papers/{id}/decision", .runCommittees) { request, context in
             let body = try await request.json(NewDecision.self, context: context)
             return JSONResponse(
-                try await steering.decide(try CaseAPI.id(context, "id"), body, by: context.identity, clientAddress: context.clientAddress)
+                try await steering.decide(try context.id(), body, by: context.identity, clientAddress: context.clientAddress)
             )
         }
     }

@@ -180,7 +180,7 @@ extension AccountPages {
         }
 
         routes.post("/konto/tokens/{id}/widerrufen", .ownAccount) { _, context -> Response in
-            let id = try IdentityAPI.uuid(context.parameters.decoded("id"), "token")
+            let id = try context.id()
             guard context.form["confirm"] == "1" else {
                 return try await accountPage(
                     context,

@@ -108,12 +108,12 @@ struct IdentityAPI {
         }
 
         routes.get("/api/v1/users/{id}", .viewUsers) { _, context in
-            let user = try await users.find(by: context.identity, id: try Self.uuid(context.parameters.decoded("id"), "user"))
+            let user = try await users.find(by: context.identity, id: try context.id())
             return JSONResponse(user, headers: [.eTag: "\"\(user.version)\""])
         }
 
         routes.on(.patch, "/api/v1/users/{id}", .manageUsers) { request, context in
-            let id = try Self.uuid(context.parameters.decoded("id"), "user")
+            let id = try context.id()
             let version = try request.ifMatchVersion(of: "/api/v1/users/\(id)")
             let patch = try await request.json(UserPatch.self, context: context)
             let changes = UserChanges(roles: try patch.roles.map { try Role.parse($0) }, active: patch.active, displayName: patch.displayName)
@@ -141,7 +141,7 @@ struct IdentityAPI {
 
         routes.on(.delete, "/api/v1/tokens/{id}", .ownAccount) { _, context -> Response in
             try await tokens.revoke(
-                try Self.uuid(context.parameters.decoded("id"), "token"),
+                try context.id(),
                 by: context.identity,
                 clientAddress: context.clientAddress
             )
@@ -182,9 +182,4 @@ struct IdentityAPI {
         )
     }
 
-    /// A path id that is no UUID names nothing: 404, like an id that does not exist.
-    static func uuid(_ text: String, _ what: String) throws -> UUID {
-        guard let id = UUID(uuidString: text) else { throw DomainError.notFound("'\(text)' ist keine gültige Kennung (UUID).") }
-        return id
-    }
 }

@@ -90,7 +90,7 @@ struct UserPages {
 
     func change(_ request: Request, _ context: SignedInContext) async throws -> Response {
         let form = context.form
-        let id = try IdentityAPI.uuid(context.parameters.decoded("id"), "user")
+        let id = try context.id()
         guard let version = Int(form["version"]) else {
             throw InvalidInput(field: "version", "Das Formular ist unvollständig; bitte die Seite neu laden.")
         }

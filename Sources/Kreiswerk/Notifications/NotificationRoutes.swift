@@ -21,7 +21,7 @@ struct NotificationRoutes {
             return JSONResponse(try await inbox.items(of: context.identity, unreadOnly: unread))
         }
         routes.on(.post, "/api/v1/notifications/{id}/read", .ownAccount) { _, context -> Response in
-            try await inbox.markRead(try id(context), by: context.identity)
+            try await inbox.markRead(try context.id(), by: context.identity)
             return Response(status: .noContent)
         }
         routes.get("/api/v1/me/notification-settings", .ownAccount) { _, context in
@@ -39,10 +39,10 @@ struct NotificationRoutes {
         }
         // The link in an e-mail: opening it marks the notification read and leads to what it is about.
         routes.get("/benachrichtigungen/{id}", .ownAccount) { _, context -> Response in
-            .redirect(to: try await inbox.markRead(try id(context), by: context.identity), type: .normal)
+            .redirect(to: try await inbox.markRead(try context.id(), by: context.identity), type: .normal)
         }
         routes.post("/benachrichtigungen/{id}/gelesen", .ownAccount) { _, context -> Response in
-            try await inbox.markRead(try id(context), by: context.identity)
+            try await inbox.markRead(try context.id(), by: context.identity)
             return .redirect(to: "/benachrichtigungen", type: .normal)
         }
         routes.post("/benachrichtigungen/alle-gelesen", .ownAccount) { _, context -> Response in
@@ -58,13 +58,6 @@ struct NotificationRoutes {
             }
             return .redirect(to: "/benachrichtigungen?gespeichert=1", type: .normal)
         }
-    }
-
-    private func id(_ context: SignedInContext) throws -> UUID {
-        guard let id = UUID(uuidString: try context.parameters.decoded("id")) else {
-            throw DomainError.notFound("Diese Benachrichtigung gibt es nicht: die Adresse enthält keine gültige Kennung.")
-        }
-        return id
     }
 
     private func page(

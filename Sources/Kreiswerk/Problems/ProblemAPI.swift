@@ -51,7 +51,7 @@ struct ProblemAPI {
         }
         routes.get("/api/v1/problems/{id}", .ownAccount) { _, context in
             try Self.mayReadProblems(context.identity, policy)
-            let problem = try await problems.problem(try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress)
+            let problem = try await problems.problem(try context.id(), by: context.identity, clientAddress: context.clientAddress)
             return JSONResponse(problem, headers: [.eTag: "\"\(problem.version)\""])
         }
         steer(routes, "escalate", Reason.self) { id, version, body, context in
@@ -80,7 +80,7 @@ struct ProblemAPI {
             let body = try await request.json(Question.self, context: context)
             return JSONResponse(
                 try await problems.poll(
-                    try CaseAPI.id(context, "id"),
+                    try context.id(),
                     question: body.question,
                     by: context.identity,
                     clientAddress: context.clientAddress
@@ -94,7 +94,7 @@ struct ProblemAPI {
         routes.on(.post, "/api/v1/polls/{id}/answers", .raiseProblems) { request, context -> Response in
             let body = try await request.json(PollAnswer.self, context: context)
             try await problems.answer(
-                poll: try CaseAPI.id(context, "id"),
+                poll: try context.id(),
                 known: body.known,
                 answer: body.answer ?? "",
                 by: context.identity,
@@ -114,7 +114,7 @@ struct ProblemAPI {
         _ perform: @escaping @Sendable (UUID, Int, Body, SignedInContext) async throws -> StructuralProblem
     ) {
         routes.on(.post, "/api/v1/problems/{id}/\(action)", .coordinateDistrict) { request, context in
-            let id = try CaseAPI.id(context, "id")
+            let id = try context.id()
             let version = try request.ifMatchVersion(of: "/api/v1/problems/\(id)")
             let body = Body.self == Empty.self ? Empty() as! Body : try await request.json(Body.self, context: context)
             let problem = try await perform(id, version, body, context)

@@ -25,14 +25,14 @@ struct ReferralAPI {
         }
 
         routes.get("/api/v1/cases/{id}/referrals", .workCases) { _, context in
-            let id = try CaseAPI.id(context, "id")
+            let id = try context.id()
             return JSONResponse(try await referrals.of(case: id, by: context.identity, clientAddress: context.clientAddress), snakeCase: true)
         }
 
         routes.on(.post, "/api/v1/cases/{id}/referrals", .workCases) { request, context in
             let body = try await request.json(NewReferral.self, context: context, snakeCase: true)
             let referral = try await referrals.send(
-                case: try CaseAPI.id(context, "id"),
+                case: try context.id(),
                 service: body.serviceId,
                 reason: body.reason,
                 consentGivenOn: body.consentGivenOn,
@@ -48,7 +48,7 @@ struct ReferralAPI {
 
         routes.get("/api/v1/referrals/{id}", .workCases) { _, context in
             JSONResponse(
-                try await referrals.referral(try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress),
+                try await referrals.referral(try context.id(), by: context.identity, clientAddress: context.clientAddress),
                 snakeCase: true
             )
         }
@@ -56,7 +56,7 @@ struct ReferralAPI {
         routes.on(.post, "/api/v1/referrals/{id}/responses", .workCases) { request, context in
             let body = try await request.json(Answer.self, context: context, snakeCase: true)
             let referral = try await referrals.respond(
-                try CaseAPI.id(context, "id"),
+                try context.id(),
                 kind: body.kind,
                 outcome: body.outcome,
                 note: body.note ?? "",

@@ -14,7 +14,7 @@ extension GuardedRouter {
         _ perform: @escaping @Sendable (UUID, Form, SignedInContext) async throws -> Void
     ) {
         post("\(base)/{id}/\(action)", permission) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id")
+            let id = try context.id()
             do {
                 try await perform(id, context.form, context)
             } catch let error as InvalidInput {
