@@ -16,7 +16,10 @@ import Testing
     ]
 
     /// Columns that hold secrets: only the sign-in functions (SECURITY DEFINER) read them.
-    static let secretColumns = [("users", "password_hash"), ("users", "totp_secret")]
+    static let secretColumns = [
+        ("users", "password_hash"), ("users", "totp_secret"), ("sessions", "token_hash"), ("api_tokens", "token_hash"),
+        ("invitations", "token_hash"),
+    ]
 
     private func names(_ sql: String, _ db: TestDatabase) async throws -> [String] {
         try await db.owner.withTransaction { connection in
