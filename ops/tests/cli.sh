@@ -110,6 +110,13 @@ if KREISWERK_APP_DATABASE_URL="$DATABASE_URL" timeout -k 5 20 "$bin" serve --por
 expect_in "row-level security would not protect tenants" "$(cat /tmp/kw-owner.$$)"
 rm -f /tmp/kw-owner.$$
 
+# The built-in worker refuses the request role's connection: only kreiswerk_worker claims jobs.
+if KREISWERK_WORKER_DATABASE_URL="$KREISWERK_APP_DATABASE_URL" timeout -k 5 20 "$bin" serve --port "$port" > /tmp/kw-worker.$$ 2>&1; then
+    fail "serve ran its worker as the request role"
+fi
+expect_in "may not claim jobs" "$(cat /tmp/kw-worker.$$)"
+rm -f /tmp/kw-worker.$$
+
 # The audit chain: intact after sealing; an entry changed behind the triggers' back is found.
 out="$("$bin" audit verify --seal 2>&1)" || fail "audit verify --seal: $out"
 expect_in "Chain intact" "$out"
