@@ -150,7 +150,7 @@ struct CasePages {
                     data["results"] = found.map {
                         [
                             "id": $0.id.uuidString.lowercased(), "name": $0.fullName, "birth": $0.data.dateOfBirth.german,
-                            "residence": $0.data.placeOfResidence ?? "",
+                            "residence": $0.data.placeOfResidence as Any,
                         ]
                     }
                     data["searched"] = true
@@ -203,11 +203,11 @@ struct CasePages {
             let notice =
                 request.uri.queryParameters["registriert"] != nil
                 ? "Der Klient ist registriert. Ohne Einwilligung in das Case Management kann noch kein Fall eröffnet werden." : nil
-            return try await clientPage(context, id: try CaseAPI.id(context, "id"), notice: notice)
+            return try await clientPage(context, id: try context.id(), notice: notice)
         }
 
         routes.post("/klienten/{id}", .workCases) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id")
+            let id = try context.id()
             let fields = try await work.fields(by: context.identity)
             do {
                 let data = try Self.clientData(context.form, fields: fields)
@@ -227,7 +227,7 @@ struct CasePages {
         }
 
         routes.post("/klienten/{id}/einwilligungen", .workCases) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id")
+            let id = try context.id()
             do {
                 let day = try Day.parse(context.form["given_on"], field: "given_on", label: "Datum der Einwilligung") ?? .today
                 let scope = Consent.Scope(rawValue: context.form["scope"]) ?? .caseManagement
@@ -248,9 +248,9 @@ struct CasePages {
         }
 
         routes.post("/klienten/{id}/einwilligungen/{consent}/widerruf", .workCases) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id")
+            let id = try context.id()
             try await work.withdrawConsent(
-                try CaseAPI.id(context, "consent"),
+                try context.id("consent"),
                 client: id,
                 on: .today,
                 by: context.identity,
@@ -260,7 +260,7 @@ struct CasePages {
         }
 
         routes.post("/klienten/{id}/faelle", .workCases) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id")
+            let id = try context.id()
             do {
                 let file = try await work.openCase(
                     client: id,
@@ -280,7 +280,7 @@ struct CasePages {
         routes.get("/faelle/{id}", .workCases) { request, context in
             try await casePage(
                 context,
-                id: try CaseAPI.id(context, "id"),
+                id: try context.id(),
                 notice: request.uri.queryParameters["gespeichert"] != nil ? "Gespeichert." : nil
             )
         }
@@ -333,7 +333,7 @@ struct CasePages {
                 throw InvalidInput(field: "review_on", "Bitte den neuen Prüftermin angeben.")
             }
             _ = try await work.postponeGoal(
-                try CaseAPI.id(context, "goal"),
+                try context.id("goal"),
                 case: id,
                 version: Int(form["version"]) ?? -1,
                 to: day,
@@ -345,7 +345,7 @@ struct CasePages {
         caseForm("ziele/{goal}/pruefung", on: routes) { id, form, context in
             guard let outcome = GoalOutcome(rawValue: form["outcome"]) else { throw InvalidInput(field: "outcome", "Bitte das Ergebnis wählen.") }
             _ = try await work.reviewGoal(
-                try CaseAPI.id(context, "goal"),
+                try context.id("goal"),
                 case: id,
                 version: Int(form["version"]) ?? -1,
                 outcome: outcome,
@@ -406,6 +406,7 @@ struct CasePages {
         if let errors { data.merge(Self.errorValues(errors)) { $1 } }
         if let message { data["message"] = message }
         if let notice { data["notice"] = notice }
+        let hasOpenCase = cases.contains { $0.closedOn == nil }
         data.merge([
             "id": client.id.uuidString.lowercased(), "clientID": client.id.uuidString.lowercased(), "name": client.fullName,
             "version": client.version,
@@ -418,12 +419,13 @@ struct CasePages {
             "consents": consents.map { consent -> [String: Any] in
                 [
                     "id": consent.id.uuidString.lowercased(),
-                    "scope": consent.scope == .caseManagement ? "Case Management" : "Übergabe an \(consent.recipient ?? "")",
-                    "given": consent.givenOn.german, "withdrawn": consent.withdrawnOn?.german ?? "", "expires": consent.expiresOn?.german ?? "",
+                    "scope": consent.scope == .caseManagement ? "Case Management" : "Übergabe an \(consent.recipient ?? "eine Stelle")",
+                    "given": consent.givenOn.german, "withdrawn": consent.withdrawnOn?.german as Any, "expires": consent.expiresOn?.german as Any,
                     "active": consent.isActive,
                 ]
             },
-            "cases": cases.map(Self.caseRow),
+            "cases": cases.map(Self.caseRow), "hasCases": !cases.isEmpty, "hasOpenCase": hasOpenCase,
+            "canOpenCase": client.hasCaseManagementConsent && !hasOpenCase,
             "channels": AccessChannel.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0 == .level1] },
             "today": Day.today.iso,
         ]) { $1 }
@@ -446,8 +448,9 @@ struct CasePages {
             "clientID": file.clientID.uuidString.lowercased(),
             "clientName": file.clientName, "birth": view.client.data.dateOfBirth.german, "phase": file.phase.label, "channel": file.channel.label,
             "route": file.route?.label ?? "noch nicht gewählt", "owner": file.ownerName, "opened": file.openedOn.german,
-            "nextReview": file.nextReviewOn?.german ?? "–", "closed": file.closedOn != nil, "closedOn": file.closedOn?.german ?? "",
-            "closureReason": file.closureReason ?? "", "reason": file.reason ?? "", "hasConsent": view.client.hasCaseManagementConsent,
+            "nextReview": file.nextReviewOn?.german ?? "–", "closed": file.closedOn != nil, "closedOn": file.closedOn?.german as Any,
+            "closureReason": file.closureReason?.nonEmpty as Any, "reason": file.reason?.nonEmpty as Any,
+            "hasConsent": view.client.hasCaseManagementConsent,
             "nextPhases": file.phase.next.map { ["value": $0.rawValue, "label": $0.label] },
             "routes": CaseRoute.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0 == file.route] },
             "areas": GoalArea.allCases.map { ["value": $0.rawValue, "label": $0.label] },
@@ -457,8 +460,8 @@ struct CasePages {
                 [
                     "id": goal.id.uuidString.lowercased(), "area": goal.area.label, "text": goal.text, "agreed": goal.agreedOn.german,
                     "review": goal.reviewOn.german,
-                    "due": goal.outcome == nil && goal.reviewOn <= .today, "open": goal.outcome == nil, "outcome": goal.outcome?.label ?? "",
-                    "note": goal.outcomeNote ?? "", "version": goal.version,
+                    "due": goal.outcome == nil && goal.reviewOn <= .today, "open": goal.outcome == nil, "outcome": goal.outcome?.label as Any,
+                    "note": goal.outcomeNote?.nonEmpty as Any, "version": goal.version,
                 ]
             },
             "timeline": view.timeline.map { event -> [String: Any] in

@@ -36,7 +36,7 @@ struct CommitteePages {
                 return try await overview(context, errors: error, status: .unprocessableContent)
             }
         }
-        routes.get("/gremien/gruppen/{id}", .ownAccount) { _, context in try await groupPage(context, id: try CaseAPI.id(context, "id")) }
+        routes.get("/gremien/gruppen/{id}", .ownAccount) { _, context in try await groupPage(context, id: try context.id()) }
         groupAction(routes, "mitglieder") { id, form, context in
             _ = try await groups.addMember(
                 NewMember(email: form["email"], name: form["name"], organisation: form["organisation"]),
@@ -46,14 +46,14 @@ struct CommitteePages {
             )
         }
         groupAction(routes, "mitglieder/{member}/austragen") { id, _, context in
-            try await groups.removeMember(try CaseAPI.id(context, "member"), from: id, by: context.identity, clientAddress: context.clientAddress)
+            try await groups.removeMember(try context.id("member"), from: id, by: context.identity, clientAddress: context.clientAddress)
         }
         groupAction(routes, "sitzungen") { id, form, context in
             _ = try await groups.planMeeting(try Self.meeting(form), of: id, by: context.identity, clientAddress: context.clientAddress)
         }
         groupAction(routes, "sitzungen/{meeting}/protokoll") { _, form, context in
             try await steering.recordMinutes(
-                try CaseAPI.id(context, "meeting"),
+                try context.id("meeting"),
                 version: Int(form["version"]) ?? -1,
                 minutes: form.raw("minutes"),
                 by: context.identity,
@@ -72,7 +72,7 @@ struct CommitteePages {
             )
         }
         groupAction(routes, "aufgaben/{task}/erledigt") { id, _, context in
-            try await groups.completeTask(try CaseAPI.id(context, "task"), of: id, by: context.identity, clientAddress: context.clientAddress)
+            try await groups.completeTask(try context.id("task"), of: id, by: context.identity, clientAddress: context.clientAddress)
         }
 
         routes.get(Self.steeringPath, .viewSteeringGroup) { _, context in try await steeringPage(context) }
@@ -84,7 +84,7 @@ struct CommitteePages {
             )
         }
         steeringAction(routes, "mitglieder/{member}/austragen") { _, context in
-            try await steering.removeMember(try CaseAPI.id(context, "member"), by: context.identity, clientAddress: context.clientAddress)
+            try await steering.removeMember(try context.id("member"), by: context.identity, clientAddress: context.clientAddress)
         }
         steeringAction(routes, "geschaeftsordnung") { form, context in
             _ = try await steering.setRules(
@@ -100,7 +100,7 @@ struct CommitteePages {
         }
         steeringAction(routes, "sitzungen/{meeting}/protokoll") { form, context in
             try await steering.recordMinutes(
-                try CaseAPI.id(context, "meeting"),
+                try context.id("meeting"),
                 version: Int(form["version"]) ?? -1,
                 minutes: form.raw("minutes"),
                 by: context.identity,
@@ -134,7 +134,7 @@ struct CommitteePages {
                 return value
             }
             _ = try await steering.decide(
-                try CaseAPI.id(context, "paper"),
+                try context.id("paper"),
                 NewDecision(
                     meetingID: meeting,
                     decision: form["decision"],
@@ -207,7 +207,7 @@ struct CommitteePages {
             "groups": list.map { group in
                 [
                     "id": group.id.uuidString.lowercased(), "name": group.name, "level": group.level == "district" ? "Kreisebene" : "kommunal",
-                    "town": group.town ?? "", "members": group.members.count, "openTasks": group.tasks.filter { $0.doneOn == nil }.count,
+                    "town": group.town as Any, "members": group.members.count, "openTasks": group.tasks.filter { $0.doneOn == nil }.count,
                 ] as [String: Any]
             },
         ]
@@ -235,7 +235,7 @@ struct CommitteePages {
             "tasks": group.tasks.map { task in
                 [
                     "id": task.id.uuidString.lowercased(), "text": task.text, "owner": task.ownerName, "due": task.dueOn.german,
-                    "open": task.doneOn == nil, "overdue": task.doneOn == nil && task.dueOn < today, "done": task.doneOn?.german ?? "",
+                    "open": task.doneOn == nil, "overdue": task.doneOn == nil && task.dueOn < today, "done": task.doneOn?.german as Any,
                 ] as [String: Any]
             },
         ]
@@ -256,8 +256,8 @@ struct CommitteePages {
         let group = try await steering.group(by: identity, clientAddress: context.clientAddress)
         let running = policy.allows(identity, .runCommittees)
         var data: [String: Any] = [
-            "running": running, "rules": group.rulesOfProcedure, "adopted": group.rulesAdoptedOn?.german ?? "",
-            "adoptedISO": group.rulesAdoptedOn?.iso ?? "",
+            "running": running, "rules": group.rulesOfProcedure.nonEmpty as Any, "adopted": group.rulesAdoptedOn?.german as Any,
+            "adoptedISO": group.rulesAdoptedOn?.iso as Any,
             "version": group.version, "members": group.members.map(Self.member), "memberCount": group.members.count,
             "maximum": SteeringGroup.maximumMembers, "full": group.members.count >= SteeringGroup.maximumMembers,
             "meetings": group.meetings.map(Self.meeting), "minutesBase": Self.steeringPath, "withDeadline": true,
@@ -267,11 +267,11 @@ struct CommitteePages {
                 [
                     "id": paper.id.uuidString.lowercased(), "title": paper.title, "proposal": paper.proposal, "group": paper.group,
                     "status": Self.paperStatus(paper.status), "undecided": ["submitted", "deferred"].contains(paper.status),
-                    "problemID": paper.problemID?.uuidString.lowercased() ?? "",
+                    "problemID": paper.problemID?.uuidString.lowercased() as Any,
                     "decisions": paper.decisions.map { decision in
                         [
                             "decision": Self.paperStatus(decision.decision), "for": decision.votesFor, "against": decision.votesAgainst,
-                            "abstentions": decision.abstentions, "note": decision.note, "when": GermanFormat.date(decision.meetingAt),
+                            "abstentions": decision.abstentions, "note": decision.note.nonEmpty as Any, "when": GermanFormat.date(decision.meetingAt),
                         ] as [String: Any]
                     },
                 ] as [String: Any]
@@ -293,8 +293,10 @@ struct CommitteePages {
 
     static func meeting(_ meeting: CommitteeMeeting) -> [String: Any] {
         [
-            "id": meeting.id.uuidString.lowercased(), "when": GermanFormat.dateTime(meeting.scheduledAt), "location": meeting.location,
-            "agenda": meeting.agenda, "deadline": meeting.agendaDeadline?.german ?? "", "minutes": meeting.minutes, "version": meeting.version,
+            "id": meeting.id.uuidString.lowercased(), "when": GermanFormat.dateTime(meeting.scheduledAt),
+            "location": meeting.location.nonEmpty as Any,
+            "agenda": meeting.agenda.nonEmpty as Any, "deadline": meeting.agendaDeadline?.german as Any, "minutes": meeting.minutes.nonEmpty as Any,
+            "version": meeting.version,
         ]
     }
 

@@ -21,7 +21,7 @@ struct ConferenceRoutes {
         routes.on(.post, "/api/v1/cases/{id}/conferences", .workCases) { request, context in
             let body = try await request.json(NewConference.self, context: context, snakeCase: true)
             let conference = try await conferences.plan(
-                case: try CaseAPI.id(context, "id"),
+                case: try context.id(),
                 body,
                 by: context.identity,
                 clientAddress: context.clientAddress
@@ -33,7 +33,7 @@ struct ConferenceRoutes {
         }
         routes.get("/api/v1/conferences/{id}", .attendConferences) { _, context in
             let conference = try await conferences.conference(
-                try CaseAPI.id(context, "id"),
+                try context.id(),
                 by: context.identity,
                 clientAddress: context.clientAddress
             )
@@ -57,7 +57,7 @@ struct ConferenceRoutes {
         routes.on(.post, "/api/v1/conferences/{id}/participants", .workCases) { request, context in
             let body = try await request.json(MoreParticipants.self, context: context, snakeCase: true)
             let conference = try await conferences.invite(
-                try CaseAPI.id(context, "id"),
+                try context.id(),
                 body,
                 by: context.identity,
                 clientAddress: context.clientAddress
@@ -68,7 +68,7 @@ struct ConferenceRoutes {
             let body = try await request.json(NewItem.self, context: context, snakeCase: true)
             return JSONResponse(
                 try await conferences.addActionItem(
-                    try CaseAPI.id(context, "id"),
+                    try context.id(),
                     text: body.text,
                     owner: body.owner,
                     dueOn: body.dueOn,
@@ -81,8 +81,8 @@ struct ConferenceRoutes {
         }
         routes.on(.post, "/api/v1/conferences/{id}/action-items/{item}/done", .workCases) { _, context -> Response in
             try await conferences.completeActionItem(
-                try CaseAPI.id(context, "item"),
-                of: try CaseAPI.id(context, "id"),
+                try context.id("item"),
+                of: try context.id(),
                 by: context.identity,
                 clientAddress: context.clientAddress
             )
@@ -101,10 +101,10 @@ struct ConferenceRoutes {
             )
         }
         routes.get("/konferenzen/{id}", .attendConferences) { _, context in
-            try await conferencePage(context, id: try CaseAPI.id(context, "id"))
+            try await conferencePage(context, id: try context.id())
         }
         routes.post("/faelle/{id}/konferenzen", .workCases) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id")
+            let id = try context.id()
             let form = context.form
             do {
                 guard let scheduled = try Day.enteredInstant(form["scheduled_at"], field: "scheduled_at") else {
@@ -181,9 +181,9 @@ struct ConferenceRoutes {
             )
         }
         routes.post("/konferenzen/{id}/aufgaben/{item}/erledigt", .workCases) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id")
+            let id = try context.id()
             try await conferences.completeActionItem(
-                try CaseAPI.id(context, "item"),
+                try context.id("item"),
                 of: id,
                 by: context.identity,
                 clientAddress: context.clientAddress
@@ -202,7 +202,7 @@ struct ConferenceRoutes {
         _ apply: @escaping @Sendable (UUID, Int, Body, SignedInContext) async throws -> CaseConference
     ) {
         routes.on(method, "/api/v1/conferences/{id}/\(part)", .workCases) { request, context in
-            let id = try CaseAPI.id(context, "id")
+            let id = try context.id()
             let version = try request.ifMatchVersion(of: "/api/v1/conferences/\(id)")
             let conference = try await apply(id, version, try await request.json(Body.self, context: context, snakeCase: true), context)
             return JSONResponse(conference, headers: [.eTag: "\"\(conference.version)\""], snakeCase: true)
@@ -224,14 +224,14 @@ struct ConferenceRoutes {
         [
             "id": conference.id.uuidString.lowercased(), "title": conference.title, "when": GermanFormat.dateTime(conference.scheduledAt),
             "kind": conference.kind == "district" ? "Kreisebene" : "kommunal", "organiser": "\(conference.organiserName) (\(conference.organiser))",
-            "summary": conference.summary, "agenda": conference.agenda, "minutes": conference.minutes,
+            "summary": conference.summary, "agenda": conference.agenda.nonEmpty as Any, "minutes": conference.minutes.nonEmpty as Any,
             "participants": conference.participants.joined(separator: ", "),
-            "version": conference.version, "caseID": conference.caseID?.uuidString.lowercased() ?? "",
-            "cancelled": conference.cancelledAt.map(GermanFormat.dateTime) ?? "", "cancelReason": conference.cancelReason ?? "",
+            "version": conference.version, "caseID": conference.caseID?.uuidString.lowercased() as Any,
+            "cancelled": conference.cancelledAt.map(GermanFormat.dateTime) as Any, "cancelReason": conference.cancelReason as Any,
             "items": conference.actionItems.map { item -> [String: Any] in
                 [
                     "id": item.id.uuidString.lowercased(), "text": item.text, "owner": item.ownerName, "due": item.dueOn.german,
-                    "done": item.doneOn?.german ?? "",
+                    "done": item.doneOn?.german as Any,
                     "open": item.doneOn == nil, "overdue": item.doneOn == nil && item.dueOn < .today,
                 ]
             },

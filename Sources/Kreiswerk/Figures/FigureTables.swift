@@ -11,7 +11,7 @@ struct FigureTable {
 
     var values: [String: Any] {
         [
-            "id": id, "heading": heading, "keyHeader": keyHeader, "columns": columns, "chart": chart?.svg ?? "", "note": note ?? "",
+            "id": id, "heading": heading, "keyHeader": keyHeader, "columns": columns, "chart": chart?.svg as Any, "note": note as Any,
             "rows": rows.map { ["label": $0.label, "cells": $0.cells] },
         ]
     }

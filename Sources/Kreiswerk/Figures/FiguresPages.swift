@@ -41,7 +41,7 @@ struct FiguresPages {
         let identity = context.identity
         var data: [String: Any] = [
             "canRefresh": identity.tenant.kind == "district", "halfYears": Self.recentHalfYears(),
-            "notice": refreshed ? "Die Aktualisierung ist beauftragt; in wenigen Minuten zeigt die Seite den neuen Stand." : "",
+            "notice": refreshed ? "Die Aktualisierung ist beauftragt; in wenigen Minuten zeigt die Seite den neuen Stand." : nil,
         ]
         guard let report = try await figures.dashboard(for: identity) else {
             data["empty"] = true

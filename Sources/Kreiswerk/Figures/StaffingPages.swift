@@ -54,7 +54,7 @@ struct StaffingPages {
                     "funded": town.fundedFte.map(Self.german) ?? "–", "year": town.fundedYear.map { "\($0)" } ?? "",
                     "abh": Self.yesNo(town.ownForeignersAuthority), "youth": Self.yesNo(town.ownYouthOffice),
                     "council": Self.yesNo(town.ownIntegrationCouncil), "entitled": Self.yesNo(town.entitledToCoordinationPost),
-                    "error": errors?.errors["refugees_\(town.town)"] ?? "",
+                    "error": errors?.errors["refugees_\(town.town)"] as Any,
                 ] as [String: Any]
             },
         ]

@@ -37,9 +37,9 @@ struct ProblemPages {
                 return try await listPage(context, form: form, errors: error, status: .unprocessableContent)
             }
         }
-        routes.get("/probleme/{id}", .ownAccount) { _, context in try await problemPage(context, id: try CaseAPI.id(context, "id")) }
+        routes.get("/probleme/{id}", .ownAccount) { _, context in try await problemPage(context, id: try context.id()) }
         routes.get("/probleme/{id}/anliegen", .coordinateDistrict) { _, context in
-            let problem = try await problems.problem(try CaseAPI.id(context, "id"), by: context.identity, clientAddress: context.clientAddress)
+            let problem = try await problems.problem(try context.id(), by: context.identity, clientAddress: context.clientAddress)
             var data = Self.values(problem)
             data["district"] = context.identity.tenant.name
             data["today"] = GermanFormat.date(Date())
@@ -88,7 +88,7 @@ struct ProblemPages {
         routes.post("/umfragen/{id}/antwort", .raiseProblems) { _, context -> Response in
             do {
                 try await problems.answer(
-                    poll: try CaseAPI.id(context, "id"),
+                    poll: try context.id(),
                     known: context.form["known"] == "1",
                     answer: context.form.raw("answer"),
                     by: context.identity,
@@ -108,7 +108,7 @@ struct ProblemPages {
         _ perform: @escaping @Sendable (UUID, Int, Form, SignedInContext) async throws -> Void
     ) {
         routes.post("/probleme/{id}/\(action)", .coordinateDistrict) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id")
+            let id = try context.id()
             do {
                 try await perform(id, Int(context.form["version"]) ?? -1, context.form, context)
             } catch let error as InvalidInput {
@@ -185,7 +185,7 @@ struct ProblemPages {
         if coordinating {
             let open = problem.status == .open
             data["canEscalate"] = open && problem.level.next != nil
-            data["nextLevel"] = problem.level.next?.label ?? ""
+            data["nextLevel"] = problem.level.next?.label
             data["canPoll"] = open && problem.level <= .district
             data["canSolve"] = open
             data["canPublish"] = problem.status == .solved && problem.publishedAt == nil
@@ -223,9 +223,10 @@ struct ProblemPages {
             "id": problem.id.uuidString.lowercased(), "number": problem.number, "title": problem.title, "category": problem.category.label,
             "description": problem.description, "spheres": problem.legalSpheres.joined(separator: ", "), "districtWide": problem.districtWideActor,
             "caseCount": problem.caseCount, "level": problem.level.label, "levelSince": GermanFormat.date(problem.levelSince),
-            "deadline": problem.levelDeadline.map(GermanFormat.date) ?? "", "overdue": problem.levelDeadline.map { $0 < Date() } ?? false,
-            "group": problem.groupName ?? "", "status": problem.status.label, "open": problem.status == .open, "solution": problem.solution ?? "",
-            "published": problem.publishedAt != nil, "submission": problem.stateSubmission ?? "", "raisedBy": problem.raisedBy,
+            "deadline": problem.levelDeadline.map(GermanFormat.date) as Any, "overdue": problem.levelDeadline.map { $0 < Date() } ?? false,
+            "group": problem.groupName?.nonEmpty as Any, "status": problem.status.label, "open": problem.status == .open,
+            "solution": problem.solution?.nonEmpty as Any, "published": problem.publishedAt != nil,
+            "submission": problem.stateSubmission?.nonEmpty as Any, "raisedBy": problem.raisedBy,
             "raisedByName": problem.raisedByName, "created": GermanFormat.date(problem.createdAt), "version": problem.version,
             "cases": problem.cases.map { ["id": $0.id.uuidString.lowercased(), "number": $0.caseNumber] },
             "events": problem.events.map { event in

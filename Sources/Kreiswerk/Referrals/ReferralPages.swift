@@ -18,8 +18,8 @@ struct ReferralPages {
             "canGiveFeedback": referral.state == "accepted" || referral.state == "feedback", "grantActive": referral.grantActive,
             "responses": referral.responses.map { response -> [String: Any] in
                 [
-                    "kind": Referral.stateLabel(response.kind), "outcome": response.outcome.flatMap { Referral.outcomes[$0] } ?? "",
-                    "note": response.note,
+                    "kind": Referral.stateLabel(response.kind), "outcome": response.outcome.flatMap { Referral.outcomes[$0] } as Any,
+                    "note": response.note.nonEmpty as Any,
                     "who": response.responderName, "when": GermanFormat.date(response.respondedAt),
                 ]
             },
@@ -43,7 +43,7 @@ struct ReferralPages {
             let form = context.form
             do {
                 _ = try await referrals.respond(
-                    try CaseAPI.id(context, "id"),
+                    try context.id(),
                     kind: form["kind"],
                     outcome: form["outcome"].isEmpty ? nil : form["outcome"],
                     note: form["note"],
@@ -57,7 +57,7 @@ struct ReferralPages {
         }
 
         routes.post("/faelle/{id}/verweisungen", .workCases) { _, context -> Response in
-            let id = try CaseAPI.id(context, "id")
+            let id = try context.id()
             let form = context.form
             do {
                 guard let service = UUID(uuidString: form["service_id"]) else {

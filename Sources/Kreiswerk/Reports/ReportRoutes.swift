@@ -35,7 +35,7 @@ struct ReportRoutes {
             }
             return JSONResponse(
                 try await reports.decide(
-                    try CaseAPI.id(context, "id"),
+                    try context.id(),
                     accept: body.decision == "accepted",
                     reason: body.reason ?? "",
                     by: context.identity,
@@ -76,7 +76,7 @@ struct ReportRoutes {
             let form = context.form
             do {
                 let report = try await reports.decide(
-                    try CaseAPI.id(context, "id"),
+                    try context.id(),
                     accept: form["decision"] == "accepted",
                     reason: form["reason"],
                     by: context.identity,
@@ -97,8 +97,8 @@ struct ReportRoutes {
             "channel": report.channel.label, "description": report.description, "contact": report.contact ?? "–",
             "languages": report.languages.joined(separator: ", "), "when": GermanFormat.date(report.reportedAt), "open": report.state == "open",
             "state": report.state == "open" ? "offen" : report.state == "accepted" ? "angenommen" : "abgelehnt",
-            "reason": report.decisionReason ?? "",
-            "decider": report.deciderName ?? "", "caseID": report.caseID?.uuidString.lowercased() ?? "",
+            "reason": report.decisionReason?.nonEmpty as Any,
+            "decider": report.deciderName as Any, "caseID": report.caseID?.uuidString.lowercased() as Any,
         ]
     }
 

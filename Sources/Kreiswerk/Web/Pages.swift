@@ -33,7 +33,7 @@ public struct Pages: Sendable {
         cookies: [Cookie] = []
     ) -> Response {
         var values = Self.chrome(identity: identity, path: path)
-        values.merge(data) { _, page in page }
+        values.merge(data.compactMapValues(Self.present)) { _, page in page }
         let html = library.render(values, withTemplate: template) ?? "Die Seite konnte nicht erzeugt werden."
         var response = Response(
             status: status,
@@ -42,6 +42,16 @@ public struct Pages: Sendable {
         )
         for cookie in cookies { response.setCookie(cookie) }
         return response
+    }
+
+    /// Absent is absent: a `nil` (an optional passed as `Any`) is dropped with its key, in nested dictionaries and lists too, so
+    /// `{{#key}}label: {{key}}{{/key}}` is the one way a template says "if present". swift-mustache treats every string as true,
+    /// even "", so pages pass `nil` for a value that is not there, never "".
+    static func present(_ value: Any) -> Any? {
+        if let optional = value as? any OptionalValue { return optional.wrapped.flatMap(present) }
+        if let dictionary = value as? [String: Any] { return dictionary.compactMapValues(present) }
+        if let list = value as? [Any] { return list.compactMap(present) }
+        return value
     }
 
     /// Header and navigation: what every page shows around its content.
@@ -86,4 +96,21 @@ struct FormErrors {
         for (field, message) in errors { values["error_\(field)"] = message }
         return values
     }
+}
+
+/// An optional seen through `Any`: what `Pages.present` unwraps or drops.
+private protocol OptionalValue { var wrapped: Any? { get } }
+
+extension Optional: OptionalValue {
+    fileprivate var wrapped: Any? {
+        switch self {
+        case .some(let value): value
+        case .none: nil
+        }
+    }
+}
+
+extension String {
+    /// The text, or `nil` when it is empty: for stored text that may be blank (minutes, notes) on its way to a page.
+    var nonEmpty: String? { isEmpty ? nil : self }
 }

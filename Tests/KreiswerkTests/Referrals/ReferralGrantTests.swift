@@ -40,17 +40,21 @@ import Testing
         return (clientID, caseID, try #require(sent.object["id"] as? String))
     }
 
+    /// AWO's staff: a case manager account of the carrier that receives the referrals to `mbe-awo`.
+    static func carrierStaff(_ db: TestDatabase) async throws -> User {
+        try await OperatorAccounts(database: db.owner, passwords: Passwords(cost: 4)).create(
+            tenant: "awo-en",
+            email: "beratung@awo-en.test",
+            displayName: "Berta Beratung",
+            roles: [.caseManager],
+            password: TestApp.password
+        )
+    }
+
     @Test func theReceiverSeesExactlyTheMinimalDataSetAndAnswers() async throws {
         try await TestApp.with { db, people, client in
             let (clientID, caseID, referralID) = try await Self.refer(client, people)
-            // AWO's staff: a case manager account of the carrier.
-            let awo = try await OperatorAccounts(database: db.owner, passwords: Passwords(cost: 4)).create(
-                tenant: "awo-en",
-                email: "beratung@awo-en.test",
-                displayName: "Berta Beratung",
-                roles: [.caseManager],
-                password: TestApp.password
-            )
+            let awo = try await Self.carrierStaff(db)
             let (_, secret) = try await OperatorAccounts(database: db.owner).createToken(email: awo.email, name: "t", expiresInDays: 1)
             let receiver = secret.value
             let incoming = try await client.api(.get, "/api/v1/referrals/incoming", token: receiver).array
