@@ -200,10 +200,13 @@ struct CasePages {
         }
 
         routes.get("/klienten/{id}", .workCases) { request, context in
+            let query = request.uri.queryParameters
             let notice =
-                request.uri.queryParameters["registriert"] != nil
+                query["registriert"] != nil
                 ? "Der Klient ist registriert. Ohne Einwilligung in das Case Management kann noch kein Fall eröffnet werden." : nil
-            return try await clientPage(context, id: try context.id(), notice: notice)
+            let withdrawn = query["widerrufen"].flatMap { UUID(uuidString: String($0)) }
+            let ended = query["zugriffe"].flatMap { Int(String($0)) } ?? 0
+            return try await clientPage(context, id: try context.id(), notice: notice, withdrawn: withdrawn.map { ($0, ended) })
         }
 
         routes.post("/klienten/{id}", .workCases) { _, context -> Response in
@@ -247,16 +250,16 @@ struct CasePages {
             return .redirect(to: "/klienten/\(id.uuidString.lowercased())", type: .normal)
         }
 
+        routes.get("/klienten/{id}/einwilligungen/{consent}/widerruf", .workCases) { _, context in
+            try await withdrawalPage(context, client: try context.id(), consent: try context.id("consent"))
+        }
+
         routes.post("/klienten/{id}/einwilligungen/{consent}/widerruf", .workCases) { _, context -> Response in
             let id = try context.id()
-            try await work.withdrawConsent(
-                try context.id("consent"),
-                client: id,
-                on: .today,
-                by: context.identity,
-                clientAddress: context.clientAddress
-            )
-            return .redirect(to: "/klienten/\(id.uuidString.lowercased())", type: .normal)
+            let consent = try context.id("consent")
+            let ended = try await work.withdrawConsent(consent, client: id, on: .today, by: context.identity, clientAddress: context.clientAddress)
+            let query = "widerrufen=\(consent.uuidString.lowercased())&zugriffe=\(ended)"
+            return .redirect(to: "/klienten/\(id.uuidString.lowercased())?\(query)", type: .normal)
         }
 
         routes.post("/klienten/{id}/faelle", .workCases) { _, context -> Response in
@@ -383,7 +386,7 @@ struct CasePages {
         if let duplicate {
             data["duplicate"] = ["id": duplicate.existing.uuidString.lowercased()]
         }
-        data["consent"] = form.map { $0["consent"] == "1" } ?? true
+        data["consent"] = form?["consent"] == "1"  // never ticked for the user: consent is the client's explicit act
         data["consent_given_on"] = form?["consent_given_on"] ?? Day.today.iso
         data["reason"] = form?["reason"] ?? ""
         let channel = form?["channel"] ?? "level1"
@@ -398,9 +401,14 @@ struct CasePages {
         errors: InvalidInput? = nil,
         message: String? = nil,
         notice: String? = nil,
+        withdrawn: (consent: UUID, ended: Int)? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let (client, consents, cases) = try await work.client(id, by: context.identity, clientAddress: context.clientAddress)
+        var notice = notice
+        if let withdrawn, let consent = consents.first(where: { $0.id == withdrawn.consent }), let day = consent.withdrawnOn {
+            notice = Self.withdrawalDone(consent, on: day, ended: withdrawn.ended)
+        }
         let fields = try await work.fields(by: context.identity)
         var data = Self.clientFormValues(client.data, form: form, fields: fields)
         if let errors { data.merge(Self.errorValues(errors)) { $1 } }
@@ -419,7 +427,7 @@ struct CasePages {
             "consents": consents.map { consent -> [String: Any] in
                 [
                     "id": consent.id.uuidString.lowercased(),
-                    "scope": consent.scope == .caseManagement ? "Case Management" : "Übergabe an \(consent.recipient ?? "eine Stelle")",
+                    "scope": Self.consentScope(consent),
                     "given": consent.givenOn.german, "withdrawn": consent.withdrawnOn?.german as Any, "expires": consent.expiresOn?.german as Any,
                     "active": consent.isActive,
                 ]
@@ -430,6 +438,47 @@ struct CasePages {
             "today": Day.today.iso,
         ]) { $1 }
         return pages.render("client", data, identity: context.identity, path: "/klienten", status: status)
+    }
+
+    static func consentScope(_ consent: Consent) -> String {
+        consent.scope == .caseManagement ? "Case Management" : "Übergabe an \(consent.recipient ?? "eine Stelle")"
+    }
+
+    /// What withdrawing `consent` ends, in the words the confirmation page uses.
+    static func withdrawalEnds(_ consent: Consent) -> [String] {
+        switch consent.scope {
+        case .caseManagement:
+            [
+                "die Arbeit an den Fällen dieses Klienten: Ziele, Vermerke, Verweisungen und Fallkonferenzen sind nicht mehr möglich, "
+                    + "ein offener Fall kann nur noch abgeschlossen werden",
+                "jeden Zugriff von Beratungsstellen, an die verwiesen wurde (auch wenn dafür eine eigene Einwilligung vorliegt)",
+            ]
+        case .handover:
+            ["den Zugriff von \(consent.recipient ?? "der Stelle, an die übergeben wurde,") auf die übermittelten Angaben"]
+        }
+    }
+
+    /// The message after a withdrawal: what it ended.
+    static func withdrawalDone(_ consent: Consent, on day: Day, ended: Int) -> String {
+        let grants = ended == 1 ? "1 Zugriff einer Beratungsstelle beendet" : "\(ended) Zugriffe von Beratungsstellen beendet"
+        return switch consent.scope {
+        case .caseManagement: "Einwilligung in das Case Management zum \(day.german) widerrufen; die Fallarbeit ist beendet, \(grants)."
+        case .handover: "Einwilligung in die \(consentScope(consent)) zum \(day.german) widerrufen; \(grants)."
+        }
+    }
+
+    /// The confirmation step of a withdrawal: what it ends and from when, before anything happens.
+    func withdrawalPage(_ context: SignedInContext, client id: UUID, consent consentID: UUID) async throws -> Response {
+        let (client, consents, _) = try await work.client(id, by: context.identity, clientAddress: context.clientAddress)
+        guard let consent = consents.first(where: { $0.id == consentID }), consent.isActive else {
+            throw DomainError.notFound("Eine noch gültige Einwilligung mit dieser Kennung gibt es bei diesem Klienten nicht.")
+        }
+        let data: [String: Any] = [
+            "clientID": client.id.uuidString.lowercased(), "name": client.fullName, "consentID": consent.id.uuidString.lowercased(),
+            "scope": Self.consentScope(consent), "given": consent.givenOn.german, "day": Day.today.german,
+            "ends": Self.withdrawalEnds(consent),
+        ]
+        return pages.render("consent-withdrawal", data, identity: context.identity, path: "/klienten")
     }
 
     func casePage(

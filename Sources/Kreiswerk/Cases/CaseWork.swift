@@ -136,7 +136,9 @@ public struct CaseWork: Sendable {
         }
     }
 
-    public func withdrawConsent(_ id: UUID, client: UUID, on day: Day, by identity: Identity, clientAddress: String?) async throws {
+    /// Withdraws a consent from `day`; returns how many hand-over grants it ended.
+    @discardableResult
+    public func withdrawConsent(_ id: UUID, client: UUID, on day: Day, by identity: Identity, clientAddress: String?) async throws -> Int {
         try await work(identity, clientAddress: clientAddress) { connection, audit in
             // Waits for work on the client's cases that may be granting access on this consent (see `workable`).
             try await connection.query("SELECT 1 FROM clients WHERE id = \(client) FOR UPDATE", logger: logger)
@@ -166,6 +168,7 @@ public struct CaseWork: Sendable {
                     logger: logger
                 )
             }
+            return revoked
         }
     }
 

@@ -64,14 +64,7 @@ import Testing
             #expect(try await browser.get("/konferenzen", client).text.contains("abgesagt"))
 
             // A referral without answers, then accepted without a note.
-            let page = try await browser.get(casePath, client).text
-            let service = try #require(page.firstMatch(of: /<option value="([0-9a-f-]{36})">[^<]*AWO/)?.1)
-            let sent = try await browser.post(
-                "\(casePath)/verweisungen",
-                [("service_id", String(service)), ("reason", "Beratung zur Anerkennung"), ("consent", "1"), ("consent_given_on", "2026-01-10")],
-                client
-            )
-            #expect(sent.status == .seeOther)
+            #expect(try await browser.referToAWO(casePath, client).status == .seeOther)
             Self.expectTruthful(try await browser.get(casePath, client).text, "the case page with a referral")
             let awo = try await ReferralGrantTests.carrierStaff(db)
             var partner = WebBrowser()
@@ -109,5 +102,18 @@ import Testing
             Self.expectTruthful(figures, "the figures page")
             #expect(!figures.contains("alert-info"))
         }
+    }
+}
+
+extension WebBrowser {
+    /// Sends a referral to AWO's migration counselling through the form on the case page, with the client's consent.
+    mutating func referToAWO(_ casePath: String, _ client: some TestClientProtocol) async throws -> TestResponse {
+        let page = try await get(casePath, client).text
+        let service = try #require(page.firstMatch(of: /<option value="([0-9a-f-]{36})">[^<]*AWO/)?.1)
+        return try await post(
+            "\(casePath)/verweisungen",
+            [("service_id", String(service)), ("reason", "Beratung zur Anerkennung"), ("consent", "1"), ("consent_given_on", "2026-01-10")],
+            client
+        )
     }
 }
