@@ -81,6 +81,7 @@ public struct JobWorker: Service {
     public func run() async throws {
         let stopping = StopFlag()
         try await RuntimeRoleCheck.verify(database)
+        try await RuntimeRoleCheck.verifyClaimsJobs(database)
         if configuration.firesSchedules {
             try await schedules.install(on: database)
         }

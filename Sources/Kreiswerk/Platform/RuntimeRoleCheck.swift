@@ -34,4 +34,18 @@ struct RuntimeRoleCheck: Service {
             database.logger.info("runtime role checked", metadata: ["role": "\(role)"])
         }
     }
+
+    /// Throws unless the connection's role may claim jobs (kreiswerk_worker): a worker given the request role's
+    /// connection would start and then fail every claim, so it refuses to start instead.
+    static func verifyClaimsJobs(_ database: Database) async throws {
+        let rows = try await database.client.query(
+            "SELECT current_user::text, has_function_privilege('job_claim(text, text[], text[], integer, bigint[])', 'EXECUTE')",
+            logger: database.logger
+        )
+        for try await (role, mayClaim) in rows.decode((String, Bool).self) where !mayClaim {
+            throw ConfigurationError(
+                "the job worker connects as '\(role)', which may not claim jobs: connect as kreiswerk_worker (KREISWERK_WORKER_DATABASE_URL)"
+            )
+        }
+    }
 }
