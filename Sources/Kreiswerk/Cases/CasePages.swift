@@ -16,7 +16,9 @@ struct CasePages {
         "next_review_on": "Nächster Prüftermin",
         "closure_reason": "Grund des Abschlusses", "case": "Fall", "owner_id": "Zuständig", "outcome": "Ergebnis",
         "service_id": "Beratungsstelle", "reason": "Anlass", "consent_given_on": "Einwilligung vom", "note": "Anmerkung", "kind": "Antwort",
-        "participants": "Teilnehmende", "invitees": "Namentlich eingeladen", "conference": "Fallkonferenz", "scheduled_at": "Termin",
+        "participants": "Teilnehmende", "referral_reason": "Anlass der Verweisung",
+        "referral_consent": "Einwilligung in die Übergabe", "referral_consent_date": "Einwilligung vom", "invitees": "Namentlich eingeladen",
+        "conference": "Fallkonferenz", "scheduled_at": "Termin",
     ]
 
     // MARK: - Reading forms
@@ -281,10 +283,13 @@ struct CasePages {
         }
 
         routes.get("/faelle/{id}", .workCases) { request, context in
-            try await casePage(
+            let query = request.uri.queryParameters
+            return try await casePage(
                 context,
                 id: try context.id(),
-                notice: request.uri.queryParameters["gespeichert"] != nil ? "Gespeichert." : nil
+                notice: query["gespeichert"] != nil ? "Gespeichert." : nil,
+                done: query["erledigt"].map(String.init),
+                referral: query["verweisung"].flatMap { UUID(uuidString: String($0)) }
             )
         }
 
@@ -303,7 +308,7 @@ struct CasePages {
                 clientAddress: context.clientAddress
             )
         }
-        caseForm("uebergabe", on: routes) { id, form, context in
+        caseForm("uebergabe", done: "uebergabe", on: routes) { id, form, context in
             guard let owner = UUID(uuidString: form["owner_id"]) else {
                 throw InvalidInput(field: "owner_id", "Bitte wählen, wer den Fall übernimmt.")
             }
@@ -315,10 +320,10 @@ struct CasePages {
                 clientAddress: context.clientAddress
             )
         }
-        caseForm("vermerke", on: routes) { id, form, context in
+        caseForm("vermerke", done: "vermerk", on: routes) { id, form, context in
             try await work.addNote(case: id, text: form.raw("text"), by: context.identity, clientAddress: context.clientAddress)
         }
-        caseForm("ziele", on: routes) { id, form, context in
+        caseForm("ziele", done: "ziel", on: routes) { id, form, context in
             let agreed = try Day.parse(form["agreed_on"], field: "agreed_on", label: "Vereinbart am") ?? .today
             guard let review = try Day.parse(form["review_on"], field: "review_on", label: "Prüftermin") else {
                 throw InvalidInput(field: "review_on", "Bitte einen Prüftermin angeben.")
@@ -331,7 +336,7 @@ struct CasePages {
                 clientAddress: context.clientAddress
             )
         }
-        caseForm("ziele/{goal}/verschieben", on: routes) { id, form, context in
+        caseForm("ziele/{goal}/verschieben", done: "verschoben", on: routes) { id, form, context in
             guard let day = try Day.parse(form["review_on"], field: "review_on", label: "Neuer Prüftermin") else {
                 throw InvalidInput(field: "review_on", "Bitte den neuen Prüftermin angeben.")
             }
@@ -345,7 +350,7 @@ struct CasePages {
                 clientAddress: context.clientAddress
             )
         }
-        caseForm("ziele/{goal}/pruefung", on: routes) { id, form, context in
+        caseForm("ziele/{goal}/pruefung", done: "pruefung", on: routes) { id, form, context in
             guard let outcome = GoalOutcome(rawValue: form["outcome"]) else { throw InvalidInput(field: "outcome", "Bitte das Ergebnis wählen.") }
             _ = try await work.reviewGoal(
                 try context.id("goal"),
@@ -360,12 +365,18 @@ struct CasePages {
     }
 
     /// `POST /faelle/{id}/PART`: a form on the case page.
-    func caseForm(_ part: String, on routes: GuardedRouter, _ apply: @escaping @Sendable (UUID, Form, SignedInContext) async throws -> Void) {
+    /// `done` names the action for the message the case page shows after it (`CasePages.doneMessage`).
+    func caseForm(
+        _ part: String,
+        done: String = "phase",
+        on routes: GuardedRouter,
+        _ apply: @escaping @Sendable (UUID, Form, SignedInContext) async throws -> Void
+    ) {
         routes.pageForm(
             "/faelle",
             part,
             .workCases,
-            done: "?gespeichert=1",
+            done: "?erledigt=\(done)",
             page: { try await casePage($0, id: $1, errors: $2, message: $3, status: $4) },
             apply
         )
@@ -481,15 +492,36 @@ struct CasePages {
         return pages.render("consent-withdrawal", data, identity: context.identity, path: "/klienten")
     }
 
+    /// What the case page says after an action: what was done, in the terms of the work.
+    static func doneMessage(_ done: String, _ page: CaseWork.CasePage, referral: UUID?) -> String? {
+        let file = page.view.file
+        switch done {
+        case "phase": return "Phase gewechselt: Der Fall ist jetzt in der Phase „\(file.phase.label)“."
+        case "uebergabe": return "Fall an \(file.ownerName) übergeben; \(file.ownerName) wird benachrichtigt."
+        case "vermerk": return "Vermerk gespeichert."
+        case "ziel": return "Ziel hinzugefügt."
+        case "pruefung": return "Prüfung des Ziels gespeichert."
+        case "verschoben": return "Prüftermin des Ziels verschoben."
+        case "verweisung":
+            guard let sent = page.referrals.first(where: { $0.id == referral }) else { return "Verweisung gesendet." }
+            return "Verweisung an \(sent.serviceName) (\(sent.receiverName)) gesendet."
+        default: return nil
+        }
+    }
+
     func casePage(
         _ context: SignedInContext,
         id: UUID,
         errors: InvalidInput? = nil,
         message: String? = nil,
         notice: String? = nil,
+        done: String? = nil,
+        referral: UUID? = nil,
+        referralForm: Form? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let page = try await work.casePage(id, by: context.identity, clientAddress: context.clientAddress)
+        let notice = notice ?? done.flatMap { Self.doneMessage($0, page, referral: referral) }
         let view = page.view
         let file = view.file
         var data: [String: Any] = [
@@ -525,7 +557,18 @@ struct CasePages {
             data["canHandOver"] = true
         }
         data["conferenceTenants"] = page.conferenceTenants.map { ["slug": $0.slug, "name": $0.name] }
-        data["services"] = page.services.map { ["id": $0.id.uuidString.lowercased(), "label": "\($0.name) (\($0.carrierName))"] }
+        let chosenService = referralForm?["service_id"]
+        data["services"] = page.services.map {
+            [
+                "id": $0.id.uuidString.lowercased(), "label": "\($0.name) (\($0.carrierName))",
+                "selected": $0.id.uuidString.lowercased() == chosenService,
+            ]
+        }
+        if let referralForm {
+            data["referralReason"] = referralForm.raw("reason")
+            data["referralConsent"] = referralForm["consent"] == "1"
+            data["referralConsentDate"] = referralForm["consent_given_on"]
+        }
         data["referrals"] = page.referrals.map(ReferralPages.values)
         if let errors { data.merge(Self.errorValues(errors)) { $1 } }
         if let message { data["message"] = message }

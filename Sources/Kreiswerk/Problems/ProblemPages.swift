@@ -37,7 +37,9 @@ struct ProblemPages {
                 return try await listPage(context, form: form, errors: error, status: .unprocessableContent)
             }
         }
-        routes.get("/probleme/{id}", .ownAccount) { _, context in try await problemPage(context, id: try context.id()) }
+        routes.get("/probleme/{id}", .ownAccount) { request, context in
+            try await problemPage(context, id: try context.id(), done: request.uri.queryParameters["erledigt"].map(String.init))
+        }
         routes.get("/probleme/{id}/anliegen", .coordinateDistrict) { _, context in
             let problem = try await problems.problem(try context.id(), by: context.identity, clientAddress: context.clientAddress)
             var data = Self.values(problem)
@@ -84,7 +86,13 @@ struct ProblemPages {
             _ = try await problems.poll(id, question: form.raw("question"), by: context.identity, clientAddress: context.clientAddress)
         }
 
-        routes.get("/umfragen", .raiseProblems) { _, context in try await pollsPage(context) }
+        routes.get("/umfragen", .raiseProblems) { request, context in
+            let answered = request.uri.queryParameters["beantwortet"] != nil
+            return try await pollsPage(
+                context,
+                notice: answered ? "Antwort gesendet; die Koordinierungsstelle des Kreises sieht sie beim Problem." : nil
+            )
+        }
         routes.post("/umfragen/{id}/antwort", .raiseProblems) { _, context -> Response in
             do {
                 try await problems.answer(
@@ -116,7 +124,21 @@ struct ProblemPages {
             } catch DomainError.stale(let message) {
                 return try await problemPage(context, id: id, message: message, status: .conflict)
             }
-            return .redirect(to: Problems.link(id), type: .normal)
+            return .redirect(to: "\(Problems.link(id))?erledigt=\(action)", type: .normal)
+        }
+    }
+
+    /// What the problem page says after a coordinator's step: what was done, in the terms of the ladder.
+    static func doneMessage(_ action: String, _ problem: StructuralProblem) -> String? {
+        switch action {
+        case "eskalieren": "Problem weitergegeben: Es liegt jetzt auf der Ebene „\(problem.level.label)“."
+        case "zuweisen": "Problem an die Projektgruppe „\(problem.groupName ?? "")“ übergeben."
+        case "umfrage": "Umfrage an die Städte gesendet; ihre Antworten erscheinen hier."
+        case "loesen":
+            problem.publishedAt == nil ? "Lösung gespeichert; das Problem ist gelöst." : "Lösung gespeichert und als gute Praxis veröffentlicht."
+        case "veroeffentlichen": "Als gute Praxis veröffentlicht."
+        case "anliegen": "Anliegen an das Land gespeichert."
+        default: nil
         }
     }
 
@@ -174,12 +196,14 @@ struct ProblemPages {
         id: UUID,
         errors: InvalidInput? = nil,
         message: String? = nil,
+        done: String? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let identity = context.identity
         try ProblemAPI.mayReadProblems(identity, policy)
         let problem = try await problems.problem(id, by: identity, clientAddress: context.clientAddress)
         var data = Self.values(problem)
+        data["notice"] = done.flatMap { Self.doneMessage($0, problem) }
         let coordinating = policy.allows(identity, .coordinateDistrict)
         data["coordinating"] = coordinating
         if coordinating {
@@ -200,7 +224,12 @@ struct ProblemPages {
         return pages.render("problem", data, identity: identity, path: "/probleme", status: status)
     }
 
-    func pollsPage(_ context: SignedInContext, errors: InvalidInput? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+    func pollsPage(
+        _ context: SignedInContext,
+        errors: InvalidInput? = nil,
+        notice: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         let polls = try await problems.askedPolls(by: context.identity, clientAddress: context.clientAddress)
         var data: [String: Any] = [
             "polls": polls.map { poll in
@@ -215,6 +244,7 @@ struct ProblemPages {
             "count": polls.count,
         ]
         if let errors { data.merge(FormErrors.values(errors.errors, labels: Self.labels)) { $1 } }
+        data["notice"] = notice
         return pages.render("polls", data, identity: context.identity, path: "/umfragen", status: status)
     }
 

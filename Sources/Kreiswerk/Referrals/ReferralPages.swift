@@ -26,24 +26,47 @@ struct ReferralPages {
         ]
     }
 
-    func incomingPage(_ context: SignedInContext, errors: InvalidInput? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+    /// What the incoming referrals page says after an answer: what was done, for whom.
+    static func answered(_ kind: String, _ referral: Referral?) -> String? {
+        let whom = referral.map { " für \($0.firstName) \($0.lastName)" } ?? ""
+        let service = referral.map { " (\($0.serviceName))" } ?? ""
+        return switch kind {
+        case "accepted": "Verweisung\(whom)\(service) angenommen; die verweisende Stelle sieht es."
+        case "declined": "Verweisung\(whom)\(service) abgelehnt; die verweisende Stelle sieht den Grund."
+        case "feedback": "Rückmeldung zur Verweisung\(whom)\(service) gesendet."
+        default: nil
+        }
+    }
+
+    func incomingPage(
+        _ context: SignedInContext,
+        errors: InvalidInput? = nil,
+        answered: (kind: String, referral: UUID)? = nil,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         let incoming = try await referrals.incoming(by: context.identity, clientAddress: context.clientAddress)
         var data: [String: Any] = [
             "referrals": incoming.map(Self.values), "count": incoming.count,
             "outcomes": Referral.outcomes.sorted { $0.key < $1.key }.map { ["value": $0.key, "label": $0.value] },
         ]
         if let errors { data.merge(CasePages.errorValues(errors)) { $1 } }
+        if let answered { data["notice"] = Self.answered(answered.kind, incoming.first { $0.id == answered.referral }) }
         return pages.render("referrals", data, identity: context.identity, path: "/verweisungen", status: status)
     }
 
     func register(on routes: GuardedRouter, casePages: CasePages) {
-        routes.get("/verweisungen", .workCases) { _, context in try await incomingPage(context) }
+        routes.get("/verweisungen", .workCases) { request, context in
+            let query = request.uri.queryParameters
+            let referral = query["verweisung"].flatMap { UUID(uuidString: String($0)) }
+            return try await incomingPage(context, answered: referral.map { (query["antwort"].map(String.init) ?? "", $0) })
+        }
 
         routes.post("/verweisungen/{id}/antwort", .workCases) { _, context -> Response in
             let form = context.form
+            let id = try context.id()
             do {
                 _ = try await referrals.respond(
-                    try context.id(),
+                    id,
                     kind: form["kind"],
                     outcome: form["outcome"].isEmpty ? nil : form["outcome"],
                     note: form["note"],
@@ -53,7 +76,8 @@ struct ReferralPages {
             } catch let error as InvalidInput {
                 return try await incomingPage(context, errors: error, status: .unprocessableContent)
             }
-            return .redirect(to: "/verweisungen", type: .normal)
+            let kind = form["kind"].addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            return .redirect(to: "/verweisungen?antwort=\(kind)&verweisung=\(id.uuidString.lowercased())", type: .normal)
         }
 
         routes.post("/faelle/{id}/verweisungen", .workCases) { _, context -> Response in
@@ -66,7 +90,7 @@ struct ReferralPages {
                 let consent =
                     form["consent"] == "1"
                     ? try Day.parse(form["consent_given_on"], field: "consent_given_on", label: "Einwilligung vom") ?? .today : nil
-                _ = try await referrals.send(
+                let sent = try await referrals.send(
                     case: id,
                     service: service,
                     reason: form["reason"],
@@ -74,10 +98,14 @@ struct ReferralPages {
                     by: context.identity,
                     clientAddress: context.clientAddress
                 )
+                let done = "erledigt=verweisung&verweisung=\(sent.id.uuidString.lowercased())"
+                return .redirect(to: "/faelle/\(id.uuidString.lowercased())?\(done)", type: .normal)
             } catch let error as InvalidInput {
-                return try await casePages.casePage(context, id: id, errors: error, status: .unprocessableContent)
+                // The referral form's fields are named apart from the other forms' on the case page (its reason, its consent).
+                let names = ["reason": "referral_reason", "consent": "referral_consent", "consent_given_on": "referral_consent_date"]
+                let errors = InvalidInput(errors: Dictionary(error.errors.map { (names[$0.key] ?? $0.key, $0.value) }) { first, _ in first })
+                return try await casePages.casePage(context, id: id, errors: errors, referralForm: form, status: .unprocessableContent)
             }
-            return .redirect(to: "/faelle/\(id.uuidString.lowercased())?gespeichert=1", type: .normal)
         }
     }
 }

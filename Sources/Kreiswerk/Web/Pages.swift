@@ -35,7 +35,15 @@ public struct Pages: Sendable {
     ) -> Response {
         var values = Self.chrome(identity: identity, path: path)
         values.merge(data.compactMapValues(Self.present)) { _, page in page }
-        let html = library.render(values, withTemplate: template) ?? "Die Seite konnte nicht erzeugt werden."
+        var html = library.render(values, withTemplate: template) ?? "Die Seite konnte nicht erzeugt werden."
+        // The error summary lists the errors in the order of the form's fields: where each field's element is on the page.
+        if let errors = values["errorList"] as? [[String: Any]], errors.count > 1 {
+            func position(_ error: [String: Any]) -> String.Index {
+                (error["field"] as? String).flatMap { html.range(of: "id=\"\($0)\"")?.lowerBound } ?? html.endIndex
+            }
+            values["errorList"] = errors.sorted { position($0) < position($1) }
+            html = library.render(values, withTemplate: template) ?? html
+        }
         var response = Response(
             status: status,
             headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
