@@ -100,8 +100,8 @@ struct ConferenceRoutes {
                 path: "/konferenzen"
             )
         }
-        routes.get("/konferenzen/{id}", .attendConferences) { _, context in
-            try await conferencePage(context, id: try context.id())
+        routes.get("/konferenzen/{id}", .attendConferences) { request, context in
+            try await conferencePage(context, id: try context.id(), done: request.uri.queryParameters["erledigt"].map(String.init))
         }
         routes.post("/faelle/{id}/konferenzen", .workCases) { _, context -> Response in
             let id = try context.id()
@@ -188,7 +188,20 @@ struct ConferenceRoutes {
                 by: context.identity,
                 clientAddress: context.clientAddress
             )
-            return .redirect(to: "/konferenzen/\(id.uuidString.lowercased())", type: .normal)
+            return .redirect(to: "/konferenzen/\(id.uuidString.lowercased())?erledigt=aufgabe-erledigt", type: .normal)
+        }
+    }
+
+    /// What the conference page says after an action: what was done.
+    static func doneMessage(_ done: String, _ conference: CaseConference) -> String? {
+        switch done {
+        case "protokoll": "Protokoll gespeichert."
+        case "termin": "Termin verschoben auf \(GermanFormat.dateTime(conference.scheduledAt))."
+        case "absage": "Fallkonferenz abgesagt; die namentlich Eingeladenen werden benachrichtigt."
+        case "teilnehmende": "Weitere Teilnehmende eingeladen."
+        case "aufgaben": "Aufgabe hinzugefügt."
+        case "aufgabe-erledigt": "Aufgabe als erledigt vermerkt."
+        default: nil
         }
     }
 
@@ -215,6 +228,7 @@ struct ConferenceRoutes {
             "/konferenzen",
             part,
             .workCases,
+            done: "?erledigt=\(part)",
             page: { try await conferencePage($0, id: $1, errors: $2, message: $3, status: $4) },
             apply
         )
@@ -243,10 +257,12 @@ struct ConferenceRoutes {
         id: UUID,
         errors: InvalidInput? = nil,
         message: String? = nil,
+        done: String? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let conference = try await conferences.conference(id, by: context.identity, clientAddress: context.clientAddress)
         var data = Self.values(conference)
+        data["notice"] = done.flatMap { Self.doneMessage($0, conference) }
         let isOrganiser = conference.organiser == context.identity.tenant.slug && policy.allows(context.identity, .workCases)
         data["isOrganiser"] = isOrganiser
         data["canChange"] = isOrganiser && conference.cancelledAt == nil

@@ -146,7 +146,7 @@ extension AccountPages {
             "tokenMaximumDays": lifetimes.personalTokenMaximumDays,
         ]
         if let (token, secret) = created {
-            values["newToken"] = ["name": token.name, "secret": secret.value, "expires": token.expiresAt.map(GermanFormat.dateTime) ?? ""]
+            values["newToken"] = ["name": token.name, "secret": secret.value, "expires": token.expiresAt.map(GermanFormat.dateTime) as Any]
         }
         return values
     }

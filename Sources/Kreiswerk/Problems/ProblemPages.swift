@@ -132,7 +132,7 @@ struct ProblemPages {
     static func doneMessage(_ action: String, _ problem: StructuralProblem) -> String? {
         switch action {
         case "eskalieren": "Problem weitergegeben: Es liegt jetzt auf der Ebene „\(problem.level.label)“."
-        case "zuweisen": "Problem an die Projektgruppe „\(problem.groupName ?? "")“ übergeben."
+        case "zuweisen": problem.groupName.map { "Problem an die Projektgruppe „\($0)“ übergeben." } ?? "Problem übergeben."
         case "umfrage": "Umfrage an die Städte gesendet; ihre Antworten erscheinen hier."
         case "loesen":
             problem.publishedAt == nil ? "Lösung gespeichert; das Problem ist gelöst." : "Lösung gespeichert und als gute Praxis veröffentlicht."
@@ -277,7 +277,7 @@ struct ProblemPages {
 
     static func eventLabel(_ event: StructuralProblem.Event) -> String {
         switch event.kind {
-        case "raised": "Gemeldet (\(event.toLevel?.label ?? ""))"
+        case "raised": event.toLevel.map { "Gemeldet (\($0.label))" } ?? "Gemeldet"
         case "assigned": "Übergeben"
         case "polled": "Umfrage an die Städte"
         case "escalated": "Weitergegeben: \(event.fromLevel?.label ?? "") → \(event.toLevel?.label ?? "")"
