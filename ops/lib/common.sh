@@ -9,13 +9,15 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Installs what the build and the cluster need when it is missing:
-# postgresql-15 (Debian), libpq-dev and libssl-dev (named by the product card), curl for the checks.
+# postgresql-15 (Debian), libpq-dev and libssl-dev (named by the product card), curl for the checks,
+# msmtp (a sendmail-compatible MTA client) for mail to the local sink.
 ensure_system_packages() {
     local missing=()
     [ -x "$PG_BIN/initdb" ] || missing+=(postgresql-15)
     command -v curl >/dev/null || missing+=(curl)
     dpkg -s libpq-dev >/dev/null 2>&1 || missing+=(libpq-dev)
     dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
+    command -v msmtp >/dev/null || missing+=(msmtp)
     if [ ${#missing[@]} -gt 0 ]; then
         say "installing ${missing[*]}"
         [ "$(id -u)" = 0 ] || die "need root to install ${missing[*]} (or install them yourself)"
@@ -97,3 +99,17 @@ bootstrap_roles() {
         fi
     fi
 }
+
+# start_mail_sink PORT FOLDER: a local SMTP server (ops/lib/mail_sink.py, PyPI's aiosmtpd) that keeps every
+# message as a file in FOLDER; prints its pid. mail_command PORT: the KREISWERK_SENDMAIL that delivers to it
+# through msmtp, a real sendmail-compatible MTA client.
+start_mail_sink() {
+    local port="$1" folder="$2"
+    python3 -c 'import aiosmtpd' 2>/dev/null || pip install -q aiosmtpd >&2 || die "pip install aiosmtpd failed"
+    mkdir -p "$folder"
+    nohup python3 "$KREISWERK_ROOT/ops/lib/mail_sink.py" "$port" "$folder" > "$folder/sink.log" 2>&1 &
+    local pid=$!
+    for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && { echo "$pid"; return 0; }; sleep 0.1; done
+    die "the mail sink did not start on port $port: $(cat "$folder/sink.log")"
+}
+mail_command() { echo "$(command -v msmtp) --host=127.0.0.1 --port=$1 --auth=off --tls=off --from=kreiswerk@localhost -t"; }

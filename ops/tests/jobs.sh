@@ -5,6 +5,7 @@
 # gives claimed jobs back; jobs list/stats/retry/cancel; sweep --as-of; /metrics.
 set -euo pipefail
 . "$(dirname "$0")/../lib/test-server.sh"
+. "$(dirname "$0")/../lib/common.sh"
 test_database kwjobs
 "$bin" migrate >/dev/null
 "$bin" tenants apply tenants >/dev/null
@@ -12,6 +13,12 @@ test_database kwjobs
 logs="$(mktemp -d)"
 workers=()
 on_exit=("for p in \${workers[@]:-}; do kill -9 \$p 2>/dev/null; done; rm -rf \"$logs\"" "${on_exit[@]}")
+# Mail through a real MTA client (msmtp) to a local SMTP sink: mail jobs succeed, and what they sent can be read.
+ensure_system_packages
+sink_port=$((19000 + $$ % 1000))
+sink="$(start_mail_sink "$sink_port" "$logs/mail")"
+on_exit=("kill $sink 2>/dev/null" "${on_exit[@]}")
+export KREISWERK_SENDMAIL="$(mail_command "$sink_port")"
 start_worker() { "$bin" worker --poll 0.2 --no-schedules "$@" >> "$logs/worker-${#workers[@]}.log" 2>&1 & workers+=($!); }
 psql_db() { psql "$superuser_db_url" -Atqc "$1"; }
 wait_for() {  # wait_for SECONDS DESCRIPTION SQL EXPECTED
@@ -96,4 +103,11 @@ moved="$(call GET "$ks" "/api/v1/problems/$problem")"
 [ "$(printf '%s' "$moved" | field level)" = district ] || fail "after 8 weeks the scheduler takes the problem to the district level: $moved"
 printf '%s' "$moved" | python3 -c 'import json, sys; e = json.load(sys.stdin)["events"][-1]; sys.exit(0 if e["by_scheduler"] and e["kind"] == "escalated" else 1)' \
     || fail "the move is recorded as the scheduler's"
+# 8. E-mail: every mail job the sweeps queued was delivered through msmtp to the sink, none failed or parked.
+wait_for 30 "mail jobs delivered" "SELECT count(*) FROM jobs WHERE kind LIKE 'mail.%' AND state <> 'succeeded'" 0
+# (a digest job with nothing new to tell sends nothing; the coordinator's digest names the escalated problem)
+[ "$(ls "$logs/mail"/*.eml 2>/dev/null | wc -l)" -ge 1 ] || fail "no message reached the sink"
+mail="$(cat "$logs/mail"/*.eml)"
+expect_in "X-Envelope-To: ks@en-kreis.test" "$mail"
+expect_in "Subject:" "$mail"
 echo "jobs.sh: all checks passed"
