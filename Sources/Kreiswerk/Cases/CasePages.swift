@@ -135,7 +135,8 @@ struct CasePages {
             return pages.render(
                 "cases",
                 [
-                    "cases": cases.map(Self.caseRow), "count": cases.count, "due": due, "wholeTenant": wholeTenant,
+                    "cases": cases.map(Self.caseRow), "count": GermanFormat.count(cases.count, "offener Fall", "offene Fälle"),
+                    "due": due > 0 ? due : nil, "wholeTenant": wholeTenant,
                     "canOversee": work.policy.allows(context.identity, .overseeCaseload),
                 ],
                 identity: context.identity,

@@ -68,9 +68,9 @@ public enum AccessChannel: String, Sendable, Codable, CaseIterable {
 
     public var label: String {
         switch self {
-        case .level1: "Stufe 1: direkter Zugang"
-        case .level2Internal: "Stufe 2: Meldung (intern)"
-        case .level2External: "Stufe 2: Meldung (extern)"
+        case .level1: "Ebene 1: direkter Zugang"
+        case .level2Internal: "Ebene 2: Meldung (intern)"
+        case .level2External: "Ebene 2: Meldung (extern)"
         }
     }
 }

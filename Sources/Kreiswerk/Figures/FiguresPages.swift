@@ -50,6 +50,7 @@ struct FiguresPages {
         let selected = report.units.first { $0.slug == town } ?? report.total
         data.merge([
             "districtName": report.districtName, "stand": GermanFormat.dateTime(report.computedAt), "threshold": report.threshold,
+            "belowThreshold": report.threshold - 1,
             "selectedName": selected.name, "overview": FigureTable.overview(report).values,
             "towns": ([report.total] + report.units).map { ["slug": $0.slug, "name": $0.name, "selected": $0.slug == selected.slug] },
             "sections": FigureTable.sections(selected, months: "letzte 12 Monate").map(\.values),
@@ -63,7 +64,8 @@ struct FiguresPages {
         }
         let data: [String: Any] = [
             "districtName": report.districtName, "halfYear": halfYear.label, "halfYearValue": halfYear.description,
-            "stand": GermanFormat.dateTime(report.computedAt), "threshold": report.threshold, "today": GermanFormat.date(Date()),
+            "stand": GermanFormat.dateTime(report.computedAt), "threshold": report.threshold, "belowThreshold": report.threshold - 1,
+            "today": GermanFormat.date(Date()),
             "overview": FigureTable.overview(report).values,
             "sections": FigureTable.sections(report.total, months: halfYear.label).map(\.values),
             "towns": report.units.map { unit in

@@ -78,7 +78,7 @@ struct NotificationRoutes {
                     "link": "/benachrichtigungen/\(item.id.uuidString.lowercased())",
                 ] as [String: Any]
             },
-            "unreadCount": items.filter { $0.readAt == nil }.count,
+            "unreadCount": items.contains { $0.readAt == nil } ? items.filter { $0.readAt == nil }.count : nil,  // a section: absent when none
             "preferences": Inbox.EmailPreference.allCases.map {
                 ["value": $0.rawValue, "label": $0.label, "checked": $0 == preference] as [String: Any]
             },

@@ -31,7 +31,7 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
         case .reassessment: "Eine Wiedervorlage (Re-Assessment) in einem Ihrer Fälle steht an."
         case .referralFeedback: "Zu einer Ihrer Verweisungen fehlt noch die Rückmeldung des Dienstes."
         case .referralOverdue: "Im Kreis wartet eine Verweisung ungewöhnlich lange auf Rückmeldung."
-        case .reportTriage: "Eine Meldung (Stufe 2) wartet auf die Entscheidung Ihres Teams."
+        case .reportTriage: "Eine Meldung (Ebene 2) wartet auf die Entscheidung Ihres Teams."
         case .actionItem: "Eine Aufgabe aus einer Fallkonferenz ist fällig."
         case .conferenceModeration: "Sie werden gebeten, eine Fallkonferenz zu moderieren."
         case .conferenceInvitation: "Sie sind zu einer Fallkonferenz eingeladen."

@@ -241,7 +241,7 @@ struct ProblemPages {
                     },
                 ] as [String: Any]
             },
-            "count": polls.count,
+            "count": GermanFormat.count(polls.count, "Umfrage", "Umfragen"),
         ]
         if let errors { data.merge(FormErrors.values(errors.errors, labels: Self.labels)) { $1 } }
         data["notice"] = notice
@@ -252,7 +252,8 @@ struct ProblemPages {
         [
             "id": problem.id.uuidString.lowercased(), "number": problem.number, "title": problem.title, "category": problem.category.label,
             "description": problem.description, "spheres": problem.legalSpheres.joined(separator: ", "), "districtWide": problem.districtWideActor,
-            "caseCount": problem.caseCount, "level": problem.level.label, "levelSince": GermanFormat.date(problem.levelSince),
+            "caseCount": problem.caseCount, "caseCountText": GermanFormat.count(problem.caseCount, "Fall", "Fälle"), "level": problem.level.label,
+            "levelSince": GermanFormat.date(problem.levelSince),
             "deadline": problem.levelDeadline.map(GermanFormat.date) as Any, "overdue": problem.levelDeadline.map { $0 < Date() } ?? false,
             "group": problem.groupName?.nonEmpty as Any, "status": problem.status.label, "open": problem.status == .open,
             "solution": problem.solution?.nonEmpty as Any, "published": problem.publishedAt != nil,

@@ -46,7 +46,7 @@ struct ReferralPages {
     ) async throws -> Response {
         let incoming = try await referrals.incoming(by: context.identity, clientAddress: context.clientAddress)
         var data: [String: Any] = [
-            "referrals": incoming.map(Self.values), "count": incoming.count,
+            "referrals": incoming.map(Self.values), "count": GermanFormat.count(incoming.count, "Verweisung", "Verweisungen"),
             "outcomes": Referral.outcomes.sorted { $0.key < $1.key }.map { ["value": $0.key, "label": $0.value] },
         ]
         if let errors { data.merge(CasePages.errorValues(errors)) { $1 } }

@@ -18,4 +18,6 @@ enum GermanFormat {
     static func timestamp(_ date: Date) -> String { formatter("dd.MM.yyyy HH:mm:ss").string(from: date) }
     /// 23.11.2026, 14:05 Uhr
     static func deadline(_ date: Date) -> String { formatter("dd.MM.yyyy, HH:mm 'Uhr'").string(from: date) }
+    /// „1 Verweisung“, „2 Verweisungen“
+    static func count(_ count: Int, _ one: String, _ many: String) -> String { "\(count) \(count == 1 ? one : many)" }
 }

@@ -300,7 +300,7 @@ import Testing
                 #expect(toCM.count == 2)
                 #expect(toCM.allSatisfy { $0.contains("http://kreiswerk.test/benachrichtigungen/") })
                 let digest = try #require(sent.first { $0.contains("To: \(people["wittenLead"].email)") })
-                #expect(digest.contains("1 × Eine Meldung (Stufe 2) wartet auf die Entscheidung Ihres Teams."))
+                #expect(digest.contains("1 × Eine Meldung (Ebene 2) wartet auf die Entscheidung Ihres Teams."))
                 for mail in sent {
                     #expect(
                         !mail.contains("Amira") && !mail.contains("Haddad") && !mail.contains("Petrova") && !mail.contains("WIT-"),

@@ -100,6 +100,13 @@ import Testing
                 #expect(!problem.contains("<dt>Projektgruppe</dt>"))
             }
 
+            // Nothing due and nothing unread is not shown as „davon 0“ or „0 ungelesen“; German plurals.
+            let myCases = try await browser.get("/faelle", client).text
+            #expect(!myCases.contains("davon <strong>0") && myCases.contains("1 offener Fall"))
+            let inbox = try await partner.get("/benachrichtigungen", client).text
+            #expect(!inbox.contains("(0 ungelesen)") && !inbox.contains("Alle als gelesen markieren") || inbox.contains("Neu:"))
+            #expect(try await partner.get("/verweisungen", client).text.contains("<p>1 Verweisung an Ihre"))
+
             // The figures page without a refresh asked for: no empty notice.
             let figures = try await coordinator.get("/kennzahlen", client).text
             Self.expectTruthful(figures, "the figures page")
