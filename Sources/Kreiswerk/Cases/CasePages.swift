@@ -533,7 +533,7 @@ struct CasePages {
             "nextReview": file.nextReviewOn?.german ?? "–", "closed": file.closedOn != nil, "closedOn": file.closedOn?.german as Any,
             "closureReason": file.closureReason?.nonEmpty as Any, "reason": file.reason?.nonEmpty as Any,
             "hasConsent": view.client.hasCaseManagementConsent,
-            "nextPhases": file.phase.next.map { ["value": $0.rawValue, "label": $0.label] },
+            "nextPhases": file.phase.next(route: file.route ?? .counsellingReferral).map { ["value": $0.rawValue, "label": $0.label] },
             "routes": CaseRoute.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0 == file.route] },
             "areas": GoalArea.allCases.map { ["value": $0.rawValue, "label": $0.label] },
             "outcomes": GoalOutcome.allCases.map { ["value": $0.rawValue, "label": $0.label] },

@@ -338,12 +338,13 @@ public struct CaseWork: Sendable {
             let client = try await ClientRecords.find(file.clientID, on: connection, logger: logger)!
             guard client.hasCaseManagementConsent || change.phase == .closure else { throw Self.noConsent }
             let from = file.phase
-            guard from.next.contains(change.phase) else {
+            let allowed = from.next(route: change.route ?? file.route)
+            guard allowed.contains(change.phase) else {
                 throw InvalidInput(
                     field: "phase",
                     from == .closure
                         ? "Der Fall ist abgeschlossen."
-                        : "Von „\(from.label)“ geht es nur weiter zu: \(from.next.map { "„\($0.label)“" }.joined(separator: ", "))."
+                        : "Von „\(from.label)“ geht es nur weiter zu: \(allowed.map { "„\($0.label)“" }.joined(separator: ", "))."
                 )
             }
             if let route = change.route { file.route = route }
@@ -360,7 +361,10 @@ public struct CaseWork: Sendable {
             }
             let goals = try await CaseRecords.goals(of: id, on: connection, logger: logger)
             let standard = try await DocumentationStandard.of(district: identity.tenant.ownDistrictID, on: connection, logger: logger)
-            let missing = standard.missing(for: change.phase, filled: Self.filledFields(client: client.data, file: file, goals: goals))
+            let filled = Self.filledFields(client: client.data, file: file, goals: goals)
+            // Straight from the assessment to monitoring (a referral): what the goal agreement would have asked for is asked here.
+            let skipped = from == .assessment && change.phase == .monitoring ? standard.missing(for: .goalAgreement, filled: filled) : []
+            let missing = skipped + standard.missing(for: change.phase, filled: filled).filter { !skipped.contains($0) }
             guard missing.isEmpty else {
                 throw InvalidInput(
                     field: "phase",

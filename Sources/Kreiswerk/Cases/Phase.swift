@@ -32,6 +32,12 @@ public enum Phase: String, Sendable, Codable, CaseIterable {
         case .closure: []
         }
     }
+
+    /// Where a case on `route` may go from here: referred to a counselling service after the assessment, it goes to monitoring
+    /// directly, as the concept records it (the referral is followed up there; no goal agreement of its own is needed).
+    public func next(route: CaseRoute?) -> [Phase] {
+        self == .assessment && route == .counsellingReferral ? [.goalAgreement, .monitoring, .closure] : next
+    }
 }
 
 /// The route a case manager chooses after the assessment.

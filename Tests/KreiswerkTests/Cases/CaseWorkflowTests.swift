@@ -35,6 +35,21 @@ import Testing
         try await client.api(.post, "/api/v1/cases/\(id)/phase", token: token, json: body, headers: [.ifMatch: "\"\(version)\""])
     }
 
+    @Test func aReferralRouteGoesFromTheAssessmentToMonitoringDirectly() async throws {
+        try await TestApp.with { _, people, client in
+            let cm = people["wittenCM"].token
+            let documented = Self.amira + #","residence_status":"Aufenthaltserlaubnis § 25 Abs. 2","country_of_origin":"Syrien","german_level":"A2""#
+            var (id, version) = try await Self.openCase(client, cm, try await Self.register(client, cm, json: documented))
+            version = try #require(try await Self.phase(client, cm, id, version, #"{"phase":"assessment"}"#).object["version"] as? Int)
+            let direct = #"{"phase":"monitoring","next_review_on":"2026-06-01""#
+            let welcome = try await Self.phase(client, cm, id, version, direct + #","route":"welcome_package"}"#)
+            #expect(welcome.status == .unprocessableContent, "only a referral skips the goal agreement")
+            let referred = try await Self.phase(client, cm, id, version, direct + #","route":"counselling_referral"}"#)
+            #expect(referred.status == .ok, "\(referred.text)")
+            #expect(referred.object["phase"] as? String == "monitoring")
+        }
+    }
+
     @Test func fromIntakeToClosureFollowingTheRules() async throws {
         try await TestApp.with { db, people, client in
             let cm = people["wittenCM"].token
