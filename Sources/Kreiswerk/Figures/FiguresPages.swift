@@ -12,11 +12,13 @@ struct FiguresPages {
     func register(on routes: GuardedRouter) {
         routes.get("/kennzahlen", .viewDistrictFigures) { request, context in
             let query = request.uri.queryParameters
-            return try await dashboard(context, town: query["ort"].map(String.init), refreshed: query["aktualisiert"] != nil)
+            let refreshAsked = query["aktualisiert"].flatMap { Double(String($0)) }.map(Date.init(timeIntervalSince1970:))
+            return try await dashboard(context, town: query["ort"].map(String.init), refreshAsked: refreshAsked)
         }
         routes.post("/kennzahlen/aktualisieren", .viewDistrictFigures) { _, context -> Response in
             _ = try await figures.requestRefresh(by: context.identity, clientAddress: context.clientAddress)
-            return .redirect(to: "/kennzahlen?aktualisiert=1", type: .normal)
+            // The page says whether the figures it shows were computed after this request, or not yet.
+            return .redirect(to: "/kennzahlen?aktualisiert=\(Int(Date().timeIntervalSince1970))", type: .normal)
         }
         routes.get("/kennzahlen/bericht", .viewDistrictFigures) { request, context in
             let text = request.uri.queryParameters["halbjahr"].map(String.init) ?? HalfYear(containing: .today).description
@@ -37,13 +39,20 @@ struct FiguresPages {
         }
     }
 
-    func dashboard(_ context: SignedInContext, town: String?, refreshed: Bool) async throws -> Response {
+    /// What the page says after „Jetzt aktualisieren“ asked at `asked`: done (with the new state) or still running.
+    static func refreshNotice(asked: Date, computedAt: Date?) -> String {
+        if let computedAt, computedAt >= asked {
+            return "Aktualisiert: Die Kennzahlen sind neu berechnet (Stand \(GermanFormat.dateTime(computedAt)))."
+        }
+        return "Die Aktualisierung läuft; sie dauert meist nur Sekunden. Laden Sie die Seite neu, um den neuen Stand zu sehen."
+    }
+
+    func dashboard(_ context: SignedInContext, town: String?, refreshAsked: Date?) async throws -> Response {
         let identity = context.identity
-        var data: [String: Any] = [
-            "canRefresh": identity.tenant.kind == "district", "halfYears": Self.recentHalfYears(),
-            "notice": refreshed ? "Die Aktualisierung ist beauftragt; in wenigen Minuten zeigt die Seite den neuen Stand." : nil,
-        ]
-        guard let report = try await figures.dashboard(for: identity) else {
+        var data: [String: Any] = ["canRefresh": identity.tenant.kind == "district", "halfYears": Self.recentHalfYears()]
+        let report = try await figures.dashboard(for: identity)
+        if let refreshAsked { data["notice"] = Self.refreshNotice(asked: refreshAsked, computedAt: report?.computedAt) }
+        guard let report else {
             data["empty"] = true
             return pages.render("figures", data, identity: identity, path: "/kennzahlen")
         }
