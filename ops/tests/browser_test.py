@@ -59,6 +59,7 @@ WAIT_SECONDS = 15
 FAILING_IMPACTS = ("serious", "critical")
 
 accessibility_failures = []  # one readable block per page with serious/critical violations
+text_failures = []  # pages that show a label without its value
 shot_count = 0
 
 
@@ -184,7 +185,20 @@ def current_axe_script():
     raise CheckFailed("axe-core 4 (axe_playwright_python/axe.min.js) is not installed: run ops/tests/browser.sh")
 
 
+# Labels that were seen on the pages without their values (issue 17): a page must show neither.
+LABELS_WITHOUT_VALUE = re.compile(r"Abgesagt am\s*:|\(\s*\)|gültig bis\s*[,.]|widerrufen zum\s*$|Ergebnis:\s*$|davon 0 mit|\(0 ungelesen\)|\b1 (Verweisungen|Fälle|Umfragen)\b", re.M)
+
+
+def no_label_without_value(driver, page):
+    """Every page, as read: no label whose value is missing (the text, not the markup)."""
+    found = LABELS_WITHOUT_VALUE.search(page_text(driver))
+    if found:
+        text_failures.append(f"{page} ({driver.current_url}): shows „{found.group(0)}“ without its value")
+        step(f"  {page}: a label without its value: „{found.group(0)}“")
+
+
 def run_axe(driver, page):
+    no_label_without_value(driver, page)
     axe = Axe(driver, script_url=current_axe_script())
     axe.inject()
     results = axe.run()
@@ -593,6 +607,9 @@ def main():
     if accessibility_failures:
         print("FAIL: serious or critical accessibility violations (axe):\n" + "\n".join(accessibility_failures),
               file=sys.stderr)
+        return 1
+    if text_failures:
+        print("FAIL: labels without their values:\n" + "\n".join(text_failures), file=sys.stderr)
         return 1
     step("all checks passed")
     return 0
