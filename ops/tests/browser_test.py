@@ -347,7 +347,8 @@ def accept_invitation(driver, invitation_path):
     fill(form, "password", TENANT_PASSWORD)
     fill(form, "password_repeat", TENANT_PASSWORD)
     submit(driver, form)
-    expect_sign_in_page(driver, "after accepting the invitation")
+    expect_start_page(driver, "tenant admin, signed in by setting the password")
+    sign_out(driver)
 
 
 def invitation_used_up(driver, invitation_path):

@@ -12,7 +12,8 @@ struct InvitationAcceptance: Sendable {
     }
 
     enum Outcome: Sendable {
-        case accepted
+        /// The password is set; the invited person signs in with it (`email`) at once.
+        case accepted(email: String)
         /// The password does not pass; the page asks again for this invitation.
         case refused(Invitations.Pending, errors: [String: String])
     }
@@ -42,6 +43,6 @@ struct InvitationAcceptance: Sendable {
                 logger: database.logger
             )
         }
-        return .accepted
+        return .accepted(email: invitation.email)
     }
 }

@@ -78,6 +78,11 @@ struct SignInPages {
             let status: HTTPResponse.Status = if case .throttled = error { .tooManyRequests } else { .unauthorized }
             return signInPage(request, email: email, message: error.message, status: status)
         }
+        return signedIn(started)
+    }
+
+    /// Where a started web session goes, with its cookie: the second factor if the account needs one, else the start page.
+    func signedIn(_ started: SignInSessions.Started) -> Response {
         var response = Response.redirect(to: started.secondFactorPending ? "/anmelden/zweiter-faktor" : "/", type: .normal)
         response.setCookie(sessionCookie(started.secret))
         return response
@@ -141,7 +146,18 @@ struct SignInPages {
             repeated: form.raw("password_repeat"),
             clientAddress: context.clientAddress
         ) {
-        case .accepted: return .redirect(to: "/anmelden?eingeladen=1", type: .normal)
+        case .accepted(let email):
+            // Signed in with the password just set, as the sign-in form would (with the second factor still to come if the
+            // account needs one); only if that fails, to the sign-in page.
+            guard
+                let started = try? await sessions.startWebSession(
+                    email: email,
+                    password: form.raw("password"),
+                    replacing: request.cookies[AuthenticationMiddleware.sessionCookie]?.value,
+                    clientAddress: context.clientAddress
+                )
+            else { return .redirect(to: "/anmelden?eingeladen=1", type: .normal) }
+            return signedIn(started)
         case .refused(let invitation, let errors):
             return invitationPage(request, token: token, invitation, errors: errors, status: .unprocessableContent)
         }
