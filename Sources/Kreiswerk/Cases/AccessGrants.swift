@@ -37,6 +37,35 @@ public enum AccessGrants {
 
     /// Revokes the grants that rest on a withdrawn consent — or, when the consent to case management
     /// itself is withdrawn, every grant on the client's referrals and conferences. Returns how many.
+    /// What `revoke` would end, for the confirmation before it: each referral and conference with the stelle that loses its
+    /// access, e.g. ("Verweisung an MBE – AWO (AWO Ennepe-Ruhr)", sent at), ("Fallkonferenz „Schule“ (AWO Ennepe-Ruhr)", at).
+    static func ending(
+        consent: UUID,
+        client: UUID,
+        everything: Bool,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [(what: String, at: Date)] {
+        let rows = try await connection.query(
+            """
+            SELECT 'Verweisung an ' || s.name || ' (' || t.name || ')', r.sent_at
+            FROM access_grants g JOIN referrals r ON r.id = g.object_id JOIN services s ON s.id = r.service_id
+                JOIN tenants t ON t.id = g.grantee_tenant_id
+            WHERE g.object_type = 'referral' AND g.revoked_at IS NULL AND (g.consent_id = \(consent) OR (\(everything) AND r.client_id = \(client)))
+            UNION ALL
+            SELECT 'Fallkonferenz „' || f.title || '“ (' || t.name || ')', f.scheduled_at
+            FROM access_grants g JOIN case_conferences f ON f.id = g.object_id JOIN cases k ON k.id = f.case_id
+                JOIN tenants t ON t.id = g.grantee_tenant_id
+            WHERE g.object_type = 'conference' AND g.revoked_at IS NULL AND (g.consent_id = \(consent) OR (\(everything) AND k.client_id = \(client)))
+            ORDER BY 2
+            """,
+            logger: logger
+        )
+        var ending: [(what: String, at: Date)] = []
+        for try await (what, at) in rows.decode((String, Date).self) { ending.append((what, at)) }
+        return ending
+    }
+
     static func revoke(
         consent: UUID,
         client: UUID,

@@ -481,11 +481,14 @@ struct CasePages {
 
     /// The confirmation step of a withdrawal: what it ends and from when, before anything happens.
     func withdrawalPage(_ context: SignedInContext, client id: UUID, consent consentID: UUID) async throws -> Response {
-        let (client, consents, _) = try await work.client(id, by: context.identity, clientAddress: context.clientAddress)
-        guard let consent = consents.first(where: { $0.id == consentID }), consent.isActive else {
-            throw DomainError.notFound("Eine noch gültige Einwilligung mit dieser Kennung gibt es bei diesem Klienten nicht.")
-        }
+        let (client, consent, ending) = try await work.withdrawal(
+            of: consentID,
+            client: id,
+            by: context.identity,
+            clientAddress: context.clientAddress
+        )
         let data: [String: Any] = [
+            "losing": ending.map { ["what": $0.what, "when": GermanFormat.date($0.at)] }, "losesNone": ending.isEmpty,
             "clientID": client.id.uuidString.lowercased(), "name": client.fullName, "consentID": consent.id.uuidString.lowercased(),
             "scope": Self.consentScope(consent), "given": consent.givenOn.german, "day": Day.today.german,
             "ends": Self.withdrawalEnds(consent),

@@ -80,6 +80,26 @@ public struct CaseWork: Sendable {
         }
     }
 
+    /// What withdrawing a consent in force would end, for its confirmation: the client, the consent, and each referral and
+    /// conference whose receiver loses access (an audited read of the client).
+    public func withdrawal(
+        of consent: UUID,
+        client id: UUID,
+        by identity: Identity,
+        clientAddress: String?
+    ) async throws -> (client: Client, consent: Consent, ending: [(what: String, at: Date)]) {
+        try await work(identity, clientAddress: clientAddress) { connection, audit in
+            guard let client = try await ClientRecords.find(id, on: connection, logger: logger) else { throw Self.noClient }
+            guard let found = try await ClientRecords.consents(of: id, on: connection, logger: logger).first(where: { $0.id == consent }),
+                found.isActive
+            else { throw DomainError.notFound("Eine noch gültige Einwilligung mit dieser Kennung gibt es bei diesem Klienten nicht.") }
+            audit.append(event("client.read", identity, "client", id))
+            let everything = found.scope == .caseManagement
+            let ending = try await AccessGrants.ending(consent: consent, client: id, everything: everything, on: connection, logger: logger)
+            return (client, found, ending)
+        }
+    }
+
     public func update(client id: UUID, version: Int, with data: ClientData, by identity: Identity, clientAddress: String?) async throws -> Client {
         var data = try data.validated()
         return try await work(identity, clientAddress: clientAddress) { connection, audit in

@@ -11,7 +11,7 @@ import Testing
 /// the hand-over and a referral's outcome start without a choice and are refused (422, naming the field) without one.
 @Suite struct ConsentPageTests {
     @Test func consentIsNeverTickedAndAWithdrawalIsConfirmedAndReported() async throws {
-        try await TestApp.with { _, people, client in
+        try await TestApp.with { db, people, client in
             var browser = WebBrowser()
             _ = try await browser.signIn(people["wittenCM"].email, client)
             let intake = try await browser.get("/aufnahme", client).text
@@ -36,6 +36,14 @@ import Testing
             #expect(confirm.status == .ok)
             #expect(confirm.text.contains("ab heute, \(Day.today.german)"))
             #expect(confirm.text.contains("jeden Zugriff von Beratungsstellen"))
+            let losing = try #require(confirm.text.firstMatch(of: /<ul id="withdrawal-losing"[\s\S]*?<\/ul>/)?.0)
+            #expect(losing.contains("Verweisung an ") && losing.contains("(AWO Ennepe-Ruhr), vom "), "the referral that loses access: \(losing)")
+            let awo = try await ReferralGrantTests.carrierStaff(db)
+            let (_, secret) = try await OperatorAccounts(database: db.owner).createToken(email: awo.email, name: "t", expiresInDays: 1)
+            let referral = try #require(
+                try await client.api(.get, "/api/v1/referrals/incoming", token: secret.value).array.first?["id"] as? String
+            )
+            #expect(try await client.api(.get, "/api/v1/referrals/\(referral)", token: secret.value).status == .ok)
             #expect(try await browser.get(clientPath, client).text.contains("Widerruf erfassen"))
 
             _ = try await browser.get(String(link), client)
@@ -50,6 +58,10 @@ import Testing
                 "\(after)"
             )
             #expect(after.contains("widerrufen zum \(Day.today.german)"))
+            #expect(
+                try await client.api(.get, "/api/v1/referrals/\(referral)", token: secret.value).status == .notFound,
+                "the carrier's access ended"
+            )
             // A consent no longer in force has no confirmation page.
             #expect(try await browser.get(String(link), client).status == .notFound)
         }
