@@ -237,7 +237,7 @@ struct ConferenceRoutes {
     static func values(_ conference: CaseConference) -> [String: Any] {
         [
             "id": conference.id.uuidString.lowercased(), "title": conference.title, "when": GermanFormat.dateTime(conference.scheduledAt),
-            "kind": conference.kind == "district" ? "Kreisebene" : "kommunal", "organiser": "\(conference.organiserName) (\(conference.organiser))",
+            "kind": conference.kind == "district" ? "Kreisebene" : "kommunal", "organiser": conference.organiserName,
             "summary": conference.summary, "agenda": conference.agenda.nonEmpty as Any, "minutes": conference.minutes.nonEmpty as Any,
             "participants": conference.participants.joined(separator: ", "),
             "version": conference.version, "caseID": conference.caseID?.uuidString.lowercased() as Any,

@@ -10,7 +10,7 @@ struct ReferralPages {
     static func values(_ referral: Referral) -> [String: Any] {
         [
             "id": referral.id.uuidString.lowercased(), "service": referral.serviceName, "receiverName": referral.receiverName,
-            "senderName": referral.senderName,
+            "senderName": referral.senderName, "senderOrganisation": referral.senderOrganisation,
             "sender": referral.sender, "caseNumber": referral.caseNumber, "name": "\(referral.firstName) \(referral.lastName)",
             "birth": referral.dateOfBirth.german, "languages": referral.languages.joined(separator: ", "), "germanLevel": referral.germanLevel ?? "–",
             "residence": referral.placeOfResidence ?? "–", "reason": referral.reason, "sent": GermanFormat.date(referral.sentAt),

@@ -21,6 +21,8 @@ public struct Referral: Sendable, Codable, Equatable {
     public var programme: String
     public var sender: String
     public var senderName: String
+    /// The referring organisation's name (the sender is its slug).
+    public var senderOrganisation: String
     public var receiver: String
     public var receiverName: String
     public var firstName: String
@@ -66,7 +68,8 @@ public struct Referrals: Sendable {
         SELECT r.id, r.case_id, r.tenant_id, r.case_number, s.name, s.programme, st.slug, r.sender_name, rt.slug, rt.name, r.first_name, r.last_name,
                to_char(r.date_of_birth, 'YYYY-MM-DD'), r.languages, r.german_level, r.place_of_residence, r.reason, r.sent_at,
                EXISTS (SELECT 1 FROM access_grants g WHERE g.object_type = 'referral' AND g.object_id = r.id AND g.revoked_at IS NULL)
-                   OR r.receiver_tenant_id = r.tenant_id
+                   OR r.receiver_tenant_id = r.tenant_id,
+               st.name
         FROM referrals r JOIN services s ON s.id = r.service_id JOIN tenants st ON st.id = r.tenant_id JOIN tenants rt ON rt.id = r.receiver_tenant_id
         """
 
@@ -94,6 +97,7 @@ public struct Referrals: Sendable {
                     programme: try r[5].decode(String.self),
                     sender: try r[6].decode(String.self),
                     senderName: try r[7].decode(String.self),
+                    senderOrganisation: try r[19].decode(String.self),
                     receiver: try r[8].decode(String.self),
                     receiverName: try r[9].decode(String.self),
                     firstName: try r[10].decode(String.self),
