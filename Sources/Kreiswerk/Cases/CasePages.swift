@@ -441,7 +441,7 @@ struct CasePages {
                     "id": consent.id.uuidString.lowercased(),
                     "scope": Self.consentScope(consent),
                     "given": consent.givenOn.german, "withdrawn": consent.withdrawnOn?.german as Any, "expires": consent.expiresOn?.german as Any,
-                    "active": consent.isActive,
+                    "active": consent.isActive, "state": Self.consentState(consent),
                 ]
             },
             "cases": cases.map(Self.caseRow), "hasCases": !cases.isEmpty, "hasOpenCase": hasOpenCase,
@@ -450,6 +450,14 @@ struct CasePages {
             "today": Day.today.iso,
         ]) { $1 }
         return pages.render("client", data, identity: context.identity, path: "/klienten", status: status)
+    }
+
+    /// A consent's state in words, as the client page shows it.
+    static func consentState(_ consent: Consent) -> String {
+        if let withdrawn = consent.withdrawnOn, withdrawn <= .today { return "widerrufen" }
+        if let expires = consent.expiresOn, expires < .today { return "abgelaufen" }
+        if consent.withdrawnOn != nil { return "in Kraft, Widerruf erfasst" }
+        return consent.expiresOn == nil ? "in Kraft, unbefristet" : "in Kraft, befristet"
     }
 
     static func consentScope(_ consent: Consent) -> String {

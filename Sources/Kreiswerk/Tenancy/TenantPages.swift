@@ -97,7 +97,8 @@ struct TenantPages {
         var data: [String: Any] = [
             "tenant": ["slug": tenant.slug, "name": tenant.name, "district": tenant.district as Any],
             "kindLabel": Self.kindLabel(tenant.kind),
-            "managedLabel": tenant.managedBy == "files" ? "in den Mandanten-Dateien (tenants/)" : "über die Aufnahme im Betrieb",
+            "managedLabel": tenant.managedBy == "files"
+                ? "in den Mandanten-Dateien (tenants/); Änderungen dort" : "hier in der Plattform, von der Plattform-Administration",
         ]
         if let invited {
             data.merge(InvitationView.values(url: invited.invitationURL, expires: invited.invitationExpiresAt, user: invited.admin)) { $1 }

@@ -24,6 +24,7 @@ import Testing
             let clientPath = String(try #require(page.firstMatch(of: /href="(\/klienten\/[0-9a-f-]{36})"/)?.1))
             let clientPage = try await browser.get(clientPath, client).text
             #expect(!clientPage.contains("class=\"link-button\">Widerruf erfassen"), "no withdrawal in one tap")
+            #expect(clientPage.contains("Case Management: in Kraft, unbefristet"), "the consent's state in words")
             let link = try #require(
                 clientPage.firstMatch(
                     of:
@@ -58,6 +59,7 @@ import Testing
                 "\(after)"
             )
             #expect(after.contains("widerrufen zum \(Day.today.german)"))
+            #expect(after.contains("Case Management: widerrufen"))
             #expect(
                 try await client.api(.get, "/api/v1/referrals/\(referral)", token: secret.value).status == .notFound,
                 "the carrier's access ended"
