@@ -102,6 +102,16 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 ),
                 [:]
             )
+        case let error where Self.databaseUnavailable(error):
+            // PostgreSQL is restarting, failing over or unreachable: nothing was written that was not also rolled back;
+            // say so and when to try again, as /readyz does, instead of a 500.
+            return (
+                Problem(
+                    .serviceUnavailable,
+                    detail: "Die Datenbank ist gerade nicht erreichbar. Bitte in einigen Sekunden erneut versuchen; nichts wurde gespeichert."
+                ),
+                [.retryAfter: "5"]
+            )
         case let error as DecodingError:
             return (Problem(.badRequest, detail: "The request body is not the JSON this endpoint expects: \(Self.describe(error))"), [:])
         case let error as HTTPError:
@@ -116,6 +126,19 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         default:
             return nil
         }
+    }
+
+    /// Whether `error` says the database cannot be reached right now (connection lost or refused, server shutting down or
+    /// starting, too many connections), rather than that the request was wrong.
+    static func databaseUnavailable(_ error: any Error) -> Bool {
+        // The pool gives up creating connections with a ConnectionPoolError from PostgresNIO's underscored pool module.
+        if String(reflecting: type(of: error)).hasSuffix("ConnectionPoolError") {
+            return String(reflecting: error).contains("connectionCreationCircuitBreakerTripped")
+        }
+        guard let error = error as? PSQLError else { return false }
+        if [.connectionError, .serverClosedConnection, .uncleanShutdown, .poolClosed].contains(error.code) { return true }
+        guard let state = error.serverInfo?[.sqlState] else { return false }
+        return state.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains(state)
     }
 
     static func describe(_ error: DecodingError) -> String {
