@@ -564,6 +564,8 @@ struct CasePages {
                 ]
             },
         ]
+        let due = view.goals.filter { $0.outcome == nil && $0.reviewOn <= .today }.count
+        data["dueGoals"] = due > 0 ? GermanFormat.count(due, "Ziel ist", "Ziele sind") : nil
         if !page.handOverTo.isEmpty {
             data["colleagues"] = page.handOverTo.map { ["id": $0.id.uuidString.lowercased(), "name": $0.displayName] }
             data["canHandOver"] = true

@@ -67,7 +67,8 @@ import Testing
             page = try await browser.get(casePath, client)
             #expect(page.text.contains("Erstgespräch mit Dolmetscher."))
             #expect(page.text.contains("Anerkennung des Abschlusses"))
-            #expect(page.text.contains("fällig"))
+            #expect(page.text.contains("1 Ziel ist zur Prüfung fällig"), "what is due comes first")
+            #expect(page.text.contains(##"<a href="#timeline-heading">Verlauf</a>"##), "the timeline is one tap away")
 
             let mine = try await browser.get("/faelle", client)
             #expect(mine.text.contains("Yusuf Demir"))
