@@ -253,6 +253,15 @@ struct CasePages {
             return .redirect(to: "/klienten/\(id.uuidString.lowercased())", type: .normal)
         }
 
+        routes.get("/klienten/{id}/einwilligungsformular", .workCases) { _, context in
+            let (client, _, _) = try await work.client(try context.id(), by: context.identity, clientAddress: context.clientAddress)
+            let data: [String: Any] = [
+                "clientID": client.id.uuidString.lowercased(), "name": client.fullName, "birth": client.data.dateOfBirth.german,
+                "tenantName": context.identity.tenant.name,
+            ]
+            return pages.render("consent-form", data, identity: context.identity, path: "/klienten")
+        }
+
         routes.get("/klienten/{id}/einwilligungen/{consent}/widerruf", .workCases) { _, context in
             try await withdrawalPage(context, client: try context.id(), consent: try context.id("consent"))
         }

@@ -6,7 +6,8 @@ import Mustache
 public struct Pages: Sendable {
     static let required = [
         "layout", "sign-in", "second-factor", "start", "tenant", "invitation", "account", "users", "audit", "error",
-        "cases", "clients", "intake", "client", "consent-withdrawal", "case", "referrals", "reports", "conferences", "conference", "notifications",
+        "cases", "clients", "intake", "client", "consent-withdrawal", "consent-form", "case", "referrals", "reports", "conferences", "conference",
+        "notifications",
         "jobs",
     ]
     let library: MustacheLibrary

@@ -25,6 +25,9 @@ import Testing
             let clientPage = try await browser.get(clientPath, client).text
             #expect(!clientPage.contains("class=\"link-button\">Widerruf erfassen"), "no withdrawal in one tap")
             #expect(clientPage.contains("Case Management: in Kraft, unbefristet"), "the consent's state in words")
+            let printable = try await browser.get("\(clientPath)/einwilligungsformular", client)
+            #expect(printable.status == .ok && printable.text.contains("Ich, <strong>Yusuf Demir</strong>, geboren am 02.10.1988"))
+            #expect(printable.text.contains("Ich kann jederzeit Nein sagen") && printable.text.contains("Unterschrift"))
             let link = try #require(
                 clientPage.firstMatch(
                     of:
