@@ -42,7 +42,12 @@ struct Worker: AsyncParsableCommand {
             configuration: .init(
                 services: [
                     .init(service: client), .init(service: AuditSealer(chain: AuditChain(database: database))),
-                    .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup),
+                    // Stopping in reverse order, the worker first, never leaves a query on a closing pool.
+                    .init(
+                        service: worker,
+                        successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup
+                    ),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger

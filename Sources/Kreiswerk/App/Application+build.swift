@@ -6,6 +6,10 @@ import ServiceLifecycle
 /// Creates and wires everything the server runs: the database client, the routes, the services.
 /// The one place where things are built; tests call it with their own configuration.
 public func buildApplication(_ configuration: AppConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    try await RuntimeRoleCheck.verify(configuration.databaseURL, logger: logger)
+    if let workerURL = configuration.workerDatabaseURL {
+        try await RuntimeRoleCheck.verify(workerURL, claimsJobs: configuration.worker != nil, logger: logger)
+    }
     var clientConfiguration = configuration.databaseURL.clientConfiguration
     clientConfiguration.options.maximumConnections = configuration.maximumConnections
     let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
@@ -14,7 +18,7 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
     let kinds = Jobs.kinds(mailer: Mailer(configuration: configuration.mail))
     let schedules = Jobs.schedules(kinds)
     let routes = try await buildRoutes(configuration, database: database, metrics: metrics, schedules: schedules, logger: logger)
-    var services: [any Service] = [client, RuntimeRoleCheck(database: database)]
+    var services: [any Service] = [client]
     if let workerURL = configuration.workerDatabaseURL {
         // Jobs and sealing run as kreiswerk_worker, the only role that may claim, complete and seal.
         var workerClientConfiguration = workerURL.clientConfiguration
@@ -22,7 +26,7 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
         let workerClient = PostgresClient(configuration: workerClientConfiguration, backgroundLogger: logger)
         let jobsDatabase = Database(client: workerClient, logger: logger)
         services += [
-            workerClient, RuntimeRoleCheck(database: jobsDatabase),
+            workerClient,
             AuditSealer(chain: AuditChain(database: jobsDatabase), interval: configuration.auditSealInterval),
         ]
         if let worker = configuration.worker {

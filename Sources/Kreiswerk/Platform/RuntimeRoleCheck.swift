@@ -1,15 +1,17 @@
 import Logging
 import PostgresNIO
-import ServiceLifecycle
 
 /// Refuses to serve as a role that row-level security would not hold: a superuser,
 /// a role with BYPASSRLS, or one that owns tables or may act as their owner (owners can switch RLS off).
-struct RuntimeRoleCheck: Service {
-    let database: Database
-
-    func run() async throws {
-        try await Self.verify(database)
-        try await gracefulShutdown()
+enum RuntimeRoleCheck {
+    /// Checks a connection's role before anything starts: a server that would refuse never listens,
+    /// and no service is stopped half-way through its first query.
+    static func verify(_ url: DatabaseURL, claimsJobs: Bool = false, logger: Logger) async throws {
+        try await withPostgresClient(url, logger: logger) { client in
+            let database = Database(client: client, logger: logger)
+            try await verify(database)
+            if claimsJobs { try await verifyClaimsJobs(database) }
+        }
     }
 
     /// Throws unless the connection's role is held by row-level security. Job workers call it too

@@ -67,7 +67,7 @@ import Testing
     @Test func theServerRefusesToRunAsTheOwnerRole() async throws {
         try await TestDatabase.with { db in
             let error = await #expect(throws: ConfigurationError.self) {
-                try await RuntimeRoleCheck(database: db.owner).run()
+                try await RuntimeRoleCheck.verify(db.owner)
             }
             #expect(error?.description.contains("owns") == true)
         }
