@@ -422,6 +422,8 @@ def case_manager_intake(driver):
         fill(form, "reason", "Arbeitssuche, Anerkennung des Berufsabschlusses")
         check(not form.find_element(By.ID, "consent").is_selected(), "the consent is never ticked for the user")
         form.find_element(By.ID, "consent").click()
+        check(form.find_element(By.ID, "consent_given_how").get_attribute("value") == "", "how the consent was given is not preselected")
+        choose(form, "consent_given_how", "in_writing")
         submit(driver, form)
         check(path_of(driver).startswith("/faelle/"), f"after the intake expected the case page, got {driver.current_url}")
         check("Erstberatung (Intake)" in page_text(driver), "the new case is in the intake phase")

@@ -10,15 +10,30 @@ struct CaseAPI {
     struct NewClient: Decodable {
         var client: ClientData
         var consentGivenOn: Day?
+        var consentGivenHow: Consent.Manner?
+        var consentInterpreterLanguage: String?
+        var consentExpiresOn: Day?
         var allowDuplicate: Bool?
 
-        enum CodingKeys: String, CodingKey { case consentGivenOn, allowDuplicate }
+        enum CodingKeys: String, CodingKey {
+            case consentGivenOn, consentGivenHow, consentInterpreterLanguage, consentExpiresOn, allowDuplicate
+        }
 
         init(from decoder: any Decoder) throws {
             client = try ClientData(from: decoder)
             let container = try decoder.container(keyedBy: CodingKeys.self)
             consentGivenOn = try container.decodeIfPresent(Day.self, forKey: .consentGivenOn)
+            consentGivenHow = try container.decodeIfPresent(Consent.Manner.self, forKey: .consentGivenHow)
+            consentInterpreterLanguage = try container.decodeIfPresent(String.self, forKey: .consentInterpreterLanguage)
+            consentExpiresOn = try container.decodeIfPresent(Day.self, forKey: .consentExpiresOn)
             allowDuplicate = try container.decodeIfPresent(Bool.self, forKey: .allowDuplicate)
+        }
+
+        /// The consent to case management given with the registration, if any.
+        var consent: ConsentGiven? {
+            consentGivenOn.map {
+                ConsentGiven(givenOn: $0, how: consentGivenHow, interpreterLanguage: consentInterpreterLanguage, expiresOn: consentExpiresOn)
+            }
         }
     }
 
@@ -33,6 +48,8 @@ struct CaseAPI {
         var recipient: String?
         var givenOn: Day
         var expiresOn: Day?
+        var givenHow: Consent.Manner?
+        var interpreterLanguage: String?
     }
 
     struct Withdrawal: Decodable {
@@ -147,7 +164,7 @@ struct CaseAPI {
         let body = try await request.json(NewClient.self, context: context, snakeCase: true)
         let client = try await work.register(
             body.client,
-            consentGivenOn: body.consentGivenOn,
+            consent: body.consent,
             allowDuplicate: body.allowDuplicate ?? false,
             by: context.identity,
             clientAddress: context.clientAddress
@@ -182,8 +199,7 @@ struct CaseAPI {
             client: try context.id(),
             scope: body.scope,
             recipient: body.recipient,
-            givenOn: body.givenOn,
-            expiresOn: body.expiresOn,
+            given: ConsentGiven(givenOn: body.givenOn, how: body.givenHow, interpreterLanguage: body.interpreterLanguage, expiresOn: body.expiresOn),
             by: context.identity,
             clientAddress: context.clientAddress
         )

@@ -19,6 +19,8 @@ struct CasePages {
         "participants": "Teilnehmende", "referral_reason": "Anlass der Verweisung",
         "referral_consent": "Einwilligung in die Übergabe", "referral_consent_date": "Einwilligung vom", "invitees": "Namentlich eingeladen",
         "conference": "Fallkonferenz", "scheduled_at": "Termin",
+        "scope": "Umfang", "expires_on": "Gültig bis", "given_how": "Wie gegeben", "interpreter_language": "Sprache der Dolmetschung",
+        "consent_given_how": "Wie gegeben", "consent_interpreter_language": "Sprache der Dolmetschung", "consent_expires_on": "Gültig bis",
     ]
 
     // MARK: - Reading forms
@@ -173,12 +175,12 @@ struct CasePages {
             let form = context.form
             let fields = try await work.fields(by: context.identity)
             do {
-                let data = try Self.clientData(form, fields: fields)
+                // The client's data and, if ticked, how the consent was given: every problem at once.
                 let consented = form["consent"] == "1"
-                let consentDay = try Day.parse(form["consent_given_on"], field: "given_on", label: "Datum der Einwilligung") ?? .today
+                let (data, consent) = try Self.intakeInput(form, fields: fields, consented: consented)
                 let client = try await work.register(
                     data,
-                    consentGivenOn: consented ? consentDay : nil,
+                    consent: consent,
                     allowDuplicate: form["allow_duplicate"] == "1",
                     by: context.identity,
                     clientAddress: context.clientAddress
@@ -209,7 +211,14 @@ struct CasePages {
                 ? "Der Klient ist registriert. Ohne Einwilligung in das Case Management kann noch kein Fall eröffnet werden." : nil
             let withdrawn = query["widerrufen"].flatMap { UUID(uuidString: String($0)) }
             let ended = query["zugriffe"].flatMap { Int(String($0)) } ?? 0
-            return try await clientPage(context, id: try context.id(), notice: notice, withdrawn: withdrawn.map { ($0, ended) })
+            let recorded = query["erfasst"].flatMap { UUID(uuidString: String($0)) }
+            return try await clientPage(
+                context,
+                id: try context.id(),
+                notice: notice,
+                withdrawn: withdrawn.map { ($0, ended) },
+                recorded: recorded
+            )
         }
 
         routes.post("/klienten/{id}", .workCases) { _, context -> Response in
@@ -235,29 +244,26 @@ struct CasePages {
         routes.post("/klienten/{id}/einwilligungen", .workCases) { _, context -> Response in
             let id = try context.id()
             do {
-                let day = try Day.parse(context.form["given_on"], field: "given_on", label: "Datum der Einwilligung") ?? .today
-                let scope = Consent.Scope(rawValue: context.form["scope"]) ?? .caseManagement
-                let expires = try Day.parse(context.form["expires_on"], field: "expires_on", label: "Gültig bis")
-                _ = try await work.recordConsent(
+                let (scope, given) = try Self.consentInput(context.form)
+                let consent = try await work.recordConsent(
                     client: id,
                     scope: scope,
                     recipient: context.form["recipient"],
-                    givenOn: day,
-                    expiresOn: expires,
+                    given: given,
                     by: context.identity,
                     clientAddress: context.clientAddress
                 )
             } catch let error as InvalidInput {
-                return try await clientPage(context, id: id, errors: error, status: .unprocessableContent)
+                return try await clientPage(context, id: id, consentForm: context.form, errors: error, status: .unprocessableContent)
+                return .redirect(to: "/klienten/\(id.uuidString.lowercased())?erfasst=\(consent.id.uuidString.lowercased())", type: .normal)
             }
-            return .redirect(to: "/klienten/\(id.uuidString.lowercased())", type: .normal)
         }
 
         routes.get("/klienten/{id}/einwilligungsformular", .workCases) { _, context in
             let (client, _, _) = try await work.client(try context.id(), by: context.identity, clientAddress: context.clientAddress)
             let data: [String: Any] = [
                 "clientID": client.id.uuidString.lowercased(), "name": client.fullName, "birth": client.data.dateOfBirth.german,
-                "tenantName": context.identity.tenant.name,
+                "tenantName": context.identity.tenant.name, "manners": Consent.Manner.allCases.map(\.label),
             ]
             return pages.render("consent-form", data, identity: context.identity, path: "/klienten")
         }
@@ -408,7 +414,7 @@ struct CasePages {
             data["duplicate"] = ["id": duplicate.existing.uuidString.lowercased()]
         }
         data["consent"] = form?["consent"] == "1"  // never ticked for the user: consent is the client's explicit act
-        data["consent_given_on"] = form?["consent_given_on"] ?? Day.today.iso
+        data.merge(Self.consentFormValues(form, prefix: "consent_")) { $1 }
         data["reason"] = form?["reason"] ?? ""
         let channel = form?["channel"] ?? "level1"
         data["channels"] = AccessChannel.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0.rawValue == channel] }
@@ -421,10 +427,12 @@ struct CasePages {
         form: Form? = nil,
         errors: InvalidInput? = nil,
         message: String? = nil,
+        consentForm: Form? = nil,
         notice: String? = nil,
         withdrawn: (consent: UUID, ended: Int)? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
+        recorded: UUID? = nil,
         let (client, consents, cases) = try await work.client(id, by: context.identity, clientAddress: context.clientAddress)
         var notice = notice
         if let withdrawn, let consent = consents.first(where: { $0.id == withdrawn.consent }), let day = consent.withdrawnOn {
@@ -432,11 +440,13 @@ struct CasePages {
         }
         let fields = try await work.fields(by: context.identity)
         var data = Self.clientFormValues(client.data, form: form, fields: fields)
+        if let recorded, let consent = consents.first(where: { $0.id == recorded }) { notice = Self.consentRecorded(consent) }
         if let errors { data.merge(Self.errorValues(errors)) { $1 } }
         if let message { data["message"] = message }
         if let notice { data["notice"] = notice }
         let hasOpenCase = cases.contains { $0.closedOn == nil }
         data.merge([
+        data.merge(Self.consentFormValues(consentForm, prefix: "")) { $1 }
             "id": client.id.uuidString.lowercased(), "clientID": client.id.uuidString.lowercased(), "name": client.fullName,
             "version": client.version,
             "targetGroups": [
@@ -450,7 +460,7 @@ struct CasePages {
                     "id": consent.id.uuidString.lowercased(),
                     "scope": Self.consentScope(consent),
                     "given": consent.givenOn.german, "withdrawn": consent.withdrawnOn?.german as Any, "expires": consent.expiresOn?.german as Any,
-                    "active": consent.isActive, "state": Self.consentState(consent),
+                    "active": consent.isActive, "state": Self.consentState(consent), "how": Self.consentHow(consent),
                 ]
             },
             "cases": cases.map(Self.caseRow), "hasCases": !cases.isEmpty, "hasOpenCase": hasOpenCase,
@@ -507,7 +517,7 @@ struct CasePages {
         let data: [String: Any] = [
             "losing": ending.map { ["what": $0.what, "when": GermanFormat.date($0.at)] }, "losesNone": ending.isEmpty,
             "clientID": client.id.uuidString.lowercased(), "name": client.fullName, "consentID": consent.id.uuidString.lowercased(),
-            "scope": Self.consentScope(consent), "given": consent.givenOn.german, "day": Day.today.german,
+            "scope": Self.consentScope(consent), "given": consent.givenOn.german, "how": Self.consentHow(consent), "day": Day.today.german,
             "ends": Self.withdrawalEnds(consent),
         ]
         return pages.render("consent-withdrawal", data, identity: context.identity, path: "/klienten")

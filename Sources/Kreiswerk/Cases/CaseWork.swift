@@ -34,16 +34,17 @@ public struct CaseWork: Sendable {
 
     // MARK: - Clients
 
-    /// Registers a client; with `consentGivenOn`, also their consent to case management.
+    /// Registers a client; with `consent`, also their consent to case management (how and until when it was given).
     /// A client of the same name and date of birth in the tenant is refused unless `allowDuplicate`.
     public func register(
         _ data: ClientData,
-        consentGivenOn: Day?,
+        consent: ConsentGiven?,
         allowDuplicate: Bool,
         by identity: Identity,
         clientAddress: String?
     ) async throws -> Client {
         var data = try data.validated()
+        let consent = try consent?.validated(prefix: "consent_")
         return try await work(identity, clientAddress: clientAddress) { connection, audit in
             data.extra = try ClientFields.validate(data.extra ?? [:], against: try await ClientFields.list(on: connection, logger: logger))
             if !allowDuplicate, let existing = try await ClientRecords.duplicates(of: data, on: connection, logger: logger).first {
@@ -51,18 +52,21 @@ public struct CaseWork: Sendable {
             }
             let id = try await ClientRecords.create(data, tenant: identity.tenant.id, by: identity.userID, on: connection, logger: logger)
             audit.append(event("client.created", identity, "client", id))
-            if let consentGivenOn {
-                let consent = try await ClientRecords.recordConsent(
+            if let consent {
+                let consentID = try await ClientRecords.recordConsent(
                     client: id,
                     tenant: identity.tenant.id,
                     scope: .caseManagement,
                     recipient: nil,
-                    givenOn: consentGivenOn,
+                    givenOn: consent.givenOn,
+                    expiresOn: consent.expiresOn,
+                    givenHow: consent.how,
+                    interpreterLanguage: consent.interpreterLanguage,
                     by: identity.userID,
                     on: connection,
                     logger: logger
                 )
-                audit.append(event("consent.given", identity, "consent", consent, ["client": id.uuidString, "scope": "case_management"]))
+                audit.append(event("consent.given", identity, "consent", consentID, ["client": id.uuidString, "scope": "case_management"]))
             }
             return try await ClientRecords.find(id, on: connection, logger: logger)!
         }
@@ -125,19 +129,18 @@ public struct CaseWork: Sendable {
         client: UUID,
         scope: Consent.Scope,
         recipient: String?,
-        givenOn: Day,
-        expiresOn: Day? = nil,
+        given: ConsentGiven,
         by identity: Identity,
         clientAddress: String?
     ) async throws -> Consent {
         let recipient = recipient?.trimmingCharacters(in: .whitespaces)
+        var errors: [String: String] = [:]
         if scope == .handover && (recipient ?? "").isEmpty {
-            throw InvalidInput(field: "recipient", "Bei einer Übergabe-Einwilligung bitte angeben, an wen übergeben werden darf.")
+            errors["recipient"] = "Bei einer Übergabe-Einwilligung bitte angeben, an wen übergeben werden darf."
         }
-        if givenOn > .today { throw InvalidInput(field: "given_on", "Das Datum der Einwilligung liegt in der Zukunft.") }
-        if let expiresOn, expiresOn < givenOn {
-            throw InvalidInput(field: "expires_on", "Das Ende der Einwilligung liegt vor ihrem Beginn: bitte ein Datum ab \(givenOn.german) angeben.")
-        }
+        var checked: ConsentGiven?
+        do { checked = try given.validated() } catch { errors.merge(error.errors) { first, _ in first } }
+        guard errors.isEmpty, let given = checked else { throw InvalidInput(errors: errors) }
         return try await work(identity, clientAddress: clientAddress) { connection, audit in
             guard try await ClientRecords.find(client, on: connection, logger: logger) != nil else { throw Self.noClient }
             let id = try await ClientRecords.recordConsent(
@@ -145,8 +148,10 @@ public struct CaseWork: Sendable {
                 tenant: identity.tenant.id,
                 scope: scope,
                 recipient: scope == .handover ? recipient : nil,
-                givenOn: givenOn,
-                expiresOn: expiresOn,
+                givenOn: given.givenOn,
+                expiresOn: given.expiresOn,
+                givenHow: given.how,
+                interpreterLanguage: given.interpreterLanguage,
                 by: identity.userID,
                 on: connection,
                 logger: logger

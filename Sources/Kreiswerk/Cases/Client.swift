@@ -158,6 +158,72 @@ public struct Consent: Sendable, Codable, Equatable {
     public var withdrawnOn: Day?
     /// The last day it holds, when it was given for a limited time; the scheduler revokes what rests on it afterwards.
     public var expiresOn: Day?
+    /// How it was given; nil when that was not recorded (consents from before migration 0024, or not said through the API).
+    public var givenHow: Manner? = nil
+    /// The language interpreted into, for a consent given with an interpreter.
+    public var interpreterLanguage: String? = nil
 
     public var isActive: Bool { (withdrawnOn == nil || withdrawnOn! > Day.today) && (expiresOn == nil || expiresOn! >= Day.today) }
+
+    /// How a consent was given, as the forms offer it and the printable consent form lists it.
+    public enum Manner: String, Sendable, Codable, CaseIterable {
+        case inWriting = "in_writing"
+        case orally
+        case withInterpreter = "with_interpreter"
+
+        public var label: String {
+            switch self {
+            case .inWriting: "schriftlich (unterschriebenes Formular)"
+            case .orally: "mündlich"
+            case .withInterpreter: "mit Dolmetschung"
+            }
+        }
+    }
+
+    /// How it was given, in words: „mit Dolmetschung (Arabisch)“; nil when it was not recorded.
+    public var howInWords: String? {
+        guard let givenHow else { return nil }
+        guard givenHow == .withInterpreter, let interpreterLanguage else { return givenHow.label }
+        return "\(givenHow.label) (\(interpreterLanguage))"
+    }
+}
+
+/// A consent as a form or the API gives it: from when, how, and until when if it is limited. Field names in errors are
+/// `prefix` + given_on, given_how, interpreter_language, expires_on (the intake names them consent_…).
+public struct ConsentGiven: Sendable, Equatable {
+    public var givenOn: Day
+    public var how: Consent.Manner?
+    public var interpreterLanguage: String?
+    public var expiresOn: Day?
+
+    public init(givenOn: Day, how: Consent.Manner? = nil, interpreterLanguage: String? = nil, expiresOn: Day? = nil) {
+        self.givenOn = givenOn
+        self.how = how
+        self.interpreterLanguage = interpreterLanguage
+        self.expiresOn = expiresOn
+    }
+
+    static let howMissing = "Bitte wählen, wie die Einwilligung gegeben wurde: schriftlich, mündlich oder mit Dolmetschung."
+    static let languageMissing =
+        "Bei einer Einwilligung mit Dolmetschung bitte die Sprache angeben, in die gedolmetscht wurde (z. B. Arabisch)."
+
+    /// Checks the dates and the manner, all problems at once; `requireHow` (the pages) refuses a consent that does not say
+    /// how it was given. The language is kept only for a consent given with an interpreter, which must name it.
+    func validated(prefix: String = "", requireHow: Bool = false, today: Day = .today) throws(InvalidInput) -> ConsentGiven {
+        var consent = self
+        var errors: [String: String] = [:]
+        let language = interpreterLanguage?.trimmingCharacters(in: .whitespacesAndNewlines)
+        consent.interpreterLanguage = how == .withInterpreter && language?.isEmpty == false ? language : nil
+        if how == nil && requireHow { errors[prefix + "given_how"] = Self.howMissing }
+        if how == .withInterpreter && consent.interpreterLanguage == nil { errors[prefix + "interpreter_language"] = Self.languageMissing }
+        if (consent.interpreterLanguage?.unicodeScalars.count ?? 0) > 100 {
+            errors[prefix + "interpreter_language"] = "Die Sprache: höchstens 100 Zeichen."
+        }
+        if givenOn > today { errors[prefix + "given_on"] = "Das Datum der Einwilligung liegt in der Zukunft." }
+        if let expiresOn, expiresOn < givenOn {
+            errors[prefix + "expires_on"] = "Das Ende der Einwilligung liegt vor ihrem Beginn: bitte ein Datum ab \(givenOn.german) angeben."
+        }
+        guard errors.isEmpty else { throw InvalidInput(errors: errors) }
+        return consent
+    }
 }

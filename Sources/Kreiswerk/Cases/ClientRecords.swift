@@ -181,13 +181,16 @@ public enum ClientRecords {
     public static func consents(of client: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [Consent] {
         let rows = try await connection.query(
             """
-            SELECT id, scope, recipient, to_char(given_on, 'YYYY-MM-DD'), to_char(withdrawn_on, 'YYYY-MM-DD'), to_char(expires_on, 'YYYY-MM-DD')
+            SELECT id, scope, recipient, to_char(given_on, 'YYYY-MM-DD'), to_char(withdrawn_on, 'YYYY-MM-DD'), to_char(expires_on, 'YYYY-MM-DD'),
+                given_how, interpreter_language
             FROM consents WHERE client_id = \(client) ORDER BY given_on, recorded_at
             """,
             logger: logger
         )
         var consents: [Consent] = []
-        for try await (id, scope, recipient, given, withdrawn, expires) in rows.decode((UUID, String, String?, String, String?, String?).self) {
+        for try await (id, scope, recipient, given, withdrawn, expires, how, language)
+            in rows.decode((UUID, String, String?, String, String?, String?, String?, String?).self)
+        {
             consents.append(
                 Consent(
                     id: id,
@@ -195,7 +198,9 @@ public enum ClientRecords {
                     recipient: recipient,
                     givenOn: Day(given)!,
                     withdrawnOn: withdrawn.flatMap(Day.init),
-                    expiresOn: expires.flatMap(Day.init)
+                    expiresOn: expires.flatMap(Day.init),
+                    givenHow: how.flatMap(Consent.Manner.init(rawValue:)),
+                    interpreterLanguage: language
                 )
             )
         }
@@ -209,6 +214,8 @@ public enum ClientRecords {
         recipient: String?,
         givenOn: Day,
         expiresOn: Day? = nil,
+        givenHow: Consent.Manner? = nil,
+        interpreterLanguage: String? = nil,
         by user: UUID,
         on connection: PostgresConnection,
         logger: Logger
@@ -216,8 +223,9 @@ public enum ClientRecords {
         let id = UUID()
         try await connection.query(
             """
-            INSERT INTO consents (tenant_id, id, client_id, scope, recipient, given_on, expires_on, recorded_by)
-            VALUES (\(tenant), \(id), \(client), \(scope.rawValue), \(recipient), \(givenOn.iso)::date, \(expiresOn?.iso)::date, \(user))
+            INSERT INTO consents (tenant_id, id, client_id, scope, recipient, given_on, expires_on, given_how, interpreter_language, recorded_by)
+            VALUES (\(tenant), \(id), \(client), \(scope.rawValue), \(recipient), \(givenOn.iso)::date, \(expiresOn?.iso)::date, \(givenHow?.rawValue),
+                \(interpreterLanguage), \(user))
             """,
             logger: logger
         )

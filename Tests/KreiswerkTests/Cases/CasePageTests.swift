@@ -11,7 +11,8 @@ import Testing
     static let intake: [(String, String)] = [
         ("first_name", "Yusuf"), ("last_name", "Demir"), ("date_of_birth", "1988-10-02"), ("gender", "male"), ("place_of_residence", "Witten"),
         ("country_of_origin", "Türkei"), ("arrival_date", "2025-11-15"), ("languages", "Türkisch, Kurdisch"), ("german_level", "A1"),
-        ("consent", "1"), ("consent_given_on", "2026-01-10"), ("channel", "level1"), ("reason", "Arbeitssuche"),
+        ("consent", "1"), ("consent_given_how", "in_writing"), ("consent_given_on", "2026-01-10"), ("channel", "level1"),
+        ("reason", "Arbeitssuche"),
     ]
 
     @Test func anIntakeOpensACaseThatIsWorkedOnItsPage() async throws {

@@ -1,0 +1,86 @@
+import Foundation
+
+/// The consent forms of the intake and the client page: how a consent was given (in writing, orally, with an interpreter
+/// and in which language), its scope and, if limited, its end. Nothing is preselected; a form that does not say how the
+/// consent was given is refused, and the page keeps every input.
+extension CasePages {
+    /// The intake's client data and, if the consent is ticked, the consent (its fields named consent_…): every problem at once.
+    static func intakeInput(_ form: Form, fields: [ClientField], consented: Bool) throws(InvalidInput) -> (ClientData, ConsentGiven?) {
+        var errors: [String: String] = [:]
+        var data: ClientData?
+        do { data = try clientData(form, fields: fields).validated() } catch { errors.merge(error.errors) { first, _ in first } }
+        var consent: ConsentGiven?
+        if consented {
+            do { consent = try consentGiven(form, prefix: "consent_") } catch { errors.merge(error.errors) { first, _ in first } }
+        }
+        guard errors.isEmpty, let data else { throw InvalidInput(errors: errors) }
+        return (data, consent)
+    }
+
+    /// The client page's consent form: its scope (chosen, never assumed) and how, when and until when it was given.
+    static func consentInput(_ form: Form) throws(InvalidInput) -> (Consent.Scope, ConsentGiven) {
+        var errors: [String: String] = [:]
+        let scope = Consent.Scope(rawValue: form["scope"])
+        if scope == nil { errors["scope"] = "Bitte den Umfang wählen: Case Management oder Übergabe an eine Stelle." }
+        var given: ConsentGiven?
+        do { given = try consentGiven(form, prefix: "") } catch { errors.merge(error.errors) { first, _ in first } }
+        guard errors.isEmpty, let scope, let given else { throw InvalidInput(errors: errors) }
+        return (scope, given)
+    }
+
+    /// When, how and until when a consent was given, from fields named `prefix` + given_on, given_how, interpreter_language and
+    /// expires_on; the pages require how it was given.
+    static func consentGiven(_ form: Form, prefix: String) throws(InvalidInput) -> ConsentGiven {
+        var errors: [String: String] = [:]
+        func day(_ name: String, _ label: String) -> Day? {
+            do { return try Day.parse(form[prefix + name], field: prefix + name, label: label) } catch {
+                errors.merge(error.errors) { first, _ in first }
+                return nil
+            }
+        }
+        let given = ConsentGiven(
+            givenOn: day("given_on", "Datum der Einwilligung") ?? .today,
+            how: Consent.Manner(rawValue: form[prefix + "given_how"]),
+            interpreterLanguage: form[prefix + "interpreter_language"],
+            expiresOn: day("expires_on", "Gültig bis")
+        )
+        do {
+            let checked = try given.validated(prefix: prefix, requireHow: true)
+            if errors.isEmpty { return checked }
+        } catch {
+            errors.merge(error.errors) { first, _ in first }
+        }
+        throw InvalidInput(errors: errors)
+    }
+
+    /// The consent form's values, as entered (after a refusal) or empty: no scope and no manner chosen, the date today.
+    static func consentFormValues(_ form: Form?, prefix: String) -> [String: Any] {
+        let how = form?[prefix + "given_how"]
+        var values: [String: Any] = [
+            prefix + "given_on": form.map { $0[prefix + "given_on"] }?.nonEmpty ?? Day.today.iso,
+            prefix + "expires_on": form.map { $0[prefix + "expires_on"] }?.nonEmpty as Any,
+            prefix + "interpreter_language": form.map { $0[prefix + "interpreter_language"] }?.nonEmpty as Any,
+            prefix + "manners": Consent.Manner.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0.rawValue == how] },
+        ]
+        if prefix.isEmpty {
+            let scope = form?["scope"]
+            values["scopes"] = [("case_management", "Case Management"), ("handover", "Übergabe an eine Stelle")].map {
+                ["value": $0.0, "label": $0.1, "selected": $0.0 == scope]
+            }
+            values["recipient"] = form.map { $0["recipient"] }?.nonEmpty as Any
+        }
+        return values
+    }
+
+    /// How a consent was given, as the client page shows it beside its state.
+    static func consentHow(_ consent: Consent) -> String {
+        consent.howInWords ?? "wie gegeben: nicht erfasst"
+    }
+
+    /// The message after a consent was recorded: what, from when, how and until when.
+    static func consentRecorded(_ consent: Consent) -> String {
+        let scope = consent.scope == .caseManagement ? "in das Case Management" : "in die \(consentScope(consent))"
+        let until = consent.expiresOn.map { ", gültig bis \($0.german)" } ?? ", unbefristet"
+        return "Einwilligung \(scope) erfasst: gegeben am \(consent.givenOn.german), \(consentHow(consent))\(until)."
+    }
+}
