@@ -42,7 +42,8 @@ struct FiguresPages {
     /// What the page says after „Jetzt aktualisieren“ asked at `asked`: done (with the new state) or still running.
     static func refreshNotice(asked: Date, computedAt: Date?) -> String {
         if let computedAt, computedAt >= asked {
-            return "Aktualisiert: Die Kennzahlen sind neu berechnet (Stand \(GermanFormat.dateTime(computedAt)))."
+            let time = GermanFormat.formatter("HH:mm").string(from: computedAt)
+            return "Aktualisiert um \(time) Uhr: Die Kennzahlen sind neu berechnet (Stand \(GermanFormat.dateTime(computedAt)))."
         }
         return "Die Aktualisierung läuft; sie dauert meist nur Sekunden. Laden Sie die Seite neu, um den neuen Stand zu sehen."
     }

@@ -290,9 +290,9 @@ import Testing
             #expect(refreshed.status == .seeOther || refreshed.status == .found)
             // The page says whether what it shows is the refreshed state, never a promise of minutes.
             let after = try await browser.get(try #require(refreshed.headers[.location]), client).text
-            #expect(after.contains("Die Aktualisierung läuft; sie dauert meist nur Sekunden.") || after.contains("Aktualisiert: Die Kennzahlen"))
+            #expect(after.contains("Die Aktualisierung läuft; sie dauert meist nur Sekunden.") || after.contains("Aktualisiert um "))
             let asked = Date()
-            #expect(FiguresPages.refreshNotice(asked: asked, computedAt: asked.addingTimeInterval(3)).hasPrefix("Aktualisiert: "))
+            #expect(FiguresPages.refreshNotice(asked: asked, computedAt: asked.addingTimeInterval(3)).hasPrefix("Aktualisiert um "))
             #expect(FiguresPages.refreshNotice(asked: asked, computedAt: asked.addingTimeInterval(-60)).hasPrefix("Die Aktualisierung läuft"))
 
             var cm = WebBrowser()
