@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Kreiswerk
+import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,6 +30,12 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Run no job worker and no audit sealer in this process (separate `kreiswerk worker` processes run them).")
     var noWorker = false
 
+    @Option(help: "Seconds SIGTERM waits for in-flight requests and jobs before the process exits anyway (env KREISWERK_STOP_SECONDS, default 10).")
+    var stopTimeout: Double?
+
+    @Option(help: "Seconds a connection may send nothing before it is closed (env KREISWERK_IDLE_TIMEOUT_SECONDS, default 15).")
+    var idleTimeout: Double? = ProcessInfo.processInfo.environment["KREISWERK_IDLE_TIMEOUT_SECONDS"].flatMap(Double.init)
+
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
@@ -45,7 +52,15 @@ struct Serve: AsyncParsableCommand {
             worker: noWorker ? nil : .init()
         )
         configuration.totpKeys = try SecretBox.fromEnvironment()
+        if let idleTimeout { configuration.idleTimeout = .milliseconds(Int(max(1, idleTimeout) * 1000)) }
         let app = try await buildApplication(configuration, logger: logger)
-        try await app.runService()
+        let cap = stopCap(stopTimeout)
+        var group = ServiceGroupConfiguration(
+            services: [.init(service: app), .init(service: StopCap(cap: cap, logger: logger))],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        StopCap.configure(&group, cap: cap)
+        try await ServiceGroup(configuration: group).run()
     }
 }

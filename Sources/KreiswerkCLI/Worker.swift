@@ -17,6 +17,8 @@ struct Worker: AsyncParsableCommand {
     @Option(help: "Seconds between looks at the queue when no notification arrives.") var poll = 2.0
     @Flag(help: "Leave the recurring schedules to other workers.") var noSchedules = false
     @Option(help: "Most database connections (default: concurrency + 2, for listening and claiming).") var maxConnections: Int?
+    @Option(help: "Seconds SIGTERM waits for started jobs before the process exits anyway (env KREISWERK_STOP_SECONDS, default 10).")
+    var stopTimeout: Double?
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
@@ -38,22 +40,24 @@ struct Worker: AsyncParsableCommand {
             database: database,
             schedules: Jobs.schedules(kinds)
         )
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: client), .init(service: AuditSealer(chain: AuditChain(database: database))),
-                    // Stopping in reverse order, the worker first, never leaves a query on a closing pool.
-                    .init(
-                        service: worker,
-                        successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup
-                    ),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
+        let cap = stopCap(stopTimeout)
+        var configuration = ServiceGroupConfiguration(
+            services: [
+                .init(service: client), .init(service: AuditSealer(chain: AuditChain(database: database))),
+                // Stopping in reverse order, the worker first, never leaves a query on a closing pool.
+                .init(
+                    service: worker,
+                    successTerminationBehavior: .gracefullyShutdownGroup,
+                    failureTerminationBehavior: .gracefullyShutdownGroup
+                ),
+                // Last: it hears of the stop first and caps it.
+                .init(service: StopCap(cap: cap, logger: logger)),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
         )
-        try await group.run()
+        StopCap.configure(&configuration, cap: cap)
+        try await ServiceGroup(configuration: configuration).run()
     }
 }
 

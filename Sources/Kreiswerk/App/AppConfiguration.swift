@@ -26,6 +26,9 @@ public struct AppConfiguration: Sendable {
     /// Seals second-factor secrets. `serve` takes KREISWERK_TOTP_KEY and KREISWERK_TOTP_OLD_KEYS (`SecretBox.fromEnvironment`);
     /// the default is a key that lives only as long as the process (tests).
     public var totpKeys: SecretBox = .ephemeral()
+    /// How long a connection may send nothing before the server closes it: between requests, and while a request's
+    /// head or body is still coming (a slow-loris client). `serve` takes KREISWERK_IDLE_TIMEOUT_SECONDS.
+    public var idleTimeout: Duration = .seconds(15)
 
     public init(
         host: String = "127.0.0.1",

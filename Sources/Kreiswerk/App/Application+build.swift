@@ -38,8 +38,12 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
                 + "or serve with --no-worker and run `kreiswerk worker` separately"
         )
     }
+    // Each request runs in a task of its own, answered 503 if its database work is left behind (DatabaseDeadline);
+    // the idle timeout closes connections that send nothing (slow-loris), in the server itself, not only in a proxy.
+    let idle = configuration.idleTimeout.components
     return Application(
-        router: routes.router,
+        responder: DeadlineResponder(routes.router.buildResponder(), pages: try await Pages.load(), logger: logger),
+        server: .http1(configuration: .init(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kreiswerk"),
         services: services,
         logger: logger

@@ -92,6 +92,8 @@ public struct JobWorker: Service {
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await listen(until: stopping) }
+                // Housekeeping has a loop of its own: recovering leases and firing schedules never waits behind a job.
+                group.addTask { await housekeep(until: stopping) }
                 defer { group.cancelAll() }
                 try await loop(until: stopping)
             }
@@ -103,14 +105,9 @@ public struct JobWorker: Service {
     }
 
     private func loop(until stopping: StopFlag) async throws {
-        var nextHousekeeping = ContinuousClock.now
         // Standalone jobs that ran: completed with the next claim, or here when the worker stops.
         var done: [Int] = []
         while !stopping.isStopped && !Task.isCancelled {
-            if ContinuousClock.now >= nextHousekeeping {
-                await housekeeping()
-                nextHousekeeping = ContinuousClock.now + .seconds(5)
-            }
             let ran: Int
             do {
                 ran = try await runOneBatch(stopping: stopping, done: &done)
@@ -126,15 +123,30 @@ public struct JobWorker: Service {
         done = []
     }
 
+    private func housekeep(until stopping: StopFlag) async {
+        while !stopping.isStopped && !Task.isCancelled {
+            await housekeeping()
+            try? await Task.sleep(for: .seconds(5))
+        }
+    }
+
+    /// Runs `work` (the worker's own statements) within the database deadline in a task of its own, so that a statement
+    /// the driver never answers (see DatabaseDeadline) is left behind instead of stopping the worker.
+    private func bounded<Result: Sendable>(_ what: String, _ work: @escaping @Sendable () async throws -> Result) async throws -> Result {
+        try await DatabaseDeadline.race(waitingFor: what, work)
+    }
+
     /// Recovers jobs of vanished workers and fires the schedules that are due.
     private func housekeeping() async {
         do {
-            let recovered = try await database.withTransaction { connection in
-                try await connection.query("SELECT job_recover_expired()", logger: logger).collect().first?.decode(Int.self) ?? 0
+            let recovered = try await bounded("recovering expired leases") {
+                try await database.withTransaction { connection in
+                    try await connection.query("SELECT job_recover_expired()", logger: logger).collect().first?.decode(Int.self) ?? 0
+                }
             }
             if recovered > 0 { logger.notice("recovered jobs whose lease expired", metadata: ["jobs": "\(recovered)"]) }
             if configuration.firesSchedules {
-                try await schedules.fireDue(at: clock(), on: database)
+                try await bounded("firing schedules") { try await schedules.fireDue(at: clock(), on: database) }
             }
         } catch {
             logger.warning("job housekeeping failed; trying again", metadata: ["error": "\(String(reflecting: error))"])
@@ -194,8 +206,10 @@ public struct JobWorker: Service {
         }
         done = finished.take()
         if !unstarted.isEmpty {
-            _ = try await database.withTransaction { connection in
-                try await connection.query("SELECT job_release(\(configuration.name), \(unstarted))", logger: logger).collect()
+            _ = try await bounded("giving back claimed jobs") { [unstarted] in
+                try await database.withTransaction { connection in
+                    try await connection.query("SELECT job_release(\(configuration.name), \(unstarted))", logger: logger).collect()
+                }
             }
             logger.info("gave back claimed jobs on shutdown", metadata: ["jobs": "\(unstarted.count)"])
         }
@@ -204,18 +218,21 @@ public struct JobWorker: Service {
 
     /// One statement (no explicit transaction: `job_claim` is atomic by itself), one round trip.
     private func claim(completing done: [Int]) async throws -> [ClaimedJob] {
-        let rows = try await database.client.query(
-            """
-            SELECT id, tenant_id, kind, payload::text, attempts, max_attempts, timeout_seconds, created_at
-            FROM job_claim(\(configuration.name), \(configuration.queues)::text[], \(knownKinds)::text[], \(claimSize)::integer, \(done)::bigint[])
-            """,
-            logger: logger
-        )
+        let rows = try await bounded("claiming jobs") {
+            try await database.client.query(
+                """
+                SELECT id, tenant_id, kind, payload::text, attempts, max_attempts, timeout_seconds, created_at
+                FROM job_claim(\(configuration.name), \(configuration.queues)::text[], \(knownKinds)::text[], \(claimSize)::integer, \(done)::bigint[])
+                """,
+                logger: logger
+            ).collect()
+        }
         let decoder = JSONDecoder()
         var jobs: [ClaimedJob] = []
-        for try await (id, tenant, kind, payload, attempt, maxAttempts, timeout, created) in rows.decode(
-            (Int, UUID, String, String, Int, Int, Int, Date).self
-        ) {
+        for row in rows {
+            let (id, tenant, kind, payload, attempt, maxAttempts, timeout, created) = try row.decode(
+                (Int, UUID, String, String, Int, Int, Int, Date).self
+            )
             jobs.append(
                 ClaimedJob(
                     id: id,
@@ -238,30 +255,37 @@ public struct JobWorker: Service {
         let context = JobContext(job: job, database: database, logger: logger, now: job.payload["as_of"].flatMap(Self.instant) ?? clock())
         do {
             guard let kind = kinds[job.kind] else { throw UnknownJobKind(kind: job.kind) }
+            // The job's own transaction may take its whole timeout (and a little more, for the statement_timeout to fire).
             try await withTimeout(job.timeout) {
-                switch kind.run {
-                case .inTenantTransaction(let handler):
-                    try await context.inTenant { connection in
-                        // A query cannot outlive the job: the database cancels it at the job's timeout.
-                        try await connection.query(
-                            "SELECT set_config('statement_timeout', \(String(Int(job.timeout.components.seconds) * 1000)), true)",
-                            logger: logger
-                        )
-                        try await handler(connection, context)
-                        let completed = try await connection.query(
-                            "SELECT job_complete(\(configuration.name), \([job.id]))",
-                            logger: logger
-                        ).collect().count
-                        guard completed == 1 else { throw LeaseLost(job: job.id) }
-                    }
-                case .standalone(let handler):
-                    try await handler(context)
-                    finished.add(job.id)
+                try await DatabaseDeadline.$limit.withValue(max(job.timeout + .seconds(5), DatabaseDeadline.configured)) {
+                    try await runHandler(kind, job, context)
                 }
             }
+            if case .standalone = kind.run { finished.add(job.id) }
             metrics?.finished(kind: job.kind, outcome: "succeeded", duration: ContinuousClock.now - started)
         } catch {
             await fail(job, error: error, started: started)
+        }
+    }
+
+    private func runHandler(_ kind: JobKind, _ job: ClaimedJob, _ context: JobContext) async throws {
+        switch kind.run {
+        case .inTenantTransaction(let handler):
+            try await context.inTenant { connection in
+                // A query cannot outlive the job: the database cancels it at the job's timeout.
+                try await connection.query(
+                    "SELECT set_config('statement_timeout', \(String(Int(job.timeout.components.seconds) * 1000)), true)",
+                    logger: logger
+                )
+                try await handler(connection, context)
+                let completed = try await connection.query(
+                    "SELECT job_complete(\(configuration.name), \([job.id]))",
+                    logger: logger
+                ).collect().count
+                guard completed == 1 else { throw LeaseLost(job: job.id) }
+            }
+        case .standalone(let handler):
+            try await handler(context)
         }
     }
 
@@ -270,11 +294,13 @@ public struct JobWorker: Service {
         let delay = kinds[job.kind]?.delay(after: job.attempt) ?? .seconds(60)
         let retryAt = Date().addingTimeInterval(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
         do {
-            let state = try await database.withTransaction { connection in
-                try await connection.query(
-                    "SELECT job_fail(\(configuration.name), \(job.id), \(message), \(retryAt))",
-                    logger: logger
-                ).collect().first?.decode(String?.self)
+            let state = try await bounded("recording a job failure") {
+                try await database.withTransaction { connection in
+                    try await connection.query(
+                        "SELECT job_fail(\(configuration.name), \(job.id), \(message), \(retryAt))",
+                        logger: logger
+                    ).collect().first?.decode(String?.self)
+                }
             }
             logger.warning(
                 "job failed",
@@ -292,7 +318,9 @@ public struct JobWorker: Service {
 
     private func completeStandalone(_ ids: [Int]) async throws {
         guard !ids.isEmpty else { return }
-        _ = try await database.client.query("SELECT job_complete(\(configuration.name), \(ids))", logger: logger).collect()
+        _ = try await bounded("completing jobs") {
+            try await database.client.query("SELECT job_complete(\(configuration.name), \(ids))", logger: logger).collect()
+        }
     }
 
     /// What an operator reads as the job's last error. For a database error its message and
@@ -336,19 +364,18 @@ struct LeaseLost: Error, CustomStringConvertible {
 }
 
 struct JobTimedOut: Error, CustomStringConvertible {
+    static let waitingFor = "the job"
     var timeout: Duration
     var description: String { "timed out after \(timeout.components.seconds) s" }
 }
 
-/// Runs `body`, cancelling it and throwing `JobTimedOut` when it takes longer than `timeout`.
+/// Runs `body`, cancelling it and throwing `JobTimedOut` when it takes longer than `timeout`. The worker goes on at the
+/// timeout even if `body` does not end (a statement the driver never answers, see DatabaseDeadline): a task group would
+/// wait for it, so `body` runs in a task of its own that is left behind then.
 func withTimeout(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws {
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            throw JobTimedOut(timeout: timeout)
-        }
-        defer { group.cancelAll() }
-        try await group.next()
+    do {
+        try await DatabaseDeadline.race(timeout, waitingFor: JobTimedOut.waitingFor, body)
+    } catch let error as DatabaseDeadlineExceeded where error.waitingFor == JobTimedOut.waitingFor {
+        throw JobTimedOut(timeout: timeout)
     }
 }

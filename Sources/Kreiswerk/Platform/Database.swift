@@ -19,8 +19,11 @@ public struct Database: Sendable {
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await client.withConnection(isolation: isolation) { connection in
-            try await connection.inTransaction(logger: logger, isolation: isolation, body)
+        // Bounded whatever the driver does: the lease and the work each within `DatabaseDeadline.limit`.
+        try await DatabaseDeadline.leasing(from: client, isolation: isolation) { connection in
+            try await DatabaseDeadline.guarding(connection, logger: logger, isolation: isolation) {
+                try await connection.inTransaction(logger: logger, isolation: isolation, body)
+            }
         }
     }
 
@@ -49,18 +52,24 @@ extension PostgresConnection {
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
+        // PostgresNIO 1.33 never answers a statement written to a closed connection (see DatabaseDeadline):
+        // BEGIN, COMMIT and ROLLBACK are not sent to one. The server rolled its transaction back when it closed.
+        guard !isClosed else { throw DatabaseConnectionLost() }
         try await query("BEGIN", logger: logger)
         let result: Result
         do {
             result = try await body(self)
         } catch {
-            do { try await query("ROLLBACK", logger: logger) } catch {
-                // A connection stuck in a transaction must never go back to the pool.
-                logger.error("rollback failed, closing the connection", metadata: ["error": "\(String(reflecting: error))"])
-                try? await close()
+            if !isClosed {
+                do { try await query("ROLLBACK", logger: logger) } catch {
+                    // A connection stuck in a transaction must never go back to the pool.
+                    logger.error("rollback failed, closing the connection", metadata: ["error": "\(String(reflecting: error))"])
+                    try? await close()
+                }
             }
             throw error
         }
+        guard !isClosed else { throw DatabaseConnectionLost() }
         try await query("COMMIT", logger: logger)
         return result
     }

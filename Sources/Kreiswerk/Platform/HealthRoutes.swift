@@ -13,7 +13,11 @@ struct HealthRoutes: Sendable {
         routes.open(.get, "/readyz") { _, _ -> Status in
             let states: [MigrationState]
             do {
-                states = try await migrator.status(database.client)
+                // Within 2 s whatever the pool and the driver do: a load balancer asks often and must hear "no" quickly
+                // while PostgreSQL is down (the pool alone would wait up to 60 s for its circuit breaker).
+                states = try await DatabaseDeadline.race(.seconds(2), waitingFor: "the readiness check") { [migrator, client = database.client] in
+                    try await migrator.status(client)
+                }
             } catch {
                 database.logger.warning("readiness check failed", metadata: ["error": "\(String(reflecting: error))"])
                 throw Problem(.serviceUnavailable, detail: "The database cannot be reached. Check that PostgreSQL runs and DATABASE_URL is right.")

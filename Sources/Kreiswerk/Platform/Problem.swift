@@ -28,7 +28,11 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = Body(title: title, status: status.code, detail: detail, instance: request.uri.path, errors: errors)
+        try response(path: request.uri.path)
+    }
+
+    func response(path: String) throws -> Response {
+        let body = Body(title: title, status: status.code, detail: detail, instance: path, errors: errors)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Response(
@@ -105,13 +109,7 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error where Self.databaseUnavailable(error):
             // PostgreSQL is restarting, failing over or unreachable: nothing was written that was not also rolled back;
             // say so and when to try again, as /readyz does, instead of a 500.
-            return (
-                Problem(
-                    .serviceUnavailable,
-                    detail: "Die Datenbank ist gerade nicht erreichbar. Bitte in einigen Sekunden erneut versuchen; nichts wurde gespeichert."
-                ),
-                [.retryAfter: "5"]
-            )
+            return Self.unavailable
         case let error as DecodingError:
             return (Problem(.badRequest, detail: "The request body is not the JSON this endpoint expects: \(Self.describe(error))"), [:])
         case let error as HTTPError:
@@ -128,6 +126,35 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
+    static var unavailable: (Problem, HTTPFields) {
+        (
+            Problem(
+                .serviceUnavailable,
+                detail: "Die Datenbank ist gerade nicht erreichbar. Bitte in einigen Sekunden erneut versuchen; nichts wurde gespeichert."
+            ),
+            [.retryAfter: "5"]
+        )
+    }
+
+    /// The 503 for a request whose database work was left behind (`DeadlineResponder`), rendered as `handle` renders it.
+    static func unavailableResponse(path: String, pages: Pages?) -> Response {
+        let (problem, headers) = unavailable
+        var response: Response
+        if let pages, !isMachineFacing(path) {
+            response = pages.render(
+                "error",
+                ["status": problem.status.code, "heading": germanHeading(problem.status), "message": problem.detail],
+                identity: nil,
+                path: path,
+                status: problem.status
+            )
+        } else {
+            response = (try? problem.response(path: path)) ?? Response(status: problem.status)
+        }
+        response.headers.append(contentsOf: headers)
+        return response
+    }
+
     /// Whether `error` says the database cannot be reached right now (connection lost or refused, server shutting down or
     /// starting, too many connections), rather than that the request was wrong.
     static func databaseUnavailable(_ error: any Error) -> Bool {
@@ -135,8 +162,9 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         if String(reflecting: type(of: error)).hasSuffix("ConnectionPoolError") {
             return String(reflecting: error).contains("connectionCreationCircuitBreakerTripped")
         }
+        if error is DatabaseDeadlineExceeded || error is DatabaseConnectionLost { return true }
         guard let error = error as? PSQLError else { return false }
-        if [.connectionError, .serverClosedConnection, .uncleanShutdown, .poolClosed].contains(error.code) { return true }
+        if [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed].contains(error.code) { return true }
         guard let state = error.serverInfo?[.sqlState] else { return false }
         return state.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains(state)
     }
