@@ -130,9 +130,10 @@ struct CasePages {
     // MARK: - Routes
 
     func register(on routes: GuardedRouter) {
+        StandInPages(standIns: StandIns(work: work), pages: pages).register(on: routes)
         routes.get("/faelle", .workCases) { request, context in
             let wholeTenant = request.uri.queryParameters["alle"] != nil
-            let cases = try await work.myCases(by: context.identity, wholeTenant: wholeTenant, clientAddress: context.clientAddress)
+            let (cases, standingIn) = try await work.workQueue(by: context.identity, wholeTenant: wholeTenant, clientAddress: context.clientAddress)
             let due = cases.filter { Self.caseRow($0)["overdue"] as? Bool == true }.count
             return pages.render(
                 "cases",
@@ -140,6 +141,7 @@ struct CasePages {
                     "cases": cases.map(Self.caseRow), "count": GermanFormat.count(cases.count, "offener Fall", "offene Fälle"),
                     "due": due > 0 ? due : nil, "wholeTenant": wholeTenant,
                     "canOversee": work.policy.allows(context.identity, .overseeCaseload),
+                    "standingIn": standingIn.map(StandInPages.section),
                 ],
                 identity: context.identity,
                 path: "/faelle"
@@ -578,7 +580,8 @@ struct CasePages {
             },
             "timeline": view.timeline.map { event -> [String: Any] in
                 [
-                    "time": GermanFormat.dateTime(event.occurredAt), "actor": event.actorName ?? "System", "text": event.text,
+                    "time": GermanFormat.dateTime(event.occurredAt), "text": event.text,
+                    "actor": (event.actorName ?? "System") + (event.standInFor.map { " in Vertretung für \($0)" } ?? ""),
                     "isNote": event.kind == "note",
                 ]
             },

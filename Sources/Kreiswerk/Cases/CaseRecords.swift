@@ -62,6 +62,8 @@ public struct CaseEvent: Sendable, Codable, Equatable {
     public var actorName: String?
     public var kind: String
     public var text: String
+    /// The absent colleague the actor stood in for (Vertretung), by name.
+    public var standInFor: String? = nil
 }
 
 extension CaseEvent: HandWrittenJSON {
@@ -71,6 +73,7 @@ extension CaseEvent: HandWrittenJSON {
             fields.field("id", id)
             fields.field("kind", kind)
             fields.field("occurred_at", occurredAt)
+            fields.field("stand_in_for", standInFor)
             fields.field("text", text)
         }
     }
@@ -261,14 +264,15 @@ public enum CaseRecords {
 
     struct TimelineOfCase: PreparedByID {
         static let sql = """
-            SELECT e.id, e.occurred_at, u.display_name, e.kind, e.text FROM case_events e LEFT JOIN users u ON u.id = e.actor_id
+            SELECT e.id, e.occurred_at, u.display_name, e.kind, e.text, a.display_name FROM case_events e LEFT JOIN users u ON u.id = e.actor_id
+            LEFT JOIN users a ON a.id = e.stand_in_for
             WHERE e.case_id = $1 ORDER BY e.id DESC
             """
         var id: UUID
 
         func decodeRow(_ row: PostgresRow) throws -> CaseEvent {
-            let (id, at, actor, kind, text) = try row.decode((Int, Date, String?, String, String).self)
-            return CaseEvent(id: id, occurredAt: at, actorName: actor, kind: kind, text: text)
+            let (id, at, actor, kind, text, standInFor) = try row.decode((Int, Date, String?, String, String, String?).self)
+            return CaseEvent(id: id, occurredAt: at, actorName: actor, kind: kind, text: text, standInFor: standInFor)
         }
     }
 

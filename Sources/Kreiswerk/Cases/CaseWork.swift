@@ -322,23 +322,9 @@ public struct CaseWork: Sendable {
         file.ownerID == identity.userID || policy.allows(identity, .overseeCaseload)
     }
 
-    /// The identity's open cases, what is due first (an audited read of the list).
+    /// The identity's open cases, what is due first (an audited read of the list); `workQueue` adds the stand-ins'.
     public func myCases(by identity: Identity, wholeTenant: Bool = false, clientAddress: String?) async throws -> [CaseFile] {
-        if wholeTenant && !policy.allows(identity, .overseeCaseload) {
-            throw DomainError.forbidden("Alle Fälle des Mandanten sieht die Amts- oder Teamleitung.")
-        }
-        return try await work(identity, clientAddress: clientAddress) { connection, audit in
-            let cases = try await CaseRecords.open(ownedBy: wholeTenant ? nil : identity.userID, on: connection, logger: logger)
-            audit.append(
-                AuditEvent(
-                    "case.listed",
-                    tenant: identity.tenant.id,
-                    actor: identity.userID,
-                    detail: ["results": "\(cases.count)", "scope": wholeTenant ? "tenant" : "mine"]
-                )
-            )
-            return cases
-        }
+        try await workQueue(by: identity, wholeTenant: wholeTenant, standIns: false, clientAddress: clientAddress).cases
     }
 
     /// A phase change: allowed transitions only, with consent, and meeting the district's documentation standard.

@@ -33,10 +33,11 @@ public enum ReminderSweep {
         try await count(
             "goal_review",
             """
-            SELECT count(*) FILTER (WHERE notify(k.owner_id, 'goal_review',
-                       'Zielüberprüfung am ' || to_char(g.review_on, 'DD.MM.YYYY') || ' – Fall ' || k.case_number, '/faelle/' || k.id,
+            SELECT count(*) FILTER (WHERE notify(coalesce(v.id, k.owner_id), 'goal_review',
+                       'Zielüberprüfung am ' || to_char(g.review_on, 'DD.MM.YYYY') || ' – Fall ' || k.case_number || \(unescaped: standInNote), '/faelle/' || k.id,
                        'goal-review:' || g.id || ':' || g.review_on || CASE WHEN g.review_on <= \(day)::date THEN ':due' ELSE ':before' END))::integer
             FROM goals g JOIN cases k ON k.tenant_id = g.tenant_id AND k.id = g.case_id
+            CROSS JOIN LATERAL (SELECT app_stand_in_of(k.owner_id, \(day)::date) AS id) v
             WHERE g.tenant_id = \(tenant) AND g.outcome IS NULL AND k.closed_on IS NULL
               AND g.review_on BETWEEN \(day)::date AND \(day)::date + \(rules.goalReviewDaysBefore)::integer
             """
@@ -44,10 +45,10 @@ public enum ReminderSweep {
         try await count(
             "reassessment",
             """
-            SELECT count(*) FILTER (WHERE notify(k.owner_id, 'reassessment',
-                       'Wiedervorlage am ' || to_char(k.next_review_on, 'DD.MM.YYYY') || ' – Fall ' || k.case_number, '/faelle/' || k.id,
+            SELECT count(*) FILTER (WHERE notify(coalesce(v.id, k.owner_id), 'reassessment',
+                       'Wiedervorlage am ' || to_char(k.next_review_on, 'DD.MM.YYYY') || ' – Fall ' || k.case_number || \(unescaped: standInNote), '/faelle/' || k.id,
                        'reassessment:' || k.id || ':' || k.next_review_on || CASE WHEN k.next_review_on <= \(day)::date THEN ':due' ELSE ':before' END))::integer
-            FROM cases k
+            FROM cases k CROSS JOIN LATERAL (SELECT app_stand_in_of(k.owner_id, \(day)::date) AS id) v
             WHERE k.tenant_id = \(tenant) AND k.closed_on IS NULL
               AND k.next_review_on BETWEEN \(day)::date AND \(day)::date + \(rules.reassessmentDaysBefore)::integer
             """
@@ -55,7 +56,7 @@ public enum ReminderSweep {
         try await count(
             "referral_feedback",
             """
-            SELECT count(*) FILTER (WHERE notify(r.sent_by, 'referral_feedback',
+            SELECT count(*) FILTER (WHERE notify(coalesce(app_stand_in_of(r.sent_by, \(day)::date), r.sent_by), 'referral_feedback',
                        'Noch keine Rückmeldung von ' || s.name || ' zur Verweisung vom '
                            || to_char(r.sent_at AT TIME ZONE 'Europe/Berlin', 'DD.MM.YYYY') || ' – Fall ' || k.case_number,
                        '/faelle/' || k.id, 'referral-feedback:' || r.id))::integer
@@ -115,6 +116,11 @@ public enum ReminderSweep {
         )
         return report
     }
+
+    /// While a case's owner is absent, its reminders go to their stand-in (`v.id`, migration 0025), and say for whom.
+    private static let standInNote = """
+        CASE WHEN v.id IS NULL THEN '' ELSE ' (in Vertretung für ' || (SELECT u.display_name FROM users u WHERE u.id = k.owner_id) || ')' END
+        """
 
     /// The acting tenant's referrals that still wait for an answer: shared (live grant), in an open
     /// case, with neither feedback nor a decline. `joining` adds a row source (the coordinators).

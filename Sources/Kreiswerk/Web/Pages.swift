@@ -8,7 +8,7 @@ public struct Pages: Sendable {
         "layout", "sign-in", "second-factor", "start", "tenant", "invitation", "account", "users", "audit", "error",
         "cases", "clients", "intake", "client", "consent-withdrawal", "consent-form", "case", "referrals", "reports", "conferences", "conference",
         "notifications",
-        "jobs",
+        "jobs", "stand-ins",
     ]
     let library: MustacheLibrary
 

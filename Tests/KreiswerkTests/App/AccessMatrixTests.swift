@@ -58,7 +58,7 @@ import Testing
         "problems": (.problem, "problem"), "probleme": (.problem, "problem"), "polls": (.poll, "poll"), "umfragen": (.poll, "poll"),
         "project-groups": (.projectGroup, "group"), "gruppen": (.projectGroup, "group"), "users": (.user, "user"), "benutzer": (.user, "user"),
         "tokens": (.token, "token"), "notifications": (.notification, "notification"), "benachrichtigungen": (.notification, "notification"),
-        "jobs": (.job, "job"),
+        "jobs": (.job, "job"), "vertretungen": (.standIn, "standIn"),
     ]
 
     static func target(_ path: String) -> Target? {
@@ -150,6 +150,9 @@ import Testing
         Rule("everyone reads and marks their own notifications") { a, _, _, o in o.kind == .notification && o.ownerAccount == a.name },
         Rule("everyone revokes their own personal access tokens") { a, _, _, o in o.kind == .token && o.ownerAccount == a.name },
         Rule("platform administrators operate the job queue") { a, _, _, o in o.kind == .job && a.has(.platformAdmin) },
+        Rule("the absent colleague and the tenant's team leads end a stand-in (issue 17)") { a, _, _, o in
+            o.kind == .standIn && a.tenant == o.owner && (o.ownerAccount == a.name || a.has(.teamLead))
+        },
     ]
 
     static func reason(_ account: Account, _ method: String, _ route: String, _ object: Object) -> String? {

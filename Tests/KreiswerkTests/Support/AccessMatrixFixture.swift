@@ -36,7 +36,7 @@ struct AccessMatrixFixture: Sendable {
     enum Kind: String, Sendable, CaseIterable {
         case client, consent, `case`, goal, referral, conference, actionItem, report, problem, poll
         case projectGroup, groupMember, groupTask, groupMeeting, steeringMember, steeringMeeting, paper
-        case user, tenant, district, notification, token, job
+        case user, tenant, district, notification, token, job, standIn
     }
 
     /// One object: its ids by name (`client`, `case`, `goal`, …), whose it is and who has a grant on it.
@@ -346,6 +346,21 @@ struct AccessMatrixFixture: Sendable {
             }
             if let notification = try await client.api(.get, "/api/v1/notifications", token: account.token).array.first?["id"] as? String {
                 add(.notification, ["notification": notification], owner: account.tenant, district: account.district) {
+        // A stand-in in Witten, named through the page by the absent case manager: the team lead stands in next month.
+        let absent = self["wittenCM"]
+        let (from, to) = (Day(Date().addingTimeInterval(30 * 86_400)).iso, Day(Date().addingTimeInterval(35 * 86_400)).iso)
+        let lead = try await client.api(.get, "/api/v1/me", token: self["wittenLead"].token).object["id"] as? String ?? ""
+        let csrf = absent.csrf.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        let form = "_csrf=\(csrf)&stand_in_id=\(lead)&starts_on=\(from)&ends_on=\(to)"
+        let named = try await client.execute(
+            uri: "/vertretungen",
+            method: .post,
+            headers: [.cookie: absent.cookie, .contentType: "application/x-www-form-urlencoded"],
+            body: ByteBuffer(string: form)
+        )
+        let standIn = try #require(named.headers[.location]?.split(separator: "=").last.map(String.init), "fixture: stand-in: \(named.text)")
+        add(.standIn, ["standIn": standIn], owner: absent.tenant, district: absent.district) { $0.ownerAccount = absent.name }
+
                     $0.ownerAccount = account.name
                 }
             }
