@@ -255,9 +255,9 @@ struct CasePages {
                     by: context.identity,
                     clientAddress: context.clientAddress
                 )
+                return .redirect(to: "/klienten/\(id.uuidString.lowercased())?erfasst=\(consent.id.uuidString.lowercased())", type: .normal)
             } catch let error as InvalidInput {
                 return try await clientPage(context, id: id, consentForm: context.form, errors: error, status: .unprocessableContent)
-                return .redirect(to: "/klienten/\(id.uuidString.lowercased())?erfasst=\(consent.id.uuidString.lowercased())", type: .normal)
             }
         }
 
@@ -427,28 +427,28 @@ struct CasePages {
         _ context: SignedInContext,
         id: UUID,
         form: Form? = nil,
+        consentForm: Form? = nil,
         errors: InvalidInput? = nil,
         message: String? = nil,
-        consentForm: Form? = nil,
         notice: String? = nil,
         withdrawn: (consent: UUID, ended: Int)? = nil,
+        recorded: UUID? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        recorded: UUID? = nil,
         let (client, consents, cases) = try await work.client(id, by: context.identity, clientAddress: context.clientAddress)
         var notice = notice
         if let withdrawn, let consent = consents.first(where: { $0.id == withdrawn.consent }), let day = consent.withdrawnOn {
             notice = Self.withdrawalDone(consent, on: day, ended: withdrawn.ended)
         }
+        if let recorded, let consent = consents.first(where: { $0.id == recorded }) { notice = Self.consentRecorded(consent) }
         let fields = try await work.fields(by: context.identity)
         var data = Self.clientFormValues(client.data, form: form, fields: fields)
-        if let recorded, let consent = consents.first(where: { $0.id == recorded }) { notice = Self.consentRecorded(consent) }
         if let errors { data.merge(Self.errorValues(errors)) { $1 } }
         if let message { data["message"] = message }
         if let notice { data["notice"] = notice }
+        data.merge(Self.consentFormValues(consentForm, prefix: "")) { $1 }
         let hasOpenCase = cases.contains { $0.closedOn == nil }
         data.merge([
-        data.merge(Self.consentFormValues(consentForm, prefix: "")) { $1 }
             "id": client.id.uuidString.lowercased(), "clientID": client.id.uuidString.lowercased(), "name": client.fullName,
             "version": client.version,
             "targetGroups": [
