@@ -30,6 +30,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Run no job worker and no audit sealer in this process (separate `kreiswerk worker` processes run them).")
     var noWorker = false
 
+    @Option(help: "Seconds a resolved session or token identity is kept; 0 resolves it for every request (env KREISWERK_IDENTITY_CACHE_SECONDS).")
+    var identityCacheSeconds: Int = ProcessInfo.processInfo.environment["KREISWERK_IDENTITY_CACHE_SECONDS"].flatMap(Int.init) ?? 15
+
     @Option(help: "Seconds SIGTERM waits for in-flight requests and jobs before the process exits anyway (env KREISWERK_STOP_SECONDS, default 10).")
     var stopTimeout: Double?
 
@@ -52,6 +55,7 @@ struct Serve: AsyncParsableCommand {
             worker: noWorker ? nil : .init()
         )
         configuration.totpKeys = try SecretBox.fromEnvironment()
+        configuration.identityCacheLifetime = .seconds(max(0, identityCacheSeconds))
         if let idleTimeout { configuration.idleTimeout = .milliseconds(Int(max(1, idleTimeout) * 1000)) }
         let app = try await buildApplication(configuration, logger: logger)
         let cap = stopCap(stopTimeout)

@@ -29,6 +29,8 @@ public struct AppConfiguration: Sendable {
     /// How long a connection may send nothing before the server closes it: between requests, and while a request's
     /// head or body is still coming (a slow-loris client). `serve` takes KREISWERK_IDLE_TIMEOUT_SECONDS.
     public var idleTimeout: Duration = .seconds(15)
+    /// How long a resolved session or token identity is kept (`IdentityCache`); zero resolves it for every request.
+    public var identityCacheLifetime: Duration = .seconds(15)
 
     public init(
         host: String = "127.0.0.1",

@@ -17,8 +17,19 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
     let metrics = JobMetrics()
     let kinds = Jobs.kinds(mailer: Mailer(configuration: configuration.mail))
     let schedules = Jobs.schedules(kinds)
-    let routes = try await buildRoutes(configuration, database: database, metrics: metrics, schedules: schedules, logger: logger)
+    let identities = IdentityCache(lifetime: configuration.identityCacheLifetime)
+    let routes = try await buildRoutes(
+        configuration,
+        database: database,
+        metrics: metrics,
+        schedules: schedules,
+        identities: identities,
+        logger: logger
+    )
     var services: [any Service] = [client]
+    if configuration.identityCacheLifetime > .zero {
+        services.append(IdentityCache.Listener(cache: identities, database: database))
+    }
     if let workerURL = configuration.workerDatabaseURL {
         // Jobs and sealing run as kreiswerk_worker, the only role that may claim, complete and seal.
         var workerClientConfiguration = workerURL.clientConfiguration
@@ -57,13 +68,14 @@ public func buildRoutes(
     database: Database,
     metrics: JobMetrics = JobMetrics(),
     schedules: JobSchedules? = nil,
+    identities: IdentityCache = IdentityCache(),
     logger: Logger
 ) async throws -> GuardedRouter {
     let migrator = Migrator(migrations: try Migration.load(from: configuration.migrationsDirectory), logger: logger)
     let pages = try await Pages.load()
     let policy = Policy()
     let passwords = configuration.passwords
-    let credentials = Credentials(lifetimes: configuration.lifetimes, logger: logger)
+    let credentials = Credentials(lifetimes: configuration.lifetimes, cache: identities, logger: logger)
     let invitations = Invitations(lifetime: configuration.lifetimes.invitation, logger: logger)
     let signIn = SignIn(
         database: database,
@@ -79,7 +91,14 @@ public func buildRoutes(
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ProblemMiddleware(pages: pages))
     router.add(middleware: LogRequestsMiddleware(.debug))
-    router.add(middleware: AuthenticationMiddleware(credentials: credentials, database: database, trustForwardedFor: configuration.trustForwardedFor))
+    router.add(
+        middleware: AuthenticationMiddleware(
+            credentials: credentials,
+            database: database,
+            policy: policy,
+            trustForwardedFor: configuration.trustForwardedFor
+        )
+    )
     let routes = GuardedRouter(router: router, policy: policy, secureCookies: configuration.secureCookies)
 
     HealthRoutes(database: database, migrator: migrator).register(on: routes)

@@ -9,6 +9,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     let credentials: Credentials
     let database: Database
+    let policy: Policy
     let trustForwardedFor: Bool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -30,6 +31,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
             if let (identity, pending) = try await credentials.identity(session: cookie, on: database.client) {
                 if pending { context.pendingSecondFactor = identity } else { context.identity = identity }
             }
+        }
+        if request.method != .get && request.method != .head {
+            defer { credentials.cache.forget(afterChangeBy: context.identity ?? context.pendingSecondFactor, policy: policy) }
+            return try await next(request, context)
         }
         return try await next(request, context)
     }

@@ -22,10 +22,13 @@ public struct Credentials: Sendable {
     }
 
     public let lifetimes: Lifetimes
+    /// Identities resolved in the last seconds; in use only while its listener runs (see `IdentityCache`).
+    public let cache: IdentityCache
     let logger: Logger
 
-    public init(lifetimes: Lifetimes = Lifetimes(), logger: Logger) {
+    public init(lifetimes: Lifetimes = Lifetimes(), cache: IdentityCache = IdentityCache(), logger: Logger) {
         self.lifetimes = lifetimes
+        self.cache = cache
         self.logger = logger
     }
 
@@ -33,35 +36,20 @@ public struct Credentials: Sendable {
 
     /// The identity behind a session cookie, if the session is live.
     public func identity(session cookie: String, on client: PostgresClient) async throws -> (Identity, secondFactorPending: Bool)? {
-        let idle = Double(lifetimes.sessionIdle.components.seconds)
-        let rows = try await client.query(
-            "SELECT * FROM auth_session(\(Secret.digest(cookie)), make_interval(secs => \(idle)))",
-            logger: logger
-        )
-        return try await Self.decode(rows).first
+        let digest = Secret.digest(cookie)
+        return try await cache.identity(.session(digest)) {
+            let idle = Double(lifetimes.sessionIdle.components.seconds)
+            let rows = try await client.query("SELECT * FROM auth_session(\(digest), make_interval(secs => \(idle)))", logger: logger)
+            return try await Self.decode(rows).first
+        }
     }
 
     /// The identity behind a bearer token, if the token is live.
     public func identity(bearer token: String, on client: PostgresClient) async throws -> Identity? {
-        var found: Identity?
-        for try await (identity, _) in try await client.execute(TokenIdentity(hash: Secret.digest(token)), logger: logger) { found = identity }
-        return found
-    }
-
-    /// The lookup behind every API request: prepared once per connection.
-    struct TokenIdentity: PostgresPreparedStatement {
-        static let sql = "SELECT * FROM auth_token($1)"
-        static let bindingDataTypes: [PostgresDataType] = [.bytea]
-        typealias Row = (Identity, secondFactorPending: Bool)
-        var hash: Data
-
-        func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 1)
-            try bindings.append(hash)
-            return bindings
-        }
-
-        func decodeRow(_ row: PostgresRow) throws -> Row { try Credentials.identity(row) }
+        let digest = Secret.digest(token)
+        return try await cache.identity(.bearer(digest)) {
+            try await Self.decode(try await client.query("SELECT * FROM auth_token(\(digest))", logger: logger)).first
+        }?.0
     }
 
     private static func decode(_ rows: PostgresRowSequence) async throws -> [(Identity, secondFactorPending: Bool)] {
@@ -96,7 +84,8 @@ public struct Credentials: Sendable {
                 tenant: tenant,
                 secondFactorEnabled: totp,
                 secondFactorRequired: required,
-                credential: credential
+                credential: credential,
+                validUntil: try columns[16].decode(Date?.self)
             ), pending
         )
     }

@@ -36,6 +36,9 @@ public struct Identity: Sendable {
     /// The tenant requires a second factor of all its users.
     public var secondFactorRequired: Bool
     public var credential: Credential
+    /// Until when the identity stands without asking the database again: its session's absolute end or the moment
+    /// it falls idle, its token's end (nil: no end). Only the identity cache reads it.
+    public var validUntil: Date? = nil
 
     /// Signed in, but the tenant requires a second factor this account has not set up yet:
     /// until it has, only the own account can be used.

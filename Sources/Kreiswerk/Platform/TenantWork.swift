@@ -42,11 +42,11 @@ public struct TenantWork: Sendable {
         return try await database.withTenant(identity.tenant.id, user: identity.userID, district: district) { connection in
             var events: [AuditEvent] = []
             let result = try await body(connection, &events)
-            for var event in events {
-                event.purpose = event.purpose ?? purpose
-                event.clientAddress = clientAddress
-                try await AuditLog.record(event, on: connection, logger: logger)
+            for index in events.indices {
+                events[index].purpose = events[index].purpose ?? purpose
+                events[index].clientAddress = clientAddress
             }
+            try await AuditLog.record(events, on: connection, logger: logger)
             return result
         }
     }
