@@ -5,7 +5,7 @@ import Kreiswerk
 struct Tenants: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The hosted districts and their tenants, declared in tenants/.",
-        subcommands: [Plan.self, Apply.self, List.self]
+        subcommands: [Plan.self, Apply.self, List.self, Export.self]
     )
 
     struct Plan: AsyncParsableCommand {
@@ -70,6 +70,43 @@ struct Tenants: AsyncParsableCommand {
                             ].filter { !$0.isEmpty }.joined(separator: "  ")
                         )
                     }
+                }
+            }
+        }
+    }
+}
+
+extension Tenants {
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a tenant as its tenant file (all tenants of the district onboarded in the platform without a SLUG).",
+            discussion: """
+                Save the output as tenants/DISTRICT/SLUG.yaml: `tenants plan` then shows only `managed_by: api → files`, \
+                and `tenants apply` moves the tenant under version control. With --write FOLDER each file is written there.
+                """
+        )
+
+        @Argument(help: "The district's slug.") var district: String
+        @Argument(help: "One tenant's slug (the district's own too).") var slug: String?
+        @Option(help: "Write each file into this tenants folder (FOLDER/DISTRICT/SLUG.yaml) instead of printing it.") var write: String?
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            let logger = common.logger(default: .warning)
+            let stored = try await withOwnerDatabase(logger: logger) { database in
+                try await TenantCatalogue(database: database).list(district: district)
+            }
+            let chosen = try TenantFileExport.choose(stored, district: district, slug: slug)
+            for (index, tenant) in chosen.enumerated() {
+                let text = TenantFileExport.yaml(tenant, note: "Written by `kreiswerk tenants export` on \(Day.today.iso).")
+                if let write {
+                    let file = URL(fileURLWithPath: write).appendingPathComponent(TenantFileExport.path(of: tenant))
+                    try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try text.write(to: file, atomically: true, encoding: .utf8)
+                    print("wrote \(file.path)")
+                } else {
+                    if chosen.count > 1 { print("\(index == 0 ? "" : "---\n")# tenants/\(TenantFileExport.path(of: tenant))") }
+                    print(text, terminator: "")
                 }
             }
         }

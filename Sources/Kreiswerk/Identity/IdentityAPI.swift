@@ -121,6 +121,17 @@ struct IdentityAPI {
             return JSONResponse(user, headers: [.eTag: "\"\(user.version)\""])
         }
 
+        // A pending account's invitation: sent again (a new link; the old one ends as replaced) or withdrawn.
+        routes.on(.post, "/api/v1/users/{id}/invitation", .manageUsers) { _, context in
+            let invited = try await users.resendInvitation(by: context.identity, id: try context.id(), clientAddress: context.clientAddress)
+            return JSONResponse(invited, status: .created)
+        }
+
+        routes.on(.delete, "/api/v1/users/{id}/invitation", .manageUsers) { _, context -> Response in
+            _ = try await users.withdrawInvitation(by: context.identity, id: try context.id(), clientAddress: context.clientAddress)
+            return Response(status: .noContent)
+        }
+
         let tokens = PersonalTokens(database: database, signIn: signIn, credentials: credentials)
         routes.get("/api/v1/tokens", .ownAccount) { _, context in
             JSONResponse(try await tokens.list(of: context.identity))

@@ -6,7 +6,7 @@ public enum Permission: String, Sendable, CaseIterable {
     case ownAccount
     /// The tenants one may see (scope decides which).
     case viewTenants
-    /// Onboard a new district or carrier and its first tenant administrator.
+    /// Onboard a new district or carrier and its first tenant administrator, and open a tenant's page.
     case onboardTenants
     /// See accounts.
     case viewUsers
@@ -28,6 +28,8 @@ public enum Permission: String, Sendable, CaseIterable {
     case reportCases
     /// Read the case conferences one's tenant organises or is invited to.
     case attendConferences
+    /// Receive the referrals to one's tenant's services, accept or decline them and report back; read those one sent.
+    case answerReferrals
     /// See all open cases of the tenant, not only one's own (Amts-/Teamleitung).
     case overseeCaseload
     /// Operate the job queue: list, retry, cancel jobs, read the metrics.
@@ -62,11 +64,14 @@ public struct Policy: Sendable {
         case (.viewTenants, .districtCoordinator), (.viewTenants, .districtAssistant), (.viewTenants, .steeringMember): .district
         case (.viewTenants, _): .ownTenant
         case (.onboardTenants, .platformAdmin): .all
+        // A coordinator onboards carriers and authorities of their own district (`TenantOnboarding.mayOnboard`).
+        case (.onboardTenants, .districtCoordinator): .district
         case (.viewUsers, .platformAdmin), (.manageUsers, .platformAdmin), (.manageTenantSecurity, .platformAdmin), (.readAudit, .platformAdmin): .all
         // A coordinator changes accounts of the district only by the coordination roles (`mayGrant`).
         case (.viewUsers, .districtCoordinator), (.manageUsers, .districtCoordinator), (.readAudit, .districtCoordinator): .district
         case (.viewUsers, .tenantAdmin), (.manageUsers, .tenantAdmin), (.manageTenantSecurity, .tenantAdmin), (.readAudit, .tenantAdmin): .ownTenant
         case (.workCases, .caseManager), (.workCases, .teamLead): .ownTenant
+        case (.answerReferrals, .caseManager), (.answerReferrals, .teamLead), (.answerReferrals, .counsellor): .ownTenant
         case (.defineClientFields, .tenantAdmin): .ownTenant
         case (.viewDocumentationStandard, .platformAdmin), (.setDocumentationStandard, .platformAdmin): .all
         case (.viewDocumentationStandard, .districtCoordinator), (.setDocumentationStandard, .districtCoordinator): .district
@@ -81,7 +86,8 @@ public struct Policy: Sendable {
         case (.viewDistrictFigures, .districtCoordinator), (.viewDistrictFigures, .districtAssistant), (.viewDistrictFigures, .steeringMember):
             .district
         case (.attendConferences, .caseManager), (.attendConferences, .teamLead), (.attendConferences, .districtCoordinator),
-            (.attendConferences, .districtAssistant), (.attendConferences, .abhOfficer), (.attendConferences, .partner):
+            (.attendConferences, .districtAssistant), (.attendConferences, .abhOfficer), (.attendConferences, .partner),
+            (.attendConferences, .counsellor):
             .ownTenant
         default: .none
         }
@@ -137,8 +143,8 @@ public enum RoleGrantor: Sendable, Equatable {
 
 extension Policy {
     /// The one table of roles: the tenant kinds where each exists and who grants it. Nobody changes their own roles.
-    /// migrations/0019_role_administration.sql holds the same table for the database (`app_roles_offered`,
-    /// `users_roles_guard`); `RoleAdministrationTests` compares the two.
+    /// migrations/0019_role_administration.sql (and 0028, which adds `counsellor`) holds the same table for the database
+    /// (`app_roles_offered`, `users_roles_guard`); `RoleAdministrationTests` compares the two.
     public static let roleTable: [Role: (kinds: Set<String>, grantedBy: RoleGrantor)] = [
         .platformAdmin: (["platform"], .platformAdministration),
         .districtCoordinator: (["district"], .districtCoordination),
@@ -148,6 +154,8 @@ extension Policy {
         .teamLead: (["municipality", "carrier"], .tenantAdministration),
         .caseManager: (["municipality", "carrier"], .tenantAdministration),
         .abhOfficer: (["authority"], .tenantAdministration),
+        // Counselling services are run by carriers and by authorities (a town's Jugendamt or Sozialamt is an authority tenant).
+        .counsellor: (["carrier", "authority"], .tenantAdministration),
         .partner: (["district", "municipality", "carrier", "authority"], .tenantAdministration),
     ]
 

@@ -14,6 +14,9 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
     case caseManager = "case_manager"
     /// Ausländerbehörde, Baustein III.
     case abhOfficer = "abh_officer"
+    /// Beratung: counselling staff of a carrier's or authority's services. Receives referrals to them, accepts or declines,
+    /// reports back, takes part in conferences they are invited to; sees nothing of case management.
+    case counsellor
     /// Meldende Stelle: may report cases to a municipality (access level 2).
     case partner
     /// Member of the steering group (Lenkungsgruppe).
@@ -29,6 +32,7 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
         case .teamLead: "Amts-/Teamleitung"
         case .caseManager: "Case Management"
         case .abhOfficer: "Ausländerbehörde"
+        case .counsellor: "Beratung"
         case .partner: "Meldende Stelle"
         case .steeringMember: "Lenkungsgruppe"
         }

@@ -80,8 +80,10 @@ public struct UserAdministration: Sendable {
         /// The roles the viewer may set on this account (its tenant's kind has them, the viewer may grant them).
         /// Empty for the viewer's own account: nobody changes their own roles.
         public var grantable: [Role]
-        /// The viewer may activate, deactivate or rename it.
+        /// The viewer may activate, deactivate or rename it (and send its invitation again, or withdraw it).
         public var mayChangeStatus: Bool
+        /// Where its invitation stands; nil for an account that accepted one (or was made with a password).
+        public var invitation: Invitations.State? = nil
     }
 
     /// Accounts as `list` (of `target`, or of the identity's scope), each with what `identity` may change of it, in the
@@ -91,6 +93,7 @@ public struct UserAdministration: Sendable {
         let users = try await Accounts.list(tenant: target?.id, on: connection, logger: database.logger)
         var tenants: [String: TenantRef] = [:]
         for slug in Set(users.map(\.tenant)) { tenants[slug] = try await TenantDirectory.find(slug: slug, on: connection, logger: database.logger) }
+        let invited = try await invitations.states(of: users.map(\.id), on: connection)
         return users.map { user in
             // An account of a tenant that was deactivated is listed, and changed by nobody here.
             let tenant = tenants[user.tenant]
@@ -99,7 +102,8 @@ public struct UserAdministration: Sendable {
                 user: user,
                 tenant: tenant,
                 grantable: manages ? tenant.map { policy.grantableRoles(in: $0, by: identity) } ?? [] : [],
-                mayChangeStatus: manages && tenant.map { policy.administersAccounts(of: $0, actor: identity) } == true
+                mayChangeStatus: manages && tenant.map { policy.administersAccounts(of: $0, actor: identity) } == true,
+                invitation: invited[user.id]
             )
         }
     }

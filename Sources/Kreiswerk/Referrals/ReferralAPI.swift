@@ -42,18 +42,18 @@ struct ReferralAPI {
             return JSONResponse(referral, status: .created, headers: [.location: "/api/v1/referrals/\(referral.id)"], snakeCase: true)
         }
 
-        routes.get("/api/v1/referrals/incoming", .workCases) { _, context in
+        routes.get("/api/v1/referrals/incoming", .answerReferrals) { _, context in
             JSONResponse(try await referrals.incoming(by: context.identity, clientAddress: context.clientAddress), snakeCase: true)
         }
 
-        routes.get("/api/v1/referrals/{id}", .workCases) { _, context in
+        routes.get("/api/v1/referrals/{id}", .answerReferrals) { _, context in
             JSONResponse(
                 try await referrals.referral(try context.id(), by: context.identity, clientAddress: context.clientAddress),
                 snakeCase: true
             )
         }
 
-        routes.on(.post, "/api/v1/referrals/{id}/responses", .workCases) { request, context in
+        routes.on(.post, "/api/v1/referrals/{id}/responses", .answerReferrals) { request, context in
             let body = try await request.json(Answer.self, context: context, snakeCase: true)
             let referral = try await referrals.respond(
                 try context.id(),

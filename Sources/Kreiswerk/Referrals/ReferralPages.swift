@@ -55,13 +55,13 @@ struct ReferralPages {
     }
 
     func register(on routes: GuardedRouter, casePages: CasePages) {
-        routes.get("/verweisungen", .workCases) { request, context in
+        routes.get("/verweisungen", .answerReferrals) { request, context in
             let query = request.uri.queryParameters
             let referral = query["verweisung"].flatMap { UUID(uuidString: String($0)) }
             return try await incomingPage(context, answered: referral.map { (query["antwort"].map(String.init) ?? "", $0) })
         }
 
-        routes.post("/verweisungen/{id}/antwort", .workCases) { _, context -> Response in
+        routes.post("/verweisungen/{id}/antwort", .answerReferrals) { _, context -> Response in
             let form = context.form
             let id = try context.id()
             do {

@@ -36,11 +36,57 @@ public enum TenantDirectory {
         public var caseManagementBy: String?
         public var active: Bool
         public var managedBy: String
+        /// The names of the district and of the carrier carrying out the case management, for pages (which show names, not slugs).
+        public var districtName: String? = nil
+        public var caseManagementByName: String? = nil
 
         enum CodingKeys: String, CodingKey {
             case id, slug, name, kind, district, active
-            case caseManagementBy = "case_management_by", managedBy = "managed_by"
+            case caseManagementBy = "case_management_by", managedBy = "managed_by", districtName = "district_name"
+            case caseManagementByName = "case_management_by_name"
         }
+    }
+
+    /// A tenant's page: the summary, and what its tenant file holds (or would hold).
+    public struct Detail: Sendable {
+        public var summary: Summary
+        public var file: Tenant
+    }
+
+    /// The file-held fields of a visible tenant; its staff shares are read acting as the tenant (they are its own rows).
+    static func detail(of summary: Summary, user: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Detail {
+        let row = try await connection.query(
+            """
+            SELECT organisational_unit, has_own_foreigners_authority, has_youth_office, has_integration_council, contact_email, contact_phone
+            FROM tenants WHERE id = \(summary.id)
+            """,
+            logger: logger
+        ).collect().first!.decode((String?, Bool?, Bool?, Bool?, String?, String?).self)
+        try await connection.actAs(tenant: summary.id, user: user, logger: logger)
+        var shares: [StaffShareKey: FullTimeEquivalent] = [:]
+        let rows = try await connection.query(
+            "SELECT programme, year, (fte * 100)::integer FROM tenant_staff_shares WHERE tenant_id = \(summary.id)",
+            logger: logger
+        )
+        for try await (programme, year, hundredths) in rows.decode((String, Int, Int).self) {
+            guard let programme = StaffProgramme(rawValue: programme) else { continue }
+            shares[StaffShareKey(programme, year)] = FullTimeEquivalent(hundredths: hundredths)
+        }
+        let file = Tenant(
+            slug: summary.slug,
+            name: summary.name,
+            kind: TenantKind(rawValue: summary.kind) ?? .carrier,
+            district: summary.district,
+            caseManagementBy: summary.caseManagementBy,
+            organisationalUnit: row.0,
+            hasOwnForeignersAuthority: row.1,
+            hasYouthOffice: row.2,
+            hasIntegrationCouncil: row.3,
+            contactEmail: row.4,
+            contactPhone: row.5,
+            staffShares: shares
+        )
+        return Detail(summary: summary, file: file)
     }
 
     /// The tenants an identity may see: all (platform), its district's (district roles), or its own.
@@ -49,7 +95,7 @@ public enum TenantDirectory {
         let district = identity.tenant.ownDistrictID
         let rows = try await connection.query(
             """
-            SELECT t.id, t.slug, t.name, t.kind, d.slug, c.slug, t.active, t.managed_by
+            SELECT t.id, t.slug, t.name, t.kind, d.slug, c.slug, t.active, t.managed_by, d.name, c.name
             FROM tenants t LEFT JOIN tenants d ON d.id = t.district_id LEFT JOIN tenants c ON c.id = t.case_management_by
             WHERE t.kind <> 'platform' AND (\(scope == .all)
                OR t.id = \(identity.tenant.id)
@@ -59,8 +105,8 @@ public enum TenantDirectory {
             logger: logger
         )
         var tenants: [Summary] = []
-        for try await (id, slug, name, kind, district, delegate, active, managedBy) in rows.decode(
-            (UUID, String, String, String, String?, String?, Bool, String).self
+        for try await (id, slug, name, kind, district, delegate, active, managedBy, districtName, delegateName) in rows.decode(
+            (UUID, String, String, String, String?, String?, Bool, String, String?, String?).self
         ) {
             tenants.append(
                 Summary(
@@ -71,7 +117,9 @@ public enum TenantDirectory {
                     district: district,
                     caseManagementBy: delegate,
                     active: active,
-                    managedBy: managedBy
+                    managedBy: managedBy,
+                    districtName: districtName,
+                    caseManagementByName: delegateName
                 )
             )
         }

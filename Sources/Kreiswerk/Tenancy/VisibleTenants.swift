@@ -17,6 +17,17 @@ struct VisibleTenants: Sendable {
         return tenant
     }
 
+    /// A tenant's page: the file-held fields of one visible tenant, in one transaction; 404 outside the identity's view.
+    func detail(_ slug: String, for identity: Identity) async throws -> TenantDirectory.Detail {
+        try await database.withTransaction { connection in
+            let visible = try await TenantDirectory.visible(to: identity, policy: policy, on: connection, logger: database.logger)
+            guard let summary = visible.first(where: { $0.slug == slug }) else {
+                throw DomainError.notFound("Einen Mandanten '\(slug)' gibt es nicht.")
+            }
+            return try await TenantDirectory.detail(of: summary, user: identity.userID, on: connection, logger: database.logger)
+        }
+    }
+
     /// The start page: the tenants, how far the identity sees, and what it may do (the rules its routes are guarded by).
     struct Start: Sendable {
         var tenants: [TenantDirectory.Summary]

@@ -69,10 +69,8 @@ public struct Pages: Sendable {
         guard let identity else { return ["signedIn": false] }
         let policy = Policy()
         var nav: [(String, String)] = [("/", "Übersicht")]
-        if policy.allows(identity, .workCases) {
-            nav.append(("/faelle", "Fälle"))
-            nav.append(("/verweisungen", "Verweisungen"))
-        }
+        if policy.allows(identity, .workCases) { nav.append(("/faelle", "Fälle")) }
+        if policy.allows(identity, .answerReferrals) { nav.append(("/verweisungen", "Verweisungen")) }
         if policy.allows(identity, .workCases) || policy.allows(identity, .reportCases) { nav.append(("/meldungen", "Meldungen")) }
         if policy.allows(identity, .attendConferences) { nav.append(("/konferenzen", "Fallkonferenzen")) }
         if policy.allows(identity, .raiseProblems) || policy.allows(identity, .coordinateDistrict) { nav.append(("/probleme", "Systemprobleme")) }

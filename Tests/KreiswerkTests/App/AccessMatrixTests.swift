@@ -90,14 +90,14 @@ import Testing
         Rule("the sending tenant's case workers read their referral") { a, m, _, o in
             o.kind == .referral && m == "GET" && a.tenant == o.owner && a.worksCases
         },
-        Rule("the receiving carrier's case workers read and answer a referral granted to it") { a, _, _, o in
-            o.kind == .referral && o.grantedTenants.contains(a.tenant) && a.worksCases
+        Rule("the receiving carrier's case workers and counsellors read and answer a referral granted to it") { a, _, _, o in
+            o.kind == .referral && o.grantedTenants.contains(a.tenant) && a.answersReferrals
         },
         Rule("the organiser's case workers run their conference and its action items") { a, _, _, o in
             [.conference, .actionItem].contains(o.kind) && a.tenant == o.owner && a.worksCases
         },
-        Rule("the organising tenant's conference attendees read its conference (not in the district tenant: there by role)") { a, m, _, o in
-            o.kind == .conference && m == "GET" && a.tenant == o.owner && a.attendsConferences && a.kind != "district"
+        Rule("the organising tenant's attendees read its conference (not in the district tenant: by role; not its counsellors)") { a, m, _, o in
+            o.kind == .conference && m == "GET" && a.tenant == o.owner && a.attendsConferences && a.kind != "district" && !a.counselsOnly
         },
         Rule("an invited tenant reads the conference: summary, agenda, minutes, action items") { a, m, _, o in
             o.kind == .conference && m == "GET" && o.grantedTenants.contains(a.tenant) && a.attendsConferences && a.kind != "district"
@@ -138,8 +138,8 @@ import Testing
         Rule("platform administrators, and a tenant's own administrators, set its second-factor requirement") { a, _, r, o in
             o.kind == .tenant && r.contains("/security") && (a.has(.platformAdmin) || (a.has(.tenantAdmin) && a.tenant == o.owner))
         },
-        Rule("platform administrators see each tenant's onboarding page") { a, _, r, o in
-            o.kind == .tenant && r.contains("/mandanten/") && a.has(.platformAdmin)
+        Rule("platform administrators see each tenant's page, the district's coordinators those of their district (issue 20)") { a, _, r, o in
+            o.kind == .tenant && r.contains("/mandanten/") && (a.has(.platformAdmin) || (a.coordinates && a.tenant == o.ownerDistrict))
         },
         Rule("everyone of a district (and the platform) reads its minimum documentation standard") { a, m, _, o in
             o.kind == .district && m == "GET" && (a.has(.platformAdmin) || a.district == o.owner)

@@ -36,7 +36,9 @@ import Testing
                 { _ in Case(method: .get, uri: "/api/v1/me", allowed: Self.everyone, success: .ok) },
                 { _ in Case(method: .get, uri: "/api/v1/tenants", allowed: Self.everyone, success: .ok) },
                 { _ in Case(method: .get, uri: "/api/v1/tokens", allowed: Self.everyone, success: .ok) },
-                { who in Case(method: .post, uri: "/api/v1/tenants", json: Self.onboarding(who), allowed: ["platform"], success: .created) },
+                { who in
+                    Case(method: .post, uri: "/api/v1/tenants", json: Self.onboarding(who), allowed: ["platform", "coordinator"], success: .created)
+                },
                 { _ in Case(method: .get, uri: "/api/v1/users", allowed: ["platform", "coordinator", "wittenAdmin", "hattingenAdmin"], success: .ok)
                 },
                 { who in

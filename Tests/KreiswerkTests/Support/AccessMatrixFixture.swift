@@ -28,7 +28,13 @@ struct AccessMatrixFixture: Sendable {
         /// Case work: clients, cases, goals, referrals, conferences of the own tenant (`Permission.workCases`).
         var worksCases: Bool { has(.caseManager, .teamLead) }
         /// The roles `Permission.attendConferences` names.
-        var attendsConferences: Bool { has(.caseManager, .teamLead, .districtCoordinator, .districtAssistant, .abhOfficer, .partner) }
+        var attendsConferences: Bool {
+            has(.caseManager, .teamLead, .districtCoordinator, .districtAssistant, .abhOfficer, .partner, .counsellor)
+        }
+        /// The roles `Permission.answerReferrals` names: they receive and answer referrals to their tenant's services.
+        var answersReferrals: Bool { has(.caseManager, .teamLead, .counsellor) }
+        /// A counsellor with no case-work role: sees nothing of their own tenant's case management.
+        var counselsOnly: Bool { has(.counsellor) && !worksCases }
         var coordinates: Bool { has(.districtCoordinator) }
         var runsCommittees: Bool { has(.districtCoordinator, .districtAssistant) }
     }
@@ -98,6 +104,10 @@ struct AccessMatrixFixture: Sendable {
         ("caritasPartner", "caritas-en", [.partner], false),
         ("abhAdmin", "en-kreis-abh", [.tenantAdmin], false),
         ("abhColleague", "en-kreis-abh", [.abhOfficer], false),
+        ("awoCounsellor", "awo-en", [.counsellor], false),
+        ("caritasCounsellor", "caritas-en", [.counsellor], false),
+        ("abhCounsellor", "en-kreis-abh", [.counsellor], false),
+        ("wittenCounsellor", "witten", [.counsellor], true),
     ]
 
     /// Applies the second district, creates the accounts, signs each in to the web pages, and makes the objects.
@@ -177,7 +187,7 @@ struct AccessMatrixFixture: Sendable {
             cm: String, lastName: String, service: (String, String)?, participants: [String], kind: String, moderated: Bool, invitees: [String],
             raises: Bool
         )] = [
-            ("wittenCM", "Haddad", ("mbe-awo", "awo-en"), ["awo-en"], "municipal", true, ["abh"], true),
+            ("wittenCM", "Haddad", ("mbe-awo", "awo-en"), ["awo-en"], "municipal", true, ["abh", "caritasCounsellor"], true),
             ("hattingenCM", "Petrova", ("mbe-caritas", "caritas-en"), ["caritas-en"], "district", false, [], true),
             ("awoCM", "Nowak", ("mbe-caritas", "caritas-en"), ["hattingen"], "municipal", false, [], false),
             ("caritasCM", "Yilmaz", ("teilhabemanagement-awo", "awo-en"), ["witten"], "municipal", false, ["wittenLead"], false),
