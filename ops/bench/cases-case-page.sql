@@ -1,9 +1,8 @@
 -- What PostgreSQL does for one GET /api/v1/cases/ID (the case page's data), statement by statement, for pgbench:
--- the database's own floor for that request, without the HTTP server. Mirrors Credentials.TokenIdentity,
--- Database.actAs, CaseWork.caseView (CaseRecords.CaseByID, ClientRecords.ClientByID, CaseRecords.GoalsOfCase,
--- CaseRecords.TimelineOfCase) and AuditLog.Append; if those change, change this.
+-- the database's own floor for that request, without the HTTP server. Mirrors (the identity comes from the
+-- server's IdentityCache: no statement while it listens) Database.actAs, CaseWork.caseView (CaseRecords.CaseByID, ClientRecords.ClientByID, CaseRecords.GoalsOfCase,
+-- CaseRecords.TimelineOfCase) and AuditLog.record (one INSERT); if those change, change this.
 -- Variables, given with pgbench -D: tenant, user, case, client (uuids; client: the case's), hash (the token's SHA-256 as \x and hex).
-SELECT * FROM auth_token(:hash);
 BEGIN;
 SELECT set_config('app.tenant_id', :tenant, true), set_config('app.user_id', :user, true), set_config('app.district_id', '', true);
 SELECT k.id, k.case_number, k.client_id, c.first_name || ' ' || c.last_name, k.owner_id, u.display_name, k.channel, k.phase, k.route, k.reason,

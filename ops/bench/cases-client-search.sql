@@ -1,10 +1,9 @@
 -- What PostgreSQL does for one GET /api/v1/clients?q=LAST+FIRST (a client search by name), statement by statement,
--- for pgbench: the database's own floor for that request, without the HTTP server. Mirrors Credentials.TokenIdentity,
--- Database.actAs, ClientRecords.search (the name branch: client_search_ids, then the clients under row-level
--- security) and AuditLog.Append; if those change, change this.
+-- for pgbench: the database's own floor for that request, without the HTTP server. Mirrors (the identity comes from the
+-- server's IdentityCache: no statement while it listens) Database.actAs, ClientRecords.search (the name branch: client_search_ids, then the clients under row-level
+-- security) and AuditLog.record (one INSERT); if those change, change this.
 -- Variables, given with pgbench -D: tenant, user (uuid), hash (the token's SHA-256 as \x and hex),
 -- words (the LIKE patterns of the search words as an array literal, e.g. {%haddad%,%amira%}), results (their count).
-SELECT * FROM auth_token(:hash);
 BEGIN;
 SELECT set_config('app.tenant_id', :tenant, true), set_config('app.user_id', :user, true), set_config('app.district_id', '', true);
 SELECT c.id, t.slug, c.first_name, c.last_name, to_char(c.date_of_birth, 'YYYY-MM-DD'), c.gender, c.place_of_residence, c.social_area,
