@@ -99,6 +99,7 @@ public func buildRoutes(
             trustForwardedFor: configuration.trustForwardedFor
         )
     )
+    router.add(middleware: OpenPollsMiddleware(work: TenantWork.coordination(database, policy), policy: policy))
     let routes = GuardedRouter(router: router, policy: policy, secureCookies: configuration.secureCookies)
 
     HealthRoutes(database: database, migrator: migrator).register(on: routes)

@@ -3,9 +3,11 @@ import Logging
 import PostgresNIO
 
 /// The district's daily rules, run with the other reminder rules by the `reminders.tenant` job acting as
-/// the district: problems whose level deadline passed go up the ladder; towns that have not answered a
-/// poll are reminded once; committee members hear of meetings ahead and of the agenda deadline; owners of
-/// project-group tasks hear of them before they are due. Other tenants have none of these rows.
+/// the district: problems whose level deadline passed are marked overdue and the coordinators reminded
+/// (where the district turned automatic escalation on, those at the municipal level go to the district
+/// level first); towns that have not answered a poll are reminded once; committee members hear of
+/// meetings ahead and of the agenda deadline; owners of project-group tasks hear of them before they are
+/// due. Other tenants have none of these rows.
 enum CoordinationSweep {
     static func run(district: UUID, asOf: Date, rules: ReminderRules, on connection: PostgresConnection, logger: Logger) async throws -> [String: Int]
     {
@@ -25,11 +27,13 @@ enum CoordinationSweep {
             on: connection,
             logger: logger
         )
+        notified["problem_overdue"] = try await Escalation.remindOverdue(district: district, asOf: asOf, on: connection, logger: logger)
         try await count(
             "poll_reminder",
             """
-            SELECT count(*) FILTER (WHERE notify(c.user_id, 'problem_poll', 'Erinnerung: die Koordinierungsstelle wartet auf Ihre Antwort zu einer Umfrage',
-                                                 '/umfragen', 'poll-reminder:' || p.id))::integer
+            SELECT count(*) FILTER (WHERE notify(c.user_id, 'problem_poll',
+                                                 'Erinnerung: Die Koordinierungsstelle wartet auf Ihre Antwort zur Umfrage „' || p.problem_title || '“',
+                                                 '/umfragen#poll-' || p.id, 'poll-reminder:' || p.id))::integer
             FROM problem_polls p JOIN district_case_managers() c ON c.tenant_id = ANY (p.asked_tenants)
             WHERE p.tenant_id = \(district) AND p.asked_at < \(asOf) - make_interval(days => \(rules.pollReminderDays)::integer)
               AND NOT EXISTS (SELECT 1 FROM poll_answers a WHERE a.poll_id = p.id AND a.tenant_id = c.tenant_id)

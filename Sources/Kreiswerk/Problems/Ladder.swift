@@ -26,7 +26,7 @@ public enum LadderLevel: String, Sendable, Codable, CaseIterable, Comparable {
         }
     }
 
-    /// How long a problem may stay at this level before the scheduler takes it up; nil: no deadline.
+    /// How long a problem may stay at this level before it is overdue and the coordinators are reminded; nil: no deadline.
     public func deadline(_ rules: ReminderRules) -> Int? {
         let weeks =
             switch self {
@@ -39,6 +39,28 @@ public enum LadderLevel: String, Sendable, Codable, CaseIterable, Comparable {
     }
 
     public static func < (lhs: Self, rhs: Self) -> Bool { allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)! }
+}
+
+/// Where a problem comes from: a case manager's cases, or an outside source the coordinators record (section 8).
+public enum ProblemSource: String, Sendable, Codable, CaseIterable {
+    case caseWork = "case_work"
+    case integrationCouncil = "integration_council"
+    case migrantOrganisation = "migrant_organisation"
+    case carrier
+    case outsideActor = "outside_actor"
+
+    public var label: String {
+        switch self {
+        case .caseWork: "Fallarbeit"
+        case .integrationCouncil: "Integrationsrat"
+        case .migrantOrganisation: "Migrantenorganisation (MSO)"
+        case .carrier: "Träger"
+        case .outsideActor: "Andere Stelle oder Person"
+        }
+    }
+
+    /// The sources a coordinator records.
+    public static var outside: [ProblemSource] { allCases.filter { $0 != .caseWork } }
 }
 
 /// Where a problem stands.

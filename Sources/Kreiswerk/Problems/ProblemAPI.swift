@@ -16,10 +16,19 @@ struct ProblemAPI {
         var publish: Bool?
     }
     struct Submission: Decodable { var text: String }
-    struct Question: Decodable { var question: String }
+    struct Question: Decodable {
+        var question: String
+        /// Ask the carriers' case managers too (towns only by default).
+        var includeCarriers: Bool?
+        enum CodingKeys: String, CodingKey { case question, includeCarriers = "include_carriers" }
+    }
     struct PollAnswer: Decodable {
-        var known: Bool
+        var known: Bool?
         var answer: String?
+    }
+    struct NewDeadline: Decodable {
+        var deadline: String
+        var reason: String
     }
 
     /// Reading problems: case managers (their own and published ones), coordinators and assistants (the district's).
@@ -49,6 +58,14 @@ struct ProblemAPI {
             )
             return JSONResponse(problem, status: .created, headers: [.location: "/api/v1/problems/\(problem.id)", .eTag: "\"\(problem.version)\""])
         }
+        routes.on(.post, "/api/v1/problems/from-outside", .coordinateDistrict) { request, context in
+            let problem = try await problems.recordFromOutside(
+                try await request.json(RecordedProblem.self, context: context),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
+            return JSONResponse(problem, status: .created, headers: [.location: "/api/v1/problems/\(problem.id)", .eTag: "\"\(problem.version)\""])
+        }
         routes.get("/api/v1/problems/{id}", .ownAccount) { _, context in
             try Self.mayReadProblems(context.identity, policy)
             let problem = try await problems.problem(try context.id(), by: context.identity, clientAddress: context.clientAddress)
@@ -56,6 +73,16 @@ struct ProblemAPI {
         }
         steer(routes, "escalate", Reason.self) { id, version, body, context in
             try await problems.escalate(id, version: version, reason: body.reason, by: context.identity, clientAddress: context.clientAddress)
+        }
+        steer(routes, "deadline", NewDeadline.self) { id, version, body, context in
+            try await problems.setDeadline(
+                id,
+                version: version,
+                deadline: body.deadline,
+                reason: body.reason,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
         }
         steer(routes, "assign", Assignment.self) { id, version, body, context in
             try await problems.assign(id, version: version, group: body.groupID, by: context.identity, clientAddress: context.clientAddress)
@@ -82,6 +109,7 @@ struct ProblemAPI {
                 try await problems.poll(
                     try context.id(),
                     question: body.question,
+                    includeCarriers: body.includeCarriers ?? false,
                     by: context.identity,
                     clientAddress: context.clientAddress
                 ),

@@ -87,6 +87,87 @@ public struct Problems: Sendable {
         }
     }
 
+    /// A coordinator records a problem brought from outside the case work (an Integrationsrat, a migrant organisation, a
+    /// carrier, another actor), with its source and no case. It starts at the municipal level of the town it concerns, or
+    /// at district level when it concerns no single town; the other coordinators are told.
+    public func recordFromOutside(_ new: RecordedProblem, by identity: Identity, clientAddress: String?) async throws -> StructuralProblem {
+        let (title, category, description, spheres, source, sourceName) = try new.validated()
+        guard identity.tenant.kind == "district" else {
+            throw DomainError.forbidden("Probleme von außerhalb der Fallarbeit erfassen die Koordinierungsstellen des Kreises.")
+        }
+        let town = new.town?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().nonEmpty
+        return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
+            var concerns: (id: UUID, name: String)?
+            if let town {
+                guard
+                    let row = try await connection.query(
+                        """
+                        SELECT id, name FROM tenants
+                        WHERE slug = \(town) AND district_id = \(identity.tenant.id) AND kind = 'municipality' AND active
+                        """,
+                        logger: logger
+                    ).collect().first
+                else {
+                    throw InvalidInput(field: "town", "Diese Stadt gibt es im Kreis nicht. Bitte eine Stadt wählen oder „den ganzen Kreis“.")
+                }
+                concerns = try row.decode((UUID, String).self)
+            }
+            let rules = try await ReminderSweep.rules(for: identity.tenant.id, on: connection, logger: logger)
+            let level: LadderLevel = concerns == nil ? .district : .municipal
+            let id = UUID()
+            try await connection.query(
+                """
+                INSERT INTO structural_problems (tenant_id, id, raised_by_tenant_id, raised_by, raised_by_name, title, category, description,
+                                                 legal_spheres, district_wide_actor, case_count, level, level_since, level_deadline,
+                                                 source_kind, source_name)
+                VALUES (\(identity.tenant.id), \(id), \(concerns?.id ?? identity.tenant.id), \(identity.userID), \(identity.displayName), \(title),
+                        \(category.rawValue), \(description), \(spheres), false, 0, \(level.rawValue),
+                        now(), now() + make_interval(weeks => \(level.deadline(rules))::integer), \(source.rawValue), \(sourceName))
+                """,
+                logger: logger
+            )
+            try await Self.record(
+                .raised,
+                id,
+                raisedBy: nil,
+                district: identity.tenant.id,
+                to: level,
+                text: "Eingebracht von \(sourceName) (\(source.label)); betrifft \(concerns?.name ?? "den ganzen Kreis") (\(category.label)).",
+                actor: identity.displayName,
+                on: connection,
+                logger: logger
+            )
+            for coordinator in try await Escalation.coordinators(of: identity.tenant.id, on: connection, logger: logger)
+            where coordinator != identity.userID {
+                try await Notifier.notify(
+                    coordinator,
+                    .problemRaised,
+                    title: "\(sourceName): neues Systemproblem „\(title)“",
+                    link: Self.link(id),
+                    dedupeKey: "problem-raised:\(id.uuidString.lowercased())",
+                    on: connection,
+                    logger: logger
+                )
+            }
+            audit.append(work.event("problem.recorded", identity, "problem", id, ["source": source.rawValue, "level": level.rawValue]))
+            return try await detailed(id, on: connection)
+        }
+    }
+
+    /// The problems the identity may see (as `list`), and for a coordinator the district's towns (slug, name) that an
+    /// outside problem may concern: what the problems page shows, read in one transaction.
+    public func overview(by identity: Identity, clientAddress: String?) async throws -> (problems: [StructuralProblem], towns: [(String, String)]) {
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
+            let problems = try await listed(level: nil, status: nil, identity, connection, &audit)
+            guard identity.tenant.kind == "district" else { return (problems, []) }
+            let towns = try await connection.query(
+                "SELECT slug, name FROM tenants WHERE district_id = \(identity.tenant.id) AND kind = 'municipality' AND active ORDER BY name",
+                logger: logger
+            ).collect().map { try $0.decode((String, String).self) }
+            return (problems, towns)
+        }
+    }
+
     /// The problems the identity may see: a coordinator all of the district's; a town its own and the
     /// published solutions of the others. Optionally only those at `level` or in `status`.
     public func list(
@@ -98,17 +179,27 @@ public struct Problems: Sendable {
         -> [StructuralProblem]
     {
         try await work.work(identity, clientAddress: clientAddress) { connection, audit in
-            let ids = try await connection.query(
-                """
-                SELECT id FROM structural_problems
-                WHERE (\(level?.rawValue)::text IS NULL OR level = \(level?.rawValue)) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
-                ORDER BY created_at DESC LIMIT 500
-                """,
-                logger: logger
-            ).collect().map { try $0.decode(UUID.self) }
-            audit.append(AuditEvent("problem.listed", tenant: identity.tenant.id, actor: identity.userID, detail: ["results": "\(ids.count)"]))
-            return try await ProblemRecords.load(ids, on: connection, logger: logger)
+            try await listed(level: level, status: status, identity, connection, &audit)
         }
+    }
+
+    private func listed(
+        level: LadderLevel?,
+        status: ProblemStatus?,
+        _ identity: Identity,
+        _ connection: PostgresConnection,
+        _ audit: inout [AuditEvent]
+    ) async throws -> [StructuralProblem] {
+        let ids = try await connection.query(
+            """
+            SELECT id FROM structural_problems
+            WHERE (\(level?.rawValue)::text IS NULL OR level = \(level?.rawValue)) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
+            ORDER BY created_at DESC LIMIT 500
+            """,
+            logger: logger
+        ).collect().map { try $0.decode(UUID.self) }
+        audit.append(AuditEvent("problem.listed", tenant: identity.tenant.id, actor: identity.userID, detail: ["results": "\(ids.count)"]))
+        return try await ProblemRecords.load(ids, on: connection, logger: logger)
     }
 
     public func problem(_ id: UUID, by identity: Identity, clientAddress: String?) async throws -> StructuralProblem {
@@ -185,6 +276,56 @@ public struct Problems: Sendable {
         }
     }
 
+    /// The coordinators' other answer to a deadline: the problem stays at its level, with a new deadline (the last second of
+    /// that day in Berlin) and the reason in its history; an overdue mark is cleared, and the scheduler reminds again when the new one passes.
+    public func setDeadline(
+        _ id: UUID,
+        version: Int,
+        deadline text: String,
+        reason: String,
+        by identity: Identity,
+        clientAddress: String?
+    ) async throws -> StructuralProblem {
+        var errors: [String: String] = [:]
+        let day: Day?
+        do { day = try Day.parse(text, field: "deadline", label: "Neue Frist") } catch {
+            day = nil
+            errors.merge(error.errors) { $1 }
+        }
+        if day == nil && errors.isEmpty {
+            errors["deadline"] = "Bitte die neue Frist als Datum angeben, z. B. \(Day(Date().addingTimeInterval(56 * 86_400)).iso)."
+        }
+        if let day, day <= Day(Date()) { errors["deadline"] = "Die neue Frist muss nach dem heutigen Tag liegen." }
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        if reason.isEmpty || reason.count > 5000 {
+            errors["deadline_reason"] = "Bitte begründen, warum das Problem auf dieser Ebene bleibt (1 bis 5000 Zeichen)."
+        }
+        guard errors.isEmpty, let day else { throw InvalidInput(errors: errors) }
+        return try await steer(id, version: version, by: identity, clientAddress: clientAddress) { problem, connection, audit in
+            guard problem.status == .open else { throw InvalidInput(field: "status", "Nur ein offenes Systemproblem bekommt eine neue Frist.") }
+            try await connection.query(
+                """
+                UPDATE structural_problems
+                SET level_deadline = ((\(day.iso)::date + 1)::timestamp AT TIME ZONE 'Europe/Berlin') - interval '1 second', overdue_since = NULL
+                WHERE id = \(id)
+                """,
+                logger: logger
+            )
+            try await Self.record(
+                .deadlineSet,
+                id,
+                raisedBy: nil,
+                district: identity.tenant.id,
+                to: problem.level,
+                text: "Neue Frist der Ebene „\(problem.level.label)“: \(day.german). \(reason)",
+                actor: identity.displayName,
+                on: connection,
+                logger: logger
+            )
+            audit.append(work.event("problem.deadline_set", identity, "problem", id, ["deadline": day.iso]))
+        }
+    }
+
     /// Hands the problem to a project group of its level (a municipal group of the raising town, or a district group).
     public func assign(_ id: UUID, version: Int, group: UUID, by identity: Identity, clientAddress: String?) async throws -> StructuralProblem {
         try await steer(id, version: version, by: identity, clientAddress: clientAddress) { problem, connection, audit in
@@ -258,7 +399,7 @@ public struct Problems: Sendable {
             try await connection.query(
                 """
                 UPDATE structural_problems SET status = 'solved', solution = \(solution), solved_at = now(),
-                       published_at = CASE WHEN \(publish) THEN now() END, level_deadline = NULL
+                       published_at = CASE WHEN \(publish) THEN now() END, level_deadline = NULL, overdue_since = NULL
                 WHERE id = \(id)
                 """,
                 logger: logger
@@ -322,7 +463,7 @@ public struct Problems: Sendable {
                 )
             }
             try await connection.query(
-                "UPDATE structural_problems SET status = 'submitted', state_submission = \(text), submitted_at = now() WHERE id = \(id)",
+                "UPDATE structural_problems SET status = 'submitted', state_submission = \(text), submitted_at = now(), overdue_since = NULL WHERE id = \(id)",
                 logger: logger
             )
             try await Self.record(
@@ -342,8 +483,15 @@ public struct Problems: Sendable {
 
     // MARK: - Polls
 
-    /// Asks the case managers of the district's other towns whether they know the problem and how they solved it.
-    public func poll(_ id: UUID, question: String, by identity: Identity, clientAddress: String?) async throws -> StructuralProblem {
+    /// Asks the case managers of the district's other towns (and, when the coordinator chooses, of its carriers) whether they
+    /// know the problem and how they solved it. The poll carries the problem's title, category and description.
+    public func poll(
+        _ id: UUID,
+        question: String,
+        includeCarriers: Bool = false,
+        by identity: Identity,
+        clientAddress: String?
+    ) async throws -> StructuralProblem {
         let question = question.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !question.isEmpty, question.count <= 5000 else {
             throw InvalidInput(field: "question", "Bitte die Frage an die anderen Städte formulieren (1 bis 5000 Zeichen), ohne Daten von Klienten.")
@@ -356,25 +504,32 @@ public struct Problems: Sendable {
             guard problem.status == .open, problem.level <= .district else {
                 throw InvalidInput(field: "status", "Umfragen gibt es zu offenen Problemen, bevor eine Projektgruppe es bearbeitet hat.")
             }
+            let kinds = includeCarriers ? ["municipality", "carrier"] : ["municipality"]
             let asked = try await connection.query(
                 """
-                SELECT user_id, c.tenant_id FROM district_case_managers() c
-                WHERE c.tenant_id <> (SELECT raised_by_tenant_id FROM structural_problems WHERE id = \(id))
+                SELECT c.user_id, c.tenant_id, t.kind FROM district_case_managers() c JOIN tenants t ON t.id = c.tenant_id
+                WHERE c.tenant_id <> (SELECT raised_by_tenant_id FROM structural_problems WHERE id = \(id)) AND t.kind = ANY(\(kinds))
                 """,
                 logger: logger
-            ).collect().map { try $0.decode((UUID, UUID).self) }
+            ).collect().map { try $0.decode((UUID, UUID, String).self) }
             let tenants = Array(Set(asked.map(\.1)))
             guard !tenants.isEmpty else {
                 throw InvalidInput(
                     field: "question",
-                    "In den anderen Städten des Kreises gibt es noch keine Case Manager mit Konto, die antworten könnten."
+                    includeCarriers
+                        ? "In den anderen Städten und bei den Trägern des Kreises gibt es noch keine Case Manager mit Konto, die antworten könnten."
+                        : "In den anderen Städten des Kreises gibt es noch keine Case Manager mit Konto, die antworten könnten."
                 )
             }
+            let carriers = Set(asked.filter { $0.2 == "carrier" }.map(\.1)).count
+            let audience = ProblemPoll.audience(towns: tenants.count - carriers, carriers: carriers)
             let poll = UUID()
             try await connection.query(
                 """
-                INSERT INTO problem_polls (tenant_id, id, problem_id, question, asked_tenants, asked_by, asked_by_name)
-                VALUES (\(identity.tenant.id), \(poll), \(id), \(question), \(tenants), \(identity.userID), \(identity.displayName))
+                INSERT INTO problem_polls (tenant_id, id, problem_id, question, asked_tenants, asked_by, asked_by_name,
+                                           problem_title, problem_category, problem_description)
+                VALUES (\(identity.tenant.id), \(poll), \(id), \(question), \(tenants), \(identity.userID), \(identity.displayName),
+                        \(problem.title), \(problem.category.rawValue), \(problem.description))
                 """,
                 logger: logger
             )
@@ -384,23 +539,23 @@ public struct Problems: Sendable {
                 raisedBy: nil,
                 district: identity.tenant.id,
                 to: problem.level,
-                text: "Umfrage an \(tenants.count) Städte/Träger: \(question)",
+                text: "Umfrage an \(audience): \(question)",
                 actor: identity.displayName,
                 on: connection,
                 logger: logger
             )
-            for (user, _) in asked {
+            for (user, _, _) in asked {
                 try await Notifier.notify(
                     user,
                     .problemPoll,
-                    title: "Umfrage der Koordinierungsstelle: \(problem.category.label)",
-                    link: "/umfragen",
+                    title: "Umfrage der Koordinierungsstelle: „\(problem.title)“",
+                    link: "/umfragen#poll-\(poll.uuidString.lowercased())",
                     dedupeKey: "poll:\(poll.uuidString.lowercased())",
                     on: connection,
                     logger: logger
                 )
             }
-            audit.append(work.event("problem.polled", identity, "problem", id, ["tenants": "\(tenants.count)"]))
+            audit.append(work.event("problem.polled", identity, "problem", id, ["tenants": "\(tenants.count)", "carriers": "\(carriers)"]))
             return try await detailed(id, on: connection)
         }
     }
@@ -412,12 +567,15 @@ public struct Problems: Sendable {
         }
     }
 
-    /// A case manager answers a poll their tenant was asked in.
-    public func answer(poll: UUID, known: Bool, answer: String, by identity: Identity, clientAddress: String?) async throws {
+    /// A case manager answers a poll their tenant was asked in: whether the problem is known there (required), and how it was solved.
+    public func answer(poll: UUID, known: Bool?, answer: String, by identity: Identity, clientAddress: String?) async throws {
         let answer = answer.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard answer.count <= 5000, known == false || !answer.isEmpty else {
-            throw InvalidInput(field: "answer", "Bitte kurz beschreiben, wie Sie das Problem gelöst haben (bis 5000 Zeichen).")
+        var errors: [String: String] = [:]
+        if known == nil { errors["known"] = "Bitte angeben, ob Ihre Stelle das Problem kennt (ja oder nein)." }
+        if answer.count > 5000 || (known == true && answer.isEmpty) {
+            errors["answer"] = "Bitte kurz beschreiben, wie Sie das Problem gelöst haben (bis 5000 Zeichen)."
         }
+        guard errors.isEmpty, let known else { throw InvalidInput(errors: errors) }
         try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             guard try await connection.query("SELECT app_was_polled(\(poll))", logger: logger).collect().first?.decode(Bool.self) == true else {
                 throw DomainError.notFound("Diese Umfrage gibt es nicht, oder Ihre Stelle wurde nicht gefragt.")
@@ -438,7 +596,10 @@ public struct Problems: Sendable {
 
     static func link(_ id: UUID) -> String { "/probleme/\(id.uuidString.lowercased())" }
 
-    enum EventKind: String { case raised, assigned, polled, escalated, solved, published, submitted }
+    enum EventKind: String {
+        case raised, assigned, polled, escalated, solved, published, submitted, overdue
+        case deadlineSet = "deadline_set"
+    }
 
     /// Appends to the problem's history; `raisedBy` nil: the problem's own raising tenant.
     static func record(

@@ -38,6 +38,8 @@ public struct StructuralProblem: Sendable, Codable {
     public var level: LadderLevel
     public var levelSince: Date
     public var levelDeadline: Date?
+    /// The level's deadline that passed, once the scheduler found it passed and reminded the coordinators.
+    public var overdueSince: Date?
     public var groupID: UUID?
     public var groupName: String?
     public var status: ProblemStatus
@@ -46,8 +48,15 @@ public struct StructuralProblem: Sendable, Codable {
     public var publishedAt: Date?
     public var stateSubmission: String?
     public var submittedAt: Date?
+    /// The tenant whose problem it is, by name: the raising town or carrier (for one from outside the case work, the town
+    /// it concerns, or the district).
     public var raisedBy: String
+    /// Who raised it, or for one from outside the case work, the coordinator who recorded it.
     public var raisedByName: String
+    /// Where it comes from: the case work, or an outside source the coordinators recorded.
+    public var source: ProblemSource
+    /// The outside source's name (e.g. "Integrationsrat der Stadt Witten"); nil for the case work.
+    public var sourceName: String?
     public var createdAt: Date
     public var version: Int
     public var cases: [LinkedCase]
@@ -56,9 +65,11 @@ public struct StructuralProblem: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case id, number, title, category, description, legalSpheres = "legal_spheres", districtWideActor = "district_wide_actor"
-        case caseCount = "case_count", level, levelSince = "level_since", levelDeadline = "level_deadline", groupID = "group_id"
+        case caseCount = "case_count", level, levelSince = "level_since", levelDeadline = "level_deadline", overdueSince = "overdue_since"
+        case groupID = "group_id"
         case groupName = "group_name", status, solution, solvedAt = "solved_at", publishedAt = "published_at", stateSubmission = "state_submission"
-        case submittedAt = "submitted_at", raisedBy = "raised_by", raisedByName = "raised_by_name", createdAt = "created_at", version, cases, events,
+        case submittedAt = "submitted_at", raisedBy = "raised_by", raisedByName = "raised_by_name", source = "source_kind"
+        case sourceName = "source_name", createdAt = "created_at", version, cases, events,
             polls
     }
 }
@@ -89,10 +100,24 @@ public struct NewProblem: Sendable, Decodable {
     /// The fields, checked; every message says what to fix.
     func validated() throws(InvalidInput) -> (String, ProblemCategory, String, [String]) {
         var errors: [String: String] = [:]
+        if caseIDs.isEmpty { errors["case_ids"] = "Bitte mindestens einen eigenen Fall nennen, an dem sich das Problem zeigt." }
+        if caseIDs.count > 100 { errors["case_ids"] = "Höchstens 100 Fälle je Systemproblem." }
+        return try Self.validated(title: title, category: category, description: description, legalSpheres: legalSpheres, errors: errors)
+    }
+
+    /// Title, category, description and legal spheres, checked, with the `errors` of the other fields.
+    static func validated(
+        title: String,
+        category: String,
+        description: String,
+        legalSpheres: [String]?,
+        errors: [String: String]
+    ) throws(InvalidInput) -> (String, ProblemCategory, String, [String]) {
+        var errors = errors
         let title = title.trimmingCharacters(in: .whitespacesAndNewlines)
         let description = description.trimmingCharacters(in: .whitespacesAndNewlines)
         if title.isEmpty || title.count > 200 { errors["title"] = "Bitte einen Titel von 1 bis 200 Zeichen angeben." }
-        let category = ProblemCategory(rawValue: self.category)
+        let category = ProblemCategory(rawValue: category)
         if category == nil {
             errors["category"] = "Bitte eine der vier Kategorien wählen: " + ProblemCategory.allCases.map(\.rawValue).joined(separator: ", ") + "."
         }
@@ -103,10 +128,69 @@ public struct NewProblem: Sendable, Decodable {
         if let unknown = spheres.first(where: { !LegalSphere.all.contains($0) }) {
             errors["legal_spheres"] = "„\(unknown)“ ist kein Rechtskreis; möglich sind: \(LegalSphere.all.joined(separator: ", "))."
         }
-        if caseIDs.isEmpty { errors["case_ids"] = "Bitte mindestens einen eigenen Fall nennen, an dem sich das Problem zeigt." }
-        if caseIDs.count > 100 { errors["case_ids"] = "Höchstens 100 Fälle je Systemproblem." }
         guard errors.isEmpty, let category else { throw InvalidInput(errors: errors) }
         return (title, category, description, spheres)
+    }
+}
+
+/// A problem brought to the coordinators from outside the case work (concept section 8): by an Integrationsrat,
+/// a migrant organisation, a carrier or another actor. It links no case.
+public struct RecordedProblem: Sendable, Decodable {
+    public var title: String
+    public var category: String
+    public var description: String
+    public var legalSpheres: [String]?
+    /// `integration_council`, `migrant_organisation`, `carrier` or `outside_actor`.
+    public var sourceKind: String
+    /// Who brought it, by name (e.g. "Integrationsrat der Stadt Witten").
+    public var sourceName: String
+    /// The slug of the town it concerns (it starts at that town's municipal level); nil: it concerns the district
+    /// as a whole or a district-wide actor and starts at district level.
+    public var town: String?
+
+    public init(
+        title: String,
+        category: String,
+        description: String,
+        legalSpheres: [String]?,
+        sourceKind: String,
+        sourceName: String,
+        town: String?
+    ) {
+        self.title = title
+        self.category = category
+        self.description = description
+        self.legalSpheres = legalSpheres
+        self.sourceKind = sourceKind
+        self.sourceName = sourceName
+        self.town = town
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case title, category, description, legalSpheres = "legal_spheres", sourceKind = "source_kind", sourceName = "source_name", town
+    }
+
+    /// The fields, checked: (title, category, description, spheres, source, source name).
+    func validated() throws(InvalidInput) -> (String, ProblemCategory, String, [String], ProblemSource, String) {
+        var errors: [String: String] = [:]
+        let source = ProblemSource(rawValue: sourceKind).flatMap { $0 == .caseWork ? nil : $0 }
+        if source == nil {
+            errors["source_kind"] =
+                "Bitte angeben, wer das Problem einbringt: "
+                + ProblemSource.outside.map { "\($0.rawValue) (\($0.label))" }.joined(separator: ", ") + "."
+        }
+        let name = sourceName.trimmingCharacters(in: .whitespacesAndNewlines)
+        if name.isEmpty || name.count > 200 {
+            errors["source_name"] = "Bitte den Namen der Stelle oder Person angeben, die das Problem einbringt (1 bis 200 Zeichen)."
+        }
+        let (title, category, description, spheres) = try NewProblem.validated(
+            title: title,
+            category: category,
+            description: description,
+            legalSpheres: legalSpheres,
+            errors: errors
+        )
+        return (title, category, description, spheres, source!, name)
     }
 }
 
@@ -117,7 +201,8 @@ enum ProblemRecords {
         let query: PostgresQuery = """
             SELECT p.id, p.number, p.title, p.category, p.description, p.legal_spheres, p.district_wide_actor, p.case_count, p.level,
                    p.level_since, p.level_deadline, p.group_id, g.name, p.status, p.solution, p.solved_at, p.published_at,
-                   p.state_submission, p.submitted_at, t.name, p.raised_by_name, p.created_at, p.version
+                   p.state_submission, p.submitted_at, t.name, p.raised_by_name, p.created_at, p.version, p.overdue_since,
+                   p.source_kind, p.source_name
             FROM structural_problems p JOIN tenants t ON t.id = p.raised_by_tenant_id LEFT JOIN project_groups g ON g.id = p.group_id
             WHERE p.id = ANY(\(ids))
             ORDER BY p.created_at DESC
@@ -138,6 +223,7 @@ enum ProblemRecords {
                     level: LadderLevel(rawValue: try r[8].decode(String.self))!,
                     levelSince: try r[9].decode(Date.self),
                     levelDeadline: try r[10].decode(Date?.self),
+                    overdueSince: try r[23].decode(Date?.self),
                     groupID: try r[11].decode(UUID?.self),
                     groupName: try r[12].decode(String?.self),
                     status: ProblemStatus(rawValue: try r[13].decode(String.self))!,
@@ -148,6 +234,8 @@ enum ProblemRecords {
                     submittedAt: try r[18].decode(Date?.self),
                     raisedBy: try r[19].decode(String.self),
                     raisedByName: try r[20].decode(String.self),
+                    source: ProblemSource(rawValue: try r[24].decode(String.self))!,
+                    sourceName: try r[25].decode(String?.self),
                     createdAt: try r[21].decode(Date.self),
                     version: try r[22].decode(Int.self),
                     cases: [],

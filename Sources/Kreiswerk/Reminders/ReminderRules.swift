@@ -11,9 +11,11 @@ import Foundation
 ///   report_triage_days: 3                # a level-2 report undecided after N days: remind the town's team
 ///   action_item_days_before: 2           # remind before a conference action item is due (and on the day)
 ///   retention_months: 36                 # anonymise clients whose cases closed longer ago than this
-///   municipal_deadline_weeks: 8          # a structural problem unsolved this long in a municipal project group goes up
-///   district_deadline_weeks: 12          # … in a district project group goes up to the steering group
-///   steering_deadline_weeks: 0           # … in the steering group goes to the state (0: never by deadline)
+///   municipal_deadline_weeks: 8          # a structural problem unsolved this long at the municipal level is overdue: the coordinators are reminded
+///   district_deadline_weeks: 12          # … at the district level
+///   steering_deadline_weeks: 0           # … in the steering group (0: no deadline)
+///   automatic_escalation: false          # true: an overdue problem at the municipal level goes up to the district level by itself
+///                                        # (never into the steering group: that needs a written proposal)
 ///   poll_reminder_days: 7                # remind the towns that have not answered a coordinators' poll, once
 ///   meeting_reminder_days_before: 7      # remind committee members before a meeting (and at the agenda deadline)
 ///   group_task_days_before: 2            # remind before a project group's task is due (and on the day)
@@ -34,8 +36,13 @@ public struct ReminderRules: Sendable, Equatable, Codable {
     public var meetingReminderDaysBefore = 7
     public var groupTaskDaysBefore = 2
     public var suppressCountsBelow = 5
+    /// The scheduler takes a problem past its municipal deadline to the district level itself (off: it reminds the coordinators).
+    public var automaticEscalation = false
 
     public init() {}
+
+    /// The file's name of `automaticEscalation`, the one setting that is not a number.
+    static let automaticEscalationField = "automatic_escalation"
 
     /// The file's field names, their allowed range, and where each goes (immutable; key paths are not Sendable).
     nonisolated(unsafe) static let fields: [(name: String, range: ClosedRange<Int>, path: WritableKeyPath<ReminderRules, Int>)] = [
@@ -57,13 +64,27 @@ public struct ReminderRules: Sendable, Equatable, Codable {
 
     /// Stored as a JSON object of the file's field names; a missing field keeps its default.
     public init(from decoder: any Decoder) throws {
-        let values = try [String: Int](from: decoder)
+        let values = try decoder.container(keyedBy: FieldName.self)
         self.init()
-        for field in Self.fields { if let value = values[field.name] { self[keyPath: field.path] = value } }
+        for field in Self.fields {
+            if let value = try values.decodeIfPresent(Int.self, forKey: FieldName(field.name)) { self[keyPath: field.path] = value }
+        }
+        automaticEscalation = try values.decodeIfPresent(Bool.self, forKey: FieldName(Self.automaticEscalationField)) ?? false
     }
 
     public func encode(to encoder: any Encoder) throws {
-        try Dictionary(uniqueKeysWithValues: Self.fields.map { ($0.name, self[keyPath: $0.path]) }).encode(to: encoder)
+        var values = encoder.container(keyedBy: FieldName.self)
+        for field in Self.fields { try values.encode(self[keyPath: field.path], forKey: FieldName(field.name)) }
+        try values.encode(automaticEscalation, forKey: FieldName(Self.automaticEscalationField))
+    }
+
+    /// A field of the stored object, by its file name.
+    struct FieldName: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 
     /// As stored in `tenants.reminder_rules`.

@@ -41,6 +41,7 @@ public struct TenantFilesInvalid: Error, CustomStringConvertible {
 ///   case_management: { 2020: 1.5, 2021: 1.75, 2022: 2.0 }
 /// reminders:                    # districts only, optional: the periods of the reminder rules (ReminderRules)
 ///   referral_feedback_reminder_days: 14
+///   automatic_escalation: false   # the one true/false setting: problems past their municipal deadline go up by themselves
 /// ```
 ///
 /// All files are checked before anything is returned, and every problem is reported at once.
@@ -284,8 +285,15 @@ private struct Reader {
         }
         var rules = ReminderRules()
         let known = Dictionary(uniqueKeysWithValues: ReminderRules.fields.map { ($0.name, $0) })
-        for (name, value) in uniqueFields(mapping, allowed: Set(known.keys), prefix: "reminders") {
-            let field = known[name]!
+        for (name, value) in uniqueFields(mapping, allowed: Set(known.keys).union([ReminderRules.automaticEscalationField]), prefix: "reminders") {
+            guard let field = known[name] else {
+                if let text = value.scalar?.string, text == "true" || text == "false" {
+                    rules.automaticEscalation = text == "true"
+                } else {
+                    report("reminders.\(name)", value, "must be true or false (false: the scheduler only reminds the coordinators)")
+                }
+                continue
+            }
             guard let number = value.scalar.flatMap({ Int($0.string) }), field.range.contains(number) else {
                 report(
                     "reminders.\(name)",

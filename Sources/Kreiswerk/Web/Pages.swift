@@ -11,6 +11,8 @@ public struct Pages: Sendable {
         "jobs", "stand-ins",
     ]
     let library: MustacheLibrary
+    /// How many polls wait for the signed-in person's tenant, set for the request by `OpenPollsMiddleware`: the number beside *Umfragen*.
+    @TaskLocal static var openPolls: Int?
 
     /// Loads the templates shipped with the library; fails naming any that is missing or does not parse.
     public static func load() async throws -> Pages {
@@ -74,6 +76,9 @@ public struct Pages: Sendable {
         if policy.allows(identity, .workCases) || policy.allows(identity, .reportCases) { nav.append(("/meldungen", "Meldungen")) }
         if policy.allows(identity, .attendConferences) { nav.append(("/konferenzen", "Fallkonferenzen")) }
         if policy.allows(identity, .raiseProblems) || policy.allows(identity, .coordinateDistrict) { nav.append(("/probleme", "Systemprobleme")) }
+        if policy.allows(identity, .raiseProblems) {
+            nav.append(("/umfragen", openPolls.map { $0 > 0 ? "Umfragen (\($0) offen)" : "Umfragen" } ?? "Umfragen"))
+        }
         if policy.allows(identity, .runCommittees) || policy.allows(identity, .viewSteeringGroup) { nav.append(("/gremien", "Gremien")) }
         if policy.allows(identity, .viewDistrictFigures) { nav.append(("/kennzahlen", "Kennzahlen")) }
         if policy.allows(identity, .viewUsers) { nav.append(("/benutzer", "Benutzer")) }

@@ -120,8 +120,8 @@ import Testing
         Rule("the district's assistants read its towns' problems") { a, m, r, o in
             o.kind == .problem && m == "GET" && !r.hasSuffix("/anliegen") && a.has(.districtAssistant) && a.tenant == o.ownerDistrict
         },
-        Rule("the case workers of every tenant of the district asked in the poll (all that work cases but the raiser) answer it") { a, _, _, o in
-            o.kind == .poll && a.district == o.ownerDistrict && a.tenant != "witten" && a.has(.caseManager, .teamLead)
+        Rule("the case workers of every town of the district asked in the poll (towns by default, not the raiser) answer it") { a, _, _, o in
+            o.kind == .poll && a.district == o.ownerDistrict && a.kind == "municipality" && a.tenant != "witten" && a.has(.caseManager, .teamLead)
         },
         Rule("the district's coordinators and assistants run its committees") { a, _, _, o in
             [.projectGroup, .groupMember, .groupTask, .groupMeeting, .steeringMember, .steeringMeeting, .paper].contains(o.kind)

@@ -43,7 +43,7 @@ import Testing
             #expect(page.text.contains("id=\"escalate\""))
             let polled = try await coordinator.post("\(path)/umfrage", [("question", "Kennen Sie das?")], client)
             #expect(polled.status == .seeOther)
-            #expect(try await coordinator.get(try #require(polled.headers[.location]), client).text.contains("Umfrage an die Städte gesendet"))
+            #expect(try await coordinator.get(try #require(polled.headers[.location]), client).text.contains("Umfrage an 1 Stadt gesendet"))
 
             // The group is created and takes the problem.
             _ = try await coordinator.get("/gremien", client)

@@ -53,6 +53,25 @@ import Testing
         )
     }
 
+    /// A second district (Kreis Mettmann) with a coordinator, ks@mettmann.test; returns the coordinator's token.
+    static func otherDistrictsCoordinator(_ db: TestDatabase) async throws -> String {
+        try await db.owner.withTransaction { connection in
+            try await connection.query(
+                "INSERT INTO tenants (id, slug, name, kind) VALUES (\(UUID()), 'kreis-mettmann', 'Kreis Mettmann', 'district')",
+                logger: TestDatabase.logger
+            )
+        }
+        let operators = OperatorAccounts(database: db.owner, passwords: Passwords(cost: 4))
+        _ = try await operators.create(
+            tenant: "kreis-mettmann",
+            email: "ks@mettmann.test",
+            displayName: "KS Mettmann",
+            roles: [.districtCoordinator],
+            password: TestApp.password
+        )
+        return try await operators.createToken(email: "ks@mettmann.test", name: "t", expiresInDays: 1).1.value
+    }
+
     @Test func theLadderFromRaisingToAPublishedSolution() async throws {
         try await TestApp.with { db, people, client in
             let coordinator = people["coordinator"].token
@@ -130,37 +149,29 @@ import Testing
         }
     }
 
-    @Test func theSchedulerEscalatesWhenALevelsDeadlinePasses() async throws {
+    @Test func theSchedulerRemindsWhenALevelsDeadlinePassesAndTheCoordinatorsDecide() async throws {
         try await TestApp.with { db, people, client in
-            let id = try await Self.raise(client, people)
+            let coordinator = people["coordinator"].token
             let districtWide = try await Self.raise(client, people, districtWide: true, title: "ABH-Termine dauern Monate")
-            #expect(try await Self.get(client, people["coordinator"].token, districtWide).object["level"] as? String == "district")
+            #expect(try await Self.get(client, coordinator, districtWide).object["level"] as? String == "district")
 
-            try await ReminderRuleTests.sweep(db, asOf: ReminderRuleTests.days(50))
-            #expect(try await Self.get(client, people["coordinator"].token, id).object["level"] as? String == "municipal", "before the 8 weeks")
             try await ReminderRuleTests.sweep(db, asOf: ReminderRuleTests.days(57))
-            let moved = try await Self.get(client, people["coordinator"].token, id).object
-            #expect(moved["level"] as? String == "district")
-            let last = (moved["events"] as? [[String: Any]])?.last
-            #expect(last?["by_scheduler"] as? Bool == true)
-            #expect(last?["from_level"] as? String == "municipal")
-            #expect(
-                try await Self.get(client, people["coordinator"].token, districtWide).object["level"] as? String == "district",
-                "12 weeks not over"
-            )
-            let told = try await ReminderRuleTests.notifications(db).filter { $0.kind == "problem_escalated" }
-            #expect(Set(told.map(\.user)) == [people["coordinator"].id, people["wittenCM"].id])
+            #expect(try await Self.get(client, coordinator, districtWide).object["overdue_since"] == nil, "12 weeks not over")
+            try await ReminderRuleTests.sweep(db, asOf: ReminderRuleTests.days(85))
+            let overdue = try await Self.get(client, coordinator, districtWide).object
+            #expect(overdue["level"] as? String == "district", "the scheduler never takes a problem into the steering group")
+            #expect(overdue["overdue_since"] as? String != nil)
+            let told = try await ReminderRuleTests.notifications(db).filter { $0.kind == "problem_overdue" }
+            #expect(told.map(\.user) == [people["coordinator"].id])
 
-            // A second sweep on the same day moves nothing further; the district level's 12 weeks run from the move.
-            try await ReminderRuleTests.sweep(db, asOf: ReminderRuleTests.days(57))
-            #expect(try await Self.get(client, people["coordinator"].token, id).object["level"] as? String == "district")
-            try await ReminderRuleTests.sweep(db, asOf: ReminderRuleTests.days(57 + 85))
-            #expect(try await Self.get(client, people["coordinator"].token, id).object["level"] as? String == "steering")
-            // The steering group has no deadline by default: it stays there.
+            // Carried up by a coordinator, it reaches the steering group, which has no deadline by default.
+            let version = try #require(overdue["version"] as? Int)
+            let up = try await Self.step(client, coordinator, districtWide, "escalate", #"{"reason":"Vorlage ist geschrieben."}"#, version: version)
+            #expect(up.object["level"] as? String == "steering")
+            #expect(up.object["overdue_since"] == nil)
+            #expect(up.object["level_deadline"] == nil || up.object["level_deadline"] is NSNull)
             try await ReminderRuleTests.sweep(db, asOf: ReminderRuleTests.days(400))
-            let steering = try await Self.get(client, people["coordinator"].token, id).object
-            #expect(steering["level"] as? String == "steering")
-            #expect(steering["level_deadline"] == nil || steering["level_deadline"] is NSNull)
+            #expect(try await Self.get(client, coordinator, districtWide).object["level"] as? String == "steering")
         }
     }
 
@@ -186,21 +197,7 @@ import Testing
     @Test func aCoordinatorOfAnotherDistrictSeesNothing() async throws {
         try await TestApp.with { db, people, client in
             let id = try await Self.raise(client, people)
-            try await db.owner.withTransaction { connection in
-                try await connection.query(
-                    "INSERT INTO tenants (id, slug, name, kind) VALUES (\(UUID()), 'kreis-mettmann', 'Kreis Mettmann', 'district')",
-                    logger: TestDatabase.logger
-                )
-            }
-            let operators = OperatorAccounts(database: db.owner, passwords: Passwords(cost: 4))
-            _ = try await operators.create(
-                tenant: "kreis-mettmann",
-                email: "ks@mettmann.test",
-                displayName: "KS",
-                roles: [.districtCoordinator],
-                password: TestApp.password
-            )
-            let other = try await operators.createToken(email: "ks@mettmann.test", name: "t", expiresInDays: 1).1.value
+            let other = try await Self.otherDistrictsCoordinator(db)
             #expect(try await client.api(.get, "/api/v1/problems", token: other).array.isEmpty)
             #expect(try await Self.get(client, other, id).status == .notFound)
             #expect(try await Self.step(client, other, id, "escalate", #"{"reason":"x"}"#, version: 1).status == .notFound)
