@@ -39,8 +39,10 @@ public struct Credentials: Sendable {
         let digest = Secret.digest(cookie)
         return try await cache.identity(.session(digest)) {
             let idle = Double(lifetimes.sessionIdle.components.seconds)
-            let rows = try await client.query("SELECT * FROM auth_session(\(digest), make_interval(secs => \(idle)))", logger: logger)
-            return try await Self.decode(rows).first
+            return try await DatabaseDeadline.leasing(from: client) { connection in
+                let rows = try await connection.query("SELECT * FROM auth_session(\(digest), make_interval(secs => \(idle)))", logger: logger)
+                return try await Self.decode(rows).first
+            }
         }
     }
 
@@ -48,7 +50,9 @@ public struct Credentials: Sendable {
     public func identity(bearer token: String, on client: PostgresClient) async throws -> Identity? {
         let digest = Secret.digest(token)
         return try await cache.identity(.bearer(digest)) {
-            try await Self.decode(try await client.query("SELECT * FROM auth_token(\(digest))", logger: logger)).first
+            try await DatabaseDeadline.leasing(from: client) { connection in
+                try await Self.decode(try await connection.query("SELECT * FROM auth_token(\(digest))", logger: logger)).first
+            }
         }?.0
     }
 
