@@ -289,6 +289,17 @@ struct AccessMatrixFixture: Sendable {
         let poll = try #require(try await client.api(.get, "/api/v1/polls", token: self["hattingenCM"].token).array.first?["id"] as? String)
         add(.poll, ["poll": poll], owner: "en-kreis", district: "en-kreis") { $0.recipient = "hattingen" }
 
+        // A problem brought from outside the case work that concerns no single town: the district holds it, its coordinators only.
+        for (coordinator, district) in [("coordinator", "en-kreis"), ("mxCoordinator", "mx-kreis")] {
+            let recorded = try await post(
+                client,
+                coordinator,
+                "/api/v1/problems/from-outside",
+                #"{"title":"Termine der ABH","category":"jurisdiction_interplay","description":"Monate Wartezeit.","source_kind":"migrant_organisation","source_name":"Verein Brücke e. V."}"#
+            )
+            add(.problem, ["problem": try id(recorded)], owner: district, district: district)
+        }
+
         // Each district's committees: a district project group with a member from a town, a task and a meeting; the steering group.
         for (coordinator, member) in [("coordinator", "wittenCM"), ("mxCoordinator", "mxCM")] {
             let district = self[coordinator].tenant
