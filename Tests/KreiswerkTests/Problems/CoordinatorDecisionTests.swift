@@ -196,6 +196,30 @@ import Testing
         }
     }
 
+    @Test func theDistrictsFileSaysWhetherProblemsGoUpByThemselves() async throws {
+        let shipped = try TenantFiles.load(from: TestDatabase.tenantsDirectory).first { $0.slug == "en-kreis" }
+        #expect(shipped?.reminderRules?.automaticEscalation == false)
+        // Stored before the setting existed: off, and the same as the shipped file (a plan shows no change).
+        let stored = try #require(ReminderRules.decode(json: #"{"municipal_deadline_weeks": 8}"#))
+        #expect(stored.automaticEscalation == false)
+        #expect(stored.json == shipped?.reminderRules?.json)
+        try await withTemporaryDirectory { folder in
+            try copyContents(of: TestDatabase.tenantsDirectory, to: folder)
+            let file = folder.appendingPathComponent("en-kreis").appendingPathComponent("en-kreis.yaml")
+            let text = try String(contentsOf: file, encoding: .utf8)
+            #expect(text.contains("automatic_escalation: false"))
+            try text.replacingOccurrences(of: "automatic_escalation: false", with: "automatic_escalation: true")
+                .write(to: file, atomically: true, encoding: .utf8)
+            let on = try TenantFiles.load(from: folder).first { $0.slug == "en-kreis" }?.reminderRules
+            #expect(on?.automaticEscalation == true)
+            #expect(ReminderRules.decode(json: on?.json)?.automaticEscalation == true, "stored and read back")
+            try text.replacingOccurrences(of: "automatic_escalation: false", with: "automatic_escalation: ja")
+                .write(to: file, atomically: true, encoding: .utf8)
+            let error = #expect(throws: TenantFilesInvalid.self) { try TenantFiles.load(from: folder) }
+            #expect(error?.description.contains("reminders.automatic_escalation: must be true or false") == true, "\(error?.description ?? "")")
+        }
+    }
+
     static func rules(_ db: TestDatabase) async throws -> ReminderRules {
         try await db.owner.withTransaction { connection in
             let district = try #require(
