@@ -11,7 +11,8 @@
 -- And below the application, a counsellor who holds no case-work role of their own tenant reads and
 -- writes none of its case-management rows: clients, consents, cases and their timeline, goals, the
 -- referrals it sent, its level-2 reports and decisions, the conferences it organises (unless invited
--- by name). Rows of other tenants (a referral granted to the counsellor's tenant) are not touched.
+-- by name), and no structural problem, its events and polls (the coordination layer's rows, which the raising
+-- tenant otherwise reads). Rows of other tenants (a referral granted to the counsellor's tenant) are not touched.
 
 -- users.roles names every role that exists.
 DO $$
@@ -148,3 +149,14 @@ CREATE POLICY counsellors_no_case_work ON conference_participants AS RESTRICTIVE
     USING (tenant_id <> app_current_tenant() OR NOT (SELECT app_counsels_only()) OR app_holds_grant('conference', conference_id));
 CREATE POLICY counsellors_no_case_work ON conference_action_items AS RESTRICTIVE TO kreiswerk_app
     USING (tenant_id <> app_current_tenant() OR NOT (SELECT app_counsels_only()) OR app_holds_grant('conference', conference_id));
+-- Structural problems and their polls belong to the district tenant; the raising tenant reads its own (0009). Not its counsellors.
+DO $$
+DECLARE
+    coordination regclass;
+BEGIN
+    FOREACH coordination IN ARRAY ARRAY['structural_problems', 'problem_events', 'problem_polls', 'poll_answers']::regclass[] LOOP
+        EXECUTE format(
+            'CREATE POLICY counsellors_no_case_work ON %s AS RESTRICTIVE TO kreiswerk_app USING (NOT (SELECT app_counsels_only()))', coordination);
+    END LOOP;
+END
+$$;

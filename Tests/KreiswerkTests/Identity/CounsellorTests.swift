@@ -140,7 +140,39 @@ import Testing
                 #expect(try await count(table, as: "beraterin@awo-en.test") == 0, "\(table): the counsellor does not")
             }
             #expect(try await count("referrals", as: "beraterin@awo-en.test") == 1, "the referral to AWO's service stays visible")
-            _ = cm
+
+            // Routes every signed-in person may call show a counsellor nothing of the own tenant's case work: not its
+            // structural problems, not the conferences its case managers plan without inviting them.
+            let (caseID, _) = try await CaseWorkflowTests.openCase(client, cm, ownClient)
+            let raised = try await client.api(
+                .post,
+                "/api/v1/problems",
+                token: cm,
+                json:
+                    #"{"title":"Keine Kurse","category":"structural_gap","description":"Alleinerziehende finden keine Kurse.","legal_spheres":["SGB II"],"district_wide_actor":false,"case_ids":["\#(caseID)"]}"#
+            )
+            let conference = try await client.api(
+                .post,
+                "/api/v1/cases/\(caseID)/conferences",
+                token: cm,
+                json:
+                    #"{"kind":"municipal","title":"Fallkonferenz","scheduled_at":"2026-12-01T10:00:00Z","summary":"Wohnung.","participants":["hattingen"],"invitees":[],"request_moderator":false,"consent_given_on":"2026-03-01"}"#
+            )
+            #expect(conference.status == .created, "\(conference.text)")
+            #expect(raised.status == .created, "\(raised.text)")
+            #expect(try await client.api(.get, "/api/v1/conferences", token: counsellor).array.isEmpty)
+            if let id = conference.object["id"] as? String {
+                #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: counsellor).status == .notFound)
+            }
+            for table in ["structural_problems", "case_conferences", "cases"] {
+                #expect(try await count(table, as: "fallmanagerin@awo-en.test") == 1, "\(table): the case manager sees it")
+                #expect(try await count(table, as: "beraterin@awo-en.test") == 0, "\(table): the counsellor does not")
+            }
+            if raised.status == .created, let id = raised.object["id"] as? String {
+                #expect(!(try await client.api(.get, "/api/v1/problems", token: counsellor).text.contains(id)))
+                let read = try await client.api(.get, "/api/v1/problems/\(id)", token: counsellor)
+                #expect([403, 404].contains(read.status.code), "\(read.status) \(read.text)")
+            }
         }
     }
 }
