@@ -100,6 +100,22 @@ python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["token"]' /tmp
 [ "$(login "$pw")" = 401 ] || fail "sign-in with the old password is not 401: $(cat /tmp/kw-login.$$)"
 rm -f /tmp/kw-login.$$
 
+# A tenant onboarded through the API, written out by `tenants export` into a copy of the folder: the plan then
+# shows the file taking it over and nothing else.
+[ "$(login "$newpw")" = 200 ] || fail "sign-in for onboarding is not 200: $(cat /tmp/kw-login.$$)"
+bearer="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["token"])' /tmp/kw-login.$$)"; rm -f /tmp/kw-login.$$
+status="$(curl -s -o /tmp/kw-onboard.$$ -w '%{http_code}' -H "Authorization: Bearer $bearer" -H 'Content-Type: application/json' \
+    -d '{"slug":"diakonie-mark-ruhr","name":"Diakonie Mark-Ruhr","kind":"carrier","district":"en-kreis","organisational_unit":"Migrationsdienst","staff_shares":[{"programme":"case_management","year":2026,"fte":"1.25"}],"admin":{"email":"admin@diakonie.test","display_name":"Dora"}}' \
+    "$api/tenants")"
+[ "$status" = 201 ] || fail "onboarding through the API is not 201: $(cat /tmp/kw-onboard.$$)"; rm -f /tmp/kw-onboard.$$
+exported="$(mktemp -d)"; cp -r tenants/. "$exported/"
+expect_in "case_management: { 2026: 1.25 }" "$("$bin" tenants export en-kreis diakonie-mark-ruhr)"
+"$bin" tenants export en-kreis --write "$exported" >/dev/null || fail "tenants export --write failed"
+plan="$("$bin" tenants plan "$exported")"; rm -rf "$exported"
+expect_in "managed_by: api → files" "$plan"
+expect_in "Plan: 0 to create, 1 to update, 0 to deactivate." "$plan"
+[ "$(grep -c '^    ' <<<"$plan")" = 1 ] || fail "the exported file changes more than managed_by: $plan"
+
 kill -TERM $server
 wait $server || fail "serve did not exit cleanly on SIGTERM: $(cat /tmp/kw-serve.$$)"
 server=""
