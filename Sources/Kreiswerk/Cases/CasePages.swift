@@ -9,7 +9,8 @@ struct CasePages {
 
     static let labels: [String: String] = [
         "first_name": "Vorname", "last_name": "Nachname", "date_of_birth": "Geburtsdatum", "gender": "Geschlecht",
-        "german_level": "Deutschkenntnisse",
+        "german_level": "Deutschkenntnisse", "residence_title": "Aufenthaltsstatus", "residence_paragraph": "Paragraph der Aufenthaltserlaubnis",
+        "residence_valid_until": "Aufenthaltsstatus gültig bis", "residence_status": "Anmerkung zum Aufenthaltsstatus",
         "arrival_date": "Ankunft in Deutschland", "consent": "Einwilligung", "phase": "Phase", "route": "Weg", "text": "Text",
         "review_on": "Prüftermin",
         "agreed_on": "Vereinbart am", "q": "Suche", "given_on": "Datum der Einwilligung", "recipient": "Empfänger",
@@ -41,6 +42,7 @@ struct CasePages {
         data.placeOfResidence = form["place_of_residence"]
         data.socialArea = form["social_area"]
         data.residenceStatus = form["residence_status"]
+        data.readResidence(from: form, into: &errors)
         data.countryOfOrigin = form["country_of_origin"]
         data.languages = form["languages"].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         data.germanLevel = form["german_level"]
@@ -75,7 +77,7 @@ struct CasePages {
         func flag(_ name: String, _ stored: Bool?) -> Bool { form.map { $0[name] == "1" } ?? stored ?? false }
         let gender = value("gender", data?.gender)
         let level = value("german_level", data?.germanLevel)
-        return [
+        let values: [String: Any] = [
             "first_name": value("first_name", data?.firstName), "last_name": value("last_name", data?.lastName),
             "date_of_birth": value("date_of_birth", data?.dateOfBirth.iso), "place_of_residence": value("place_of_residence", data?.placeOfResidence),
             "social_area": value("social_area", data?.socialArea), "residence_status": value("residence_status", data?.residenceStatus),
@@ -113,6 +115,7 @@ struct CasePages {
                 ]
             },
         ]
+        return values.merging(ClientData.residenceFormValues(data, form: form)) { $1 }
     }
 
     static func caseRow(_ file: CaseFile) -> [String: Any] {

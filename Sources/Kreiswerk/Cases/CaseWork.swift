@@ -456,7 +456,7 @@ public struct CaseWork: Sendable {
     static func filledFields(client: ClientData, file: CaseFile, goals: [Goal]) -> Set<String> {
         var filled = Set<String>()
         let texts: [(String, String?)] = [
-            ("place_of_residence", client.placeOfResidence), ("social_area", client.socialArea), ("residence_status", client.residenceStatus),
+            ("place_of_residence", client.placeOfResidence), ("social_area", client.socialArea), ("residence_status", client.residenceInWords),
             ("country_of_origin", client.countryOfOrigin), ("german_level", client.germanLevel), ("household", client.household),
             ("health_situation", client.healthSituation), ("arrival_date", client.arrivalDate?.iso), ("route", file.route?.rawValue),
             ("next_review_on", file.nextReviewOn?.iso), ("closure_reason", file.closureReason),

@@ -10,6 +10,10 @@ public struct ClientData: Sendable, Codable, Equatable {
     public var placeOfResidence: String?
     public var socialArea: String?
     public var residenceStatus: String?
+    /// The title of the Aufenthaltsgesetz (`ResidenceTitle`), its paragraph (an Aufenthaltserlaubnis) and end.
+    public var residenceTitle: String?
+    public var residenceParagraph: String?
+    public var residenceValidUntil: Day?
     public var countryOfOrigin: String?
     public var languages: [String]?
     public var germanLevel: String?
@@ -44,7 +48,8 @@ public struct ClientData: Sendable, Codable, Equatable {
         data.firstName = firstName.trimmingCharacters(in: .whitespaces)
         data.lastName = lastName.trimmingCharacters(in: .whitespaces)
         for path in [
-            \ClientData.gender, \.placeOfResidence, \.socialArea, \.residenceStatus, \.countryOfOrigin, \.germanLevel, \.healthSituation,
+            \ClientData.gender, \.placeOfResidence, \.socialArea, \.residenceStatus, \.residenceTitle, \.residenceParagraph, \.countryOfOrigin,
+            \.germanLevel, \.healthSituation,
             \.household, \.youthOfficeMeasures, \.jobcenterMeasures, \.clubMemberships,
         ] {
             data[keyPath: path] = clean(data[keyPath: path])
@@ -57,6 +62,7 @@ public struct ClientData: Sendable, Codable, Equatable {
         if dateOfBirth > today || dateOfBirth < Day.enterable.lowerBound {
             errors["date_of_birth"] = "Das Geburtsdatum muss zwischen dem \(Day.enterable.lowerBound.german) und heute (\(today.german)) liegen."
         }
+        data.checkResidence(into: &errors)
         if let arrival = arrivalDate, arrival > today { errors["arrival_date"] = "Das Ankunftsdatum liegt in der Zukunft." }
         if let arrival = arrivalDate, arrival < dateOfBirth { errors["arrival_date"] = "Das Ankunftsdatum liegt vor dem Geburtsdatum." }
         if let gender = data.gender, Self.genders[gender] == nil {
@@ -131,7 +137,10 @@ extension ClientData: HandWrittenJSON {
             fields.field("languages", languages)
             fields.field("last_name", lastName)
             fields.field("place_of_residence", placeOfResidence)
+            fields.field("residence_paragraph", residenceParagraph)
             fields.field("residence_status", residenceStatus)
+            fields.field("residence_title", residenceTitle)
+            fields.field("residence_valid_until", residenceValidUntil?.iso)
             fields.field("single_parent", singleParent)
             fields.field("social_area", socialArea)
             fields.field("unaccompanied_minor", unaccompaniedMinor)

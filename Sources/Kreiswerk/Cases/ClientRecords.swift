@@ -10,7 +10,8 @@ public enum ClientRecords {
         c.jobcenter_measures, c.club_memberships, to_char(c.arrival_date, 'YYYY-MM-DD'), c.single_parent, c.unaccompanied_minor,
         c.family_with_barriers, c.extra::text, c.version, c.created_at,
         EXISTS (SELECT 1 FROM consents k WHERE k.client_id = c.id AND k.scope = 'case_management'
-                AND (k.withdrawn_on IS NULL OR k.withdrawn_on > current_date) AND (k.expires_on IS NULL OR k.expires_on >= current_date))
+                AND (k.withdrawn_on IS NULL OR k.withdrawn_on > current_date) AND (k.expires_on IS NULL OR k.expires_on >= current_date)),
+        c.residence_title, c.residence_paragraph, to_char(c.residence_valid_until, 'YYYY-MM-DD')
         """
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Client] {
@@ -32,6 +33,9 @@ public enum ClientRecords {
         data.placeOfResidence = try r[6].decode(String?.self)
         data.socialArea = try r[7].decode(String?.self)
         data.residenceStatus = try r[8].decode(String?.self)
+        data.residenceTitle = try r[25].decode(String?.self)
+        data.residenceParagraph = try r[26].decode(String?.self)
+        data.residenceValidUntil = try r[27].decode(String?.self).flatMap(Day.init)
         data.countryOfOrigin = try r[9].decode(String?.self)
         data.languages = try r[10].decode([String].self)
         data.germanLevel = try r[11].decode(String?.self)
@@ -90,10 +94,11 @@ public enum ClientRecords {
         try await connection.query(
             """
             INSERT INTO clients (tenant_id, id, first_name, last_name, date_of_birth, gender, place_of_residence, social_area, residence_status,
-                country_of_origin, languages, german_level, health_situation, household, youth_office_measures, jobcenter_measures, club_memberships,
+                residence_title, residence_paragraph, residence_valid_until, country_of_origin, languages, german_level, health_situation, household, youth_office_measures, jobcenter_measures, club_memberships,
                 arrival_date, single_parent, unaccompanied_minor, family_with_barriers, extra, created_by)
             VALUES (\(tenant), \(id), \(data.firstName), \(data.lastName), \(data.dateOfBirth.iso)::date, \(data.gender), \(data.placeOfResidence),
-                \(data.socialArea), \(data.residenceStatus), \(data.countryOfOrigin), \(data.languages ?? []), \(data.germanLevel), \(data.healthSituation),
+                \(data.socialArea), \(data.residenceStatus), \(data.residenceTitle), \(data.residenceParagraph),
+                \(data.residenceValidUntil?.iso)::date, \(data.countryOfOrigin), \(data.languages ?? []), \(data.germanLevel), \(data.healthSituation),
                 \(data.household), \(data.youthOfficeMeasures), \(data.jobcenterMeasures), \(data.clubMemberships), \(data.arrivalDate?.iso)::date,
                 \(data.singleParent ?? false), \(data.unaccompaniedMinor ?? false), \(data.familyWithBarriers ?? false), \(try extraJSON(data.extra))::jsonb, \(user))
             """,
@@ -108,7 +113,8 @@ public enum ClientRecords {
             """
             UPDATE clients SET first_name = \(data.firstName), last_name = \(data.lastName), date_of_birth = \(data.dateOfBirth.iso)::date,
                 gender = \(data.gender), place_of_residence = \(data.placeOfResidence), social_area = \(data.socialArea),
-                residence_status = \(data.residenceStatus), country_of_origin = \(data.countryOfOrigin), languages = \(data.languages ?? []),
+                residence_status = \(data.residenceStatus), residence_title = \(data.residenceTitle),
+                residence_paragraph = \(data.residenceParagraph), residence_valid_until = \(data.residenceValidUntil?.iso)::date, country_of_origin = \(data.countryOfOrigin), languages = \(data.languages ?? []),
                 german_level = \(data.germanLevel), health_situation = \(data.healthSituation), household = \(data.household),
                 youth_office_measures = \(data.youthOfficeMeasures), jobcenter_measures = \(data.jobcenterMeasures),
                 club_memberships = \(data.clubMemberships), arrival_date = \(data.arrivalDate?.iso)::date, single_parent = \(data.singleParent ?? false),
