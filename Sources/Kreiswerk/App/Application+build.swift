@@ -147,6 +147,7 @@ public func buildRoutes(
     ProblemPages(problems: problems, groups: groups, pages: pages, policy: policy).register(on: routes)
     CommitteePages(groups: groups, steering: steering, pages: pages, policy: policy).register(on: routes)
     try FiguresRoutes(database: database, pages: pages).register(on: routes)
+    ApplicationPages(applications: ResidenceApplications(database: database, policy: policy), pages: pages).register(on: routes)
     JobRoutes(
         database: database,
         pages: pages,

@@ -44,6 +44,8 @@ public enum Permission: String, Sendable, CaseIterable {
     case viewSteeringGroup
     /// Read the district's figures (aggregated, small counts suppressed) and export them.
     case viewDistrictFigures
+    /// Keep the Ausländerbehörde's register of applications (§§ 25a, 25b, 104c AufenthG, § 10 StAG) and read its backlog.
+    case keepApplicationRegister
 }
 
 /// How far a permission reaches.
@@ -77,6 +79,7 @@ public struct Policy: Sendable {
         case (.viewDocumentationStandard, .districtCoordinator), (.setDocumentationStandard, .districtCoordinator): .district
         case (.viewDocumentationStandard, _): .district
         case (.reportCases, .partner), (.reportCases, .abhOfficer): .ownTenant
+        case (.keepApplicationRegister, .abhOfficer): .ownTenant
         case (.overseeCaseload, .teamLead): .ownTenant
         case (.operateJobs, .platformAdmin): .all
         case (.raiseProblems, .caseManager), (.raiseProblems, .teamLead): .ownTenant

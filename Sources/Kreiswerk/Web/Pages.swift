@@ -75,6 +75,7 @@ public struct Pages: Sendable {
         if policy.allows(identity, .answerReferrals) { nav.append(("/verweisungen", "Verweisungen")) }
         if policy.allows(identity, .workCases) || policy.allows(identity, .reportCases) { nav.append(("/meldungen", "Meldungen")) }
         if policy.allows(identity, .attendConferences) { nav.append(("/konferenzen", "Fallkonferenzen")) }
+        if policy.allows(identity, .keepApplicationRegister) { nav.append(("/abh/antraege", "Anträge")) }
         if policy.allows(identity, .raiseProblems) || policy.allows(identity, .coordinateDistrict) { nav.append(("/probleme", "Systemprobleme")) }
         if policy.allows(identity, .raiseProblems) {
             nav.append(("/umfragen", openPolls.map { $0 > 0 ? "Umfragen (\($0) offen)" : "Umfragen" } ?? "Umfragen"))

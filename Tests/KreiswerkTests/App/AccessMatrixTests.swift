@@ -58,7 +58,7 @@ import Testing
         "problems": (.problem, "problem"), "probleme": (.problem, "problem"), "polls": (.poll, "poll"), "umfragen": (.poll, "poll"),
         "project-groups": (.projectGroup, "group"), "gruppen": (.projectGroup, "group"), "users": (.user, "user"), "benutzer": (.user, "user"),
         "tokens": (.token, "token"), "notifications": (.notification, "notification"), "benachrichtigungen": (.notification, "notification"),
-        "jobs": (.job, "job"), "vertretungen": (.standIn, "standIn"),
+        "jobs": (.job, "job"), "vertretungen": (.standIn, "standIn"), "antraege": (.abhApplication, "application"),
     ]
 
     static func target(_ path: String) -> Target? {
@@ -150,6 +150,9 @@ import Testing
         Rule("everyone reads and marks their own notifications") { a, _, _, o in o.kind == .notification && o.ownerAccount == a.name },
         Rule("everyone revokes their own personal access tokens") { a, _, _, o in o.kind == .token && o.ownerAccount == a.name },
         Rule("platform administrators operate the job queue") { a, _, _, o in o.kind == .job && a.has(.platformAdmin) },
+        Rule("the ABH's officers keep its register of applications, nobody else sees them (issue 21)") { a, _, _, o in
+            o.kind == .abhApplication && a.tenant == o.owner && a.has(.abhOfficer)
+        },
         Rule("the absent colleague and the tenant's team leads end a stand-in (issue 17)") { a, _, _, o in
             o.kind == .standIn && a.tenant == o.owner && (o.ownerAccount == a.name || a.has(.teamLead))
         },

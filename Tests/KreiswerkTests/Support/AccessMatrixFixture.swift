@@ -42,7 +42,7 @@ struct AccessMatrixFixture: Sendable {
     enum Kind: String, Sendable, CaseIterable {
         case client, consent, `case`, goal, referral, conference, actionItem, report, problem, poll
         case projectGroup, groupMember, groupTask, groupMeeting, steeringMember, steeringMeeting, paper
-        case user, tenant, district, notification, token, job, standIn
+        case user, tenant, district, notification, token, job, standIn, abhApplication
     }
 
     /// One object: its ids by name (`client`, `case`, `goal`, …), whose it is and who has a grant on it.
@@ -357,16 +357,6 @@ struct AccessMatrixFixture: Sendable {
             add(.paper, ["paper": paperID], owner: district, district: district)
         }
 
-        // People's own objects: one account per tenant, everyone's notifications and tokens.
-        var seenTenants = Set<String>()
-        for account in accounts {
-            let me = try await client.api(.get, "/api/v1/me", token: account.token).object
-            let userID = try #require(me["id"] as? String, "GET /api/v1/me: \(me)")
-            if seenTenants.insert(account.tenant).inserted {
-                add(.user, ["user": userID], owner: account.tenant, district: account.district) { $0.ownerAccount = account.name }
-            }
-            if let notification = try await client.api(.get, "/api/v1/notifications", token: account.token).array.first?["id"] as? String {
-                add(.notification, ["notification": notification], owner: account.tenant, district: account.district) {
         // A stand-in in Witten, named through the page by the absent case manager: the team lead stands in next month.
         let absent = self["wittenCM"]
         let (from, to) = (Day(Date().addingTimeInterval(30 * 86_400)).iso, Day(Date().addingTimeInterval(35 * 86_400)).iso)
@@ -382,6 +372,33 @@ struct AccessMatrixFixture: Sendable {
         let standIn = try #require(named.headers[.location]?.split(separator: "=").last.map(String.init), "fixture: stand-in: \(named.text)")
         add(.standIn, ["standIn": standIn], owner: absent.tenant, district: absent.district) { $0.ownerAccount = absent.name }
 
+        // An application in the district ABH's register, recorded through the page by its officer.
+        let officer = self["abh"]
+        let officerCSRF = officer.csrf.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        let recorded = try await client.execute(
+            uri: "/abh/antraege",
+            method: .post,
+            headers: [.cookie: officer.cookie, .contentType: "application/x-www-form-urlencoded"],
+            body: ByteBuffer(
+                string: "_csrf=\(officerCSRF)&first_name=Samir&last_name=Haddad&date_of_birth=1988-03-04&kind=section_25b&received_on=\(today)"
+            )
+        )
+        let application = try #require(
+            recorded.headers[.location]?.split(separator: "/").last?.split(separator: "?").first.map(String.init),
+            "fixture: application: \(recorded.text)"
+        )
+        add(.abhApplication, ["application": application], owner: officer.tenant, district: officer.district)
+
+        // People's own objects: one account per tenant, everyone's notifications and tokens.
+        var seenTenants = Set<String>()
+        for account in accounts {
+            let me = try await client.api(.get, "/api/v1/me", token: account.token).object
+            let userID = try #require(me["id"] as? String, "GET /api/v1/me: \(me)")
+            if seenTenants.insert(account.tenant).inserted {
+                add(.user, ["user": userID], owner: account.tenant, district: account.district) { $0.ownerAccount = account.name }
+            }
+            if let notification = try await client.api(.get, "/api/v1/notifications", token: account.token).array.first?["id"] as? String {
+                add(.notification, ["notification": notification], owner: account.tenant, district: account.district) {
                     $0.ownerAccount = account.name
                 }
             }
