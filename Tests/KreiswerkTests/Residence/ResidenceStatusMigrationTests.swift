@@ -80,6 +80,18 @@ import Testing
                 try await client.query("SELECT residence_title FROM clients WHERE id = \(ids.last!)", logger: logger).collect().first
             )
             #expect(try none.decode(String?.self) == nil, "no text, no status")
+
+            // Anonymisation (Retention clears the free text) takes the structured status with it.
+            try await client.query(
+                "UPDATE clients SET residence_status = NULL, residence_valid_until = '2027-01-01', anonymised_at = now() WHERE id = \(ids[0])",
+                logger: logger
+            )
+            let anonymised = try #require(
+                try await client.query("SELECT residence_title, residence_valid_until FROM clients WHERE id = \(ids[0])", logger: logger).collect()
+                    .first
+            )
+            let (title, until) = try anonymised.decode((String?, Date?).self)
+            #expect(title == nil && until == nil, "an anonymised record keeps no residence status")
         }
     }
 }
