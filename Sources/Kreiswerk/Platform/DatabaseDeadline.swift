@@ -97,7 +97,7 @@ public enum DatabaseDeadline {
         isolation: isolated (any Actor)? = #isolation,
         _ body: () async throws -> Result
     ) async throws -> Result {
-        let watch = Watch(connection: connection, limit: limit, abandon: DatabaseDeadline.abandon, logger: logger)
+        let watch = Watch(connection: connection, limit: limit, abandon: DatabaseDeadline.abandon?.run, logger: logger)
         let tick = TimeAmount.milliseconds(Watch.tickMilliseconds)
         let alarm = connection.eventLoop.scheduleRepeatedTask(initialDelay: tick, delay: tick) { _ in watch.tick() }
         defer {
@@ -115,7 +115,14 @@ public enum DatabaseDeadline {
     // MARK: - Leaving work behind
 
     /// Set by `race` for the work it runs: lets a transaction stuck on a lost statement end the race at once.
-    @TaskLocal static var abandon: (@Sendable (any Error) -> Void)? = nil
+    @TaskLocal static var abandon: Abandon? = nil
+
+    /// What `abandon` holds. A class: a task-local of optional function type crashed release builds (Swift 6.3:
+    /// swift_task_localValuePush met no metadata for the value's type).
+    final class Abandon: Sendable {
+        let run: @Sendable (any Error) -> Void
+        init(_ run: @escaping @Sendable (any Error) -> Void) { self.run = run }
+    }
 
     /// Runs `work` in a task of its own and returns its result — or throws `DatabaseDeadlineExceeded` when `limit`
     /// passes first, or `CancellationError` when the caller is cancelled first — without waiting for `work` to end.
@@ -127,7 +134,7 @@ public enum DatabaseDeadline {
     ) async throws -> Result {
         let outcome = Outcome<Result>()
         let worker = Task {
-            await DatabaseDeadline.$abandon.withValue({ outcome.finish(.failure($0)) }) {
+            await DatabaseDeadline.$abandon.withValue(Abandon { outcome.finish(.failure($0)) }) {
                 do { outcome.finish(.success(try await work())) } catch { outcome.finish(.failure(error)) }
             }
         }
