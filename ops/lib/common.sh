@@ -66,7 +66,7 @@ cluster_init() {
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = ''   # TCP on 127.0.0.1 only; long checkout paths exceed the socket path limit
-max_connections = 200
+max_connections = ${KREISWERK_PG_MAX_CONNECTIONS:-200}
 shared_buffers = 256MB
 fsync = ${KREISWERK_PG_FSYNC:-on}
 timezone = 'Europe/Berlin'

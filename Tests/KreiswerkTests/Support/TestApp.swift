@@ -30,6 +30,9 @@ struct TestApp {
             mail: Mailer.Configuration(command: ["/bin/false"], publicURL: "http://kreiswerk.test")
         )
         configuration.totpKeys = totpKeys
+        // No identity cache listener: each would hold a connection for its whole test, and hundreds of tests run at
+        // once. IdentityCacheTests runs its own.
+        configuration.identityCacheLifetime = .zero
         adjust(&configuration)
         return configuration
     }
