@@ -89,6 +89,14 @@ public struct JobWorker: Service {
             "job worker started",
             metadata: ["worker": "\(configuration.name)", "queues": "\(configuration.queues?.joined(separator: ",") ?? "all")"]
         )
+        try await DatabaseDeadline.$limit.withValue(DatabaseDeadline.configured) {
+            try await run(until: stopping)
+        }
+        logger.info("job worker stopped", metadata: ["worker": "\(configuration.name)"])
+    }
+
+    /// Listens, keeps house and claims until the graceful shutdown, each database wait within the deadline.
+    private func run(until stopping: StopFlag) async throws {
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await listen(until: stopping) }
@@ -101,7 +109,6 @@ public struct JobWorker: Service {
             stopping.stop()
             wakeup.signal()
         }
-        logger.info("job worker stopped", metadata: ["worker": "\(configuration.name)"])
     }
 
     private func loop(until stopping: StopFlag) async throws {

@@ -39,8 +39,13 @@ public enum DatabaseDeadline {
         return .seconds(30)
     }()
 
-    /// The deadline for the current task's database waits; a job runs with its own timeout.
-    @TaskLocal public static var limit: Duration = configured
+    /// The deadline for the current task's database waits. The server sets `configured` for each request
+    /// (`DeadlineResponder`) and the job worker for its own work (a job runs with its own timeout); commands
+    /// (`migrate`, `demo seed`, `audit verify`, …) wait as long as their work takes.
+    @TaskLocal public static var limit: Duration = unbounded
+
+    /// No deadline worth the name: a week.
+    public static let unbounded: Duration = .seconds(7 * 24 * 60 * 60)
 
     // MARK: - Leasing a connection
 

@@ -24,8 +24,10 @@ struct DeadlineResponder<Inner: HTTPResponder>: HTTPResponder {
         // Hummingbird's context types do not say they are Sendable.
         let handover = Handover(context)
         do {
-            return try await DatabaseDeadline.race(limit, waitingFor: "the request") { [inner] in
-                try await inner.respond(to: request, context: handover.value)
+            return try await DatabaseDeadline.$limit.withValue(DatabaseDeadline.configured) {
+                try await DatabaseDeadline.race(limit, waitingFor: "the request") { [inner] in
+                    try await inner.respond(to: request, context: handover.value)
+                }
             }
         } catch let error as DatabaseDeadlineExceeded {
             logger.error("request left behind", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
