@@ -58,8 +58,15 @@ serve "$port" "$log"
 mkdir -p "$artifacts"
 rm -f "$artifacts"/*.png
 echo "browser: screenshots in $artifacts"
-if ! KW_ADMIN_PASSWORD="$pw" python3 "$root/ops/tests/browser_test.py" "http://127.0.0.1:$port" "$artifacts"; then
-    echo "--- server log (last 40 lines)" >&2; tail -40 "$log" >&2
-    fail "browser checks failed (screenshots in $artifacts)"
-fi
+# browser_test.py first (it onboards the tenant later scenarios may use), then each
+# further scenario file browser_*.py, which imports browser_test's helpers and may
+# create the accounts it needs with "$KW_BIN users create" (same password).
+export KW_BIN="$bin"
+for scenario in "$root/ops/tests/browser_test.py" $(ls "$root"/ops/tests/browser_*.py | grep -v '/browser_test.py$'); do
+    echo "browser: $(basename "$scenario")"
+    if ! KW_ADMIN_PASSWORD="$pw" python3 "$scenario" "http://127.0.0.1:$port" "$artifacts"; then
+        echo "--- server log (last 40 lines)" >&2; tail -40 "$log" >&2
+        fail "browser checks failed in $(basename "$scenario") (screenshots in $artifacts)"
+    fi
+done
 echo "browser: all checks passed (screenshots in $artifacts)"
