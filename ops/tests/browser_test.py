@@ -123,6 +123,14 @@ def fill(form, field_id, value):
     field.send_keys(value)
 
 
+def action_form(driver, css):
+    """A form behind a disclosure (the case page's actions): opens its <details> as a person would, by its summary."""
+    form = element(driver, css)
+    driver.execute_script(
+        "const d = arguments[0].closest('details'); if (d && !d.open) d.querySelector('summary').click();", form)
+    return form
+
+
 def choose(form, field_id, value):
     Select(form.find_element(By.ID, field_id)).select_by_value(value)
 
@@ -430,21 +438,20 @@ def case_manager_intake(driver):
         run_axe(driver, "case page")
         no_sideways_scrolling(driver, "case page")
         screenshot(driver, "fall-telefon")
-        goal = element(driver, "form#add-goal")
+        goal = action_form(driver, "form#add-goal")
         choose(goal, "area", "work")
         fill(goal, "goal-text", "Anerkennung des Abschlusses beantragen")
         fill_date(goal, "review_on", (date.today() + timedelta(days=60)).isoformat())  # after today, the agreed date
         submit(driver, goal)
         check("Anerkennung des Abschlusses beantragen" in page_text(driver), "the goal shows on the case page")
         run_axe(driver, "case page with a goal (review and postponement forms)")
-        refer = element(driver, "form#refer")
+        refer = action_form(driver, "form#refer")
         choose_by_text(refer, "service_id", "Migrationsberatung für erwachsene Zuwanderer (MBE) – AWO")
         fill(refer, "referral_reason", "Begleitung bei der Anerkennung des Berufsabschlusses")
         refer.find_element(By.ID, "referral_consent").click()
         submit(driver, refer)
         check("gesendet, noch keine Antwort" in page_text(driver), "the referral shows on the case page")
-        plan = element(driver, "form#plan-conference")
-        driver.find_element(By.CSS_SELECTOR, "#plan-conference").find_element(By.XPATH, "./..").find_element(By.TAG_NAME, "summary").click()
+        plan = action_form(driver, "form#plan-conference")
         fill(plan, "conference-title", "Anerkennung und Arbeit")
         fill_date(plan, "conference-when", f"{date.today() + timedelta(days=14)}T10:00")
         plan.find_element(By.ID, "invite-awo-en").click()

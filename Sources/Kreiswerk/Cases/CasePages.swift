@@ -19,7 +19,8 @@ struct CasePages {
         "service_id": "Beratungsstelle", "reason": "Anlass", "consent_given_on": "Einwilligung vom", "note": "Anmerkung", "kind": "Antwort",
         "participants": "Teilnehmende", "referral_reason": "Anlass der Verweisung",
         "referral_consent": "Einwilligung in die Übergabe", "referral_consent_date": "Einwilligung vom", "invitees": "Namentlich eingeladen",
-        "conference": "Fallkonferenz", "scheduled_at": "Termin",
+        "conference": "Fallkonferenz", "scheduled_at": "Termin", "title": "Titel", "summary": "Zusammenfassung",
+        "area": "Bereich",
         "scope": "Umfang", "expires_on": "Gültig bis", "given_how": "Wie gegeben", "interpreter_language": "Sprache der Dolmetschung",
         "consent_given_how": "Wie gegeben", "consent_interpreter_language": "Sprache der Dolmetschung", "consent_expires_on": "Gültig bis",
     ]
@@ -398,7 +399,10 @@ struct CasePages {
             part,
             .workCases,
             done: "?erledigt=\(done)",
-            page: { try await casePage($0, id: $1, errors: $2, message: $3, status: $4) },
+            page: { context, id, errors, message, status in
+                let action = CaseAction(part: part, goal: try? context.id("goal"))
+                return try await casePage(context, id: id, errors: errors, message: message, action: action, status: status)
+            },
             apply
         )
     }
@@ -554,9 +558,13 @@ struct CasePages {
         done: String? = nil,
         referral: UUID? = nil,
         referralForm: Form? = nil,
+        action: CaseAction? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let page = try await work.casePage(id, by: context.identity, clientAddress: context.clientAddress)
+        // The form the answer came back to: named by the case page's own forms, the referral's by its form, otherwise
+        // (an error from planning a conference) the conference form.
+        let action = errors == nil && message == nil ? nil : action ?? (referralForm != nil ? .referral : errors != nil ? .conference : nil)
         let notice = notice ?? done.flatMap { Self.doneMessage($0, page, referral: referral) }
         let view = page.view
         let file = view.file
@@ -568,10 +576,6 @@ struct CasePages {
             "nextReview": file.nextReviewOn?.german ?? "–", "closed": file.closedOn != nil, "closedOn": file.closedOn?.german as Any,
             "closureReason": file.closureReason?.nonEmpty as Any, "reason": file.reason?.nonEmpty as Any,
             "hasConsent": view.client.hasCaseManagementConsent,
-            "nextPhases": file.phase.next(route: file.route ?? .counsellingReferral).map { ["value": $0.rawValue, "label": $0.label] },
-            "routes": CaseRoute.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0 == file.route] },
-            "areas": GoalArea.allCases.map { ["value": $0.rawValue, "label": $0.label] },
-            "outcomes": GoalOutcome.allCases.map { ["value": $0.rawValue, "label": $0.label] },
             "today": Day.today.iso,
             "goals": view.goals.map { goal -> [String: Any] in
                 [
@@ -579,7 +583,7 @@ struct CasePages {
                     "review": goal.reviewOn.german,
                     "due": goal.outcome == nil && goal.reviewOn <= .today, "open": goal.outcome == nil, "outcome": goal.outcome?.label as Any,
                     "note": goal.outcomeNote?.nonEmpty as Any, "version": goal.version,
-                ]
+                ].merging(Self.goalFormValues(goal, action: action, form: context.form, errors: errors)) { $1 }
             },
             "timeline": view.timeline.map { event -> [String: Any] in
                 [
@@ -591,11 +595,8 @@ struct CasePages {
         ]
         let due = view.goals.filter { $0.outcome == nil && $0.reviewOn <= .today }.count
         data["dueGoals"] = due > 0 ? GermanFormat.count(due, "Ziel ist", "Ziele sind") : nil
-        if !page.handOverTo.isEmpty {
-            data["colleagues"] = page.handOverTo.map { ["id": $0.id.uuidString.lowercased(), "name": $0.displayName] }
-            data["canHandOver"] = true
-        }
-        data["conferenceTenants"] = page.conferenceTenants.map { ["slug": $0.slug, "name": $0.name] }
+        data["canHandOver"] = !page.handOverTo.isEmpty
+        data.merge(Self.caseFormValues(action, form: context.form, file: file, page: page)) { $1 }
         let chosenService = referralForm?["service_id"]
         data["services"] = page.services.map {
             [
@@ -609,7 +610,7 @@ struct CasePages {
             data["referralConsentDate"] = referralForm["consent_given_on"]
         }
         data["referrals"] = page.referrals.map(ReferralPages.values)
-        if let errors { data.merge(Self.errorValues(errors)) { $1 } }
+        if let errors { data.merge(Self.caseErrorValues(errors, action: action)) { $1 } }
         if let message { data["message"] = message }
         if let notice { data["notice"] = notice }
         return pages.render("case", data, identity: context.identity, path: "/faelle", status: status)
