@@ -111,6 +111,7 @@ struct CaseAPI {
     }
 
     func register(on routes: GuardedRouter) {
+        StandInAPI(standIns: StandIns(work: work)).register(on: routes)
         routes.get("/api/v1/clients", .workCases, use: searchClients)
         routes.on(.post, "/api/v1/clients", .workCases, use: registerClient)
         routes.get("/api/v1/clients/{id}", .workCases, use: client)
