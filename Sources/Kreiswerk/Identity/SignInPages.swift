@@ -157,7 +157,10 @@ struct SignInPages {
                     clientAddress: context.clientAddress
                 )
             else { return .redirect(to: "/anmelden?eingeladen=1", type: .normal) }
-            return signedIn(started)
+            // The start page welcomes them (issue 17); with a second factor still to come, that comes first.
+            var response = signedIn(started)
+            if !started.secondFactorPending { response.headers[.location] = "/?willkommen" }
+            return response
         case .refused(let invitation, let errors):
             return invitationPage(request, token: token, invitation, errors: errors, status: .unprocessableContent)
         }

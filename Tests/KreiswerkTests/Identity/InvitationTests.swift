@@ -35,7 +35,7 @@ import Testing
             #expect(mismatch.text.contains("stimmen nicht überein"))
             let accepted = try await browser.post(path, [("password", "ein-gutes-passwort"), ("password_repeat", "ein-gutes-passwort")], client)
             #expect(accepted.status == .seeOther)
-            #expect(accepted.headers[.location] == "/", "signed in with the password just set")
+            #expect(accepted.headers[.location] == "/?willkommen", "signed in with the password just set, and welcomed")
             #expect(try await browser.get("/", client).text.contains("id=\"sign-out\""), "the start page of a signed-in person")
             var again = WebBrowser()
             #expect(try await again.signIn("neu@witten.test", password: "ein-gutes-passwort", client).headers[.location] == "/")
