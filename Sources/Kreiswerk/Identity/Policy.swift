@@ -46,6 +46,11 @@ public enum Permission: String, Sendable, CaseIterable {
     case viewDistrictFigures
     /// Keep the Ausländerbehörde's register of applications (§§ 25a, 25b, 104c AufenthG, § 10 StAG) and read its backlog.
     case keepApplicationRegister
+    /// Find the district's counselling services (Angebote): its directory, each service's page. Everyone of a district.
+    case viewServices
+    /// Create, change and retire services: a tenant's administrators and counsellors their own tenant's, the district's
+    /// coordinators every service of the district (`ServiceUpkeep.mayMaintain`).
+    case maintainServices
 }
 
 /// How far a permission reaches.
@@ -80,6 +85,10 @@ public struct Policy: Sendable {
         case (.viewDocumentationStandard, _): .district
         case (.reportCases, .partner), (.reportCases, .abhOfficer): .ownTenant
         case (.keepApplicationRegister, .abhOfficer): .ownTenant
+        case (.viewServices, .platformAdmin): .none
+        case (.viewServices, _): .district
+        case (.maintainServices, .tenantAdmin), (.maintainServices, .counsellor): .ownTenant
+        case (.maintainServices, .districtCoordinator): .district
         case (.overseeCaseload, .teamLead): .ownTenant
         case (.operateJobs, .platformAdmin): .all
         case (.raiseProblems, .caseManager), (.raiseProblems, .teamLead): .ownTenant

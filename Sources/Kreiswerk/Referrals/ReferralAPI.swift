@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 
-/// `/api/v1/services`, `/api/v1/cases/{id}/referrals`, `/api/v1/referrals…`.
+/// `/api/v1/cases/{id}/referrals`, `/api/v1/referrals…` (the directory is `ServiceAPI`).
 struct ReferralAPI {
     let referrals: Referrals
 
@@ -18,12 +18,6 @@ struct ReferralAPI {
     }
 
     func register(on routes: GuardedRouter) {
-        routes.get("/api/v1/services", .workCases) { request, context in
-            let town = request.uri.queryParameters["town"].map(String.init)
-            let district = context.identity.tenant.ownDistrictID ?? context.identity.tenant.id
-            return JSONResponse(try await referrals.services(district: district, town: town), snakeCase: true)
-        }
-
         routes.get("/api/v1/cases/{id}/referrals", .workCases) { _, context in
             let id = try context.id()
             return JSONResponse(try await referrals.of(case: id, by: context.identity, clientAddress: context.clientAddress), snakeCase: true)

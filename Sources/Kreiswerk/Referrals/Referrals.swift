@@ -152,13 +152,19 @@ public struct Referrals: Sendable {
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let file = try await work.workable(id, on: connection)
             let client = try await ClientRecords.find(file.clientID, on: connection, logger: logger)!
-            let services = try await ServiceDirectory.list(
-                district: identity.tenant.ownDistrictID ?? identity.tenant.id,
-                on: connection,
-                logger: logger
-            )
-            guard let service = services.first(where: { $0.id == serviceID }) else {
-                throw InvalidInput(field: "service_id", "Diese Beratungsstelle gibt es im Versorgungssystem Ihres Kreises nicht.")
+            let district = identity.tenant.ownDistrictID ?? identity.tenant.id
+            guard
+                let service = try await ServiceDirectory.list(district: district, on: connection, logger: logger).first(where: { $0.id == serviceID })
+            else {
+                throw InvalidInput(field: "service_id", "Diese Beratungsstelle gibt es im Versorgungssystem Ihres Kreises nicht (mehr).")
+            }
+            // Only a service that serves the client's town (one limited to other towns is not offered, and not taken).
+            let town = try await ServiceDirectory.town(of: identity, placeOfResidence: client.data.placeOfResidence, on: connection, logger: logger)
+            if let town, !service.towns.isEmpty, !service.towns.contains(town) {
+                throw InvalidInput(
+                    field: "service_id",
+                    "„\(service.name)“ berät nur in anderen Städten des Kreises, nicht am Wohnort des Klienten; bitte ein Angebot für diese Stadt wählen."
+                )
             }
             let receiver = try await TenantDirectory.find(slug: service.carrier, on: connection, logger: logger)!
             let consent = try await ClientRecords.recordConsent(
@@ -222,11 +228,6 @@ public struct Referrals: Sendable {
             audit.append(work.event("referral.listed", identity, "case", id))
             return try await Self.of(case: id, tenant: identity.tenant.id, on: connection, logger: logger)
         }
-    }
-
-    /// The district's service directory, or the services offered in one of its towns.
-    public func services(district: UUID, town: String?) async throws -> [ServiceDirectory.Entry] {
-        try await database.withTransaction { try await ServiceDirectory.list(district: district, town: town, on: $0, logger: logger) }
     }
 
     static func of(case id: UUID, tenant: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [Referral] {
@@ -306,14 +307,21 @@ public struct Referrals: Sendable {
                 )
             }
             let senderTenant = try await TenantDirectory.find(slug: referral.sender, on: connection, logger: logger)!
+            let responseID = UUID()
             try await connection.query(
                 """
                 INSERT INTO referral_responses (tenant_id, id, referral_id, sender_tenant_id, kind, outcome, note, responder_name, responded_by)
-                VALUES (\(identity.tenant.id), \(UUID()), \(id), \(senderTenant.id), \(kind), \(kind == "feedback" ? outcome : nil), \(note),
+                VALUES (\(identity.tenant.id), \(responseID), \(id), \(senderTenant.id), \(kind), \(kind == "feedback" ? outcome : nil), \(note),
                         \(identity.displayName), \(identity.userID))
                 """,
                 logger: logger
             )
+            // The referring case manager hears back (inbox, and e-mail by their preference): the title names the case
+            // number and the service, never the client.
+            try await connection.query(
+                "SELECT notify_referral_sender(\(responseID), \(Self.answerTitle(kind, referral, by: identity.tenant.name)))",
+                logger: logger
+            ).collect()
             audit.append(work.event("referral.\(kind)", identity, "referral", id))
             return try await decode(
                 connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger),
@@ -321,6 +329,17 @@ public struct Referrals: Sendable {
                 on: connection
             ).first!
         }
+    }
+
+    /// What the sender's inbox says of an answer.
+    static func answerTitle(_ kind: String, _ referral: Referral, by receiver: String) -> String {
+        let what =
+            switch kind {
+            case "accepted": "angenommen"
+            case "declined": "abgelehnt"
+            default: "Rückmeldung gegeben"
+            }
+        return "Verweisung an \(referral.serviceName) (Fall \(referral.caseNumber)): \(what) von \(receiver)"
     }
 
     static let noReferral = DomainError.notFound("Diese Verweisung gibt es nicht – oder die Einwilligung des Klienten wurde widerrufen.")
