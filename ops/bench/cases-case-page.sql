@@ -1,10 +1,10 @@
 -- What PostgreSQL does for one GET /api/v1/cases/ID (the case page's data), statement by statement, for pgbench:
 -- the database's own floor for that request, without the HTTP server. Mirrors (the identity comes from the
--- server's IdentityCache: no statement while it listens) Database.actAs, CaseWork.caseView (CaseRecords.CaseByID, ClientRecords.ClientByID, CaseRecords.GoalsOfCase,
--- CaseRecords.TimelineOfCase) and AuditLog.record (one INSERT); if those change, change this.
+-- server's IdentityCache: no statement while it listens) Database.reading (act for the session, no transaction),
+-- CaseWork.caseView (CaseRecords.CaseByID, ClientRecords.ClientByID, CaseRecords.GoalsOfCase,
+-- CaseRecords.TimelineOfCase) and app_end_read (the audit entry, settings cleared); if those change, change this.
 -- Variables, given with pgbench -D: tenant, user, case, client (uuids; client: the case's), hash (the token's SHA-256 as \x and hex).
-BEGIN;
-SELECT set_config('app.tenant_id', :tenant, true), set_config('app.user_id', :user, true), set_config('app.district_id', '', true);
+SELECT set_config('app.tenant_id', :tenant, false), set_config('app.user_id', :user, false), set_config('app.district_id', '', false);
 SELECT k.id, k.case_number, k.client_id, c.first_name || ' ' || c.last_name, k.owner_id, u.display_name, k.channel, k.phase, k.route, k.reason,
        to_char(k.next_review_on, 'YYYY-MM-DD'), to_char(k.opened_on, 'YYYY-MM-DD'), to_char(k.closed_on, 'YYYY-MM-DD'), k.closure_reason, k.version,
        (SELECT count(*)::integer FROM goals g WHERE g.tenant_id = k.tenant_id AND g.case_id = k.id AND g.outcome IS NULL AND g.review_on <= current_date)
@@ -23,6 +23,5 @@ SELECT id, area, text, to_char(agreed_on, 'YYYY-MM-DD'), to_char(review_on, 'YYY
 FROM goals WHERE case_id = :case ORDER BY review_on, created_at;
 SELECT e.id, e.occurred_at, u.display_name, e.kind, e.text FROM case_events e LEFT JOIN users u ON u.id = e.actor_id
 WHERE e.case_id = :case ORDER BY e.id DESC;
-INSERT INTO audit_log (tenant_id, actor_id, action, object_type, object_id, purpose, detail, client_address)
-VALUES (:tenant, :user, 'case.read', 'case', :case, 'case_management', '{}', '127.0.0.1');
-COMMIT;
+SELECT app_end_read(jsonb_build_array(jsonb_build_object('tenant_id', :tenant::text, 'actor_id', :user::text, 'action', 'case.read',
+    'object_type', 'case', 'object_id', :case::text, 'purpose', 'case_management', 'detail', '{}'::jsonb, 'client_address', '127.0.0.1')));

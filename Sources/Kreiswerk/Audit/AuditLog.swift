@@ -15,15 +15,8 @@ public enum AuditLog {
     /// Appends `events` in one statement: one round trip however many a transaction writes.
     public static func record(_ events: [AuditEvent], on connection: PostgresConnection, logger: Logger) async throws {
         guard !events.isEmpty else { return }
-        try await connection.query(
-            """
-            INSERT INTO audit_log (tenant_id, actor_id, action, object_type, object_id, purpose, detail, client_address)
-            SELECT e.tenant_id, e.actor_id, e.action, e.object_type, e.object_id, e.purpose, coalesce(e.detail, '{}'), e.client_address
-            FROM jsonb_to_recordset(\(Entries(events).json)::jsonb) AS e(
-                tenant_id uuid, actor_id uuid, action text, object_type text, object_id text, purpose text, detail jsonb, client_address text)
-            """,
-            logger: logger
-        )
+        // A SELECT's error arrives with its rows: drained, so a refused entry fails the transaction here, never unnoticed.
+        _ = try await connection.query("SELECT audit_append(\(Entries(events).json)::jsonb)", logger: logger).collect()
     }
 
     /// The events as one JSON array, the detail of each an object with sorted keys.

@@ -43,6 +43,51 @@ public struct Database: Sendable {
             return try await body(connection)
         }
     }
+
+    /// Runs `body`, which only reads, acting for `tenant` without a transaction: act, each read a statement of its own,
+    /// then `app_end_read` appends the read's audit events and clears the acting settings — three round trips for a
+    /// page of one read, where a transaction takes five (BEGIN, act, read, audit, COMMIT). Under READ COMMITTED each
+    /// statement of a transaction sees its own snapshot anyway, so the reads see what they would have seen in one.
+    ///
+    /// The settings last for the session until `app_end_read`: if `body` or the end fails, the settings are cleared,
+    /// or the connection is closed, so no pooled connection keeps acting for a tenant. `body` must not write: its
+    /// statements commit one by one (`TenantWork.read` is for reads; changes go through `withTenant`).
+    public func reading<Result: Sendable>(
+        _ tenant: UUID,
+        user: UUID? = nil,
+        district: UUID? = nil,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection) async throws -> (Result, [AuditEvent])
+    ) async throws -> Result {
+        try await DatabaseDeadline.leasing(from: client, isolation: isolation) { connection in
+            try await DatabaseDeadline.guarding(connection, logger: logger, isolation: isolation) {
+                guard !connection.isClosed else { throw DatabaseConnectionLost() }
+                _ = try await connection.query(
+                    """
+                    SELECT set_config('app.tenant_id', \(tenant.uuidString), false), set_config('app.user_id', \(user?.uuidString ?? ""), false),
+                           set_config('app.district_id', \(district?.uuidString ?? ""), false)
+                    """,
+                    logger: logger
+                ).collect()
+                do {
+                    let (result, events) = try await body(connection)
+                    guard !connection.isClosed else { throw DatabaseConnectionLost() }
+                    // Drained: the end's error (a refused audit entry) arrives with its row.
+                    _ = try await connection.query("SELECT app_end_read(\(AuditLog.Entries(events).json)::jsonb)", logger: logger).collect()
+                    return result
+                } catch {
+                    if !connection.isClosed {
+                        do { _ = try await connection.query("SELECT app_end_read('[]')", logger: logger).collect() } catch {
+                            // A connection still acting for a tenant must never go back to the pool.
+                            logger.error("ending a read failed, closing the connection", metadata: ["error": "\(String(reflecting: error))"])
+                            try? await connection.close()
+                        }
+                    }
+                    throw error
+                }
+            }
+        }
+    }
 }
 
 extension PostgresConnection {
@@ -70,7 +115,11 @@ extension PostgresConnection {
             throw error
         }
         guard !isClosed else { throw DatabaseConnectionLost() }
-        try await query("COMMIT", logger: logger)
+        // A statement whose rows nobody read (`SELECT f(…)`) reports its error with them: unread, it is lost, and
+        // COMMIT of the failed transaction answers "ROLLBACK" without an error. The answer's tag is checked, so a
+        // transaction that wrote nothing never reports success.
+        let committed = try await query("COMMIT", []).get().metadata.command
+        guard committed == "COMMIT" else { throw TransactionRolledBack(tag: committed) }
         return result
     }
 
@@ -80,6 +129,12 @@ extension PostgresConnection {
     public func actAs(tenant: UUID, user: UUID? = nil, district: UUID? = nil, logger: Logger) async throws {
         for try await _ in try await execute(ActAs(tenant: tenant, user: user, district: district), logger: logger) {}
     }
+}
+
+/// COMMIT answered "ROLLBACK": a statement of the transaction failed, and its error went unread.
+public struct TransactionRolledBack: Error, CustomStringConvertible {
+    public var tag: String
+    public var description: String { "the database rolled the transaction back at COMMIT (\(tag)): a statement failed and its error was not read" }
 }
 
 /// The statement behind `actAs`: prepared once per connection, since every transaction for a tenant starts with it.

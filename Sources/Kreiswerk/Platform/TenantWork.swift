@@ -38,16 +38,39 @@ public struct TenantWork: Sendable {
         clientAddress: String?,
         _ body: (PostgresConnection, inout [AuditEvent]) async throws -> Result
     ) async throws -> Result {
-        let district = readsDistrict && identity.tenant.kind == "district" ? identity.tenant.id : nil
-        return try await database.withTenant(identity.tenant.id, user: identity.userID, district: district) { connection in
+        try await database.withTenant(identity.tenant.id, user: identity.userID, district: district(of: identity)) { connection in
             var events: [AuditEvent] = []
             let result = try await body(connection, &events)
-            for index in events.indices {
-                events[index].purpose = events[index].purpose ?? purpose
-                events[index].clientAddress = clientAddress
-            }
-            try await AuditLog.record(events, on: connection, logger: logger)
+            try await AuditLog.record(stamped(events, clientAddress: clientAddress), on: connection, logger: logger)
             return result
+        }
+    }
+
+    /// Runs `body`, which only reads, acting for the identity's tenant and user without a transaction of its own
+    /// (`Database.reading`: three round trips for a one-statement read, sign-in from the identity cache, audit included);
+    /// the `audit` events it appends are written as the read ends, before anything is returned.
+    func read<Result: Sendable>(
+        _ identity: Identity,
+        clientAddress: String?,
+        _ body: (PostgresConnection, inout [AuditEvent]) async throws -> Result
+    ) async throws -> Result {
+        try await database.reading(identity.tenant.id, user: identity.userID, district: district(of: identity)) { connection in
+            var events: [AuditEvent] = []
+            let result = try await body(connection, &events)
+            return (result, stamped(events, clientAddress: clientAddress))
+        }
+    }
+
+    private func district(of identity: Identity) -> UUID? {
+        readsDistrict && identity.tenant.kind == "district" ? identity.tenant.id : nil
+    }
+
+    private func stamped(_ events: [AuditEvent], clientAddress: String?) -> [AuditEvent] {
+        events.map { event in
+            var event = event
+            event.purpose = event.purpose ?? purpose
+            event.clientAddress = clientAddress
+            return event
         }
     }
 
