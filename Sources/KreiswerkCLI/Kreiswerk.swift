@@ -35,11 +35,11 @@ struct CommonOptions: ParsableArguments {
         loggingBootstrapped.withLock { done in
             guard !done else { return }
             done = true
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = .trace
-                return handler
-            }
+            // KREISWERK_LOG_FORMAT=json writes one JSON object a line; an unknown value falls back to text, and says so.
+            let picked = Result { try LogFormat.fromEnvironment() }
+            let format = (try? picked.get()) ?? .text
+            LoggingSystem.bootstrap { label in format.standardError(label: label) }
+            if case .failure(let error) = picked { Logger(label: "kreiswerk").warning("\(error)") }
         }
         var logger = Logger(label: "kreiswerk")
         logger.logLevel = chosen

@@ -24,8 +24,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The address people reach the server at, for invitation links; https makes cookies Secure (env KREISWERK_PUBLIC_URL).")
     var publicURL: String? = ProcessInfo.processInfo.environment["KREISWERK_PUBLIC_URL"]
 
-    @Flag(help: "Behind a reverse proxy: take the client address from X-Forwarded-For.")
+    @Flag(help: "Behind a reverse proxy: take the client address (and X-Request-Id) the trusted proxies forward, never a direct client's.")
     var trustForwardedFor = false
+
+    @Option(
+        help: "The reverse proxies' addresses or networks, comma-separated; implies --trust-forwarded-for (env KREISWERK_TRUSTED_PROXIES)."
+    )
+    var trustedProxies: String? = ProcessInfo.processInfo.environment["KREISWERK_TRUSTED_PROXIES"]
 
     @Flag(help: "Run no job worker and no audit sealer in this process (separate `kreiswerk worker` processes run them).")
     var noWorker = false
@@ -55,6 +60,10 @@ struct Serve: AsyncParsableCommand {
             worker: noWorker ? nil : .init()
         )
         configuration.totpKeys = try SecretBox.fromEnvironment()
+        if let trustedProxies, !trustedProxies.isEmpty {
+            configuration.trustedProxies = try TrustedProxies(trustedProxies)
+            configuration.trustForwardedFor = true
+        }
         configuration.identityCacheLifetime = .seconds(max(0, identityCacheSeconds))
         if let idleTimeout { configuration.idleTimeout = .milliseconds(Int(max(1, idleTimeout) * 1000)) }
         let app = try await buildApplication(configuration, logger: logger)

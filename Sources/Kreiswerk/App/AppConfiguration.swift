@@ -13,8 +13,11 @@ public struct AppConfiguration: Sendable {
     public var maximumConnections: Int
     /// The address people reach the server at (invitation links; https makes cookies `Secure`).
     public var publicURL: String
-    /// Behind a reverse proxy: take the client address from X-Forwarded-For.
+    /// Behind a reverse proxy: believe X-Forwarded-For and X-Request-Id from the `trustedProxies` (only from them).
     public var trustForwardedFor: Bool
+    /// The proxies whose forwarded client address counts when `trustForwardedFor` is on (KREISWERK_TRUSTED_PROXIES);
+    /// by default a proxy on this machine.
+    public var trustedProxies: TrustedProxies = .loopback
     public var passwords: Passwords
     public var throttle: SignInThrottle.Limits
     public var lifetimes: Credentials.Lifetimes
@@ -65,4 +68,7 @@ public struct AppConfiguration: Sendable {
     }
 
     public var secureCookies: Bool { publicURL.lowercased().hasPrefix("https://") }
+
+    /// The proxies actually believed: none unless `trustForwardedFor` is on.
+    public var believedProxies: TrustedProxies { trustForwardedFor ? trustedProxies : .none }
 }

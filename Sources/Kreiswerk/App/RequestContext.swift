@@ -5,10 +5,13 @@ import Hummingbird
 public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `AuthenticationMiddleware` from a bearer token (API) or a session cookie (web).
-    public var identity: Identity?
+    public var identity: Identity? { didSet { trace.tenant = identity?.tenant.slug } }
     /// A web session whose password was right and whose TOTP code is still to come.
     public var pendingSecondFactor: Identity?
+    /// The connection's peer; `RequestLog` replaces it with the client a trusted proxy names (`TrustedProxies`).
     public var clientAddress: String?
+    /// What the request's log line needs from inside the router (`RequestLog`).
+    public var trace = RequestTrace()
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

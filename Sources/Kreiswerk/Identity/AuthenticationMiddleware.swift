@@ -10,13 +10,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let credentials: Credentials
     let database: Database
     let policy: Policy
-    let trustForwardedFor: Bool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        if trustForwardedFor, let forwarded = request.headers[.init("X-Forwarded-For")!]?.split(separator: ",").first {
-            context.clientAddress = forwarded.trimmingCharacters(in: .whitespaces)
-        }
         if Self.isMachinePath(request.uri.path) {
             if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
                 let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)

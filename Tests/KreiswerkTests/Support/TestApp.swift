@@ -38,7 +38,9 @@ struct TestApp {
     }
 
     /// Runs `body` with a migrated database holding the Ennepe-Ruhr-Kreis, one account per role, and a client.
+    /// `setup: .live` runs a real server (give it `port = 0`): requests then come from a peer address, 127.0.0.1.
     static func with(
+        setup: TestingSetup = .router,
         _ adjust: (inout AppConfiguration) -> Void = { _ in },
         _ body: @escaping @Sendable (TestDatabase, People, any TestClientProtocol) async throws -> Void
     ) async throws {
@@ -46,7 +48,7 @@ struct TestApp {
             _ = try await db.applyENKreis()
             let accounts = try await People.create(in: db)
             let app = try await buildApplication(configuration(db, adjust), logger: TestDatabase.logger)
-            try await app.test(.router) { client in try await body(db, accounts, client) }
+            try await app.test(setup) { client in try await body(db, accounts, client) }
         }
     }
 
