@@ -28,9 +28,11 @@ ha_ensure_packages() {
     fi
 }
 
-# ha_free_base: prints a base port with the 25 ports above it free (from KREISWERK_HA_PORT, else near 40000 + pid).
+# ha_free_base: prints a base port with the 25 ports above it free (from KREISWERK_HA_PORT, else between 22000 and
+# 32000 by the pid: below the kernel's ephemeral ports, 32768 and up, where a client connection's own port can
+# take a listener's port between the check and the start).
 ha_free_base() {
-    local base="${KREISWERK_HA_PORT:-$((40000 + ($$ % 400) * 30))}" offset
+    local base="${KREISWERK_HA_PORT:-$((22000 + ($$ % 330) * 30))}" offset
     while :; do
         for offset in 0 1 2 3 4 11 12 13 21 22 23; do
             if (exec 3<>"/dev/tcp/127.0.0.1/$((base + offset))") 2>/dev/null; then base=$((base + 30)); continue 2; fi
@@ -83,6 +85,7 @@ sys.stdout.write(text)' "$primary_servers" "$replica_servers" > "$dir/haproxy.cf
 ha_env() {
     [ -f "$1/env" ] || die "no cluster in $1 (ops/ha/cluster up makes one)"
     . "$1/env"
+    HA_DIR="$1"
     HA_SUPERUSER_URL="postgres://postgres:$HA_SUPERUSER_PASSWORD@127.0.0.1:$HA_PRIMARY_PORT/postgres"
 }
 
@@ -122,7 +125,15 @@ ha_postmaster() {
 ha_wait() {
     local seconds="$1" what="$2" i; shift 2
     for i in $(seq $((seconds * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+    [ -n "${HA_DIR:-}" ] && ha_tails "$HA_DIR"
     die "$what within $seconds s"
+}
+
+# ha_tails DIR: the last lines of every log of the cluster in DIR, to stderr (when a wait fails).
+ha_tails() {
+    local log
+    for log in "$1"/*.log; do [ -f "$log" ] && { echo "--- $log" >&2; tail -n 8 "$log" >&2; }; done
+    return 0
 }
 
 # ha_role_is DIR NAME CHECK: whether member NAME's Patroni answers 200 on GET /CHECK (primary, replica, sync, health).
