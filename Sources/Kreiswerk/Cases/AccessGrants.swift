@@ -6,7 +6,7 @@ import PostgresNIO
 /// row-level security policies check (`app_holds_grant`). Granted and revoked in the grantor's transaction.
 public enum AccessGrants {
     public enum Kind: String, Sendable {
-        case referral, report, conference
+        case referral, report, conference, precheck
     }
 
     /// Grants `grantee` sight of one object — all of its staff, only `person` of them, or only those who hold `role`
@@ -57,6 +57,11 @@ public enum AccessGrants {
             FROM access_grants g JOIN case_conferences f ON f.id = g.object_id JOIN cases k ON k.id = f.case_id
                 JOIN tenants t ON t.id = g.grantee_tenant_id
             WHERE g.object_type = 'conference' AND g.revoked_at IS NULL AND (g.consent_id = \(consent) OR (\(everything) AND k.client_id = \(client)))
+            UNION ALL
+            SELECT 'Vorprüfung ' || CASE p.kind WHEN 'naturalisation' THEN 'Einbürgerung' ELSE '§ ' || substr(p.kind, 9) END || ' (' || t.name || ')',
+                p.sent_at
+            FROM access_grants g JOIN abh_prechecks p ON p.id = g.object_id JOIN tenants t ON t.id = g.grantee_tenant_id
+            WHERE g.object_type = 'precheck' AND g.revoked_at IS NULL AND (g.consent_id = \(consent) OR (\(everything) AND p.client_id = \(client)))
             ORDER BY 2
             """,
             logger: logger
@@ -80,7 +85,8 @@ public enum AccessGrants {
             WHERE revoked_at IS NULL AND (consent_id = \(consent)
                 OR (\(everything) AND object_type = 'referral' AND object_id IN (SELECT id FROM referrals WHERE client_id = \(client)))
                 OR (\(everything) AND object_type = 'conference'
-                    AND object_id IN (SELECT f.id FROM case_conferences f JOIN cases k ON k.id = f.case_id WHERE k.client_id = \(client))))
+                    AND object_id IN (SELECT f.id FROM case_conferences f JOIN cases k ON k.id = f.case_id WHERE k.client_id = \(client)))
+                OR (\(everything) AND object_type = 'precheck' AND object_id IN (SELECT id FROM abh_prechecks WHERE client_id = \(client))))
             RETURNING 1
             """,
             logger: logger

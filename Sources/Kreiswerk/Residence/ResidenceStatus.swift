@@ -27,16 +27,21 @@ public enum ResidenceTitle: String, Sendable, CaseIterable {
     }
 
     static let valuesInWords = allCases.map(\.rawValue).joined(separator: ", ")
+
+    /// The status in words: „Aufenthaltserlaubnis § 25b, gültig bis 30.06.2027“ (`note` names an `other` status).
+    func words(paragraph: String?, until: Day?, note: String?) -> String {
+        var words = self == .other ? note ?? label : label
+        if let paragraph { words += " \(paragraph)" }
+        if let until { words += ", gültig bis \(until.german)" }
+        return words
+    }
 }
 
 extension ClientData {
     /// The status in words: „Aufenthaltserlaubnis § 25b, gültig bis 30.06.2027“; nil when none is recorded.
     public var residenceInWords: String? {
         guard let title = residenceTitle.flatMap(ResidenceTitle.init(rawValue:)) else { return residenceStatus }
-        var words = title == .other ? residenceStatus ?? title.label : title.label
-        if let paragraph = residenceParagraph { words += " \(paragraph)" }
-        if let until = residenceValidUntil { words += ", gültig bis \(until.german)" }
-        return words
+        return title.words(paragraph: residenceParagraph, until: residenceValidUntil, note: residenceStatus)
     }
 
     /// The checks of the structured status, added to `errors` (`validated()` calls it with the cleaned data).
