@@ -11,7 +11,7 @@ struct ApplicationPages {
     static let labels: [String: String] = [
         "first_name": "Vorname", "last_name": "Nachname", "date_of_birth": "Geburtsdatum", "file_number": "Aktenzeichen",
         "kind": "Antrag", "received_on": "Eingegangen am", "officer_id": "Bearbeitung", "state": "Neuer Stand",
-        "changed_on": "Geändert am", "note": "Anmerkung", "stichtag": "Stichtag",
+        "changed_on": "Geändert am", "note": "Anmerkung", "stichtag": "Stichtag", "precheck_id": "Vorprüfung",
     ]
 
     func register(on routes: GuardedRouter) {
@@ -37,8 +37,11 @@ struct ApplicationPages {
             return pages.render("abh-applications", data, identity: context.identity, path: "/abh/antraege")
         }
 
-        routes.get("/abh/neuer-antrag", .keepApplicationRegister) { _, context in
-            try await newPage(context)
+        routes.get("/abh/neuer-antrag", .keepApplicationRegister) { request, context in
+            let precheck = request.uri.queryParameters["vorpruefung"].map { UUID(uuidString: String($0)) }
+            guard let precheck else { return try await newPage(context) }
+            guard let precheck else { throw DomainError.notFound("'vorpruefung' ist keine gültige Kennung einer Vorprüfung.") }
+            return try await newPage(context, precheckID: precheck)
         }
 
         routes.post("/abh/antraege", .keepApplicationRegister) { _, context -> Response in
@@ -50,7 +53,7 @@ struct ApplicationPages {
                     return nil
                 }
             }
-            let new = NewResidenceApplication(
+            var new = NewResidenceApplication(
                 firstName: form["first_name"],
                 lastName: form["last_name"],
                 dateOfBirth: day("date_of_birth"),
@@ -59,6 +62,7 @@ struct ApplicationPages {
                 receivedOn: day("received_on"),
                 officerID: UUID(uuidString: form["officer_id"])
             )
+            new.precheckID = UUID(uuidString: form["precheck_id"])
             do {
                 if !form["officer_id"].isEmpty && new.officerID == nil { errors["officer_id"] = "Bitte aus der Liste wählen." }
                 if !errors.isEmpty { throw InvalidInput(errors: errors) }
@@ -66,7 +70,13 @@ struct ApplicationPages {
                 return .redirect(to: "/abh/antraege/\(recorded.id.uuidString.lowercased())?erfasst=1", type: .normal)
             } catch let error as InvalidInput {
                 let merged = error.errors.merging(errors) { first, _ in first }
-                return try await newPage(context, form: form, errors: merged, status: .unprocessableContent)
+                return try await newPage(
+                    context,
+                    precheckID: merged["precheck_id"] == nil ? new.precheckID : nil,
+                    form: form,
+                    errors: merged,
+                    status: .unprocessableContent
+                )
             }
         }
 
@@ -165,23 +175,34 @@ struct ApplicationPages {
 
     func newPage(
         _ context: SignedInContext,
+        precheckID: UUID? = nil,
         form: Form? = nil,
         errors: [String: String] = [:],
         status: HTTPResponse.Status = .ok
     ) async throws
         -> Response
     {
-        let officers = try await applications.officers(by: context.identity, clientAddress: context.clientAddress)
+        let (officers, precheck) = try await applications.newForm(following: precheckID, by: context.identity, clientAddress: context.clientAddress)
         var data: [String: Any] = [
-            "kinds": Self.choices(ResidenceApplication.Kind.allCases.map { ($0.rawValue, $0.label) }, form?["kind"], none: "– bitte wählen –"),
+            "kinds": Self.choices(
+                ResidenceApplication.Kind.allCases.map { ($0.rawValue, $0.label) },
+                form?["kind"] ?? precheck?.kind.rawValue,
+                none: "– bitte wählen –"
+            ),
             "officers": Self.choices(
                 officers.map { ($0.id.uuidString.lowercased(), $0.displayName) },
                 form?["officer_id"].lowercased(),
                 none: "– noch niemand –"
             ),
-            "first_name": form?["first_name"] ?? "", "last_name": form?["last_name"] ?? "", "date_of_birth": form?["date_of_birth"] ?? "",
+            "first_name": form?["first_name"] ?? precheck?.firstName ?? "", "last_name": form?["last_name"] ?? precheck?.lastName ?? "",
+            "date_of_birth": form?["date_of_birth"] ?? precheck?.dateOfBirth.iso ?? "",
             "file_number": form?["file_number"] ?? "", "received_on": form?["received_on"] ?? "",
         ]
+        if let precheck {
+            data["precheckID"] = precheck.id.uuidString.lowercased()
+            data["precheck"] =
+                "Folgt der Vorprüfung \(precheck.kind.short), angefragt am \(GermanFormat.date(precheck.sentAt)) von \(precheck.senderName) (\(precheck.askerTenantName))."
+        }
         data.merge(FormErrors.values(errors, labels: Self.labels)) { $1 }
         return pages.render("abh-application-new", data, identity: context.identity, path: "/abh/antraege", status: status)
     }

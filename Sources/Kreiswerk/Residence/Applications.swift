@@ -66,6 +66,7 @@ public struct ResidenceApplication: Sendable, Equatable {
     public var applicantName: String
     public var applicantBirth: Day
     public var fileNumber: String?
+    public var precheckID: UUID?
     public var history: [StateChange] = []
 }
 
@@ -78,6 +79,8 @@ public struct NewResidenceApplication: Sendable {
     public var kind: ResidenceApplication.Kind?
     public var receivedOn: Day?
     public var officerID: UUID?
+    /// The pre-check asked of this ABH that the application follows (migration 0036).
+    public var precheckID: UUID?
 
     public init(
         firstName: String,
@@ -136,7 +139,7 @@ public struct ApplicationFilter: Sendable, Equatable {
 enum ApplicationRecords {
     static let select = """
         SELECT a.id, a.kind, to_char(a.received_on, 'YYYY-MM-DD'), a.state, to_char(a.decided_on, 'YYYY-MM-DD'), a.officer_id, u.display_name,
-               a.version, p.first_name || ' ' || p.last_name, to_char(p.date_of_birth, 'YYYY-MM-DD'), p.file_number
+               a.version, p.first_name || ' ' || p.last_name, to_char(p.date_of_birth, 'YYYY-MM-DD'), p.file_number, a.precheck_id
         FROM abh_applications a JOIN abh_applicants p ON p.tenant_id = a.tenant_id AND p.id = a.applicant_id
         LEFT JOIN users u ON u.tenant_id = a.tenant_id AND u.id = a.officer_id
         """
@@ -144,8 +147,8 @@ enum ApplicationRecords {
     static func decode(_ rows: PostgresRowSequence) async throws -> [ResidenceApplication] {
         var found: [ResidenceApplication] = []
         for try await row in rows {
-            let (id, kind, received, state, decided, officer, officerName, version, name, birth, file) = try row.decode(
-                (UUID, String, String, String, String?, UUID?, String?, Int, String, String, String?).self
+            let (id, kind, received, state, decided, officer, officerName, version, name, birth, file, precheck) = try row.decode(
+                (UUID, String, String, String, String?, UUID?, String?, Int, String, String, String?, UUID?).self
             )
             found.append(
                 ResidenceApplication(
@@ -159,7 +162,8 @@ enum ApplicationRecords {
                     version: version,
                     applicantName: name,
                     applicantBirth: Day(birth)!,
-                    fileNumber: file
+                    fileNumber: file,
+                    precheckID: precheck
                 )
             )
         }
@@ -294,10 +298,35 @@ public struct ResidenceApplications: Sendable {
         }
     }
 
-    public func officers(by identity: Identity, clientAddress: String?) async throws -> [User] {
-        try await work.work(identity, clientAddress: clientAddress) { connection, _ in
-            try await Self.officers(of: identity, policy: work.policy, on: connection, logger: logger)
+    /// What the form for a new application needs: the officers, and the pre-check it follows (an audited read), if any.
+    public func newForm(
+        following precheckID: UUID?,
+        by identity: Identity,
+        clientAddress: String?
+    ) async throws -> (
+        officers: [User], precheck: Precheck?
+    ) {
+        try await work.work(identity, clientAddress: clientAddress) { connection, audit in
+            var precheck: Precheck?
+            if let precheckID {
+                precheck = try await followed(precheckID, by: identity, on: connection)
+                audit.append(work.event("precheck.read", identity, "precheck", precheckID))
+            }
+            return (try await Self.officers(of: identity, policy: work.policy, on: connection, logger: logger), precheck)
         }
+    }
+
+    /// A pre-check asked of the officer's ABH whose consent stands.
+    func followed(_ id: UUID, by identity: Identity, on connection: PostgresConnection) async throws -> Precheck {
+        guard let precheck = try await PrecheckRecords.find(id, actingFor: identity.tenant.id, on: connection, logger: logger),
+            precheck.abhTenantID == identity.tenant.id
+        else {
+            throw InvalidInput(
+                field: "precheck_id",
+                "Diese Vorprüfung gibt es für Ihre Ausländerbehörde nicht (mehr): der Antrag kann ohne sie erfasst werden."
+            )
+        }
+        return precheck
     }
 
     public func find(
@@ -341,6 +370,8 @@ public struct ResidenceApplications: Sendable {
         }
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let officer = try await officer(new.officerID, of: identity, on: connection)
+            var precheck: Precheck?
+            if let followedID = new.precheckID { precheck = try await followed(followedID, by: identity, on: connection) }
             let (applicant, id) = (UUID(), UUID())
             try await connection.query(
                 """
@@ -351,8 +382,8 @@ public struct ResidenceApplications: Sendable {
             )
             try await connection.query(
                 """
-                INSERT INTO abh_applications (tenant_id, id, applicant_id, kind, received_on, officer_id, created_by)
-                VALUES (\(identity.tenant.id), \(id), \(applicant), \(kind.rawValue), \(received.iso)::date, \(officer), \(identity.userID))
+                INSERT INTO abh_applications (tenant_id, id, applicant_id, kind, received_on, officer_id, created_by, precheck_id)
+                VALUES (\(identity.tenant.id), \(id), \(applicant), \(kind.rawValue), \(received.iso)::date, \(officer), \(identity.userID), \(precheck?.id))
                 """,
                 logger: logger
             )
@@ -366,6 +397,18 @@ public struct ResidenceApplications: Sendable {
             audit.append(
                 work.event("abh_application.recorded", identity, "abh_application", id, ["kind": kind.rawValue, "received_on": received.iso])
             )
+            if let precheck {
+                // The case manager who asked learns that the application came in (not its state: that stays the ABH's).
+                try await PrecheckRecords.answer(
+                    precheck,
+                    verdict: .applicationReceived,
+                    note: "\(kind.short), eingegangen am \(received.german)",
+                    by: identity,
+                    on: connection,
+                    logger: logger
+                )
+                audit.append(work.event("precheck.application_linked", identity, "precheck", precheck.id, ["application": id.uuidString]))
+            }
             return try await ApplicationRecords.find(id, on: connection, logger: logger)!
         }
     }

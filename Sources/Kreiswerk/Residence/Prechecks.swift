@@ -50,6 +50,7 @@ public struct Precheck: Sendable, Equatable {
     public var id: UUID
     /// Only for the asking tenant.
     public var caseID: UUID?
+    public var askerTenantID: UUID
     public var askerTenantName: String
     public var abhTenantID: UUID
     public var abhName: String
@@ -160,6 +161,7 @@ enum PrecheckRecords {
                 Precheck(
                     id: try r[0].decode(UUID.self),
                     caseID: asker == tenant ? try r[1].decode(UUID.self) : nil,
+                    askerTenantID: asker,
                     askerTenantName: try r[3].decode(String.self),
                     abhTenantID: try r[4].decode(UUID.self),
                     abhName: try r[5].decode(String.self),
@@ -221,7 +223,6 @@ enum PrecheckRecords {
         _ precheck: Precheck,
         verdict: Precheck.Verdict,
         note: String?,
-        asking tenant: UUID,
         by identity: Identity,
         on connection: PostgresConnection,
         logger: Logger
@@ -230,7 +231,7 @@ enum PrecheckRecords {
             try await connection.query(
                 """
                 INSERT INTO abh_precheck_answers (tenant_id, id, precheck_id, sender_tenant_id, number, verdict, note, answerer_name, answered_by)
-                VALUES (\(identity.tenant.id), \(UUID()), \(precheck.id), \(tenant), \(precheck.version + 1), \(verdict.rawValue), \(note),
+                VALUES (\(identity.tenant.id), \(UUID()), \(precheck.id), \(precheck.askerTenantID), \(precheck.version + 1), \(verdict.rawValue), \(note),
                         \(identity.displayName), \(identity.userID))
                 """,
                 logger: logger
@@ -437,9 +438,7 @@ public struct AbhPrechecks: Sendable {
                 found.abhTenantID == identity.tenant.id
             else { throw Self.notFound }
             guard found.version == version else { throw DomainError.conflict(Self.staleMessage) }
-            let asker = try await connection.query("SELECT tenant_id FROM abh_prechecks WHERE id = \(id)", logger: logger).collect().first!
-                .decode(UUID.self)
-            try await PrecheckRecords.answer(found, verdict: verdict, note: note, asking: asker, by: identity, on: connection, logger: logger)
+            try await PrecheckRecords.answer(found, verdict: verdict, note: note, by: identity, on: connection, logger: logger)
             audit.append(register.event("precheck.answered", identity, "precheck", id, ["verdict": verdict.rawValue]))
             return try await PrecheckRecords.find(id, actingFor: identity.tenant.id, on: connection, logger: logger)!
         }

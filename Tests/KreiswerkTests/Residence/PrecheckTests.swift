@@ -103,6 +103,26 @@ import Testing
             #expect(stale.status == .conflict)
             #expect(stale.text.contains("Inzwischen hat jemand anderes diese Vorprüfung beantwortet"))
 
+            // The application that follows is recorded from the pre-check (name, birth and kind filled in) and linked; the case
+            // manager learns that it came in, not more.
+            let prefilled = try await officer.get("/abh/neuer-antrag?vorpruefung=\(id)", client)
+            #expect(prefilled.text.contains(#"value="Samir""#) && prefilled.text.contains(#"value="1990-04-02""#))
+            #expect(prefilled.text.contains(#"<option value="section_25b" selected>"#))
+            let recorded = try await officer.post(
+                "/abh/antraege",
+                [
+                    ("precheck_id", id), ("first_name", "Samir"), ("last_name", "Haddad"), ("date_of_birth", "1990-04-02"), ("kind", "section_25b"),
+                    ("received_on", Day.today.iso), ("officer_id", ""), ("file_number", ""),
+                ],
+                client
+            )
+            #expect(recorded.status == .seeOther, "\(recorded.text)")
+            let linked = try await db.owner.withTransaction {
+                try await $0.query("SELECT precheck_id FROM abh_applications", logger: TestDatabase.logger).collect().first!.decode(UUID?.self)
+            }
+            #expect(linked?.uuidString.lowercased() == id)
+            #expect(try await cm.get("/faelle/\(caseID)/vorpruefungen", client).text.contains("Antrag eingegangen"))
+
             // Withdrawing the hand-over consent ends the ABH's sight at once: its inbox is empty, the page and answering 404.
             let consents = try await client.api(.get, "/api/v1/clients/\(clientID)", token: people["wittenCM"].token).object["consents"]
             let handover = try #require(
