@@ -1,4 +1,4 @@
--- The service directory, maintained where it lives (issue 20): a carrier's administrators and counsellors, and the
+-- The service directory, maintained where it lives, and a town's own offices reporting to its team (issue 20): a carrier's administrators and counsellors, and the
 -- district's coordinators for any service of the district, create, change and retire services in the browser and
 -- the API. Until now services.yaml was the only writer (as the owner, through `tenants apply`).
 --
@@ -106,3 +106,13 @@ END
 $$;
 REVOKE ALL ON FUNCTION notify_referral_sender(uuid, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION notify_referral_sender(uuid, text) TO kreiswerk_app;
+
+-- A town's own offices report to its case-management team (seed 004, section 6): a level-2 report whose reporter and
+-- recipient are the same tenant carries no grant (a tenant grants nothing to itself), so the team decides it as the
+-- recipient of its own tenant's report.
+DROP POLICY granted_team_decides ON case_report_decisions;
+CREATE POLICY granted_team_decides ON case_report_decisions FOR INSERT TO kreiswerk_app
+    WITH CHECK (tenant_id = app_current_tenant()
+        AND (app_holds_grant('report', report_id)
+             OR EXISTS (SELECT 1 FROM case_reports r
+                        WHERE r.id = report_id AND r.tenant_id = app_current_tenant() AND r.recipient_tenant_id = app_current_tenant())));

@@ -138,7 +138,10 @@ public struct Level2Reports: Sendable {
             let delegate = try await connection.query("SELECT case_management_by FROM tenants WHERE id = \(town.id)", logger: logger).collect().first?
                 .decode(UUID?.self)
             let recipient = delegate ?? town.id
-            guard recipient != identity.tenant.id else {
+            // The town's own offices (Sozialamt, Jugendamt: its staff with the reporting role) report to its case-management
+            // team like everyone else (seed 004, section 6); only the team's own case workers take people in directly.
+            let ownTeam = recipient == identity.tenant.id
+            if ownTeam && work.policy.allows(identity, .workCases) {
                 throw InvalidInput(field: "town", "Ihr eigenes Team nimmt Fälle über die Aufnahme auf, nicht über eine Meldung.")
             }
             let channel: AccessChannel = identity.tenant.kind == "carrier" ? .level2External : .level2Internal
@@ -153,9 +156,20 @@ public struct Level2Reports: Sendable {
                 """,
                 logger: logger
             )
-            let grant = try await AccessGrants.grant(.report, object: id, to: recipient, consent: nil, by: identity, on: connection, logger: logger)
             audit.append(work.event("report.sent", identity, "report", id, ["town": town.slug, "complexity": new.complexity.rawValue]))
-            audit.append(work.event("grant.created", identity, "grant", grant, ["report": id.uuidString]))
+            // Within the own tenant the team reads the report without a grant (a tenant grants nothing to itself).
+            if !ownTeam {
+                let grant = try await AccessGrants.grant(
+                    .report,
+                    object: id,
+                    to: recipient,
+                    consent: nil,
+                    by: identity,
+                    on: connection,
+                    logger: logger
+                )
+                audit.append(work.event("grant.created", identity, "grant", grant, ["report": id.uuidString]))
+            }
             return try await decode(connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger), actingFor: identity.tenant.id)
                 .first!
         }
