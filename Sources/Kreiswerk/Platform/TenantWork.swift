@@ -38,11 +38,22 @@ public struct TenantWork: Sendable {
         clientAddress: String?,
         _ body: (PostgresConnection, inout [AuditEvent]) async throws -> Result
     ) async throws -> Result {
-        try await database.withTenant(identity.tenant.id, user: identity.userID, district: district(of: identity)) { connection in
-            var events: [AuditEvent] = []
-            let result = try await body(connection, &events)
-            try await AuditLog.record(stamped(events, clientAddress: clientAddress), on: connection, logger: logger)
-            return result
+        // A change request's Idempotency-Key is claimed by its first transaction, with the audit events.
+        let claim = IdempotencyClaim.current?.take()
+        do {
+            return try await database.withTenant(identity.tenant.id, user: identity.userID, district: district(of: identity)) { connection in
+                var events: [AuditEvent] = []
+                let result = try await body(connection, &events)
+                if let claim {
+                    try await claim.claim(with: stamped(events, clientAddress: clientAddress), on: connection, logger: logger)
+                } else {
+                    try await AuditLog.record(stamped(events, clientAddress: clientAddress), on: connection, logger: logger)
+                }
+                return result
+            }
+        } catch {
+            claim?.release()
+            throw IdempotencyClaim.refusal(error) ?? error
         }
     }
 
