@@ -2,6 +2,8 @@ import Foundation
 import Hummingbird
 
 /// Case conferences: `/api/v1/…conferences…` and the pages `/konferenzen`, `/konferenzen/{id}`, the planning form on the case page.
+/// Changes are guarded by `attendConferences`: the service lets the organising town's case workers, the coordinators who
+/// lead a district conference and (for the minutes) the coordinator who took on the moderation make them, 404 for anyone else.
 struct ConferenceRoutes {
     let conferences: Conferences
     let casePages: CasePages
@@ -54,7 +56,14 @@ struct ConferenceRoutes {
         versionedChange(.post, "cancellation", Cancellation.self, on: routes) { id, version, body, context in
             try await conferences.cancel(id, version: version, reason: body.reason, by: context.identity, clientAddress: context.clientAddress)
         }
-        routes.on(.post, "/api/v1/conferences/{id}/participants", .workCases) { request, context in
+        versionedChange(.put, "plan", LedPlan.self, permission: .coordinateDistrict, on: routes) { id, version, body, context in
+            try await conferences.planLed(id, version: version, body, by: context.identity, clientAddress: context.clientAddress)
+        }
+        routes.on(.post, "/api/v1/conferences/{id}/moderation", .coordinateDistrict) { _, context in
+            let conference = try await conferences.takeOnModeration(try context.id(), by: context.identity, clientAddress: context.clientAddress)
+            return JSONResponse(conference, headers: [.eTag: "\"\(conference.version)\""], snakeCase: true)
+        }
+        routes.on(.post, "/api/v1/conferences/{id}/participants", .attendConferences) { request, context in
             let body = try await request.json(MoreParticipants.self, context: context, snakeCase: true)
             let conference = try await conferences.invite(
                 try context.id(),
@@ -64,7 +73,7 @@ struct ConferenceRoutes {
             )
             return JSONResponse(conference, headers: [.eTag: "\"\(conference.version)\""], snakeCase: true)
         }
-        routes.on(.post, "/api/v1/conferences/{id}/action-items", .workCases) { request, context in
+        routes.on(.post, "/api/v1/conferences/{id}/action-items", .attendConferences) { request, context in
             let body = try await request.json(NewItem.self, context: context, snakeCase: true)
             return JSONResponse(
                 try await conferences.addActionItem(
@@ -79,7 +88,7 @@ struct ConferenceRoutes {
                 snakeCase: true
             )
         }
-        routes.on(.post, "/api/v1/conferences/{id}/action-items/{item}/done", .workCases) { _, context -> Response in
+        routes.on(.post, "/api/v1/conferences/{id}/action-items/{item}/done", .attendConferences) { _, context -> Response in
             try await conferences.completeActionItem(
                 try context.id("item"),
                 of: try context.id(),
@@ -167,6 +176,28 @@ struct ConferenceRoutes {
             )
             _ = try await conferences.invite(id, more, by: context.identity, clientAddress: context.clientAddress)
         }
+        formAction("planung", permission: .coordinateDistrict, on: routes) { id, form, context in
+            guard let scheduled = try Day.enteredInstant(form["scheduled_at"], field: "scheduled_at") else {
+                throw InvalidInput(field: "scheduled_at", "Bitte Datum und Uhrzeit der Fallkonferenz angeben.")
+            }
+            _ = try await conferences.planLed(
+                id,
+                version: Int(form["version"]) ?? -1,
+                LedPlan(
+                    scheduledAt: scheduled,
+                    title: form["title"].isEmpty ? nil : form["title"],
+                    agenda: form.raw("agenda").isEmpty ? nil : form.raw("agenda"),
+                    participants: form.all("participants"),
+                    externalParticipants: form["external"].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                    invitees: form["invitees"].split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init)
+                ),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
+        }
+        formAction("moderation", permission: .coordinateDistrict, on: routes) { id, _, context in
+            _ = try await conferences.takeOnModeration(id, by: context.identity, clientAddress: context.clientAddress)
+        }
         formAction("aufgaben", on: routes) { id, form, context in
             guard let due = try Day.parse(form["due_on"], field: "due_on", label: "Fällig am") else {
                 throw InvalidInput(field: "due_on", "Bitte ein Fälligkeitsdatum angeben.")
@@ -180,7 +211,7 @@ struct ConferenceRoutes {
                 clientAddress: context.clientAddress
             )
         }
-        routes.post("/konferenzen/{id}/aufgaben/{item}/erledigt", .workCases) { _, context -> Response in
+        routes.post("/konferenzen/{id}/aufgaben/{item}/erledigt", .attendConferences) { _, context -> Response in
             let id = try context.id()
             try await conferences.completeActionItem(
                 try context.id("item"),
@@ -201,6 +232,8 @@ struct ConferenceRoutes {
         case "teilnehmende": "Weitere Teilnehmende eingeladen."
         case "aufgaben": "Aufgabe hinzugefügt."
         case "aufgabe-erledigt": "Aufgabe als erledigt vermerkt."
+        case "planung": "Fallkonferenz geplant; die Eingeladenen und die anfragende Fallverantwortung werden benachrichtigt."
+        case "moderation": "Sie moderieren diese Fallkonferenz; die Stadt wird benachrichtigt. Das Protokoll schreiben Sie hier."
         default: nil
         }
     }
@@ -211,10 +244,11 @@ struct ConferenceRoutes {
         _ method: HTTPRequest.Method,
         _ part: String,
         _ body: Body.Type,
+        permission: Permission = .attendConferences,
         on routes: GuardedRouter,
         _ apply: @escaping @Sendable (UUID, Int, Body, SignedInContext) async throws -> CaseConference
     ) {
-        routes.on(method, "/api/v1/conferences/{id}/\(part)", .workCases) { request, context in
+        routes.on(method, "/api/v1/conferences/{id}/\(part)", permission) { request, context in
             let id = try context.id()
             let version = try request.ifMatchVersion(of: "/api/v1/conferences/\(id)")
             let conference = try await apply(id, version, try await request.json(Body.self, context: context, snakeCase: true), context)
@@ -223,11 +257,16 @@ struct ConferenceRoutes {
     }
 
     /// `POST /konferenzen/{id}/PART`: a form on the conference page.
-    func formAction(_ part: String, on routes: GuardedRouter, _ apply: @escaping @Sendable (UUID, Form, SignedInContext) async throws -> Void) {
+    func formAction(
+        _ part: String,
+        permission: Permission = .attendConferences,
+        on routes: GuardedRouter,
+        _ apply: @escaping @Sendable (UUID, Form, SignedInContext) async throws -> Void
+    ) {
         routes.pageForm(
             "/konferenzen",
             part,
-            .workCases,
+            permission,
             done: "?erledigt=\(part)",
             page: { try await conferencePage($0, id: $1, errors: $2, message: $3, status: $4) },
             apply
@@ -242,6 +281,11 @@ struct ConferenceRoutes {
             "participants": conference.participants.joined(separator: ", "),
             "version": conference.version, "caseID": conference.caseID?.uuidString.lowercased() as Any,
             "cancelled": conference.cancelledAt.map(GermanFormat.dateTime) as Any, "cancelReason": conference.cancelReason as Any,
+            "led": conference.lead != nil, "requested": conference.lead != nil && conference.plannedAt == nil,
+            "initiative": conference.initiative.map {
+                $0 == "coordination" ? "Von der Koordinierungsstelle einberufen (Fall von der Stadt geteilt)" : "Auf Bitte der Stadt"
+            } as Any,
+            "plannedBy": conference.plannedByName as Any, "moderatorName": conference.moderatorName as Any,
             "items": conference.actionItems.map { item -> [String: Any] in
                 [
                     "id": item.id.uuidString.lowercased(), "text": item.text, "owner": item.ownerName, "due": item.dueOn.german,
@@ -260,16 +304,24 @@ struct ConferenceRoutes {
         done: String? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        let conference = try await conferences.conference(id, by: context.identity, clientAddress: context.clientAddress)
+        let (conference, invitable) = try await conferences.page(id, by: context.identity, clientAddress: context.clientAddress)
         var data = Self.values(conference)
         data["notice"] = done.flatMap { Self.doneMessage($0, conference) }
-        let isOrganiser = conference.organiser == context.identity.tenant.slug && policy.allows(context.identity, .workCases)
-        data["isOrganiser"] = isOrganiser
-        data["canChange"] = isOrganiser && conference.cancelledAt == nil
+        let runs = ["organiser", "lead"].contains(conference.part)
+        let open = conference.cancelledAt == nil
+        data["isOrganiser"] = conference.part == "organiser"
+        data["isLead"] = conference.part == "lead"
+        data["runs"] = runs
+        data["canChange"] = runs && open && !(conference.lead != nil && conference.plannedAt == nil)
+        data["canCancel"] = runs && open
+        data["canPlan"] = conference.part == "lead" && open && conference.plannedAt == nil
+        data["writesMinutes"] = (runs || conference.part == "moderator") && open && conference.plannedAt != nil
+        // A coordinator asked to moderate a municipal conference that nobody has taken on yet.
+        data["canTakeOn"] =
+            conference.kind == "municipal" && conference.moderator == context.identity.tenant.slug && conference.moderatorName == nil && open
+            && context.identity.has(.districtCoordinator)
         data["whenInput"] = GermanFormat.formatter("yyyy-MM-dd'T'HH:mm").string(from: conference.scheduledAt)
-        if isOrganiser {
-            data["invitableTenants"] = try await conferences.invitableTenants(by: context.identity).map { ["slug": $0.slug, "name": $0.name] }
-        }
+        if runs { data["invitableTenants"] = invitable.map { ["slug": $0.slug, "name": $0.name] } }
         data["conferenceID"] = conference.id.uuidString.lowercased()
         data["today"] = Day.today.iso
         if let errors {
