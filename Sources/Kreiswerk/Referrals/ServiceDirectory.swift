@@ -28,6 +28,9 @@ public struct CounsellingService: Sendable, Codable, Equatable {
         "southeast_europe": "Förderprogramm Südosteuropa", "medical_refugee_aid": "Medizinische Flüchtlingshilfe",
         "addiction_counselling": "Suchtberatung", "housing": "Wohnungssuche", "pregnancy_conflict": "Schwangerschaftskonfliktberatung",
         "debt_counselling": "Schuldnerberatung", "health": "Gesundheitsberatung", "other": "Sonstige Beratung",
+        // The areas with their own case management (seed 004, section 6): a town's or the district's offices as authority tenants.
+        "youth_welfare": "Jugendamt (SGB VIII)", "social_welfare": "Sozialamt (SGB XII)", "jobcenter": "Jobcenter (SGB II)",
+        "employment_agency": "Agentur für Arbeit (SGB III)",
     ]
     public static let legalSpheres = ["SGB II", "SGB III", "SGB VIII", "SGB XII", "AufenthG"]
     /// The languages a service can name (ISO 639 codes), with their German names.
