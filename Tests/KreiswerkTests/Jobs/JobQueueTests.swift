@@ -193,6 +193,38 @@ import Testing
         }
     }
 
+    /// A claim that committed while its answer was lost (a failover): the worker never got the jobs. Before 0040 they
+    /// waited for their lease (timeout + 10 s); now the worker's next claim queues them again and runs them.
+    @Test func jobsOfAClaimWhoseAnswerWasLostRunAtTheWorkersNextClaim() async throws {
+        try await TestDatabase.with { db in
+            _ = try await db.applyENKreis()
+            let runs = Runs()
+            let kind = JobKind("test.record", run: .standalone { runs.add($0.job.id) })
+            let ids = try await Self.enqueue(db, kind, count: 3)
+            let worker = Self.worker(db, [kind], name: "lost-answer")
+            // The worker's claim, whose answer never reached it.
+            let claimed = try await db.worker.withTransaction {
+                try await $0.query("SELECT id FROM job_claim('lost-answer', NULL, ARRAY['test.record'], 2)", logger: Self.logger).collect().count
+            }
+            #expect(claimed == 2)
+            // Another worker's running job is not the lost worker's to take back.
+            let other = try await db.worker.withTransaction {
+                try await $0.query("SELECT id FROM job_claim('busy-worker', NULL, ARRAY['test.record'], 1)", logger: Self.logger).collect()
+                    .first!.decode(Int.self)
+            }
+            #expect(try await worker.runUntilIdle() == 2, "the two jobs of the lost claim, at once")
+            #expect(Set(runs.all) == Set(ids).subtracting([other]))
+            let states = try await db.owner.withTransaction {
+                try await $0.query("SELECT id, state, attempts FROM jobs ORDER BY id", logger: Self.logger).collect().map {
+                    try $0.decode((Int, String, Int).self)
+                }
+            }
+            #expect(states.filter { $0.1 == "succeeded" }.map(\.0).sorted() == Set(ids).subtracting([other]).sorted())
+            #expect(states.first { $0.0 == other }?.1 == "running", "still the busy worker's")
+            #expect(states.filter { $0.1 == "succeeded" }.allSatisfy { $0.2 == 2 }, "the lost attempt is counted")
+        }
+    }
+
     @Test func aJobOfAVanishedWorkerRunsOnceAfterItsLeaseExpired() async throws {
         try await TestDatabase.with { db in
             _ = try await db.applyENKreis()
