@@ -278,7 +278,7 @@ struct ConferenceRoutes {
             "id": conference.id.uuidString.lowercased(), "title": conference.title, "when": GermanFormat.dateTime(conference.scheduledAt),
             "kind": conference.kind == "district" ? "Kreisebene" : "kommunal", "organiser": conference.organiserName,
             "summary": conference.summary, "agenda": conference.agenda.nonEmpty as Any, "minutes": conference.minutes.nonEmpty as Any,
-            "participants": conference.participants.joined(separator: ", "),
+            "participants": conference.participants.joined(separator: ", ").nonEmpty as Any,
             "version": conference.version, "caseID": conference.caseID?.uuidString.lowercased() as Any,
             "cancelled": conference.cancelledAt.map(GermanFormat.dateTime) as Any, "cancelReason": conference.cancelReason as Any,
             "led": conference.lead != nil, "requested": conference.lead != nil && conference.plannedAt == nil,
