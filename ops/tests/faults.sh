@@ -5,8 +5,11 @@
 #     back, no acknowledged write is lost, and SIGTERM then stops serve within its cap;
 #  b) a busy worker's backend ended with pg_terminate_backend: the worker goes on draining, and stops on SIGTERM within
 #     its cap;
-#  c) 300 idle connections (slow-loris) do not starve active requests, and the server closes them after its idle timeout.
-# Prints the figures: requests during the outage (ok/503/other/hung), seconds until back, stop times.
+#  c) 300 idle connections (slow-loris) do not starve active requests, and the server closes them after its idle timeout;
+#  d) the server killed with SIGKILL three times under concurrent writes and started again: every acknowledged write is
+#     stored, none half-written (each client has its audit entry), the audit chain verifies;
+#  e) job workers killed with SIGKILL eight times while 20,000 jobs drain: none lost, none parked, the re-runs counted.
+# Prints the figures: requests during the outage (ok/503/other/hung), seconds until back, stop times, kills and losses.
 set -euo pipefail
 . "$(dirname "$0")/../lib/test-server.sh"
 . "$(dirname "$0")/../lib/common.sh"
@@ -70,15 +73,17 @@ base="http://127.0.0.1:$port"
 # the server's last resort, two deadlines and 5 s (DeadlineResponder: a lease, the transaction, the margin); a request
 # can meet two deadlines during an outage (its sign-in lookup's lease, then its transaction's), so up to it is no hang.
 answer_within=$((2 * deadline + 6))
-python3 - "$base" "$token" "$work/requests" 22 "$answer_within" >"$work/load.out" 2>&1 <<'PY' &
+# load BASE TOKEN OUT SECONDS TIMEOUT PREFIX: the writers; clients are named PREFIX<writer>x<n>.
+cat >"$work/load.py" <<'PY'
 import json, sys, threading, time, urllib.request, urllib.error
 base, token, out, seconds, timeout = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5])
+prefix = sys.argv[6]
 lines, lock, end = [], threading.Lock(), time.time() + seconds
 def writer(n):
     i = 0
     while time.time() < end:
         i += 1
-        name = f"Fault{n}x{i}"
+        name = f"{prefix}{n}x{i}"
         body = json.dumps({"first_name": "Test", "last_name": name, "date_of_birth": "1980-01-01", "allow_duplicate": True}).encode()
         request = urllib.request.Request(base + "/api/v1/clients", data=body, method="POST",
             headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
@@ -100,6 +105,7 @@ for t in threads: t.start()
 for t in threads: t.join()
 open(out, "w").write("\n".join(lines) + "\n")
 PY
+python3 "$work/load.py" "$base" "$token" "$work/requests" 22 "$answer_within" Fault >"$work/load.out" 2>&1 &
 load=$!
 sleep 4
 down_at="$(now)"
@@ -229,4 +235,80 @@ echo "c) with 300 idle connections: $served requests served, $failed failed, slo
 stop_within "$server" "$cap" "serve"
 server=""
 echo "c) serve stopped ${stopped} s after SIGTERM (exit status $status)"
+
+# --- d) the server killed with SIGKILL under concurrent writes ------------------------------------------------------
+serve "$port" "$work/serve3.log" --no-worker
+python3 "$work/load.py" "$base" "$token" "$work/kill-requests" 12 "$answer_within" Kill >"$work/kill-load.out" 2>&1 &
+load=$!
+kills=0
+back_times=()
+for _ in 1 2 3; do
+    sleep 2.5
+    kill -9 "$server"
+    wait "$server" 2>/dev/null || true
+    killed_at="$(now)"
+    kills=$((kills + 1))
+    serve "$port" "$work/serve-kill$kills.log" --no-worker
+    back_times+=("$(elapsed "$killed_at")")
+done
+wait "$load" || fail "the load generator failed: $(cat "$work/kill-load.out")"
+awk '$1 == 201 { print $3 }' "$work/kill-requests" | sort >"$work/kill-acknowledged"
+psql_db "SELECT last_name FROM clients WHERE last_name LIKE 'Kill%'" | sort >"$work/kill-stored"
+acknowledged=$(wc -l <"$work/kill-acknowledged")
+lost=$(comm -23 "$work/kill-acknowledged" "$work/kill-stored" | wc -l)
+unacknowledged=$(comm -13 "$work/kill-acknowledged" "$work/kill-stored" | wc -l)
+failed=$(awk '$1 != 201' "$work/kill-requests" | wc -l)
+other=$(awk '$1 != 201 && $1 != 0 && $1 != 503' "$work/kill-requests" | wc -l)
+half=$(psql_db "SELECT count(*) FROM clients c WHERE c.last_name LIKE 'Kill%'
+    AND NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.action = 'client.created' AND lower(a.object_id) = c.id::text)")
+"$bin" audit seal >/dev/null
+verified="$("$bin" audit verify 2>&1)" || fail "the audit chain does not verify after the kills: $verified"
+echo "d) $kills SIGKILLs of serve under 8 writers: back after ${back_times[*]} s; acknowledged writes: $acknowledged, lost: $lost," \
+    "stored without an answer: $unacknowledged; requests without an answer or 503: $failed; half-written clients: $half; audit chain verifies"
+[ "$acknowledged" -gt 50 ] || fail "too few writes were acknowledged ($acknowledged): $(head -3 "$work/kill-requests")"
+[ "$lost" = 0 ] || fail "acknowledged writes are missing after SIGKILL: $(comm -23 "$work/kill-acknowledged" "$work/kill-stored" | head -5)"
+[ "$half" = 0 ] || fail "$half clients are stored without their audit entry"
+[ "$other" = 0 ] || fail "requests around the kills got other answers than 201, 503 or none: $(awk '$1 != 201 && $1 != 0 && $1 != 503' "$work/kill-requests" | head -3)"
+stop_within "$server" "$cap" "serve"
+server=""
+
+# --- e) job workers killed with SIGKILL while 20,000 jobs drain ---------------------------------------------------------
+# b)'s 30 s diagnostics job is still leased to the worker stopped there: a worker that took it over would run its whole
+# batch as long as that job (a batch is completed together), so it is cancelled here.
+psql_db "UPDATE jobs SET state = 'cancelled', locked_by = NULL, lease_until = NULL, finished_at = now()
+    WHERE kind = 'diagnostics.sleep' AND state IN ('queued', 'running')" >/dev/null
+first_job=$(psql_db "SELECT coalesce(max(id), 0) FROM jobs")
+"$bin" jobs enqueue noop --count 20000 >/dev/null
+# A lease of 11 s instead of 70 (timeout 1 s + 10 s), so that the killed workers' jobs come back within the test.
+psql_db "UPDATE jobs SET timeout_seconds = 1 WHERE id > $first_job" >/dev/null
+jobs_total=$(psql_db "SELECT count(*) FROM jobs WHERE id > $first_job")
+workers=()
+start_worker() {
+    "$bin" worker --poll 0.2 --no-schedules >>"$work/kill-worker.log" 2>&1 &
+    workers+=($!)
+    on_exit=("kill -9 $! 2>/dev/null" "${on_exit[@]}")
+}
+for _ in 1 2 3; do start_worker; done
+drain_started="$(now)"
+worker_kills=0
+# Each second the longest-running worker is killed and a new one started.
+for _ in 1 2 3 4 5 6 7 8; do
+    sleep 1
+    victim="${workers[0]}"
+    workers=("${workers[@]:1}")
+    kill -9 "$victim" 2>/dev/null && worker_kills=$((worker_kills + 1))
+    wait "$victim" 2>/dev/null || true
+    start_worker
+done
+open_jobs() { psql_db "SELECT count(*) FROM jobs WHERE id > $first_job AND state <> 'succeeded'"; }
+for _ in $(seq 600); do [ "$(open_jobs)" = 0 ] && break; sleep 0.1; done
+drained="$(elapsed "$drain_started")"
+read -r succeeded parked left rerun < <(psql_db "SELECT count(*) FILTER (WHERE state = 'succeeded'), count(*) FILTER (WHERE state = 'parked'),
+    count(*) FILTER (WHERE state NOT IN ('succeeded', 'parked')), count(*) FILTER (WHERE attempts > 1) FROM jobs WHERE id > $first_job" | tr '|' ' ')
+echo "e) $worker_kills SIGKILLs of workers while $jobs_total jobs drained (3 workers, 16 jobs at once each): all done after ${drained} s;" \
+    "succeeded $succeeded, parked $parked, left $left; run more than once: $rerun"
+[ "$left" = 0 ] || fail "$left jobs were not done 60 s after the kills began: $(tail -n 3 "$work/kill-worker.log")"
+[ "$parked" = 0 ] || fail "$parked jobs were parked after the workers were killed"
+[ "$succeeded" = "$jobs_total" ] || fail "only $succeeded of $jobs_total jobs succeeded"
+for pid in "${workers[@]}"; do stop_within "$pid" "$cap" "a worker"; done
 echo "faults: all checks passed"
