@@ -15,6 +15,7 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
     let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
     let database = Database(client: client, logger: logger)
     let metrics = JobMetrics()
+    let httpMetrics = HTTPMetrics(registry: metrics.registry)
     let kinds = Jobs.kinds(mailer: Mailer(configuration: configuration.mail))
     let schedules = Jobs.schedules(kinds)
     let identities = IdentityCache(lifetime: configuration.identityCacheLifetime)
@@ -53,7 +54,11 @@ public func buildApplication(_ configuration: AppConfiguration, logger: Logger) 
     // the idle timeout closes connections that send nothing (slow-loris), in the server itself, not only in a proxy.
     let idle = configuration.idleTimeout.components
     return Application(
-        responder: DeadlineResponder(routes.router.buildResponder(), pages: try await Pages.load(), logger: logger),
+        responder: RequestLog(
+            DeadlineResponder(routes.router.buildResponder(), pages: try await Pages.load(), logger: logger),
+            proxies: configuration.believedProxies,
+            metrics: httpMetrics
+        ),
         server: .http1(configuration: .init(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kreiswerk"),
         services: services,
@@ -90,15 +95,14 @@ public func buildRoutes(
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ProblemMiddleware(pages: pages))
-    router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(
         middleware: AuthenticationMiddleware(
             credentials: credentials,
             database: database,
-            policy: policy,
-            trustForwardedFor: configuration.trustForwardedFor
+            policy: policy
         )
     )
+    router.add(middleware: IdempotencyMiddleware(database: database))
     router.add(middleware: OpenPollsMiddleware(work: TenantWork.coordination(database, policy), policy: policy))
     let routes = GuardedRouter(router: router, policy: policy, secureCookies: configuration.secureCookies)
 
@@ -133,6 +137,9 @@ public func buildRoutes(
     casePages.register(on: routes)
     ReferralAPI(referrals: referrals).register(on: routes)
     ReferralPages(referrals: referrals, work: caseWork, pages: pages).register(on: routes, casePages: casePages)
+    let services = ServiceUpkeep(database: database, policy: policy)
+    ServiceAPI(upkeep: services).register(on: routes)
+    ServicePages(upkeep: services, pages: pages).register(on: routes)
     let conferences = Conferences(work: caseWork)
     ClientExport(work: caseWork, referrals: referrals, conferences: conferences).register(on: routes)
     ReportRoutes(reports: Level2Reports(work: caseWork.seam), pages: pages, policy: policy).register(on: routes)
@@ -148,6 +155,7 @@ public func buildRoutes(
     CommitteePages(groups: groups, steering: steering, pages: pages, policy: policy).register(on: routes)
     try FiguresRoutes(database: database, pages: pages).register(on: routes)
     ApplicationPages(applications: ResidenceApplications(database: database, policy: policy), pages: pages).register(on: routes)
+    PrecheckPages(prechecks: AbhPrechecks(database: database, policy: policy), pages: pages).register(on: routes)
     JobRoutes(
         database: database,
         pages: pages,
