@@ -462,7 +462,7 @@ struct CasePages {
                 client.arrivedRecently ? "in den letzten zwei Jahren zugewandert" : nil, client.data.singleParent == true ? "alleinerziehend" : nil,
                 client.data.unaccompaniedMinor == true ? "unbegleitet minderjährig" : nil,
                 client.data.familyWithBarriers == true ? "Familie mit besonderen Integrationsbarrieren" : nil,
-            ].compactMap { $0 }.joined(separator: ", "),
+            ].compactMap { $0 }.joined(separator: ", ").nonEmpty as Any,
             "hasConsent": client.hasCaseManagementConsent,
             "consents": consents.map { consent -> [String: Any] in
                 [

@@ -330,7 +330,8 @@ struct ProblemPages {
         let outside = problem.source != .caseWork
         return [
             "id": problem.id.uuidString.lowercased(), "number": problem.number, "title": problem.title, "category": problem.category.label,
-            "description": problem.description, "spheres": problem.legalSpheres.joined(separator: ", "), "districtWide": problem.districtWideActor,
+            "description": problem.description, "spheres": problem.legalSpheres.joined(separator: ", ").nonEmpty as Any,
+            "districtWide": problem.districtWideActor,
             "caseCount": problem.caseCount, "caseCountText": GermanFormat.count(problem.caseCount, "Fall", "Fälle"), "level": problem.level.label,
             "levelSince": GermanFormat.date(problem.levelSince),
             "deadline": problem.levelDeadline.map(GermanFormat.date) as Any,
