@@ -47,19 +47,13 @@ struct ApplicationPages {
         routes.post("/abh/antraege", .keepApplicationRegister) { _, context -> Response in
             let form = context.form
             var errors: [String: String] = [:]
-            func day(_ field: String) -> Day? {
-                do { return try Day.parse(form[field], field: field, label: Self.labels[field]!) } catch {
-                    errors.merge(error.errors) { first, _ in first }
-                    return nil
-                }
-            }
             var new = NewResidenceApplication(
                 firstName: form["first_name"],
                 lastName: form["last_name"],
-                dateOfBirth: day("date_of_birth"),
+                dateOfBirth: form.day("date_of_birth", label: "Geburtsdatum", into: &errors),
                 fileNumber: form["file_number"],
                 kind: ResidenceApplication.Kind(rawValue: form["kind"]),
-                receivedOn: day("received_on"),
+                receivedOn: form.day("received_on", label: "Eingegangen am", into: &errors),
                 officerID: UUID(uuidString: form["officer_id"])
             )
             new.precheckID = UUID(uuidString: form["precheck_id"])

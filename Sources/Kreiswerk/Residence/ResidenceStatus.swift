@@ -37,6 +37,16 @@ public enum ResidenceTitle: String, Sendable, CaseIterable {
     }
 }
 
+extension Form {
+    /// A date field of the Residence forms, or nil; a malformed date adds its German message to `errors`.
+    func day(_ field: String, label: String, into errors: inout [String: String]) -> Day? {
+        do { return try Day.parse(self[field], field: field, label: label) } catch {
+            errors.merge(error.errors) { first, _ in first }
+            return nil
+        }
+    }
+}
+
 extension ClientData {
     /// The status in words: „Aufenthaltserlaubnis § 25b, gültig bis 30.06.2027“; nil when none is recorded.
     public var residenceInWords: String? {
