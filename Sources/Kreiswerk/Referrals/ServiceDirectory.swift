@@ -319,8 +319,20 @@ public enum ServiceDirectory {
                 logger: logger
             ).collect().count
         }
-        if created + updated + deactivated == 0 { return "Services: no changes." }
-        return "Services: \(created) created, \(updated) updated, \(deactivated) deactivated."
+        // Named in a file but kept in the browser or the API since: the file no longer changes them; say so.
+        var kept = 0
+        for (district, services) in files {
+            kept += try await connection.query(
+                """
+                SELECT 1 FROM services s JOIN tenants d ON d.id = s.district_id
+                WHERE d.slug = \(district) AND s.managed_by = 'api' AND s.key = ANY(\(services.map(\.key)))
+                """,
+                logger: logger
+            ).collect().count
+        }
+        let keptNote = kept == 0 ? "" : " (\(kept) named in services.yaml kept in the browser since, left as they are)"
+        if created + updated + deactivated == 0 { return "Services: no changes\(keptNote)." }
+        return "Services: \(created) created, \(updated) updated, \(deactivated) deactivated\(keptNote)."
     }
 
     /// A service as people find and choose it.

@@ -165,8 +165,9 @@ import Testing
             #expect(stale.status.code == 412)
             #expect(stale.text.contains("inzwischen geändert"))
 
-            // Changed in the browser, the service is no longer the file's: applying the files again leaves it.
-            _ = try await db.applyENKreis()
+            // Changed in the browser, the service is no longer the file's: applying the files again leaves it, and says so.
+            let (_, summary) = try await TenantsFolder.apply(TestDatabase.tenantsDirectory, database: db.owner)
+            #expect(summary == "Services: no changes (1 named in services.yaml kept in the browser since, left as they are).")
             let after = try await client.api(.get, "/api/v1/services/\(id)", token: coordinator)
             #expect((after.object["service"] as? [String: Any])?["name"] as? String == "MBE – AWO (Witten und Hattingen)")
             #expect(!Self.keys(try await client.api(.get, "/api/v1/services?town=schwelm", token: coordinator)).contains("mbe-awo"))
