@@ -197,12 +197,54 @@ def current_axe_script():
 LABELS_WITHOUT_VALUE = re.compile(r"Abgesagt am\s*:|\(\s*\)|gültig bis\s*[,.]|widerrufen zum\s*$|Ergebnis:\s*$|davon 0 mit|\(0 ungelesen\)|\b1 (Verweisungen|Fälle|Umfragen)\b", re.M)
 
 
+# What the text alone does not show (issue 17): an empty heading or one with nothing under it, an empty notice box, a term
+# without its description, a label ending in ":" with nothing after it. Only what is rendered counts.
+EMPTY_PARTS = """
+const shown = e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+const text = e => (e.innerText || '').replace(/\\s+/g, ' ').trim();
+const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ')[0] : '');
+const found = [];
+for (const h of document.querySelectorAll('main h1, main h2, main h3, main h4')) {
+  if (!shown(h)) continue;
+  if (!text(h)) { found.push('an empty heading ' + name(h)); continue; }
+  let next = h.nextElementSibling;
+  while (next && !shown(next)) next = next.nextElementSibling;
+  const level = Number(h.tagName[1]);
+  const heading = next && /^H[1-6]$/.test(next.tagName) && Number(next.tagName[1]) <= level;
+  const alone = !next && Array.from(h.parentElement.children).every(c => c === h || !shown(c)) && h.parentElement.tagName !== 'MAIN';
+  if (heading || alone) found.push('the heading „' + text(h) + '“ with nothing under it');
+}
+for (const box of document.querySelectorAll('main .alert, main [role=status], main [role=alert]')) {
+  if (shown(box) && !text(box)) found.push('an empty notice box ' + name(box));
+}
+for (const dd of document.querySelectorAll('main dd')) {
+  if (shown(dd) && !text(dd)) {
+    const dt = dd.previousElementSibling;
+    found.push('„' + (dt ? text(dt) : '?') + '“ without its value');
+  }
+}
+const after = e => { let t = ''; for (let n = e.nextSibling; n; n = n.nextSibling) t += n.textContent || ''; return t.trim(); };
+for (const e of document.querySelectorAll('main p, main li, main dd, main td, main span, main strong')) {
+  if (!shown(e) || e.querySelector('p, li, ul, ol, table, form') || e.closest('label, legend, summary')) continue;
+  const t = text(e);
+  const next = e.nextElementSibling;
+  const inline = e.tagName === 'SPAN' || e.tagName === 'STRONG';
+  if (t.endsWith(':') && !(inline && after(e)) && !(next && /^(UL|OL|TABLE|DL|FORM|DETAILS|BLOCKQUOTE|PRE)$/.test(next.tagName)))
+    found.push('„' + t.slice(-40) + '“ without its value');
+}
+return found.slice(0, 5);
+"""
+
+
 def no_label_without_value(driver, page):
-    """Every page, as read: no label whose value is missing (the text, not the markup)."""
-    found = LABELS_WITHOUT_VALUE.search(page_text(driver))
-    if found:
-        text_failures.append(f"{page} ({driver.current_url}): shows „{found.group(0)}“ without its value")
-        step(f"  {page}: a label without its value: „{found.group(0)}“")
+    """Every page, as read: no label whose value is missing (the text, and empty headings, boxes and terms in the DOM)."""
+    text, empty = driver.execute_script(f"return [document.body.innerText, (() => {{ {EMPTY_PARTS} }})()];")
+    found = LABELS_WITHOUT_VALUE.search(text)
+    parts = [f"„{found.group(0)}“"] if found else []
+    parts += empty
+    if parts:
+        text_failures.append(f"{page} ({driver.current_url}): shows {'; '.join(parts)}")
+        step(f"  {page}: a label without its value: {'; '.join(parts)}")
 
 
 def run_axe(driver, page):
