@@ -36,12 +36,21 @@ public enum AuditLog {
                     json.field("object_type", event.objectType)
                     json.field("object_id", event.objectID)
                     json.field("purpose", event.purpose)
-                    json.field("detail", json: Self.detail(event.detail))
+                    json.field("detail", json: Self.detail(Self.traced(event.detail)))
                     json.field("client_address", event.clientAddress)
                 }
             }
             json.buffer.writeStaticString("]")
             return String(buffer: json.buffer)
+        }
+
+        /// The detail with the id of the request that caused the entry (`RequestLog`), so that an entry and the
+        /// request's log line find each other; sealed into the hash chain with the rest of the detail.
+        static func traced(_ detail: [String: String]) -> [String: String] {
+            guard let id = RequestIDs.current?.value, detail["request_id"] == nil else { return detail }
+            var detail = detail
+            detail["request_id"] = id
+            return detail
         }
 
         /// The detail as a JSON object with sorted keys.

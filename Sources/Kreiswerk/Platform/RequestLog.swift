@@ -56,7 +56,7 @@ struct RequestLog<Inner: HTTPResponder>: HTTPResponder where Inner.Context == Ap
         metrics.started()
         var response: Response
         do {
-            response = try await inner.respond(to: request, context: context)
+            response = try await RequestIDs.$current.withValue(RequestID(value: id)) { try await inner.respond(to: request, context: context) }
         } catch let error as any HTTPResponseError {
             response = try error.response(from: request, context: context)
         } catch {
@@ -92,7 +92,16 @@ struct RequestLog<Inner: HTTPResponder>: HTTPResponder where Inner.Context == Ap
 }
 
 /// A request's id: a trusted proxy's, or 16 random bytes in hex.
+/// A request's id, as the task-local `RequestIDs.current` holds it (a class: see `DatabaseDeadline.abandon`).
+final class RequestID: Sendable {
+    let value: String
+    init(value: String) { self.value = value }
+}
+
 enum RequestIDs {
+    /// The id of the request being answered: its audit entries carry it (`AuditLog.Entries`).
+    @TaskLocal static var current: RequestID?
+
     /// A proxy's request id, if it is one: 1 to 128 letters, digits and `-_.:` (nothing that could forge a log line).
     static func acceptable(_ value: String?) -> String? {
         guard let value, (1...128).contains(value.utf8.count) else { return nil }
