@@ -182,3 +182,27 @@ AS $$
 $$;
 REVOKE ALL ON FUNCTION district_referrals_waiting(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION district_referrals_waiting(integer) TO kreiswerk_app;
+
+-- MARK: - The steering group: papers for information, papers from the coordinators, advisory members
+
+-- A paper is put to the steering group for a decision or for information ("zur Kenntnisnahme": good practice, a
+-- situation report), by a district project group or by the coordinators themselves. An information paper is taken
+-- note of ('noted'), without a vote.
+ALTER TABLE decision_papers
+    ALTER COLUMN group_id DROP NOT NULL,
+    ADD COLUMN purpose text NOT NULL DEFAULT 'decision' CHECK (purpose IN ('decision', 'information')),
+    ADD COLUMN source text NOT NULL DEFAULT 'group' CHECK (source IN ('group', 'coordination')),
+    ADD COLUMN submitted_by_name text,
+    ADD CHECK ((source = 'group') = (group_id IS NOT NULL));
+ALTER TABLE decision_papers DROP CONSTRAINT decision_papers_status_check;
+ALTER TABLE decision_papers ADD CONSTRAINT decision_papers_status_check
+    CHECK (status IN ('submitted', 'accepted', 'rejected', 'deferred', 'noted'));
+ALTER TABLE decision_papers ADD CHECK (status <> 'noted' OR purpose = 'information');
+ALTER TABLE decision_papers ADD CHECK (purpose = 'decision' OR status IN ('submitted', 'noted'));
+ALTER TABLE paper_decisions DROP CONSTRAINT paper_decisions_decision_check;
+ALTER TABLE paper_decisions ADD CONSTRAINT paper_decisions_decision_check
+    CHECK (decision IN ('accepted', 'rejected', 'deferred', 'noted'));
+ALTER TABLE paper_decisions ADD CHECK (decision <> 'noted' OR (votes_for = 0 AND votes_against = 0 AND abstentions = 0));
+
+-- Advisory members (seed 001: "punktuell beratend") advise the group and do not vote.
+ALTER TABLE steering_members ADD COLUMN advisory boolean NOT NULL DEFAULT false;

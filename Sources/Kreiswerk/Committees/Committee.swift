@@ -11,8 +11,10 @@ public struct CommitteeMember: Sendable, Codable {
     /// No account of their own (integration council, volunteer initiative).
     public var external: Bool
     public var kind: String?
+    /// A steering group's advisory member (beratend): advises, does not vote.
+    public var advisory: Bool? = nil
 
-    enum CodingKeys: String, CodingKey { case id, name, organisation, external, kind }
+    enum CodingKeys: String, CodingKey { case id, name, organisation, external, kind, advisory }
 }
 
 public struct CommitteeMeeting: Sendable, Codable {

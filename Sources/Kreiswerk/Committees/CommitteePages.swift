@@ -17,7 +17,7 @@ struct CommitteePages {
         "body": "Vertretene Stelle",
         "body_kind": "Art der Stelle", "rules_of_procedure": "Geschäftsordnung", "title": "Titel", "proposal": "Beschlussvorschlag",
         "group_id": "Projektgruppe", "problem_id": "Systemproblem", "meeting_id": "Sitzung", "decision": "Entscheidung", "votes_for": "Stimmen",
-        "note": "Anmerkung", "meeting": "Sitzung",
+        "note": "Anmerkung", "meeting": "Sitzung", "purpose": "Zweck der Vorlage",
     ]
     static let steeringPath = "/gremien/lenkungsgruppe"
 
@@ -78,7 +78,13 @@ struct CommitteePages {
         routes.get(Self.steeringPath, .viewSteeringGroup) { _, context in try await steeringPage(context) }
         steeringAction(routes, "mitglieder") { form, context in
             _ = try await steering.addMember(
-                NewSteeringMember(name: form["name"], body: form["body"], bodyKind: form["body_kind"], email: form["email"]),
+                NewSteeringMember(
+                    name: form["name"],
+                    body: form["body"],
+                    bodyKind: form["body_kind"],
+                    email: form["email"],
+                    advisory: form["advisory"] == "1"
+                ),
                 by: context.identity,
                 clientAddress: context.clientAddress
             )
@@ -108,8 +114,14 @@ struct CommitteePages {
             )
         }
         steeringAction(routes, "vorlagen") { form, context in
-            guard let group = UUID(uuidString: form["group_id"]) else {
+            // Empty: the coordinators put it forward themselves.
+            let group = form["group_id"].isEmpty ? nil : UUID(uuidString: form["group_id"])
+            if !form["group_id"].isEmpty && group == nil {
                 throw InvalidInput(field: "group_id", "Bitte die Projektgruppe auf Kreisebene wählen, die die Vorlage einbringt.")
+            }
+            // Nothing with consequences is preselected: a paper for a decision or for information is chosen.
+            guard ["decision", "information"].contains(form["purpose"]) else {
+                throw InvalidInput(field: "purpose", "Bitte wählen, ob die Vorlage zur Entscheidung oder zur Kenntnisnahme eingebracht wird.")
             }
             _ = try await steering.submitPaper(
                 NewPaper(
@@ -117,7 +129,8 @@ struct CommitteePages {
                     proposal: form.raw("proposal"),
                     groupID: group,
                     problemID: UUID(uuidString: form["problem_id"]),
-                    meetingID: UUID(uuidString: form["meeting_id"])
+                    meetingID: UUID(uuidString: form["meeting_id"]),
+                    purpose: form["purpose"]
                 ),
                 by: context.identity,
                 clientAddress: context.clientAddress
@@ -267,10 +280,13 @@ struct CommitteePages {
                 [
                     "id": paper.id.uuidString.lowercased(), "title": paper.title, "proposal": paper.proposal, "group": paper.group,
                     "status": Self.paperStatus(paper.status), "undecided": ["submitted", "deferred"].contains(paper.status),
+                    "forInformation": paper.purpose == "information", "forDecision": paper.purpose == "decision",
+                    "purposeLabel": paper.purpose == "information" ? "zur Kenntnisnahme" : "zur Entscheidung",
                     "problemID": paper.problemID?.uuidString.lowercased() as Any,
                     "decisions": paper.decisions.map { decision in
                         [
-                            "decision": Self.paperStatus(decision.decision), "for": decision.votesFor, "against": decision.votesAgainst,
+                            "decision": Self.paperStatus(decision.decision), "voted": decision.decision != "noted",
+                            "for": decision.votesFor, "against": decision.votesAgainst,
                             "abstentions": decision.abstentions, "note": decision.note.nonEmpty as Any, "when": GermanFormat.date(decision.meetingAt),
                         ] as [String: Any]
                     },
@@ -288,7 +304,10 @@ struct CommitteePages {
     }
 
     static func member(_ member: CommitteeMember) -> [String: Any] {
-        ["id": member.id.uuidString.lowercased(), "name": member.name, "organisation": member.organisation, "external": member.external]
+        [
+            "id": member.id.uuidString.lowercased(), "name": member.name, "organisation": member.organisation, "external": member.external,
+            "advisory": member.advisory == true,
+        ]
     }
 
     static func meeting(_ meeting: CommitteeMeeting) -> [String: Any] {
@@ -305,6 +324,7 @@ struct CommitteePages {
         case "accepted": "angenommen"
         case "rejected": "abgelehnt"
         case "deferred": "vertagt"
+        case "noted": "zur Kenntnis genommen"
         default: "eingebracht"
         }
     }

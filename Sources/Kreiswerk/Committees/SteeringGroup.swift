@@ -2,8 +2,9 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// The district's steering group (Lenkungsgruppe): at most 20 members, rules of procedure,
-/// meetings with agenda, decision papers from district project groups and the decisions on them.
+/// The district's steering group (Lenkungsgruppe): at most 20 members (advisory members among them do not vote), rules of
+/// procedure, meetings with agenda, papers for a decision or for information from district project groups or from the
+/// coordinators, and the decisions on them.
 public struct SteeringGroup: Sendable, Codable {
     public struct Paper: Sendable, Codable {
         public struct Decision: Sendable, Codable {
@@ -29,9 +30,15 @@ public struct SteeringGroup: Sendable, Codable {
         public var meetingID: UUID?
         public var status: String
         public var decisions: [Decision]
+        /// `decision` or `information` (zur Kenntnisnahme: taken note of, without a vote).
+        public var purpose: String
+        /// `group` (a district project group) or `coordination` (the coordinators).
+        public var source: String
+        public var submittedBy: String?
 
         enum CodingKeys: String, CodingKey {
-            case id, title, proposal, group, problemID = "problem_id", meetingID = "meeting_id", status, decisions
+            case id, title, proposal, group, problemID = "problem_id", meetingID = "meeting_id", status, decisions, purpose, source
+            case submittedBy = "submitted_by"
         }
     }
 
@@ -54,15 +61,18 @@ public struct NewSteeringMember: Sendable, Decodable {
     public var body: String
     public var bodyKind: String
     public var email: String?
+    /// An advisory member (beratend): invited to advise, does not vote.
+    public var advisory: Bool?
 
-    public init(name: String, body: String, bodyKind: String, email: String?) {
+    public init(name: String, body: String, bodyKind: String, email: String?, advisory: Bool? = nil) {
         self.name = name
         self.body = body
         self.bodyKind = bodyKind
         self.email = email
+        self.advisory = advisory
     }
 
-    enum CodingKeys: String, CodingKey { case name, body, bodyKind = "body_kind", email }
+    enum CodingKeys: String, CodingKey { case name, body, bodyKind = "body_kind", email, advisory }
 
     public static let bodyKinds: [(String, String)] = [
         ("district", "Kreisverwaltung"), ("municipality", "Stadt (Sozialdezernat)"), ("employment_agency", "Agentur für Arbeit"),
@@ -73,20 +83,25 @@ public struct NewSteeringMember: Sendable, Decodable {
 public struct NewPaper: Sendable, Decodable {
     public var title: String
     public var proposal: String
-    /// The district project group putting it forward.
-    public var groupID: UUID
+    /// The district project group putting it forward; nil: the coordinators put it forward themselves.
+    public var groupID: UUID?
     public var problemID: UUID?
     public var meetingID: UUID?
+    /// `decision` (default) or `information` (zur Kenntnisnahme).
+    public var purpose: String?
 
-    public init(title: String, proposal: String, groupID: UUID, problemID: UUID?, meetingID: UUID?) {
+    public init(title: String, proposal: String, groupID: UUID?, problemID: UUID?, meetingID: UUID?, purpose: String? = nil) {
         self.title = title
         self.proposal = proposal
         self.groupID = groupID
         self.problemID = problemID
         self.meetingID = meetingID
+        self.purpose = purpose
     }
 
-    enum CodingKeys: String, CodingKey { case title, proposal, groupID = "group_id", problemID = "problem_id", meetingID = "meeting_id" }
+    enum CodingKeys: String, CodingKey {
+        case title, proposal, groupID = "group_id", problemID = "problem_id", meetingID = "meeting_id", purpose
+    }
 }
 
 public struct NewDecision: Sendable, Decodable {
@@ -139,23 +154,37 @@ public struct Steering: Sendable {
         ).collect().first?.decode((String, String?, Int).self)
         let members = try await connection.query(
             """
-            SELECT id, name, body, user_id IS NULL, body_kind FROM steering_members WHERE tenant_id = \(district) AND left_on IS NULL ORDER BY body_kind, body, name
+            SELECT id, name, body, user_id IS NULL, body_kind, advisory FROM steering_members WHERE tenant_id = \(district) AND left_on IS NULL
+            ORDER BY advisory, body_kind, body, name
             """,
             logger: logger
         ).collect().map { row in
-            let (id, name, body, external, kind) = try row.decode((UUID, String, String, Bool, String).self)
-            return CommitteeMember(id: id, name: name, organisation: body, external: external, kind: kind)
+            let (id, name, body, external, kind, advisory) = try row.decode((UUID, String, String, Bool, String, Bool).self)
+            return CommitteeMember(id: id, name: name, organisation: body, external: external, kind: kind, advisory: advisory)
         }
         var papers: [SteeringGroup.Paper] = []
-        for try await (id, title, proposal, group, problem, meeting, status) in try await connection.query(
+        for try await (id, title, proposal, group, problem, meeting, status, purpose, source, by) in try await connection.query(
             """
-            SELECT p.id, p.title, p.proposal, coalesce(g.name, '–'), p.problem_id, p.meeting_id, p.status
+            SELECT p.id, p.title, p.proposal, CASE WHEN p.source = 'coordination' THEN 'Koordinierungsstelle' ELSE coalesce(g.name, '–') END,
+                   p.problem_id, p.meeting_id, p.status, p.purpose, p.source, p.submitted_by_name
             FROM decision_papers p LEFT JOIN project_groups g ON g.id = p.group_id WHERE p.tenant_id = \(district) ORDER BY p.created_at DESC
             """,
             logger: logger
-        ).decode((UUID, String, String, String, UUID?, UUID?, String).self) {
+        ).decode((UUID, String, String, String, UUID?, UUID?, String, String, String, String?).self) {
             papers.append(
-                .init(id: id, title: title, proposal: proposal, group: group, problemID: problem, meetingID: meeting, status: status, decisions: [])
+                .init(
+                    id: id,
+                    title: title,
+                    proposal: proposal,
+                    group: group,
+                    problemID: problem,
+                    meetingID: meeting,
+                    status: status,
+                    decisions: [],
+                    purpose: purpose,
+                    source: source,
+                    submittedBy: by
+                )
             )
         }
         for index in papers.indices {
@@ -228,8 +257,8 @@ public struct Steering: Sendable {
             do {
                 try await connection.query(
                     """
-                    INSERT INTO steering_members (tenant_id, id, name, body, body_kind, user_id)
-                    VALUES (\(identity.tenant.id), \(UUID()), \(name), \(body), \(new.bodyKind), \(user))
+                    INSERT INTO steering_members (tenant_id, id, name, body, body_kind, user_id, advisory)
+                    VALUES (\(identity.tenant.id), \(UUID()), \(name), \(body), \(new.bodyKind), \(user), \(new.advisory ?? false))
                     """,
                     logger: logger
                 )
@@ -288,19 +317,29 @@ public struct Steering: Sendable {
         }
     }
 
-    /// A district project group puts a decision paper forward (optionally about a problem, on a meeting's agenda).
+    /// A district project group, or the coordinators themselves, put a paper forward for a decision or for information
+    /// (optionally about a problem, on a meeting's agenda).
     public func submitPaper(_ new: NewPaper, by identity: Identity, clientAddress: String?) async throws -> SteeringGroup {
         var errors: [String: String] = [:]
         let title = new.title.trimmingCharacters(in: .whitespacesAndNewlines)
         let proposal = new.proposal.trimmingCharacters(in: .whitespacesAndNewlines)
         if title.isEmpty || title.count > 200 { errors["title"] = "Bitte einen Titel von 1 bis 200 Zeichen angeben." }
         if proposal.isEmpty || proposal.count > 20000 { errors["proposal"] = "Bitte den Beschlussvorschlag formulieren (1 bis 20000 Zeichen)." }
+        let purpose = new.purpose ?? "decision"
+        if !["decision", "information"].contains(purpose) {
+            errors["purpose"] = "Eine Vorlage ist zur Entscheidung (decision) oder zur Kenntnisnahme (information)."
+        }
         guard errors.isEmpty else { throw InvalidInput(errors: errors) }
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
-            let level = try await connection.query("SELECT level FROM project_groups WHERE id = \(new.groupID) AND active", logger: logger)
-                .collect().first?.decode(String.self)
-            guard level == "district" else {
-                throw InvalidInput(field: "group_id", "Entscheidungsvorlagen bringt eine Projektgruppe auf Kreisebene ein: bitte eine solche wählen.")
+            if let group = new.groupID {
+                let level = try await connection.query("SELECT level FROM project_groups WHERE id = \(group) AND active", logger: logger)
+                    .collect().first?.decode(String.self)
+                guard level == "district" else {
+                    throw InvalidInput(
+                        field: "group_id",
+                        "Vorlagen bringt eine Projektgruppe auf Kreisebene oder die Koordinierungsstelle selbst ein: bitte eine solche Gruppe wählen oder keine."
+                    )
+                }
             }
             if let problem = new.problemID,
                 try await connection.query("SELECT 1 FROM structural_problems WHERE id = \(problem)", logger: logger).collect().isEmpty
@@ -316,8 +355,9 @@ public struct Steering: Sendable {
             let id = UUID()
             try await connection.query(
                 """
-                INSERT INTO decision_papers (tenant_id, id, title, proposal, group_id, problem_id, meeting_id)
-                VALUES (\(identity.tenant.id), \(id), \(title), \(proposal), \(new.groupID), \(new.problemID), \(new.meetingID))
+                INSERT INTO decision_papers (tenant_id, id, title, proposal, group_id, problem_id, meeting_id, purpose, source, submitted_by_name)
+                VALUES (\(identity.tenant.id), \(id), \(title), \(proposal), \(new.groupID), \(new.problemID), \(new.meetingID), \(purpose),
+                        \(new.groupID == nil ? "coordination" : "group"), \(identity.displayName))
                 """,
                 logger: logger
             )
@@ -337,8 +377,12 @@ public struct Steering: Sendable {
     /// Records the steering group's decision on a paper in a meeting, with the vote.
     public func decide(_ paper: UUID, _ new: NewDecision, by identity: Identity, clientAddress: String?) async throws -> SteeringGroup {
         var errors: [String: String] = [:]
-        if !["accepted", "rejected", "deferred"].contains(new.decision) {
-            errors["decision"] = "Die Entscheidung ist accepted (angenommen), rejected (abgelehnt) oder deferred (vertagt)."
+        if !["accepted", "rejected", "deferred", "noted"].contains(new.decision) {
+            errors["decision"] =
+                "Die Entscheidung ist accepted (angenommen), rejected (abgelehnt), deferred (vertagt) oder – bei einer Vorlage zur Kenntnisnahme – noted (zur Kenntnis genommen)."
+        }
+        if new.decision == "noted" && new.votesFor + new.votesAgainst + new.abstentions > 0 {
+            errors["votes_for"] = "Eine Vorlage zur Kenntnisnahme wird ohne Abstimmung zur Kenntnis genommen: bitte keine Stimmen angeben."
         }
         let votes = [new.votesFor, new.votesAgainst, new.abstentions]
         if votes.contains(where: { !(0...SteeringGroup.maximumMembers).contains($0) }) || votes.reduce(0, +) > SteeringGroup.maximumMembers {
@@ -350,13 +394,23 @@ public struct Steering: Sendable {
         guard errors.isEmpty else { throw InvalidInput(errors: errors) }
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             guard
-                let status = try await connection.query(
-                    "SELECT status FROM decision_papers WHERE id = \(paper) AND tenant_id = \(identity.tenant.id) FOR UPDATE",
+                let (status, purpose) = try await connection.query(
+                    "SELECT status, purpose FROM decision_papers WHERE id = \(paper) AND tenant_id = \(identity.tenant.id) FOR UPDATE",
                     logger: logger
-                ).collect().first?.decode(String.self)
+                ).collect().first?.decode((String, String).self)
             else { throw DomainError.notFound("Diese Entscheidungsvorlage gibt es nicht.") }
             guard ["submitted", "deferred"].contains(status) else {
-                throw DomainError.conflict("Über diese Vorlage ist schon entschieden (\(status == "accepted" ? "angenommen" : "abgelehnt")).")
+                throw DomainError.conflict(
+                    "Über diese Vorlage ist schon entschieden (\(status == "accepted" ? "angenommen" : status == "noted" ? "zur Kenntnis genommen" : "abgelehnt"))."
+                )
+            }
+            guard (purpose == "information") == (new.decision == "noted") else {
+                throw InvalidInput(
+                    field: "decision",
+                    purpose == "information"
+                        ? "Eine Vorlage zur Kenntnisnahme nimmt die Lenkungsgruppe zur Kenntnis (noted); abgestimmt wird über sie nicht."
+                        : "Über eine Vorlage zur Entscheidung wird abgestimmt: angenommen, abgelehnt oder vertagt."
+                )
             }
             guard
                 try await connection.query("SELECT 1 FROM committee_meetings WHERE id = \(new.meetingID) AND group_id IS NULL", logger: logger)
