@@ -102,7 +102,7 @@ struct CampaignPages {
             "description": campaign.description as Any, "towns": campaign.towns.joined(separator: ", "),
             "services": campaign.services.isEmpty ? nil : campaign.services.joined(separator: ", ") as Any,
             "events": campaign.events.map {
-                ["day": $0.heldOn.german, "title": $0.title, "place": $0.place as Any, "town": $0.town ?? "im ganzen Kreis"]
+                ["day": $0.heldOn.german, "title": $0.title, "eventPlace": $0.place as Any, "town": $0.town ?? "im ganzen Kreis"]
             },
             "letters": campaign.letters.map { ["language": $0.languageName, "code": $0.language, "body": $0.body] },
             "hasLetters": !campaign.letters.isEmpty, "hasEvents": !campaign.events.isEmpty,

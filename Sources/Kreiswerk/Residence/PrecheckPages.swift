@@ -157,14 +157,16 @@ struct PrecheckPages {
             "id": precheck.id.uuidString.lowercased(), "kind": precheck.kind.short, "kindLabel": precheck.kind.label,
             "name": "\(precheck.firstName) \(precheck.lastName)", "birth": precheck.dateOfBirth.german, "abhName": precheck.abhName,
             "asker": precheck.askerTenantName, "senderName": precheck.senderName, "sent": GermanFormat.date(precheck.sentAt),
-            "residence": precheck.residence as Any, "years": precheck.yearsOfResidence as Any,
+            // Named apart from the ask form's fields: a section looks a missing key up in the page around it.
+            "askedResidence": precheck.residence as Any, "years": precheck.yearsOfResidence as Any,
             "languageLevel": precheck.languageLevel.map { $0 == "none" ? "keine" : $0 } as Any,
-            "livelihood": precheck.livelihood?.label as Any, "schoolOrWork": precheck.schoolOrWork as Any, "missing": precheck.missing as Any,
-            "question": precheck.question as Any, "grantActive": precheck.grantActive,
+            "livelihood": precheck.livelihood?.label as Any, "askedSchoolOrWork": precheck.schoolOrWork?.nonEmpty as Any,
+            "askedMissing": precheck.missing?.nonEmpty as Any, "askedQuestion": precheck.question?.nonEmpty as Any,
+            "grantActive": precheck.grantActive,
             "state": precheck.latest.map { $0.verdict.label } ?? "noch nicht beantwortet", "answered": precheck.latest != nil,
             "answers": precheck.answers.map { answer -> [String: Any] in
                 [
-                    "verdict": answer.verdict.label, "note": answer.note as Any, "who": answer.answererName,
+                    "verdict": answer.verdict.label, "answerNote": answer.note as Any, "who": answer.answererName,
                     "when": GermanFormat.date(answer.answeredAt),
                 ]
             },

@@ -49,6 +49,8 @@ import Testing
         #expect(asked.status == .seeOther, "\(asked.text)")
         let page = try await browser.get("/faelle/\(caseID)/vorpruefungen?gefragt=1", client)
         #expect(page.text.contains("Vorprüfung angefragt; die Ausländerbehörde ist benachrichtigt."))
+        // Nothing was said of what is missing: no label for it (the ask form's empty field must not stand in for it).
+        #expect(!page.text.contains("Was nach Kenntnis des Fallmanagements noch fehlt"))
         let marker = try #require(page.text.range(of: #"data-precheck=""#))
         return String(page.text[marker.upperBound...].prefix(36))
     }
