@@ -33,4 +33,15 @@ import Testing
             #expect(page.contains("<dt>Rechtskreise</dt><dd>–</dd>"), "no legal sphere is named: a dash, not an empty value")
         }
     }
+
+    @Test func aPrecheckAskedWithoutSayingWhatIsMissingShowsNoSuchLabel() async throws {
+        try await TestApp.with { db, people, client in
+            let (caseID, _) = try await PrecheckTests.caseWithDuldung(client, people)
+            var cm = try await PrecheckTests.signedIn(people["wittenCM"].email, client)
+            _ = try await PrecheckTests.ask(&cm, caseID: caseID, abh: try await PrecheckTests.abhTenant(db), client)
+            let page = try await cm.get("/faelle/\(caseID)/vorpruefungen", client).text
+            #expect(page.contains("<dt>Frage</dt><dd>Reicht A2 mit Kurs?</dd>"))
+            #expect(!page.contains("noch fehlt</dt>"), "nothing was said to be missing: no label for it")
+        }
+    }
 }
