@@ -7,7 +7,8 @@ A Witten case manager takes in a client with a Duldung and, from the case, asks 
 ABH for a § 25b pre-check with the client's consent; the ABH's officer finds it in the inbox and
 answers "missing: Sprachniveau B1"; the case manager sees the answer; the officer records the
 application that follows and the backlog of the day counts it; withdrawing the consent ends the
-ABH's sight. axe (no serious or critical finding) on every new page at 1280 and 390 px.
+ABH's sight; the coordinators start a naturalisation campaign with Witten and an Arabic letter,
+which Witten's case manager reads. axe (no serious or critical finding) on every new page at 1280 and 390 px.
 """
 import os
 import subprocess
@@ -142,6 +143,35 @@ def case_manager_sees_and_withdraws(driver, case_path):
     b.sign_out(driver)
 
 
+def campaign(driver):
+    b.step("the coordinators start a naturalisation campaign with Witten; a Witten case manager reads the letter")
+    b.sign_in(driver, b.COORDINATOR_EMAIL, b.ADMIN_PASSWORD)
+    b.open_page(driver, "/kampagnen")
+    axe_both_widths(driver, "kampagnen")
+    form = b.element(driver, "form#new-campaign")
+    b.fill(form, "title", "Einbürgerung im Ennepe-Ruhr-Kreis")
+    b.fill_date(form, "starts_on", date.today().replace(day=1).isoformat())
+    b.fill_date(form, "ends_on", date.today().replace(month=12, day=31).isoformat())
+    box = next(label for label in form.find_elements(By.CSS_SELECTOR, "fieldset#towns label") if label.text == "Stadt Witten")
+    box.click()
+    b.submit(driver, form)
+    b.check("Kampagne angelegt" in b.page_text(driver), "starting the campaign says what it did")
+    campaign_path = b.path_of(driver)
+    letter = b.element(driver, "form#add-letter")
+    b.choose(letter, "language", "ar")
+    b.fill(letter, "body", "يمكنك التقدم بطلب للحصول على الجنسية الألمانية. اسأل مديرة حالتك.")
+    b.submit(driver, letter)
+    b.check("Schreiben gespeichert" in b.page_text(driver), "saving the letter says what it did")
+    axe_both_widths(driver, "kampagne")
+    b.sign_out(driver)
+    b.sign_in(driver, b.CM_EMAIL, b.CM_PASSWORD)
+    town_path = campaign_path.replace("/kampagnen/", "/kampagne/")
+    b.open_page(driver, town_path)
+    b.check("Arabisch" in b.page_text(driver), "the town reads the letter")
+    axe_both_widths(driver, "kampagne-stadt")
+    b.sign_out(driver)
+
+
 def main():
     b.SHOTS.mkdir(parents=True, exist_ok=True)
     b.step(f"residence: Chromium against {b.BASE}")
@@ -151,6 +181,7 @@ def main():
         case_path = case_manager_asks(driver)
         officer_answers(driver)
         case_manager_sees_and_withdraws(driver, case_path)
+        campaign(driver)
     except (b.CheckFailed, WebDriverException, StopIteration) as error:
         where = driver.current_url
         try:
