@@ -58,11 +58,11 @@ GRANT EXECUTE ON FUNCTION app_leads_conference(uuid) TO kreiswerk_app;
 
 -- Whether the acting person of the owning town reads a conference: any of the town's attendees for its own
 -- municipal conferences; for one the district leads, only the person who asked, the case's owner, the team
--- leads and colleagues named in it.
+-- leads and colleagues named in it. The scheduler (no user: reminders, consent expiry, retention) reads them all.
 CREATE FUNCTION app_town_reads_conference(conference uuid) RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
-    SELECT EXISTS (
+    SELECT public.app_current_user() IS NULL OR EXISTS (
         SELECT 1 FROM public.case_conferences f JOIN public.cases k ON k.tenant_id = f.tenant_id AND k.id = f.case_id
         WHERE f.id = conference
           AND (f.lead_tenant_id IS NULL OR f.created_by = public.app_current_user() OR k.owner_id = public.app_current_user()
@@ -79,6 +79,25 @@ CREATE POLICY led_by_district_town_reads ON conference_participants AS RESTRICTI
     USING (tenant_id <> app_current_tenant() OR app_town_reads_conference(conference_id));
 CREATE POLICY led_by_district_town_reads ON conference_action_items AS RESTRICTIVE FOR SELECT TO kreiswerk_app
     USING (tenant_id <> app_current_tenant() OR app_town_reads_conference(conference_id));
+
+-- Withdrawing the consent to case management ends every share of the client's data: also the grants on conferences
+-- the district leads, which the colleague withdrawing it may not see (the policy above hides them from the query that
+-- revokes the others).
+CREATE FUNCTION led_conference_grants_end_with_consent() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+    UPDATE public.access_grants g SET revoked_at = now(), revoked_by = public.app_current_user(), revoke_reason = 'consent withdrawn'
+    FROM public.case_conferences f JOIN public.cases k ON k.tenant_id = f.tenant_id AND k.id = f.case_id
+    WHERE g.tenant_id = NEW.tenant_id AND g.object_type = 'conference' AND g.object_id = f.id AND g.revoked_at IS NULL
+      AND f.tenant_id = NEW.tenant_id AND f.lead_tenant_id IS NOT NULL AND k.client_id = NEW.client_id;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION led_conference_grants_end_with_consent() FROM PUBLIC;
+CREATE TRIGGER led_conference_grants_end_with_consent AFTER UPDATE OF withdrawn_on ON consents
+    FOR EACH ROW WHEN (OLD.withdrawn_on IS NULL AND NEW.withdrawn_on IS NOT NULL AND NEW.scope = 'case_management')
+    EXECUTE FUNCTION led_conference_grants_end_with_consent();
 
 -- The lead reads and runs the conference in the town's rows (also once it is called off and its grants ended).
 CREATE POLICY district_leads ON case_conferences FOR SELECT TO kreiswerk_app

@@ -169,6 +169,33 @@ import Testing
         }
     }
 
+    @Test func withdrawingConsentEndsTheInvitationsEvenWhenAColleagueWithdrawsIt() async throws {
+        try await TestApp.with { db, people, client in
+            let (id, caseID) = try await Self.ask(client, people)
+            let plan = #"{"scheduled_at":"2026-12-14T09:00:00Z","participants":["awo-en"]}"#
+            let planned = try await client.api(
+                .put,
+                "/api/v1/conferences/\(id)/plan",
+                token: people["coordinator"].token,
+                json: plan,
+                headers: [.ifMatch: "\"1\""]
+            )
+            #expect(planned.status == .ok, "\(planned.text)")
+            let awo = try await Self.account(db, "awo-en", "k@awo-en.test", "K AWO", [.caseManager])
+            #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: awo).status == .ok)
+            // A colleague of the town, who does not see the conference, withdraws the client's consent to case management.
+            let colleague = try await Self.account(db, "witten", "kollegin@witten.test", "Kollegin", [.caseManager])
+            let record = try await client.api(.get, "/api/v1/cases/\(caseID)", token: colleague).object
+            let clientID = try #require((record["case"] as? [String: Any])?["client_id"] as? String, "\(record.keys)")
+            let consents = try await client.api(.get, "/api/v1/clients/\(clientID)", token: colleague).object["consents"] as? [[String: Any]] ?? []
+            let main = try #require(consents.first { $0["scope"] as? String == "case_management" }?["id"] as? String)
+            let withdrawn = try await client.api(.post, "/api/v1/clients/\(clientID)/consents/\(main)/withdraw", token: colleague, json: "{}")
+            #expect(withdrawn.status == .noContent, "\(withdrawn.text)")
+            #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: awo).status == .notFound)
+            #expect(try await client.api(.get, "/api/v1/conferences/\(id)", token: people["wittenCM"].token).object["grant_active"] as? Bool == false)
+        }
+    }
+
     @Test func theCoordinatorsCallOneForACaseTheTownShares() async throws {
         try await TestApp.with { _, people, client in
             let (id, _) = try await Self.ask(client, people, initiative: "coordination")
