@@ -147,6 +147,29 @@ import Testing
         }
     }
 
+    @Test func retentionAnonymisesThePrechecksWithTheirClient() async throws {
+        try await TestApp.with { db, people, client in
+            let (caseID, clientID) = try await Self.caseWithDuldung(client, people)
+            var cm = try await Self.signedIn(people["wittenCM"].email, client)
+            _ = try await Self.ask(&cm, caseID: caseID, abh: try await Self.abhTenant(db), client)
+            let witten = try await Self.abhTenant(db, "witten")
+            // As the retention job does it: acting for the town, it marks the client anonymised.
+            try await db.app.withTenant(UUID(uuidString: witten)!) {
+                try await $0.query(
+                    "UPDATE clients SET anonymised_at = now() WHERE id = \(UUID(uuidString: clientID)!)",
+                    logger: TestDatabase.logger
+                )
+            }
+            let (name, birth, question) = try await db.owner.withTransaction {
+                try await $0.query(
+                    "SELECT last_name, to_char(date_of_birth, 'YYYY-MM-DD'), question FROM abh_prechecks",
+                    logger: TestDatabase.logger
+                ).collect().first!.decode((String, String, String?).self)
+            }
+            #expect(name == "(anonymisiert)" && birth == "1990-01-01" && question == nil)
+        }
+    }
+
     @Test func withoutConsentNothingIsAskedAndEveryProblemNamesItsField() async throws {
         try await TestApp.with { db, people, client in
             let (caseID, _) = try await Self.caseWithDuldung(client, people)
