@@ -283,7 +283,8 @@ return [document.documentElement.scrollWidth, window.innerWidth, shape(document.
 # The innermost elements that reach past the window's right edge: what makes a page scroll sideways.
 WIDEST = """
 const width = arguments[0];
-const over = Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > width + 1);
+const over = Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > width + 1
+    || (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible' && e.getBoundingClientRect().left + e.scrollWidth > width + 1));
 const inner = over.filter(e => !over.some(o => o !== e && e.contains(o)));
 return inner.slice(0, 3).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (typeof e.className === 'string' && e.className ? '.' + e.className.split(' ').join('.') : '')
     + ' (' + Math.round(e.getBoundingClientRect().right) + ' px: ' + (e.innerText || e.value || '').trim().slice(0, 40) + ')').join('; ');
@@ -408,6 +409,8 @@ def main():
     b.SHOTS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     drivers = [b.start_browser() for _ in range(BROWSERS)]
+    for driver in drivers:
+        driver.set_script_timeout(120)  # axe on a long page of a busy machine (the suite runs beside the other checks)
     try:
         b.step("browser sweep: accounts for every role in Witten, AWO, the district and its ABH")
         accounts = make_accounts()
