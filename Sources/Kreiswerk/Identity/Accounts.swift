@@ -147,7 +147,7 @@ public enum Accounts {
     /// Sets the password hash of `id`, which must be the user the transaction acts as: the request role cannot write
     /// the column, only `account_set_password` can, and only for the acting user.
     public static func setPasswordHash(_ hash: String, of id: UUID, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("SELECT account_set_password(\(id), \(hash))", logger: logger)
+        _ = try await connection.query("SELECT account_set_password(\(id), \(hash))", logger: logger).collect()
     }
 
     /// The password hash of the user the transaction acts as (to check the current password before a change).
@@ -162,7 +162,7 @@ public enum Accounts {
 
     /// Starts setting up a second factor for the acting user with a new sealed secret (confirmed by `useTOTP(… "confirm")`).
     public static func beginTOTP(_ sealed: String, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("SELECT account_totp_begin(\(sealed))", logger: logger)
+        _ = try await connection.query("SELECT account_totp_begin(\(sealed))", logger: logger).collect()
     }
 
     /// Takes a TOTP step of the acting user for `action` (`sign_in`, `confirm`, `remove`), once: false if the step was

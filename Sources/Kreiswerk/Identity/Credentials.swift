@@ -121,7 +121,7 @@ public struct Credentials: Sendable {
     /// Ends the session behind a cookie, whatever its tenant (`auth_end_session`): the transaction may act for another
     /// tenant, whose row-level security would hide the session.
     public func endSession(cookie: String, on connection: PostgresConnection) async throws {
-        try await connection.query("SELECT auth_end_session(\(Secret.digest(cookie)))", logger: logger)
+        _ = try await connection.query("SELECT auth_end_session(\(Secret.digest(cookie)))", logger: logger).collect()
     }
 
     public func endSession(_ id: UUID, on connection: PostgresConnection) async throws {
