@@ -156,6 +156,8 @@ public func buildRoutes(
     try FiguresRoutes(database: database, pages: pages).register(on: routes)
     ApplicationPages(applications: ResidenceApplications(database: database, policy: policy), pages: pages).register(on: routes)
     PrecheckPages(prechecks: AbhPrechecks(database: database, policy: policy), pages: pages).register(on: routes)
+    CampaignPages(campaigns: Campaigns(database: database, policy: policy), pages: pages).register(on: routes)
+    HandbookPages(handbook: Handbook(database: database, policy: policy), pages: pages).register(on: routes)
     JobRoutes(
         database: database,
         pages: pages,

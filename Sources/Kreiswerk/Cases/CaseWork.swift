@@ -74,7 +74,7 @@ public struct CaseWork: Sendable {
 
     /// A client with consents and cases (an audited read).
     public func client(_ id: UUID, by identity: Identity, clientAddress: String?) async throws -> (Client, [Consent], [CaseFile]) {
-        try await work(identity, clientAddress: clientAddress) { connection, audit in
+        try await seam.read(identity, clientAddress: clientAddress) { connection, audit in
             guard let client = try await ClientRecords.find(id, on: connection, logger: logger) else { throw Self.noClient }
             audit.append(event("client.read", identity, "client", id))
             return (
@@ -118,7 +118,7 @@ public struct CaseWork: Sendable {
     public func search(_ text: String, by identity: Identity, clientAddress: String?) async throws -> [Client] {
         let text = text.trimmingCharacters(in: .whitespaces)
         guard text.count >= 2 else { throw InvalidInput(field: "q", "Bitte mindestens zwei Zeichen eingeben: Name, Geburtsdatum oder Fallnummer.") }
-        return try await work(identity, clientAddress: clientAddress) { connection, audit in
+        return try await seam.read(identity, clientAddress: clientAddress) { connection, audit in
             let found = try await ClientRecords.search(text, on: connection, logger: logger)
             audit.append(AuditEvent("client.searched", tenant: identity.tenant.id, actor: identity.userID, detail: ["results": "\(found.count)"]))
             return found
@@ -271,7 +271,8 @@ public struct CaseWork: Sendable {
     }
 
     public func caseView(_ id: UUID, by identity: Identity, clientAddress: String?) async throws -> CaseView {
-        try await work(identity, clientAddress: clientAddress) { connection, audit in try await read(id, by: identity, on: connection, audit: &audit)
+        try await seam.read(identity, clientAddress: clientAddress) { connection, audit in
+            try await read(id, by: identity, on: connection, audit: &audit)
         }
     }
 
@@ -298,17 +299,13 @@ public struct CaseWork: Sendable {
     }
 
     public func casePage(_ id: UUID, by identity: Identity, clientAddress: String?) async throws -> CasePage {
-        try await work(identity, clientAddress: clientAddress) { connection, audit in
+        try await seam.read(identity, clientAddress: clientAddress) { connection, audit in
             let view = try await read(id, by: identity, on: connection, audit: &audit)
             let handOver = view.file.closedOn == nil && mayHandOver(view.file, by: identity)
             return CasePage(
                 view: view,
                 referrals: try await Referrals.of(case: id, tenant: identity.tenant.id, on: connection, logger: logger),
-                services: try await ServiceDirectory.list(
-                    district: identity.tenant.ownDistrictID ?? identity.tenant.id,
-                    on: connection,
-                    logger: logger
-                ),
+                services: try await ServiceDirectory.offered(to: view.client, by: identity, on: connection, logger: logger),
                 conferenceTenants: try await Conferences.invitableTenants(of: identity, on: connection, logger: logger),
                 handOverTo: handOver
                     ? try await Self.caseWorkers(of: identity, policy: policy, on: connection, logger: logger).filter { $0.id != view.file.ownerID }

@@ -237,6 +237,18 @@ public struct StandIns: Sendable {
                     ["absent": absent.uuidString, "stand_in": standIn.uuidString, "from": from.iso, "to": to.iso]
                 )
             )
+            if standIn != identity.userID {
+                let namedBy = absent == identity.userID ? nil : identity.displayName
+                try await Notifier.notify(
+                    standIn,
+                    .standIn,
+                    title: Self.noticeTitle(absent: absentPerson.displayName, from: from, to: to, namedBy: namedBy),
+                    link: "/faelle",
+                    dedupeKey: "stand-in:\(id.uuidString.lowercased())",
+                    on: connection,
+                    logger: logger
+                )
+            }
             return try await StandInRecords.find(id, on: connection, logger: logger)!
         }
     }
@@ -261,6 +273,13 @@ public struct StandIns: Sendable {
             audit.append(work.event("stand_in.ended", identity, "stand_in", id, ["absent": found.absentID.uuidString]))
             return try await StandInRecords.find(id, on: connection, logger: logger)!
         }
+    }
+
+    /// The notice to the colleague named as stand-in: whom, for how long, and who named them if not the absent person.
+    static func noticeTitle(absent: String, from: Day, to: Day, namedBy: String?) -> String {
+        let period = from == to ? "am \(from.german)" : "vom \(from.german) bis \(to.german)"
+        let who = namedBy.map { " (eingetragen von \($0))" } ?? ""
+        return "Sie vertreten \(absent) \(period)\(who): die offenen Fälle stehen in dieser Zeit unter „Meine Fälle“."
     }
 
     /// One change of a tenant's stand-ins at a time, until the transaction ends: the checks of each see every stand-in named before.
@@ -292,7 +311,7 @@ extension CaseWork {
         if wholeTenant && !policy.allows(identity, .overseeCaseload) {
             throw DomainError.forbidden("Alle Fälle des Mandanten sieht die Amts- oder Teamleitung.")
         }
-        return try await work(identity, clientAddress: clientAddress) { connection, audit in
+        return try await seam.read(identity, clientAddress: clientAddress) { connection, audit in
             let cases = try await CaseRecords.open(ownedBy: wholeTenant ? nil : identity.userID, on: connection, logger: logger)
             var standingIn: [StandInCases] = []
             if standIns && !wholeTenant {

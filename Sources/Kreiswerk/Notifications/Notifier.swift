@@ -9,6 +9,7 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
     case reassessment
     case referralFeedback = "referral_feedback"
     case referralOverdue = "referral_overdue"
+    case referralAnswered = "referral_answered"
     case reportTriage = "report_triage"
     case actionItem = "action_item"
     case conferenceModeration = "conference_moderation"
@@ -24,6 +25,9 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
     case committeeMeeting = "committee_meeting"
     case groupTask = "group_task"
     case rolesChanged = "roles_changed"
+    case standIn = "stand_in"
+    case precheckAsked = "precheck_asked"
+    case precheckAnswered = "precheck_answered"
 
     /// The e-mail's sentence: what kind of thing waits in Kreiswerk, nothing about whom.
     public var mailSentence: String {
@@ -32,6 +36,7 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
         case .reassessment: "Eine Wiedervorlage (Re-Assessment) in einem Ihrer Fälle steht an."
         case .referralFeedback: "Zu einer Ihrer Verweisungen fehlt noch die Rückmeldung des Dienstes."
         case .referralOverdue: "Im Kreis wartet eine Verweisung ungewöhnlich lange auf Rückmeldung."
+        case .referralAnswered: "Eine Beratungsstelle hat auf eine Ihrer Verweisungen geantwortet."
         case .reportTriage: "Eine Meldung (Ebene 2) wartet auf die Entscheidung Ihres Teams."
         case .actionItem: "Eine Aufgabe aus einer Fallkonferenz ist fällig."
         case .conferenceModeration: "Sie werden gebeten, eine Fallkonferenz zu moderieren."
@@ -47,6 +52,9 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
         case .committeeMeeting: "Eine Sitzung eines Gremiums steht an."
         case .groupTask: "Eine Aufgabe aus einer Projektgruppe ist fällig."
         case .rolesChanged: "Ihre Rollen in Kreiswerk wurden geändert."
+        case .standIn: "Sie wurden als Vertretung einer Kollegin oder eines Kollegen eingetragen."
+        case .precheckAsked: "Eine Anfrage zur Vorprüfung wartet auf die Antwort Ihrer Ausländerbehörde."
+        case .precheckAnswered: "Die Ausländerbehörde hat eine Ihrer Vorprüfungen beantwortet."
         }
     }
 }

@@ -29,10 +29,11 @@ struct TenantPages {
         form: Form = Form(),
         errors: [String: String] = [:],
         similarName: Bool = false,
+        welcome: Bool = false,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let identity = context.identity
-        let start = try await visible.start(for: identity)
+        let start = try await WorkQueue(database: database, policy: policy).start(for: identity)
         let (tenants, scope, canOnboard) = (start.tenants, start.scope, start.mayOnboard)
         var labels = [
             "slug": "Kürzel", "name": "Name", "kind": "Art", "district": "Kreis", "email": "E-Mail-Adresse",
@@ -52,6 +53,8 @@ struct TenantPages {
             },
             "canOnboard": canOnboard,
             "canWorkCases": start.mayWorkCases,
+            "queue": WorkQueuePage.sections(start.items, coordinator: identity.has(.districtCoordinator)),
+            "hasQueue": WorkQueue.queue(for: identity, policy: policy, now: Date()) != nil,
             "setUpSecondFactor": identity.mustSetUpSecondFactor,
             "form": [
                 "slug": form["slug"], "name": form["name"], "admin_email": form["admin_email"], "admin_name": form["admin_name"],
@@ -102,11 +105,19 @@ struct TenantPages {
                 data["similarName"] = true
             }
         }
+        if welcome {
+            // After accepting an invitation: the password is set and they are signed in (issue 17).
+            data["welcome"] =
+                "Willkommen bei Kreiswerk, \(identity.displayName)! Ihr Passwort ist gespeichert und Sie sind angemeldet. "
+                + "Unter „Mein Konto“ ändern Sie es und richten einen zweiten Faktor ein."
+        }
         return pages.render("start", data, identity: identity, path: "/", status: status)
     }
 
     func register(on routes: GuardedRouter) {
-        routes.get("/", .viewTenants) { _, context in try await startPage(context) }
+        routes.get("/", .viewTenants) { request, context in
+            try await startPage(context, welcome: request.uri.queryParameters["willkommen"] != nil)
+        }
         routes.post("/mandanten", .onboardTenants, use: onboard)
         routes.get("/mandanten/{slug}", .onboardTenants, use: show)
     }

@@ -73,9 +73,14 @@ public struct Pages: Sendable {
         var nav: [(String, String)] = [("/", "Übersicht")]
         if policy.allows(identity, .workCases) { nav.append(("/faelle", "Fälle")) }
         if policy.allows(identity, .answerReferrals) { nav.append(("/verweisungen", "Verweisungen")) }
+        if policy.allows(identity, .viewServices) { nav.append(("/angebote", "Angebote")) }
         if policy.allows(identity, .workCases) || policy.allows(identity, .reportCases) { nav.append(("/meldungen", "Meldungen")) }
         if policy.allows(identity, .attendConferences) { nav.append(("/konferenzen", "Fallkonferenzen")) }
         if policy.allows(identity, .keepApplicationRegister) { nav.append(("/abh/antraege", "Anträge")) }
+        if policy.allows(identity, .keepApplicationRegister) { nav.append(("/abh/vorpruefungen", "Vorprüfungen")) }
+        if policy.allows(identity, .coordinateDistrict) { nav.append(("/kampagnen", "Kampagne")) }
+        if policy.allows(identity, .workCases) { nav.append(("/kampagne", "Kampagne")) }
+        if identity.tenant.kind != "platform" && policy.allows(identity, .viewDocumentationStandard) { nav.append(("/handbuch", "Handbuch")) }
         if policy.allows(identity, .raiseProblems) || policy.allows(identity, .coordinateDistrict) { nav.append(("/probleme", "Systemprobleme")) }
         if policy.allows(identity, .raiseProblems) {
             nav.append(("/umfragen", openPolls.map { $0 > 0 ? "Umfragen (\($0) offen)" : "Umfragen" } ?? "Umfragen"))

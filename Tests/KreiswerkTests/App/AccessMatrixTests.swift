@@ -58,7 +58,10 @@ import Testing
         "problems": (.problem, "problem"), "probleme": (.problem, "problem"), "polls": (.poll, "poll"), "umfragen": (.poll, "poll"),
         "project-groups": (.projectGroup, "group"), "gruppen": (.projectGroup, "group"), "users": (.user, "user"), "benutzer": (.user, "user"),
         "tokens": (.token, "token"), "notifications": (.notification, "notification"), "benachrichtigungen": (.notification, "notification"),
-        "jobs": (.job, "job"), "vertretungen": (.standIn, "standIn"), "antraege": (.abhApplication, "application"),
+        "jobs": (.job, "job"), "vertretungen": (.standIn, "standIn"),
+        "stand-ins": (.standIn, "standIn"), "antraege": (.abhApplication, "application"),
+        "vorpruefungen": (.precheck, "precheck"), "kampagnen": (.campaign, "campaign"), "kampagne": (.campaign, "campaign"),
+        "services": (.service, "service"), "angebote": (.service, "service"), "handbuch": (.handbookSection, "section"),
     ]
 
     static func target(_ path: String) -> Target? {
@@ -98,6 +101,13 @@ import Testing
         },
         Rule("the organising tenant's attendees read its conference (not in the district tenant: by role; not its counsellors)") { a, m, _, o in
             o.kind == .conference && m == "GET" && a.tenant == o.owner && a.attendsConferences && a.kind != "district" && !a.counselsOnly
+                && (o.ledBy == nil || o.requester == a.name || a.has(.teamLead))
+        },
+        Rule("the district's coordinators lead a district conference: they plan, invite, write minutes and action items (issue 19)") { a, _, _, o in
+            [.conference, .actionItem].contains(o.kind) && o.ledBy == a.tenant && a.coordinates
+        },
+        Rule("a coordinator of the district asked to moderate takes the moderation on (issue 19)") { a, _, r, o in
+            o.kind == .conference && r.hasSuffix("/moderation") && o.moderator == a.tenant && a.coordinates
         },
         Rule("an invited tenant reads the conference: summary, agenda, minutes, action items") { a, m, _, o in
             o.kind == .conference && m == "GET" && o.grantedTenants.contains(a.tenant) && a.attendsConferences && a.kind != "district"
@@ -152,6 +162,27 @@ import Testing
         Rule("platform administrators operate the job queue") { a, _, _, o in o.kind == .job && a.has(.platformAdmin) },
         Rule("the ABH's officers keep its register of applications, nobody else sees them (issue 21)") { a, _, _, o in
             o.kind == .abhApplication && a.tenant == o.owner && a.has(.abhOfficer)
+        },
+        Rule("the ABH a pre-check was asked of reads and answers it while the client's consent stands, its officers only (issue 21)") { a, _, _, o in
+            o.kind == .precheck && o.grantedTenants.contains(a.tenant) && a.has(.abhOfficer)
+        },
+        Rule("everyone of a district finds its services (issue 20)") { a, m, r, o in
+            o.kind == .service && m == "GET" && !r.hasSuffix("/bearbeiten") && a.district == o.ownerDistrict
+        },
+        Rule("a carrier's administrators and counsellors keep its services, the district's coordinators every one (issue 20)") { a, _, _, o in
+            o.kind == .service && ((a.tenant == o.owner && a.has(.tenantAdmin, .counsellor)) || (a.coordinates && a.tenant == o.ownerDistrict))
+        },
+        Rule("the district's coordinators run its naturalisation campaign and read its counts per town (issue 21)") { a, _, r, o in
+            o.kind == .campaign && r.hasPrefix("/kampagnen/") && a.coordinates && a.tenant == o.owner
+        },
+        Rule("a participating town's case workers read the campaign and record clients informed (issue 21)") { a, _, r, o in
+            o.kind == .campaign && r.hasPrefix("/kampagne/") && o.grantedTenants.contains(a.tenant) && a.worksCases
+        },
+        Rule("everyone of the district reads the released sections of its quality handbook (issue 21)") { a, m, _, o in
+            o.kind == .handbookSection && m == "GET" && a.district == o.ownerDistrict
+        },
+        Rule("the district's coordinators draft, review and release its quality handbook (issue 21)") { a, _, _, o in
+            o.kind == .handbookSection && a.coordinates && a.tenant == o.owner
         },
         Rule("the absent colleague and the tenant's team leads end a stand-in (issue 17)") { a, _, _, o in
             o.kind == .standIn && a.tenant == o.owner && (o.ownerAccount == a.name || a.has(.teamLead))

@@ -42,7 +42,7 @@ struct AccessMatrixFixture: Sendable {
     enum Kind: String, Sendable, CaseIterable {
         case client, consent, `case`, goal, referral, conference, actionItem, report, problem, poll
         case projectGroup, groupMember, groupTask, groupMeeting, steeringMember, steeringMeeting, paper
-        case user, tenant, district, notification, token, job, standIn, abhApplication
+        case user, tenant, district, notification, token, job, standIn, abhApplication, precheck, service, campaign, handbookSection
     }
 
     /// One object: its ids by name (`client`, `case`, `goal`, …), whose it is and who has a grant on it.
@@ -62,6 +62,9 @@ struct AccessMatrixFixture: Sendable {
         var recipient: String? = nil
         /// The district whose coordinators were asked to moderate a conference.
         var moderator: String? = nil
+        /// The district whose coordinators lead a district conference (issue 19), and the case manager who asked them.
+        var ledBy: String? = nil
+        var requester: String? = nil
 
         var label: String { "\(ownerAccount ?? owner)'s \(kind.rawValue)" }
     }
@@ -108,6 +111,7 @@ struct AccessMatrixFixture: Sendable {
         ("caritasCounsellor", "caritas-en", [.counsellor], false),
         ("abhCounsellor", "en-kreis-abh", [.counsellor], false),
         ("wittenCounsellor", "witten", [.counsellor], true),
+        ("ekCoordinator", "en-kreis", [.districtCoordinator], false),
     ]
 
     /// Applies the second district, creates the accounts, signs each in to the web pages, and makes the objects.
@@ -259,6 +263,8 @@ struct AccessMatrixFixture: Sendable {
                     $0.grantedTenants = Set(work.participants)
                     $0.grantedAccounts = Set(work.invitees)
                     $0.moderator = moderator
+                    $0.ledBy = work.kind == "district" ? district : nil
+                    $0.requester = work.cm
                 }
             }
             if work.raises {
@@ -389,6 +395,67 @@ struct AccessMatrixFixture: Sendable {
         )
         add(.abhApplication, ["application": application], owner: officer.tenant, district: officer.district)
 
+        // A pre-check Witten's case manager asked of the district's ABH, with the client's consent, through the page.
+        let asker = self["wittenCM"]
+        let askedCase = try #require(objects.first { $0.kind == .case && $0.owner == asker.tenant }?.ids["case"])
+        let askerCSRF = asker.csrf.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        let askForm = try await client.execute(uri: "/faelle/\(askedCase)/vorpruefungen", method: .get, headers: [.cookie: asker.cookie], body: nil)
+        let askText = askForm.text
+        let option = try #require(askText.range(of: "\">Ausländerbehörde des Ennepe-Ruhr-Kreises<"), "fixture: the ABH on \(askText)")
+        let abhID = String(askText[..<option.lowerBound].suffix(36))
+        let asked = try await client.execute(
+            uri: "/faelle/\(askedCase)/vorpruefungen",
+            method: .post,
+            headers: [.cookie: asker.cookie, .contentType: "application/x-www-form-urlencoded"],
+            body: ByteBuffer(string: "_csrf=\(askerCSRF)&abh=\(abhID)&kind=section_25b&consent=1&consent_given_on=\(today)")
+        )
+        #expect(asked.status == .seeOther, "fixture: pre-check: \(asked.text)")
+        let askedPage = try await client.execute(uri: "/faelle/\(askedCase)/vorpruefungen", method: .get, headers: [.cookie: asker.cookie], body: nil)
+        let askedText = askedPage.text
+        let marker = try #require(askedText.range(of: "data-precheck=\""), "fixture: pre-check on \(askedText)")
+        add(.precheck, ["precheck": String(askedText[marker.upperBound...].prefix(36))], owner: asker.tenant, district: asker.district) {
+            $0.grantedTenants = ["en-kreis-abh"]
+        }
+
+        // A naturalisation campaign of the district's coordinators with Witten taking part, started through the page.
+        let campaignLead = self["coordinator"]
+        let leadCSRF = campaignLead.csrf.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        let campaignsText = try await client.execute(uri: "/kampagnen", method: .get, headers: [.cookie: campaignLead.cookie], body: nil).text
+        let wittenBox = try #require(campaignsText.range(of: "\">Stadt Witten</label>"), "fixture: Witten on \(campaignsText)")
+        let wittenID = String(campaignsText[..<wittenBox.lowerBound].suffix(36))
+        let started = try await client.execute(
+            uri: "/kampagnen",
+            method: .post,
+            headers: [.cookie: campaignLead.cookie, .contentType: "application/x-www-form-urlencoded"],
+            body: ByteBuffer(string: "_csrf=\(leadCSRF)&title=Einb%C3%BCrgerung&starts_on=\(today)&ends_on=\(today)&towns=\(wittenID)")
+        )
+        let campaign = try #require(
+            started.headers[.location]?.split(separator: "/").last?.split(separator: "?").first.map(String.init),
+            "fixture: campaign: \(started.text)"
+        )
+        add(.campaign, ["campaign": campaign], owner: campaignLead.tenant, district: campaignLead.district) { $0.grantedTenants = ["witten"] }
+
+        // A section of the district's quality handbook: drafted by one coordinator, released by a second, drafted again.
+        let handbookPost = { (account: Account, path: String, body: String) in
+            let csrf = account.csrf.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            return try await client.execute(
+                uri: path,
+                method: .post,
+                headers: [.cookie: account.cookie, .contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "_csrf=\(csrf)&\(body)")
+            )
+        }
+        let drafted = try await handbookPost(campaignLead, "/handbuch", "title=Fallmanagement&body=Standard")
+        let section = try #require(
+            drafted.headers[.location]?.split(separator: "/").last?.split(separator: "?").first.map(String.init),
+            "fixture: handbook section: \(drafted.text)"
+        )
+        let released = try await handbookPost(self["ekCoordinator"], "/handbuch/\(section)/freigabe", "version=1")
+        #expect(released.status == .seeOther, "fixture: handbook release: \(released.text)")
+        let redrafted = try await handbookPost(campaignLead, "/handbuch/\(section)", "version=2&title=Fallmanagement&body=Neu")
+        #expect(redrafted.status == .seeOther, "fixture: handbook draft: \(redrafted.text)")
+        add(.handbookSection, ["section": section], owner: campaignLead.tenant, district: campaignLead.district)
+
         // People's own objects: one account per tenant, everyone's notifications and tokens.
         var seenTenants = Set<String>()
         for account in accounts {
@@ -409,6 +476,12 @@ struct AccessMatrixFixture: Sendable {
             add(.tenant, ["slug": slug], owner: slug, district: tenant.kind.rawValue == "district" ? slug : tenant.district ?? "")
         }
         for district in ["en-kreis", "mx-kreis"] { add(.district, ["slug": district], owner: district, district: district) }
+        // Two services of the district's directory (issue 20), each its carrier's.
+        for service in try await client.api(.get, "/api/v1/services", token: self["coordinator"].token).array
+        where ["mbe-awo", "mbe-caritas"].contains(service["key"] as? String ?? "") {
+            let id = try #require(service["id"] as? String)
+            add(.service, ["service": id], owner: try #require(service["carrier"] as? String), district: "en-kreis")
+        }
         let jobs = try await client.api(.get, "/api/v1/jobs", token: self["platform"].token)
         let job = (jobs.array.first ?? ((jobs.object["jobs"] as? [[String: Any]])?.first)).flatMap { $0["id"].map { "\($0)" } } ?? "1"
         add(.job, ["job": job], owner: "betrieb", district: "")
