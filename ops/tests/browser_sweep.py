@@ -245,6 +245,15 @@ def make_objects(accounts):
             found = re.search(r'data-precheck="([0-9a-f-]{36})"', cm.web.request(f"/faelle/{case}/vorpruefungen")[2])
             if found:
                 objects["precheck"].append({"precheck": found.group(1)})
+    # A naturalisation campaign of the coordinators with Witten taking part, started through the page (issue 21).
+    coordinator.web = coordinator.web or WebSession().sign_in(coordinator.email)
+    status, _, body = coordinator.web.request("/kampagnen")
+    witten = re.search(r'for="town-([0-9a-fA-F-]{36})">Stadt Witten</label>', body)
+    if status == 200 and witten:
+        status, headers, body = coordinator.web.request("/kampagnen", [
+            ("title", "Einbürgerung"), ("starts_on", TODAY.isoformat()), ("ends_on", iso(30)), ("towns", witten.group(1))])
+        if status == 303:
+            objects["campaign"].append({"campaign": headers["Location"].split("/")[-1].split("?")[0]})
     if witten_admin:
         invited = api(witten_admin.token, "POST", "/api/v1/users",
                       {"email": "sweep.neu@witten.test", "display_name": "Nina Neu", "roles": ["case_manager"]})
