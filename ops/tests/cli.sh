@@ -20,9 +20,9 @@ expect_in "Schema is current." "$("$bin" migrate --status)"
 # Tenants: plan changes nothing, apply creates, a second apply changes nothing.
 plan="$("$bin" tenants plan tenants)"
 expect_in "+ create municipality witten (Stadt Witten)" "$plan"
-expect_in "Plan: 15 to create" "$plan"
-expect_in "Plan: 15 to create" "$("$bin" tenants plan tenants)"
-expect_in "Applied: 15 to create" "$("$bin" tenants apply tenants)"
+expect_in "Plan: 21 to create" "$plan"
+expect_in "Plan: 21 to create" "$("$bin" tenants plan tenants)"
+expect_in "Applied: 21 to create" "$("$bin" tenants apply tenants)"
 expect_in "No changes" "$("$bin" tenants apply tenants)"
 
 listing="$("$bin" tenants list --district en-kreis --json)"
@@ -30,7 +30,7 @@ python3 - "$listing" <<'PY'
 import json, sys
 from decimal import Decimal
 tenants = json.loads(sys.argv[1], parse_float=Decimal)
-assert len(tenants) == 15, len(tenants)
+assert len(tenants) == 21, len(tenants)
 totals = {}
 for t in tenants:
     for year, fte in t["staff_shares"].get("case_management", {}).items():

@@ -64,7 +64,7 @@ if "$bin" jobs list --state lost 2>/dev/null; then fail "an unknown state must b
 
 # 5. sweep --as-of runs the rules for every tenant (and is harmless to repeat).
 expect_in "swept as of 2027-03-01T07:00:00Z" "$("$bin" jobs sweep --as-of 2027-03-01T08:00:00+01:00)"
-[ "$(psql_db "SELECT count(*) FROM jobs WHERE kind = 'reminders.tenant' AND state = 'succeeded'")" = 15 ] || fail "one rules job per tenant"
+[ "$(psql_db "SELECT count(*) FROM jobs WHERE kind = 'reminders.tenant' AND state = 'succeeded'")" = 21 ] || fail "one rules job per tenant"
 if "$bin" jobs sweep --as-of "next monday" 2>/dev/null; then fail "a malformed --as-of must be refused"; fi
 
 # 6. The server runs a worker too, and serves /metrics to platform administrators.

@@ -84,8 +84,8 @@ import Testing
             func slugs(_ who: String) async throws -> Set<String> {
                 Set(try await client.api(.get, "/api/v1/tenants", token: people[who].token).array.compactMap { $0["slug"] as? String })
             }
-            #expect(try await slugs("platform").count == 15)
-            #expect(try await slugs("coordinator").count == 15)
+            #expect(try await slugs("platform").count == 21)
+            #expect(try await slugs("coordinator").count == 21)
             #expect(try await slugs("steering") == (try await slugs("coordinator")))
             #expect(try await slugs("wittenCM") == ["witten"])
             #expect(try await slugs("partner") == ["awo-en"])

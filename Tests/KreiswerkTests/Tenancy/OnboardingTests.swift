@@ -37,7 +37,7 @@ import Testing
 
             let all = try await client.api(.get, "/api/v1/tenants", token: people["platform"].token).array.compactMap { $0["slug"] as? String }
             #expect(all.contains("diakonie-mark-ruhr"))
-            #expect(all.count == 16)
+            #expect(all.count == 22)
         }
     }
 

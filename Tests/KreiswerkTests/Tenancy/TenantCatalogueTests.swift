@@ -12,7 +12,7 @@ import Testing
             let catalogue = TenantCatalogue(database: db.owner)
             let desired = try TenantFiles.load(from: TestDatabase.tenantsDirectory)
             let first = try await catalogue.apply(desired)
-            #expect(first.creates.count == 15)
+            #expect(first.creates.count == 21)
             let second = try await catalogue.apply(desired)
             #expect(second.isEmpty)
             #expect(second.summary.contains("No changes"))
@@ -77,7 +77,7 @@ import Testing
             _ = try await db.applyENKreis()
             let json = try TenantListing.json(try await TenantCatalogue(database: db.owner).list(district: "en-kreis"))
             let parsed = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [[String: Any]]
-            #expect(parsed.count == 15)
+            #expect(parsed.count == 21)
             let sprockhoevel = parsed.first { $0["slug"] as? String == "sprockhoevel" }!
             #expect(json.contains("\"2022\" : 1.24"))
             #expect((sprockhoevel["district"] as? String) == "en-kreis")

@@ -6,11 +6,12 @@ import Testing
 @Suite struct TenantFilesTests {
     @Test func theEnnepeRuhrKreisMatchesTheSeedsStaffingTable() throws {
         let tenants = try TenantFiles.load(from: TestDatabase.tenantsDirectory)
-        #expect(tenants.count == 15)
+        #expect(tenants.count == 21)
         #expect(
             Set(tenants.map(\.slug)) == [
                 "en-kreis", "breckerfeld", "ennepetal", "gevelsberg", "hattingen", "herdecke", "schwelm", "sprockhoevel", "wetter-ruhr",
-                "witten", "awo-en", "caritas-en", "drk-witten", "vhs-en-sued", "en-kreis-abh",
+                "witten", "awo-en", "caritas-en", "drk-witten", "vhs-en-sued", "en-kreis-abh", "en-kreis-jugendamt", "en-kreis-sozialamt",
+                "jobcenter-en", "agentur-hagen", "witten-jugendamt", "witten-abh",
             ]
         )
         func total(_ year: Int) -> FullTimeEquivalent {
