@@ -45,7 +45,8 @@ PAGES = [
     "/umfragen", "/gremien", "/gremien/gruppen/{group}", "/gremien/lenkungsgruppe", "/kennzahlen", "/kennzahlen/bericht",
     "/kennzahlen/personal", "/benutzer", "/protokoll", "/betrieb/jobs", "/mandanten/{slug}", "/benachrichtigungen", "/konto",
     "/abh/antraege", "/abh/antraege/{application}", "/abh/neuer-antrag", "/abh/rueckstand", "/abh/vorpruefungen",
-    "/abh/vorpruefungen/{precheck}", "/kampagnen", "/kampagnen/{campaign}", "/kampagne", "/kampagne/{campaign}",
+    "/abh/vorpruefungen/{precheck}", "/kampagnen", "/kampagnen/{campaign}", "/kampagne", "/kampagne/{campaign}", "/handbuch",
+    "/handbuch/{section}",
 ]
 # Pages without a session.
 ANONYMOUS_PAGES = ["/anmelden", "/einladung/{invitation}"]
@@ -176,7 +177,7 @@ def make_objects(accounts):
     coordinator, officer = find(accounts, "en-kreis", "district_coordinator"), find(accounts, "en-kreis-abh", "abh_officer")
     partner, witten_admin = find(accounts, "witten", "partner"), find(accounts, "witten", "tenant_admin")
     objects = {kind: [] for kind in ("client", "consent", "case", "service", "conference", "problem", "group", "slug", "application",
-                                     "precheck", "invitation", "campaign")}
+                                     "precheck", "invitation", "campaign", "section")}
     client = api(cm.token, "POST", "/api/v1/clients", {
         "first_name": "Mira", "last_name": "Haddad", "date_of_birth": "1990-04-02", "gender": "female", "arrival_date": "2025-09-01",
         "languages": ["ar"], "consent_given_on": iso(-40), "consent_given_how": "in_writing"})["id"]
@@ -254,6 +255,21 @@ def make_objects(accounts):
             ("title", "Einbürgerung"), ("starts_on", TODAY.isoformat()), ("ends_on", iso(30)), ("towns", witten.group(1))])
         if status == 303:
             objects["campaign"].append({"campaign": headers["Location"].split("/")[-1].split("?")[0]})
+    # A section of the quality handbook (issue 21): drafted by the coordinator, released by a second one, drafted again.
+    status, headers, _ = coordinator.web.request("/handbuch", [
+        ("title", "Mindestdokumentationsstandard"), ("body", "Jede Phase.\n\nZweiter Absatz.")])
+    if status == 303:
+        section = headers["Location"].split("/")[-1].split("?")[0]
+        objects["section"].append({"section": section})
+        reviewer = "sweep.zweite-koordination@en-kreis.test"
+        kreiswerk("users", "create", "--tenant", "en-kreis", "--email", reviewer, "--name", "Zweite Koordination", "--role",
+                  "district_coordinator", "--password-stdin", stdin=b.ADMIN_PASSWORD)
+        second = WebSession().sign_in(reviewer)
+        second.request(f"/handbuch/{section}")
+        status, _, body = second.request(f"/handbuch/{section}/freigabe", [("version", "1")])
+        b.check(status == 303, f"releasing a handbook section: {status} {body[:300]}")
+        coordinator.web.request(f"/handbuch/{section}")
+        coordinator.web.request(f"/handbuch/{section}", [("version", "2"), ("title", "Mindestdokumentationsstandard"), ("body", "Neu.")])
     if witten_admin:
         invited = api(witten_admin.token, "POST", "/api/v1/users",
                       {"email": "sweep.neu@witten.test", "display_name": "Nina Neu", "roles": ["case_manager"]})
