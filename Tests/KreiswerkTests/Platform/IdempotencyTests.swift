@@ -88,7 +88,7 @@ import Testing
     }
 
     @Test func parallelRepeatsMakeTheChangeOnce() async throws {
-        try await TestApp.with(setup: .live, { $0.port = 0 }) { db, people, client in
+        try await TestApp.with { db, people, client in
             let cm = people["wittenCM"].token
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for _ in 0..<8 {
