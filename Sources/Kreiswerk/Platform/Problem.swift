@@ -162,7 +162,7 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         if String(reflecting: type(of: error)).hasSuffix("ConnectionPoolError") {
             return String(reflecting: error).contains("connectionCreationCircuitBreakerTripped")
         }
-        if error is DatabaseDeadlineExceeded || error is DatabaseConnectionLost || error is CommitOutcomeUnknown { return true }
+        if error is DatabaseDeadlineExceeded || error is DatabaseConnectionLost { return true }
         guard let error = error as? PSQLError else { return false }
         if [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed].contains(error.code) { return true }
         guard let state = error.serverInfo?[.sqlState] else { return false }
