@@ -9,14 +9,11 @@ council, writes the minutes and an action item; AWO reads the summary and the mi
 does not see the conference. axe (no serious or critical finding) on every page at 1280 and 390 px.
 """
 import json
-import os
-import subprocess
 import sys
 import urllib.error
 import urllib.request
 from datetime import date, timedelta
 
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 
 import browser_test as b
@@ -26,13 +23,6 @@ COLLEAGUE_EMAIL = "kollege.koordination@witten.test"
 ABH_EMAIL = "abh.koordination@en-kreis-abh.test"
 TITLE = "Schulplätze und Aufenthalt"
 SUMMARY = "Familie mit drei Kindern, seit vier Monaten ohne Schulplatz; die Aufenthaltserlaubnis läuft im Frühjahr aus."
-
-
-def create_account(tenant, email, name, role):
-    created = subprocess.run(
-        [os.environ["KW_BIN"], "users", "create", "--tenant", tenant, "--email", email, "--name", name, "--role", role, "--password-stdin"],
-        input=b.ADMIN_PASSWORD, text=True, capture_output=True)
-    b.check(created.returncode == 0, f"users create ({email}) failed: {created.stderr}")
 
 
 def api(method, path, token=None, body=None):
@@ -61,19 +51,6 @@ def open_case():
     return case["id"].lower()
 
 
-def axe_both_widths(driver, page):
-    """axe at 1280 px, then at 390 px (and no sideways scrolling there)."""
-    b.run_axe(driver, page)
-    driver.set_window_size(*b.PHONE)
-    try:
-        b.wait_for(driver, lambda d: d.execute_script("return window.innerWidth") <= b.PHONE[0], "the phone-sized window")
-        b.run_axe(driver, f"{page} (390 px)")
-        b.no_sideways_scrolling(driver, page)
-        b.screenshot(driver, f"{page}-telefon")
-    finally:
-        driver.set_window_size(*b.DESKTOP)
-
-
 def case_manager_asks(driver, case_id):
     b.step("the case manager asks the Koordinierungsstelle for a district conference from the case")
     b.sign_in(driver, CM_EMAIL, b.ADMIN_PASSWORD)
@@ -89,7 +66,7 @@ def case_manager_asks(driver, case_id):
     text = b.page_text(driver)
     b.check("Angefragt bei der Koordinierungsstelle" in text, "the conference page says the request waits for the coordinators")
     b.check("Wunschtermin" in text, "the time is the town's wish until the coordinators plan it")
-    axe_both_widths(driver, "konferenz-angefragt")
+    b.axe_both_widths(driver, "konferenz-angefragt")
     conference = b.path_of(driver)
     b.sign_out(driver)
     return conference
@@ -101,13 +78,13 @@ def coordinator_plans(driver, conference):
     b.expect_start_page(driver, "coordinator")
     queue = b.element(driver, "#work-queue", "the work queue on the start page")
     b.check(f"Fallkonferenz planen: {TITLE}" in queue.text, f"the queue offers the conference to plan: {queue.text}")
-    axe_both_widths(driver, "start-arbeitsvorrat")
+    b.axe_both_widths(driver, "start-arbeitsvorrat")
     queue.find_element(By.CSS_SELECTOR, f"a[href='{conference}']").click()
     b.wait_for(driver, lambda d: b.path_of(d) == conference, "the conference page")
     text = b.page_text(driver)
     b.check(SUMMARY in text, "the coordinator reads the case's summary")
     b.check(not driver.find_elements(By.CSS_SELECTOR, "#case a"), "the coordinator is not offered the town's case")
-    axe_both_widths(driver, "konferenz-planen")
+    b.axe_both_widths(driver, "konferenz-planen")
     form = b.element(driver, "form#plan-led")
     box = form.find_element(By.CSS_SELECTOR, "input[name=participants][value='awo-en']")
     if not box.is_selected():
@@ -131,7 +108,7 @@ def coordinator_plans(driver, conference):
     b.fill_date(form, "due_on", (date.today() + timedelta(days=20)).isoformat())
     b.submit(driver, form)
     b.check("Aufgabe hinzugefügt" in b.page_text(driver), "the action item is added")
-    axe_both_widths(driver, "konferenz-geleitet")
+    b.axe_both_widths(driver, "konferenz-geleitet")
     b.sign_out(driver)
 
 
@@ -143,7 +120,7 @@ def others_read(driver, conference):
     b.check(SUMMARY in text and "Das Schulamt bietet zwei Plätze an" in text, "AWO reads the summary and the minutes")
     b.check("Anmeldung an der Grundschule begleiten" in text, "AWO reads the action item")
     b.check(not driver.find_elements(By.CSS_SELECTOR, "form#minutes"), "AWO does not write the minutes")
-    axe_both_widths(driver, "konferenz-eingeladen")
+    b.axe_both_widths(driver, "konferenz-eingeladen")
     b.sign_out(driver)
     b.sign_in(driver, ABH_EMAIL, b.ADMIN_PASSWORD)
     b.open_page(driver, conference)
@@ -158,37 +135,18 @@ def others_read(driver, conference):
     b.sign_out(driver)
 
 
+def scenario(driver):
+    case_id = open_case()
+    conference = case_manager_asks(driver, case_id)
+    coordinator_plans(driver, conference)
+    others_read(driver, conference)
+
+
 def main():
-    b.SHOTS.mkdir(parents=True, exist_ok=True)
-    b.step(f"coordination: Chromium against {b.BASE}")
-    create_account("witten", CM_EMAIL, "Frida Fall", "case_manager")
-    create_account("witten", COLLEAGUE_EMAIL, "Konrad Kollege", "case_manager")
-    create_account("en-kreis-abh", ABH_EMAIL, "Anna Aufenthalt", "abh_officer")
-    driver = b.start_browser()
-    try:
-        case_id = open_case()
-        conference = case_manager_asks(driver, case_id)
-        coordinator_plans(driver, conference)
-        others_read(driver, conference)
-    except (b.CheckFailed, WebDriverException, StopIteration, KeyError) as error:
-        where = driver.current_url
-        try:
-            shot = b.screenshot(driver, "coordination-failure")
-        except WebDriverException:
-            shot = "(none)"
-        reason = getattr(error, "msg", None) or error or type(error).__name__
-        print(f"FAIL: {reason}\n  at {where}\n  screenshot {shot}", file=sys.stderr)
-        return 1
-    finally:
-        driver.quit()
-    if b.accessibility_failures:
-        print("FAIL: serious or critical accessibility violations (axe):\n" + "\n".join(b.accessibility_failures), file=sys.stderr)
-        return 1
-    if b.text_failures:
-        print("FAIL: labels without their values:\n" + "\n".join(b.text_failures), file=sys.stderr)
-        return 1
-    b.step("coordination: all checks passed")
-    return 0
+    b.create_account("witten", CM_EMAIL, "Frida Fall", "case_manager")
+    b.create_account("witten", COLLEAGUE_EMAIL, "Konrad Kollege", "case_manager")
+    b.create_account("en-kreis-abh", ABH_EMAIL, "Anna Aufenthalt", "abh_officer")
+    return b.run_scenario("coordination", scenario)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,9 @@ application that follows and the backlog of the day counts it; withdrawing the c
 ABH's sight; the coordinators start a naturalisation campaign with Witten and an Arabic letter,
 which Witten's case manager reads. axe (no serious or critical finding) on every new page at 1280 and 390 px.
 """
-import os
-import subprocess
 import sys
 from datetime import date
 
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 
 import browser_test as b
@@ -25,25 +22,7 @@ CLIENT = ("Samir", "Karimi")
 
 
 def create_officer():
-    created = subprocess.run(
-        [os.environ["KW_BIN"], "users", "create", "--tenant", "en-kreis-abh", "--email", OFFICER_EMAIL, "--name", "Olga Ordnung",
-         "--role", "abh_officer", "--password-stdin"],
-        input=b.ADMIN_PASSWORD, text=True, capture_output=True)
-    b.check(created.returncode == 0, f"users create (ABH officer) failed: {created.stderr}")
-
-
-def axe_both_widths(driver, page):
-    """axe at 1280 px, then at 390 px (and no sideways scrolling there)."""
-    b.run_axe(driver, page)
-    b.no_label_without_value(driver, page)
-    driver.set_window_size(*b.PHONE)
-    try:
-        b.wait_for(driver, lambda d: d.execute_script("return window.innerWidth") <= b.PHONE[0], "the phone-sized window")
-        b.run_axe(driver, f"{page} (390 px)")
-        b.no_sideways_scrolling(driver, page)
-        b.screenshot(driver, f"{page}-telefon")
-    finally:
-        driver.set_window_size(*b.DESKTOP)
+    b.create_account("en-kreis-abh", OFFICER_EMAIL, "Olga Ordnung", "abh_officer")
 
 
 def case_manager_asks(driver):
@@ -67,7 +46,7 @@ def case_manager_asks(driver):
     driver.execute_script("arguments[0].click()", link)
     b.wait_for(driver, lambda d: b.path_of(d) == f"{case_path}/vorpruefungen", "the case's pre-checks")
     b.check("Duldung" in b.page_text(driver), "the page says which status goes with the pre-check")
-    axe_both_widths(driver, "vorpruefung-anfragen")
+    b.axe_both_widths(driver, "vorpruefung-anfragen")
     form = b.element(driver, "form#ask-precheck")
     b.check(not form.find_element(By.ID, "consent").is_selected(), "the consent is not ticked in advance")
     b.choose_by_text(form, "abh", "Ausländerbehörde des Ennepe-Ruhr-Kreises")
@@ -89,10 +68,10 @@ def officer_answers(driver):
     b.sign_in(driver, OFFICER_EMAIL, b.ADMIN_PASSWORD)
     b.open_page(driver, "/abh/vorpruefungen")
     b.check(f"{CLIENT[0]} {CLIENT[1]}" in b.page_text(driver), "the inbox lists the client")
-    axe_both_widths(driver, "abh-vorpruefungen")
+    b.axe_both_widths(driver, "abh-vorpruefungen")
     b.element(driver, "table#prechecks a", "the pre-check's link").click()
     form = b.wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, "form#answer-precheck"), "the answer form")
-    axe_both_widths(driver, "abh-vorpruefung")
+    b.axe_both_widths(driver, "abh-vorpruefung")
     form = b.element(driver, "form#answer-precheck")
     b.choose(form, "verdict", "missing")
     b.fill(form, "note", "Sprachniveau B1")
@@ -124,7 +103,7 @@ def case_manager_sees_and_withdraws(driver, case_path):
     text = b.page_text(driver)
     b.check("es fehlt noch etwas" in text and "Sprachniveau B1" in text, f"the answer is on the case, got: {text[:400]}")
     b.check("Antrag eingegangen" in text, "the case manager learns that the application came in")
-    axe_both_widths(driver, "vorpruefung-beantwortet")
+    b.axe_both_widths(driver, "vorpruefung-beantwortet")
     b.open_page(driver, case_path)
     client = b.element(driver, "a[href^='/klienten/']", "the client's link").get_attribute("href")
     driver.get(client)
@@ -147,7 +126,7 @@ def campaign(driver):
     b.step("the coordinators start a naturalisation campaign with Witten; a Witten case manager reads the letter")
     b.sign_in(driver, b.COORDINATOR_EMAIL, b.ADMIN_PASSWORD)
     b.open_page(driver, "/kampagnen")
-    axe_both_widths(driver, "kampagnen")
+    b.axe_both_widths(driver, "kampagnen")
     form = b.element(driver, "form#new-campaign")
     b.fill(form, "title", "Einbürgerung im Ennepe-Ruhr-Kreis")
     b.fill_date(form, "starts_on", date.today().replace(day=1).isoformat())
@@ -162,45 +141,26 @@ def campaign(driver):
     b.fill(letter, "body", "يمكنك التقدم بطلب للحصول على الجنسية الألمانية. اسأل مديرة حالتك.")
     b.submit(driver, letter)
     b.check("Schreiben gespeichert" in b.page_text(driver), "saving the letter says what it did")
-    axe_both_widths(driver, "kampagne")
+    b.axe_both_widths(driver, "kampagne")
     b.sign_out(driver)
     b.sign_in(driver, b.CM_EMAIL, b.CM_PASSWORD)
     town_path = campaign_path.replace("/kampagnen/", "/kampagne/")
     b.open_page(driver, town_path)
     b.check("Arabisch" in b.page_text(driver), "the town reads the letter")
-    axe_both_widths(driver, "kampagne-stadt")
+    b.axe_both_widths(driver, "kampagne-stadt")
     b.sign_out(driver)
 
 
+def scenario(driver):
+    case_path = case_manager_asks(driver)
+    officer_answers(driver)
+    case_manager_sees_and_withdraws(driver, case_path)
+    campaign(driver)
+
+
 def main():
-    b.SHOTS.mkdir(parents=True, exist_ok=True)
-    b.step(f"residence: Chromium against {b.BASE}")
     create_officer()
-    driver = b.start_browser()
-    try:
-        case_path = case_manager_asks(driver)
-        officer_answers(driver)
-        case_manager_sees_and_withdraws(driver, case_path)
-        campaign(driver)
-    except (b.CheckFailed, WebDriverException, StopIteration) as error:
-        where = driver.current_url
-        try:
-            shot = b.screenshot(driver, "residence-failure")
-        except WebDriverException:
-            shot = "(none)"
-        reason = getattr(error, "msg", None) or error or type(error).__name__
-        print(f"FAIL: {reason}\n  at {where}\n  screenshot {shot}", file=sys.stderr)
-        return 1
-    finally:
-        driver.quit()
-    if b.accessibility_failures:
-        print("FAIL: serious or critical accessibility violations (axe):\n" + "\n".join(b.accessibility_failures), file=sys.stderr)
-        return 1
-    if b.text_failures:
-        print("FAIL: labels without their values:\n" + "\n".join(b.text_failures), file=sys.stderr)
-        return 1
-    b.step("residence: all checks passed")
-    return 0
+    return b.run_scenario("residence", scenario)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,9 @@ language (the client's town preselected, services of other towns not offered) an
 refers with consent; the counsellor accepts and reports back; the case manager is
 notified. axe (no serious or critical finding) on every new page at 1280 and 390 px.
 """
-import os
-import subprocess
 import sys
 from datetime import date
 
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
@@ -26,24 +23,7 @@ CLIENT = ("Rania", "Haddad")
 
 
 def create_counsellor():
-    created = subprocess.run(
-        [os.environ["KW_BIN"], "users", "create", "--tenant", "awo-en", "--email", COUNSELLOR_EMAIL, "--name", "Amal Annen",
-         "--role", "counsellor", "--password-stdin"],
-        input=b.ADMIN_PASSWORD, text=True, capture_output=True)
-    b.check(created.returncode == 0, f"users create (counsellor) failed: {created.stderr}")
-
-
-def axe_both_widths(driver, page):
-    """axe at 1280 px, then at 390 px (and no sideways scrolling there)."""
-    b.run_axe(driver, page)
-    driver.set_window_size(*b.PHONE)
-    try:
-        b.wait_for(driver, lambda d: d.execute_script("return window.innerWidth") <= b.PHONE[0], "the phone-sized window")
-        b.run_axe(driver, f"{page} (390 px)")
-        b.no_sideways_scrolling(driver, page)
-        b.screenshot(driver, f"{page}-telefon")
-    finally:
-        driver.set_window_size(*b.DESKTOP)
+    b.create_account("awo-en", COUNSELLOR_EMAIL, "Amal Annen", "counsellor")
 
 
 def tick(form, name, value):
@@ -57,10 +37,10 @@ def counsellor_publishes(driver):
     b.sign_in(driver, COUNSELLOR_EMAIL, b.ADMIN_PASSWORD)
     b.open_page(driver, "/angebote")
     b.check("Angebote" in b.page_text(driver), "the counsellor sees the directory")
-    axe_both_widths(driver, "angebote")
+    b.axe_both_widths(driver, "angebote")
     b.element(driver, "a[href='/neues-angebot']", "the link to publish a service").click()
     form = b.wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, "form#service-form"), "the service form")
-    axe_both_widths(driver, "angebot-erfassen")
+    b.axe_both_widths(driver, "angebot-erfassen")
     form = b.element(driver, "form#service-form")
     b.check(not any(r.is_selected() for r in form.find_elements(By.CSS_SELECTOR, "input[name=takes_new_clients]")),
             "whether it takes new clients is not preselected")
@@ -80,7 +60,7 @@ def counsellor_publishes(driver):
     text = b.page_text(driver)
     b.check("Angebot veröffentlicht" in text, f"publishing says what it did, got: {text[:300]}")
     b.check("Arabisch" in text and "Stadt Witten" in text, "the service page names its language and town")
-    axe_both_widths(driver, "angebot")
+    b.axe_both_widths(driver, "angebot")
     b.sign_out(driver)
 
 
@@ -169,35 +149,16 @@ def case_manager_is_notified(driver):
     b.sign_out(driver)
 
 
+def scenario(driver):
+    counsellor_publishes(driver)
+    case_manager_finds_and_refers(driver)
+    counsellor_answers(driver)
+    case_manager_is_notified(driver)
+
+
 def main():
-    b.SHOTS.mkdir(parents=True, exist_ok=True)
-    b.step(f"services: Chromium against {b.BASE}")
     create_counsellor()
-    driver = b.start_browser()
-    try:
-        counsellor_publishes(driver)
-        case_manager_finds_and_refers(driver)
-        counsellor_answers(driver)
-        case_manager_is_notified(driver)
-    except (b.CheckFailed, WebDriverException, StopIteration) as error:
-        where = driver.current_url
-        try:
-            shot = b.screenshot(driver, "services-failure")
-        except WebDriverException:
-            shot = "(none)"
-        reason = getattr(error, "msg", None) or error or type(error).__name__
-        print(f"FAIL: {reason}\n  at {where}\n  screenshot {shot}", file=sys.stderr)
-        return 1
-    finally:
-        driver.quit()
-    if b.accessibility_failures:
-        print("FAIL: serious or critical accessibility violations (axe):\n" + "\n".join(b.accessibility_failures), file=sys.stderr)
-        return 1
-    if b.text_failures:
-        print("FAIL: labels without their values:\n" + "\n".join(b.text_failures), file=sys.stderr)
-        return 1
-    b.step("services: all checks passed")
-    return 0
+    return b.run_scenario("services", scenario)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import importlib.util
 import os
 import re
 import secrets
+import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -639,32 +640,59 @@ def scenario(driver):
     coordinator_escalates(driver)
 
 
-def main():
+def create_account(tenant, email, name, *roles):
+    """An account for a scenario, made with the kreiswerk binary (KW_BIN) and the suite's password."""
+    arguments = [os.environ["KW_BIN"], "users", "create", "--tenant", tenant, "--email", email, "--name", name]
+    for role in roles:
+        arguments += ["--role", role]
+    created = subprocess.run(arguments + ["--password-stdin"], input=ADMIN_PASSWORD, text=True, capture_output=True)
+    check(created.returncode == 0, f"users create ({email}) failed: {created.stderr}")
+
+
+def axe_both_widths(driver, page):
+    """axe at 1280 px, then at 390 px (and no sideways scrolling there)."""
+    run_axe(driver, page)
+    driver.set_window_size(*PHONE)
+    try:
+        wait_for(driver, lambda d: d.execute_script("return window.innerWidth") <= PHONE[0], "the phone-sized window")
+        run_axe(driver, f"{page} (390 px)")
+        no_sideways_scrolling(driver, page)
+        screenshot(driver, f"{page}-telefon")
+    finally:
+        driver.set_window_size(*DESKTOP)
+
+
+def run_scenario(name, scenario):
+    """Runs scenario(driver) in a fresh Chromium: a functional failure stops it at once (with a screenshot);
+    accessibility findings and labels without values are collected and listed at the end. The exit status."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    step(f"Chromium against {BASE}; screenshots in {SHOTS}")
+    step(f"{name}: Chromium against {BASE}; screenshots in {SHOTS}")
     driver = start_browser()
     try:
         scenario(driver)
-    except (CheckFailed, WebDriverException) as error:
+    except (CheckFailed, WebDriverException, StopIteration, KeyError) as error:
         where = driver.current_url
         try:
-            shot = screenshot(driver, "failure")
+            shot = screenshot(driver, f"{name}-failure")
         except WebDriverException:
             shot = "(none)"
-        reason = getattr(error, "msg", None) or error  # a WebDriverException's str() carries a stack trace
+        reason = getattr(error, "msg", None) or error or type(error).__name__  # a WebDriverException's str() carries a stack trace
         print(f"FAIL: {reason}\n  at {where}\n  screenshot {shot}", file=sys.stderr)
         return 1
     finally:
         driver.quit()
     if accessibility_failures:
-        print("FAIL: serious or critical accessibility violations (axe):\n" + "\n".join(accessibility_failures),
-              file=sys.stderr)
+        print("FAIL: serious or critical accessibility violations (axe):\n" + "\n".join(accessibility_failures), file=sys.stderr)
         return 1
     if text_failures:
         print("FAIL: labels without their values:\n" + "\n".join(text_failures), file=sys.stderr)
         return 1
-    step("all checks passed")
+    step(f"{name}: all checks passed")
     return 0
+
+
+def main():
+    return run_scenario("identity", scenario)
 
 
 if __name__ == "__main__":
