@@ -254,10 +254,11 @@ enum PrecheckRecords {
         on connection: PostgresConnection,
         logger: Logger
     ) async throws {
-        try await connection.query(
+        // Drained: a SELECT's error arrives with its rows, and unread it would roll the transaction back unnoticed.
+        _ = try await connection.query(
             "SELECT abh_precheck_notify(\(precheck.id), \(kind), \(title), \("precheck:\(precheck.id.uuidString.lowercased()):\(number)"))",
             logger: logger
-        )
+        ).collect()
     }
 }
 
