@@ -41,12 +41,20 @@ on_exit=("rm -rf '$work'" "${on_exit[@]}")
 now() { date +%s.%N | cut -c1-14; }
 elapsed() { python3 -c "print(f'{$(now) - $1:.1f}')"; }
 
-# stop_within PID SECONDS WHAT: SIGTERM, then sets stopped to the seconds until the process was gone (and status to its
-# exit status); fails past SECONDS + 2.
+# stop_within PID SECONDS WHAT [LOG]: SIGTERM, then sets stopped to the seconds until the process was gone (and status to
+# its exit status); fails past SECONDS + 2, and when the process had already ended with a failure before SIGTERM (the
+# tail of LOG says why).
 stop_within() {
-    local pid="$1" limit="$2" what="$3" started
+    local pid="$1" limit="$2" what="$3" log="${4:-}" started
     started="$(now)"
-    kill -TERM "$pid"
+    if ! kill -TERM "$pid" 2>/dev/null; then
+        status=0
+        wait "$pid" 2>/dev/null || status=$?
+        [ "$status" = 0 ] || fail "$what had ended before SIGTERM with exit status $status${log:+: $(tail -n 20 "$log")}"
+        stopped=0
+        echo "(note: $what had already ended by itself, exit status 0${log:+; its log: $(tail -n 3 "$log" | tr '\n' ' ')})"
+        return
+    fi
     for _ in $(seq $((limit * 10 + 20))); do
         [ -d "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null || break
         sleep 0.1
@@ -193,7 +201,7 @@ parked="$(psql_db "SELECT count(*) FROM jobs WHERE kind = 'noop' AND state = 'pa
 for _ in $(seq 100); do [ "$(psql_db "SELECT count(*) FROM jobs WHERE kind = 'diagnostics.sleep' AND state = 'running'")" = 1 ] && break; sleep 0.1; done
 psql_db "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'kreiswerk_worker'" >/dev/null
 sleep 0.5
-stop_within "$worker" "$cap" "the worker"
+stop_within "$worker" "$cap" "the worker" "$work/worker.log"
 echo "b) the worker stopped ${stopped} s after SIGTERM (cap $cap s, exit status $status) with a 30 s job running"
 
 # --- c) 300 idle connections do not starve active requests ---------------------------------------------------------
