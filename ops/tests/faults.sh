@@ -37,36 +37,6 @@ test_database kwfaults
 psql_db() { psql "$superuser_db_url" -Atqc "$1"; }
 work="$(mktemp -d)"
 on_exit=("rm -rf '$work'" "${on_exit[@]}")
-# Seconds since the epoch, with milliseconds.
-now() { date +%s.%N | cut -c1-14; }
-elapsed() { python3 -c "print(f'{$(now) - $1:.1f}')"; }
-
-# stop_within PID SECONDS WHAT [LOG]: SIGTERM, then sets stopped to the seconds until the process was gone (and status to
-# its exit status); fails past SECONDS + 2, and when the process had already ended with a failure before SIGTERM (the
-# tail of LOG says why).
-stop_within() {
-    local pid="$1" limit="$2" what="$3" log="${4:-}" started
-    started="$(now)"
-    if ! kill -TERM "$pid" 2>/dev/null; then
-        status=0
-        wait "$pid" 2>/dev/null || status=$?
-        [ "$status" = 0 ] || fail "$what had ended before SIGTERM with exit status $status${log:+: $(tail -n 20 "$log")}"
-        stopped=0
-        echo "(note: $what had already ended by itself, exit status 0${log:+; its log: $(tail -n 3 "$log" | tr '\n' ' ')})"
-        return
-    fi
-    for _ in $(seq $((limit * 10 + 20))); do
-        [ -d "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null || break
-        sleep 0.1
-    done
-    if [ -d "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null; then
-        kill -9 "$pid"
-        fail "$what did not stop within $((limit + 2)) s of SIGTERM"
-    fi
-    status=0
-    wait "$pid" 2>/dev/null || status=$?
-    stopped="$(elapsed "$started")"
-}
 
 # --- a) PostgreSQL stopped with -m immediate under a steady write load -------------------------------------------
 pw="$(new_password)"

@@ -66,35 +66,42 @@ public struct Mailer: Sendable {
         let command = configuration.command
         let running = RunningCommand()
         try await withTaskCancellationHandler {
-            try await Task.detached {
-                let process = running.process
-                process.executableURL = URL(fileURLWithPath: command[0])
-                process.arguments = Array(command.dropFirst())
-                let input = Pipe()
-                let errors = Pipe()
-                process.standardInput = input
-                process.standardError = errors
-                process.standardOutput = FileHandle.nullDevice
-                do {
-                    try process.run()
-                } catch {
-                    throw Failed(
-                        description:
-                            "cannot run the mail command \(command[0]) (\(error.localizedDescription)): install an MTA or set KREISWERK_SENDMAIL"
-                    )
+            // Waiting for a process blocks its thread: on a dispatch thread, never on one of the few threads that run
+            // every task of the process (two on a two-core machine).
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                DispatchQueue.global().async {
+                    continuation.resume(with: Result { try Self.run(command, input: text, process: running.process) })
                 }
-                // A command that exits without reading everything closes the pipe; its exit status decides.
-                try? input.fileHandleForWriting.write(contentsOf: Data(text.utf8))
-                try? input.fileHandleForWriting.close()
-                process.waitUntilExit()
-                let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                guard process.terminationStatus == 0 else {
-                    throw Failed(description: "the mail command \(command[0]) exited with \(process.terminationStatus): \(stderr.prefix(500))")
-                }
-            }.value
+            }
         } onCancel: {
             // The job timed out (or the worker stops): a hanging MTA must not hold the worker.
             running.terminate()
+        }
+    }
+
+    /// Runs the mail command with `input` on its standard input and waits for it; throws when it cannot start or fails.
+    private static func run(_ command: [String], input text: String, process: Process) throws {
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
+        let input = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw Failed(
+                description: "cannot run the mail command \(command[0]) (\(error.localizedDescription)): install an MTA or set KREISWERK_SENDMAIL"
+            )
+        }
+        // A command that exits without reading everything closes the pipe; its exit status decides.
+        try? input.fileHandleForWriting.write(contentsOf: Data(text.utf8))
+        try? input.fileHandleForWriting.close()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failed(description: "the mail command \(command[0]) exited with \(process.terminationStatus): \(stderr.prefix(500))")
         }
     }
 
