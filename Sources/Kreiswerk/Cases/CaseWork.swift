@@ -166,7 +166,7 @@ public struct CaseWork: Sendable {
     public func withdrawConsent(_ id: UUID, client: UUID, on day: Day, by identity: Identity, clientAddress: String?) async throws -> Int {
         try await work(identity, clientAddress: clientAddress) { connection, audit in
             // Waits for work on the client's cases that may be granting access on this consent (see `workable`).
-            try await connection.query("SELECT 1 FROM clients WHERE id = \(client) FOR UPDATE", logger: logger)
+            _ = try await connection.query("SELECT 1 FROM clients WHERE id = \(client) FOR UPDATE", logger: logger).collect()
             guard try await ClientRecords.withdrawConsent(id, client: client, on: day, on: connection, logger: logger) else {
                 throw DomainError.notFound("Eine noch gültige Einwilligung mit dieser Kennung gibt es bei diesem Klienten nicht.")
             }
@@ -470,7 +470,7 @@ public struct CaseWork: Sendable {
         guard file.closedOn == nil else { throw InvalidInput(field: "case", "Der Fall ist abgeschlossen; es kann nichts mehr eingetragen werden.") }
         // Held until the end of the transaction: a withdrawal of consent (which locks the client for update) waits for
         // this work, then revokes any grant it made; or this waits for the withdrawal, and the check below sees it.
-        try await connection.query("SELECT 1 FROM clients WHERE id = \(file.clientID) FOR SHARE", logger: logger)
+        _ = try await connection.query("SELECT 1 FROM clients WHERE id = \(file.clientID) FOR SHARE", logger: logger).collect()
         guard try await ClientRecords.find(file.clientID, on: connection, logger: logger)!.hasCaseManagementConsent else { throw Self.noConsent }
         return file
     }

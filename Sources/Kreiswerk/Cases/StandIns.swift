@@ -284,7 +284,10 @@ public struct StandIns: Sendable {
 
     /// One change of a tenant's stand-ins at a time, until the transaction ends: the checks of each see every stand-in named before.
     func lockStandIns(of identity: Identity, on connection: PostgresConnection) async throws {
-        try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('stand_ins:' || \(identity.tenant.id)::text, 0))", logger: logger)
+        _ = try await connection.query(
+            "SELECT pg_advisory_xact_lock(hashtextextended('stand_ins:' || \(identity.tenant.id)::text, 0))",
+            logger: logger
+        ).collect()
     }
 
     static func days(from: Day, to: Day) -> Int {

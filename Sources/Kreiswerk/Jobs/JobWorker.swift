@@ -280,10 +280,10 @@ public struct JobWorker: Service {
         case .inTenantTransaction(let handler):
             try await context.inTenant { connection in
                 // A query cannot outlive the job: the database cancels it at the job's timeout.
-                try await connection.query(
+                _ = try await connection.query(
                     "SELECT set_config('statement_timeout', \(String(Int(job.timeout.components.seconds) * 1000)), true)",
                     logger: logger
-                )
+                ).collect()
                 try await handler(connection, context)
                 let completed = try await connection.query(
                     "SELECT job_complete(\(configuration.name), \([job.id]))",

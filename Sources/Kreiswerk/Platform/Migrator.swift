@@ -23,11 +23,11 @@ public struct Migrator: Sendable {
     @discardableResult
     public func migrate(_ client: PostgresClient) async throws -> [String] {
         try await client.withConnection { connection in
-            try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
+            _ = try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger).collect()
             let result: Result<[String], any Error>
             do { result = .success(try await apply(on: connection)) } catch { result = .failure(error) }
             do {
-                try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+                _ = try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger).collect()
             } catch {
                 // Closing the session is what surely releases a session-level lock.
                 try? await connection.close()
@@ -83,7 +83,7 @@ public struct Migrator: Sendable {
                         )
                     }
                     do {
-                        try await connection.query(PostgresQuery(unsafeSQL: statement.text), logger: logger)
+                        _ = try await connection.query(PostgresQuery(unsafeSQL: statement.text), logger: logger).collect()
                     } catch let error as PSQLError {
                         let message = error.serverInfo?[.message] ?? "\(error.code)"
                         throw MigrationError(

@@ -64,7 +64,7 @@ enum Retention {
             """,
         ]
         for statement in statements {
-            try await connection.query(statement, logger: logger)
+            _ = try await connection.query(statement, logger: logger).collect()
         }
         for client in clients {
             try await AuditLog.record(

@@ -35,7 +35,7 @@ public struct TenantCatalogue: Sendable {
     /// Brings the catalogue in line with `desired` in one transaction and returns what it did.
     public func apply(_ desired: [Tenant], deactivateMissing: Bool = false) async throws -> TenantPlan {
         try await database.withTransaction { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.applyLockKey))", logger: database.logger)
+            _ = try await connection.query("SELECT pg_advisory_xact_lock(\(Self.applyLockKey))", logger: database.logger).collect()
             let current = try await stored(on: connection)
             let plan = TenantPlan.between(stored: current, desired: desired, deactivateMissing: deactivateMissing)
             guard !plan.isEmpty else { return plan }
@@ -126,7 +126,7 @@ public struct TenantCatalogue: Sendable {
             guard let programme = StaffProgramme(rawValue: programme) else { continue }
             shares[StaffShareKey(programme, year)] = FullTimeEquivalent(hundredths: hundredths)
         }
-        try await connection.query("SELECT set_config('app.tenant_id', '', true)", logger: database.logger)
+        _ = try await connection.query("SELECT set_config('app.tenant_id', '', true)", logger: database.logger).collect()
         return shares
     }
 
@@ -184,7 +184,7 @@ public struct TenantCatalogue: Sendable {
                 logger: database.logger
             )
         }
-        try await connection.query("SELECT set_config('app.tenant_id', '', true)", logger: database.logger)
+        _ = try await connection.query("SELECT set_config('app.tenant_id', '', true)", logger: database.logger).collect()
     }
 }
 
