@@ -2,7 +2,7 @@
 # throw-away cluster that ops/test starts, the server on a port of their own, and
 # cleanup on exit. Source it after `set -euo pipefail`.
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-bin="$root/.build/debug/kreiswerk"
+bin="${KREISWERK_BIN:-$root/.build/debug/kreiswerk}"  # KREISWERK_BIN: another build (e.g. a copy while a build runs)
 cd "$root"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
