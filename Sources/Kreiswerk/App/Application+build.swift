@@ -158,6 +158,9 @@ public func buildRoutes(
     PrecheckPages(prechecks: AbhPrechecks(database: database, policy: policy), pages: pages).register(on: routes)
     CampaignPages(campaigns: Campaigns(database: database, policy: policy), pages: pages).register(on: routes)
     HandbookPages(handbook: Handbook(database: database, policy: policy), pages: pages).register(on: routes)
+    let staffingDecisions = StaffingDecisions(database: database, policy: policy)
+    StaffingDecisionsAPI(decisions: staffingDecisions).register(on: routes)
+    StaffingDecisionsPages(decisions: staffingDecisions, pages: pages).register(on: routes)
     JobRoutes(
         database: database,
         pages: pages,

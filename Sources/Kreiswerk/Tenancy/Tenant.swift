@@ -19,8 +19,10 @@ public enum TenantKind: String, Sendable, Codable, CaseIterable, Comparable {
 
 /// A funded programme whose staff shares a tenant carries.
 public enum StaffProgramme: String, Sendable, Codable, CaseIterable, Comparable {
-    /// Baustein I: Koordinierungsstellen and assistance.
+    /// Baustein I: Koordinierungsstellen (3.5 per district).
     case coordination
+    /// Baustein I: the assistance post beside the coordination posts (0.5 per district).
+    case assistance
     /// Baustein II: case management (CM-Stellen).
     case caseManagement = "case_management"
     /// Baustein III: additional posts in the Ausländer- und Einbürgerungsbehörde.
@@ -64,6 +66,8 @@ public struct Tenant: Sendable, Equatable {
     public var staffShares: [StaffShareKey: FullTimeEquivalent]
     /// A district's reminder periods; nil where its file gives none (the defaults apply).
     public var reminderRules: ReminderRules?
+    /// Programmes the tenant is entitled to but does not take, with the reason (Witten's own coordination post).
+    public var staffWaivers: [StaffProgramme: String] = [:]
 
     public init(
         slug: String,

@@ -48,6 +48,10 @@ public struct TenantCatalogue: Sendable {
             for tenant in desired where created.contains(tenant.slug) || updated.contains(tenant.slug) {
                 try await write(tenant, ids: ids, isNew: created.contains(tenant.slug), on: connection)
                 try await writeShares(tenant, id: ids[tenant.slug]!, previous: currentShares[tenant.slug] ?? [:], on: connection)
+                try await connection.query(
+                    "UPDATE tenants SET staff_waivers = \(Self.waiversJSON(tenant.staffWaivers))::jsonb WHERE id = \(ids[tenant.slug]!)",
+                    logger: database.logger
+                )
             }
             if deactivateMissing {
                 for slug in plan.missing {
@@ -112,7 +116,27 @@ public struct TenantCatalogue: Sendable {
         for index in tenants.indices {
             tenants[index].tenant.staffShares = try await staffShares(of: tenants[index].id, on: connection)
         }
+        for try await (id, json) in try await connection.query(
+            "SELECT id, staff_waivers::text FROM tenants WHERE staff_waivers IS NOT NULL",
+            logger: database.logger
+        ).decode((UUID, String).self) {
+            guard let index = tenants.firstIndex(where: { $0.id == id }) else { continue }
+            let reasons = (try? JSONDecoder().decode([String: String].self, from: Data(json.utf8))) ?? [:]
+            tenants[index].tenant.staffWaivers = Dictionary(
+                uniqueKeysWithValues: reasons.compactMap { key, reason in StaffProgramme(rawValue: key).map { ($0, reason) } }
+            )
+        }
         return tenants
+    }
+
+    /// The waivers as the `staff_waivers` column holds them ({"coordination": "reason"}); nil when there are none.
+    static func waiversJSON(_ waivers: [StaffProgramme: String]) -> String? {
+        guard !waivers.isEmpty else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? encoder.encode(Dictionary(uniqueKeysWithValues: waivers.map { ($0.key.rawValue, $0.value) }))).map {
+            String(decoding: $0, as: UTF8.self)
+        }
     }
 
     private func staffShares(of tenant: UUID, on connection: PostgresConnection) async throws -> [StaffShareKey: FullTimeEquivalent] {

@@ -34,6 +34,10 @@ public enum TenantFileExport {
                 lines.append("  \(programme.rawValue): { \(years.map { "\($0.key.year): \($0.value)" }.joined(separator: ", ")) }")
             }
         }
+        if !tenant.staffWaivers.isEmpty {
+            lines.append("staff_waivers:")
+            lines += tenant.staffWaivers.sorted { $0.key < $1.key }.map { "  \($0.key.rawValue): \(quoted($0.value))" }
+        }
         if let rules = tenant.reminderRules {
             lines.append("reminders:")
             lines += ReminderRules.fields.map { "  \($0.name): \(rules[keyPath: $0.path])" }

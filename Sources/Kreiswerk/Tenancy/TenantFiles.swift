@@ -39,6 +39,8 @@ public struct TenantFilesInvalid: Error, CustomStringConvertible {
 /// contact: { email: kim@example.org, phone: "+49 2302 0" }
 /// staff_shares:                 # funded full-time equivalents per programme and year
 ///   case_management: { 2020: 1.5, 2021: 1.75, 2022: 2.0 }
+/// staff_waivers:                # programmes the tenant is entitled to but does not take, with the reason
+///   coordination: "Sieht von der Beantragung ab (Konzept, Abschnitt 5)."
 /// reminders:                    # districts only, optional: the periods of the reminder rules (ReminderRules)
 ///   referral_feedback_reminder_days: 14
 ///   automatic_escalation: false   # the one true/false setting: problems past their municipal deadline go up by themselves
@@ -47,7 +49,8 @@ public struct TenantFilesInvalid: Error, CustomStringConvertible {
 /// All files are checked before anything is returned, and every problem is reported at once.
 public enum TenantFiles {
     static let topLevelFields: Set<String> = [
-        "slug", "name", "kind", "district", "organisational_unit", "case_management_by", "has_own", "contact", "staff_shares", "reminders",
+        "slug", "name", "kind", "district", "organisational_unit", "case_management_by", "has_own", "contact", "staff_shares", "staff_waivers",
+        "reminders",
     ]
 
     public static func load(from directory: URL) throws -> [Tenant] {
@@ -253,10 +256,11 @@ private struct Reader {
             }
         }
         let shares = staffShares(fields["staff_shares"])
+        let waivers = staffWaivers(fields["staff_waivers"])
         let rules = reminderRules(fields["reminders"], kind: kind)
 
         guard let slug, let name, let kind else { return nil }
-        return Tenant(
+        var tenant = Tenant(
             slug: slug,
             name: name,
             kind: kind,
@@ -271,6 +275,28 @@ private struct Reader {
             staffShares: shares,
             reminderRules: rules
         )
+        tenant.staffWaivers = waivers
+        return tenant
+    }
+
+    /// `staff_waivers`: programme → the reason the tenant does not take a post it is entitled to.
+    private mutating func staffWaivers(_ node: Node?) -> [StaffProgramme: String] {
+        guard let node else { return [:] }
+        guard let programmes = node.mapping else {
+            report("staff_waivers", node, "must map a programme to the reason, e.g. coordination: \"Sieht von der Beantragung ab.\"")
+            return [:]
+        }
+        var waivers: [StaffProgramme: String] = [:]
+        let allowed = Set(StaffProgramme.allCases.map(\.rawValue))
+        for (programmeName, reasonNode) in uniqueFields(programmes, allowed: allowed, prefix: "staff_waivers") {
+            let reason = reasonNode.scalar?.string.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            guard !reason.isEmpty, reason.count <= 2000 else {
+                report("staff_waivers.\(programmeName)", reasonNode, "must give the reason as text of 1 to 2000 characters")
+                continue
+            }
+            waivers[StaffProgramme(rawValue: programmeName)!] = reason
+        }
+        return waivers
     }
 
     private mutating func reminderRules(_ node: Node?, kind: TenantKind?) -> ReminderRules? {

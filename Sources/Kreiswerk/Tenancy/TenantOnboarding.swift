@@ -206,6 +206,7 @@ public struct TenantOnboarding: Sendable {
     public static func programmeLabel(_ programme: StaffProgramme) -> String {
         switch programme {
         case .coordination: "Koordinierung (Baustein I)"
+        case .assistance: "Assistenz der Koordinierung (Baustein I)"
         case .caseManagement: "Case Management (Baustein II)"
         case .immigrationOffice: "Ausländerbehörde (Baustein III)"
         }

@@ -60,6 +60,10 @@ public struct TenantPlan: Sendable, Equatable {
                 "staff_shares.\(key.programme.rawValue).\(key.year): \(old.staffShares[key]?.description ?? "–") → \(new.staffShares[key]?.description ?? "–")"
             )
         }
+        for programme in Set(old.staffWaivers.keys).union(new.staffWaivers.keys).sorted()
+        where old.staffWaivers[programme] != new.staffWaivers[programme] {
+            changes.append("staff_waivers.\(programme.rawValue): \(text(old.staffWaivers[programme])) → \(text(new.staffWaivers[programme]))")
+        }
         return changes
     }
 

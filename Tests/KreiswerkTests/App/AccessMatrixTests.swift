@@ -184,6 +184,10 @@ import Testing
         Rule("the district's coordinators draft, review and release its quality handbook (issue 21)") { a, _, _, o in
             o.kind == .handbookSection && a.coordinates && a.tenant == o.owner
         },
+        Rule("the district's figure readers read its tenants' posts, its coordinators decide them (issue 19)") { a, m, r, o in
+            o.kind == .tenant && r.hasPrefix("/api/v1/staffing/") && a.district == o.ownerDistrict
+                && (a.coordinates || (m == "GET" && a.has(.districtAssistant, .steeringMember)))
+        },
         Rule("the absent colleague and the tenant's team leads end a stand-in (issue 17)") { a, _, _, o in
             o.kind == .standIn && a.tenant == o.owner && (o.ownerAccount == a.name || a.has(.teamLead))
         },
