@@ -30,6 +30,22 @@ CREATE TABLE staffing_decisions (
 );
 SELECT app_isolate_tenant_table('staffing_decisions');
 
+-- The posts a district decides go to itself or to one of its own tenants, never to another district's.
+CREATE FUNCTION staffing_decision_subject_in_district() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM public.tenants t
+                   WHERE t.id = NEW.subject_id AND (t.id = NEW.tenant_id OR t.district_id = NEW.tenant_id)) THEN
+        RAISE EXCEPTION 'a staffing decision is for the district itself or one of its tenants' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION staffing_decision_subject_in_district() FROM PUBLIC;
+CREATE TRIGGER subject_in_district BEFORE INSERT OR UPDATE OF subject_id, tenant_id ON staffing_decisions
+    FOR EACH ROW EXECUTE FUNCTION staffing_decision_subject_in_district();
+
 -- Staffing is read by whoever reads the district figures (district_figures_reader_district(): the coordinators,
 -- assistants and steering members of the acting tenant; nobody else reads anything).
 -- Every tenant of that district (the district itself included), with its entitlement and waivers.

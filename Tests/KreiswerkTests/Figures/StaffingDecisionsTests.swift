@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import PostgresNIO
 import Testing
 
 @testable import Kreiswerk
@@ -201,6 +202,22 @@ import Testing
             // Nothing was written for Witten.
             let entries = try await client.api(.get, "/api/v1/staffing/tenants/witten", token: token).object["entries"] as? [[String: Any]]
             #expect(entries?.allSatisfy { $0["version"] as? Int == 0 } == true)
+
+            // The database holds to it too: the district decides only for itself and its own tenants.
+            let district = try #require(UUID(uuidString: try await CampaignTests.tenantID(db, "en-kreis")))
+            let mettmann = try #require(UUID(uuidString: try await CampaignTests.tenantID(db, "kreis-mettmann")))
+            let coordinator = people["coordinator"].id
+            await #expect(throws: PSQLError.self) {
+                try await db.app.withTenant(district, user: coordinator) { connection in
+                    try await connection.query(
+                        """
+                        INSERT INTO staffing_decisions (tenant_id, subject_id, programme, year, decided_fte, reason, decided_by)
+                        VALUES (\(district), \(mettmann), 'coordination', 2023, 1, 'Test', \(coordinator))
+                        """,
+                        logger: TestDatabase.logger
+                    )
+                }
+            }
         }
     }
 
