@@ -40,6 +40,7 @@ enum FiguresCSV {
             line("Stellenanteile Fallmanagement (VZÄ)", unit.fundedYear.map { "\($0)" } ?? "", "", unit.fundedPosts ?? "k. A.")
             line("Offene Fälle je Vollzeitstelle", "", "", unit.casesPerPost ?? "k. A.")
         }
+        lines += report.evaluation.csvLines(district: report.districtName, period: period)
         return "\u{FEFF}" + lines.map { $0.map(field).joined(separator: ";") }.joined(separator: "\r\n") + "\r\n"
     }
 

@@ -39,6 +39,12 @@ struct FiguresPages {
         }
     }
 
+    /// The evaluation's sections of a unit (a town only those it has figures for; the district all).
+    static func evaluation(_ report: FiguresReport, _ slug: String) -> [FigureTable] {
+        let tables = report.evaluation.tables(for: slug)
+        return (slug == report.total.slug ? tables : tables.filter { !$0.isEmpty }).map(\.section)
+    }
+
     /// What the page says after „Jetzt aktualisieren“ asked at `asked`: done (with the new state) or still running.
     static func refreshNotice(asked: Date, computedAt: Date?) -> String {
         if let computedAt, computedAt >= asked {
@@ -63,7 +69,7 @@ struct FiguresPages {
             "belowThreshold": report.threshold - 1,
             "selectedName": selected.name, "overview": FigureTable.overview(report).values,
             "towns": ([report.total] + report.units).map { ["slug": $0.slug, "name": $0.name, "selected": $0.slug == selected.slug] },
-            "sections": FigureTable.sections(selected, months: "letzte 12 Monate").map(\.values),
+            "sections": (FigureTable.sections(selected, months: "letzte 12 Monate") + Self.evaluation(report, selected.slug)).map(\.values),
         ]) { $1 }
         return pages.render("figures", data, identity: identity, path: "/kennzahlen")
     }
@@ -77,11 +83,11 @@ struct FiguresPages {
             "stand": GermanFormat.dateTime(report.computedAt), "threshold": report.threshold, "belowThreshold": report.threshold - 1,
             "today": GermanFormat.date(Date()),
             "overview": FigureTable.overview(report).values,
-            "sections": FigureTable.sections(report.total, months: halfYear.label).map(\.values),
+            "sections": (FigureTable.sections(report.total, months: halfYear.label) + Self.evaluation(report, report.total.slug)).map(\.values),
             "towns": report.units.map { unit in
                 [
                     "name": unit.name,
-                    "sections": FigureTable.sections(unit, months: halfYear.label).map { section in
+                    "sections": (FigureTable.sections(unit, months: halfYear.label) + Self.evaluation(report, unit.slug)).map { section in
                         var values = section.values
                         values["id"] = "\(unit.slug)-\(section.id)"
                         values["chart"] = ""

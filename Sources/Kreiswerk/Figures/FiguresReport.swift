@@ -18,12 +18,14 @@ public struct FiguresReport: Sendable, Encodable {
     public var computedAt: Date
     public var threshold: Int
     public var period: Period
-    enum CodingKeys: String, CodingKey { case district, districtName, computedAt, threshold, period, units, total }
+    enum CodingKeys: String, CodingKey { case district, districtName, computedAt, threshold, period, units, total, evaluation }
 
     /// The towns (and carriers or the district itself where they have figures of their own).
     public var units: [UnitFigures]
     /// The whole district, summed from exact counts before suppression.
     public var total: UnitFigures
+    /// Evaluation beyond counts (outcomes, durations, the ABH's register, the campaign), suppressed the same way.
+    public var evaluation = Evaluation()
 }
 
 /// The figures of one town, or of the whole district.
@@ -145,6 +147,16 @@ extension FiguresReport {
             total: present(Unit(id: district.id, slug: district.slug, name: "\(district.name) (gesamt)", kind: "district_total"), total)
         )
         report.withholdComplements()
+        report.evaluation = Evaluation.build(
+            tallies: tallies,
+            total: total,
+            units: sorted,
+            district: district,
+            services: services,
+            months: months,
+            period: halfYear?.label ?? "letzte 12 Monate",
+            suppression: suppression
+        )
         return report
     }
 
