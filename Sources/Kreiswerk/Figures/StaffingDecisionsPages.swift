@@ -107,7 +107,7 @@ struct StaffingDecisionsPages {
     ) async throws -> Response {
         let plan = try await decisions.plan(by: context.identity, clientAddress: context.clientAddress)
         let thisYear = HalfYear(containing: .today).year
-        let years = Array(Set(plan.years + [thisYear, (plan.years.last ?? thisYear) + 1])).sorted()
+        let years = Array(Set(plan.years + [thisYear, thisYear + 1, (plan.years.last ?? thisYear) + 1])).sorted()
         let year = requested.flatMap { (2000...2100).contains($0) ? $0 : nil } ?? plan.years.last ?? thisYear
         let entries = plan.entries.filter { $0.year == year }
         let decides = decisions.decides(context.identity)
