@@ -1,5 +1,6 @@
 -- Evaluation beyond counts (issue 21): the district's snapshot also holds what the evaluation needs — goal outcomes by
--- area, routes after the assessment, level-2 reports by constellation and reporter kind, durations (referral to the
+-- area, routes after the assessment, level-2 reports by constellation and reporter kind, the new arrivals, open cases
+-- that lack what the documentation standard asks for their phase, durations (referral to the
 -- first answer, intake to the first goal, time spent in each phase, an application's receipt to its decision, each
 -- kept as a count and a sum of whole days, so that a mean can be shown only where its count may be), the
 -- Ausländerbehörde's backlog by kind and age and its throughput per month, and the naturalisation campaign's counts per
@@ -62,6 +63,38 @@ BEGIN
         JOIN LATERAL (SELECT min(x.responded_at) AS first_at FROM referral_responses x WHERE x.referral_id = r.id) a ON a.first_at IS NOT NULL
         WHERE r.tenant_id = ANY (members)
     ),
+    -- The district's documentation standard: what a case must have to be in a phase; phases the district did not set use the
+    -- default (DocumentationStandard.defaultRequirements, repeated here).
+    standard AS (
+        SELECT coalesce(s.phase, d.phase) AS phase, coalesce(s.required_fields, d.fields) AS fields
+        FROM (VALUES ('goal_agreement', ARRAY['residence_status', 'country_of_origin', 'german_level', 'route']),
+                     ('service_steering', ARRAY['goals']), ('monitoring', ARRAY['next_review_on']),
+                     ('closure', ARRAY['closure_reason'])) d (phase, fields)
+        FULL JOIN (SELECT x.phase, x.required_fields FROM documentation_standards x WHERE x.district_id = district) s ON s.phase = d.phase
+    ),
+    -- Open cases whose phase lacks what the standard asks for it (the fields as CaseWork.filledFields reads them).
+    documentation_gaps AS (
+        SELECT u.unit_id, k.phase
+        FROM cases k JOIN units u ON u.tenant_id = k.tenant_id
+        JOIN clients c ON c.tenant_id = k.tenant_id AND c.id = k.client_id
+        JOIN standard s ON s.phase = k.phase
+        WHERE k.tenant_id = ANY (members) AND k.closed_on IS NULL
+          AND NOT (s.fields <@ array_remove(ARRAY[
+              CASE WHEN nullif(c.place_of_residence, '') IS NOT NULL THEN 'place_of_residence' END,
+              CASE WHEN nullif(c.social_area, '') IS NOT NULL THEN 'social_area' END,
+              CASE WHEN c.residence_title IS NOT NULL OR nullif(c.residence_status, '') IS NOT NULL THEN 'residence_status' END,
+              CASE WHEN nullif(c.country_of_origin, '') IS NOT NULL THEN 'country_of_origin' END,
+              CASE WHEN c.german_level IS NOT NULL THEN 'german_level' END,
+              CASE WHEN nullif(c.household, '') IS NOT NULL THEN 'household' END,
+              CASE WHEN nullif(c.health_situation, '') IS NOT NULL THEN 'health_situation' END,
+              CASE WHEN c.arrival_date IS NOT NULL THEN 'arrival_date' END,
+              CASE WHEN cardinality(c.languages) > 0 THEN 'languages' END,
+              CASE WHEN k.route IS NOT NULL THEN 'route' END,
+              CASE WHEN k.next_review_on IS NOT NULL THEN 'next_review_on' END,
+              CASE WHEN nullif(k.closure_reason, '') IS NOT NULL THEN 'closure_reason' END,
+              CASE WHEN EXISTS (SELECT 1 FROM goals g WHERE g.tenant_id = k.tenant_id AND g.case_id = k.id) THEN 'goals' END
+          ], NULL))
+    ),
     applications AS (
         SELECT u.unit_id, a.kind, a.state, a.received_on, a.decided_on, a.precheck_id
         FROM abh_applications a JOIN units u ON u.tenant_id = a.tenant_id WHERE a.tenant_id = ANY (members)
@@ -92,6 +125,17 @@ BEGIN
         SELECT unit_id, 'phase_left', phase, month, count(*) FROM phase_stays GROUP BY 1, 3, 4
         UNION ALL
         SELECT unit_id, 'phase_days', phase, month, sum(days)::integer FROM phase_stays GROUP BY 1, 3, 4
+        UNION ALL
+        SELECT unit_id, 'documentation_gaps', phase, NULL, count(*) FROM documentation_gaps GROUP BY 1, 3
+        UNION ALL
+        -- The new arrivals (KIM's first target group: arrived in Germany within two years): open now, and opened per month.
+        SELECT u.unit_id, 'open_new_arrivals', '', NULL, count(*)
+        FROM cases k JOIN units u ON u.tenant_id = k.tenant_id JOIN clients c ON c.tenant_id = k.tenant_id AND c.id = k.client_id
+        WHERE k.tenant_id = ANY (members) AND k.closed_on IS NULL AND c.arrival_date >= today - interval '2 years' GROUP BY 1
+        UNION ALL
+        SELECT u.unit_id, 'opened_new_arrivals', '', date_trunc('month', k.opened_on)::date, count(*)
+        FROM cases k JOIN units u ON u.tenant_id = k.tenant_id JOIN clients c ON c.tenant_id = k.tenant_id AND c.id = k.client_id
+        WHERE k.tenant_id = ANY (members) AND c.arrival_date >= k.opened_on - interval '2 years' GROUP BY 1, 4
         UNION ALL
         -- The ABH's backlog today by kind and age, as its register counts it (Residence/Applications.swift).
         SELECT unit_id, 'abh_open', kind || ':' || CASE

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Evaluation beyond counts (issue 21, "fortlaufende Prozessanalyse und Evaluation"): goal outcomes by area, routes
-/// after the assessment, level-2 reports by constellation and reporter kind, durations (referral to the first answer,
+/// after the assessment, the new arrivals, open cases that lack what the documentation standard asks for their phase,
+/// level-2 reports by constellation and reporter kind, durations (referral to the first answer,
 /// intake to the first goal, time spent in each phase, an application's receipt to its decision), the Ausländerbehörde's
 /// backlog and throughput, and the naturalisation campaign's counts — per town (or ABH) and for the district, on the
 /// dashboard, in the half-year export and in the JSON.
@@ -171,6 +172,28 @@ extension Evaluation {
                 derivedColumns: [],
                 rows: routes.map { row($0.key, $0.label, [value("routes", $0.key)]) },
                 note: "Fälle, die im Zeitraum aufgenommen wurden, nach dem Weg, der nach der Bedarfsklärung gewählt wurde."
+            ),
+            EvaluationTable(
+                id: "new-arrivals",
+                heading: "Zielgruppe Neuzugewanderte",
+                keyHeader: "Zahl",
+                columns: ["Fälle"],
+                derivedColumns: [],
+                rows: [
+                    row("open", "offene Fälle (Stand)", [tally.value("open_new_arrivals", "")]),
+                    row("opened", "neu aufgenommen (\(period))", [value("opened_new_arrivals", "")]),
+                ],
+                note: "Klientinnen und Klienten, die in den zwei Jahren vor der Aufnahme (offene Fälle: vor heute) nach Deutschland kamen."
+            ),
+            EvaluationTable(
+                id: "documentation-gaps",
+                heading: "Dokumentationsstandard: offene Fälle mit Lücken (Stand)",
+                keyHeader: "Phase",
+                columns: ["Fälle mit Lücken"],
+                derivedColumns: [],
+                rows: FigureLabels.phases.map { row($0.key, $0.label, [tally.value("documentation_gaps", $0.key)]) },
+                note:
+                    "Offene Fälle, denen fehlt, was der Dokumentationsstandard des Kreises für ihre Phase verlangt (etwa nach einer Änderung des Standards)."
             ),
             EvaluationTable(
                 id: "level2-reports",

@@ -12,7 +12,8 @@ import Testing
 /// identifies a person at the district's level.
 @Suite struct EvaluationTests {
     /// The fixture, written as the database owner (the app writes each of these rows through its own services):
-    /// Witten — 6 cases opened 14 days ago on the route "welcome package", 10 language goals agreed today (5 achieved,
+    /// Witten — 6 cases of clients who arrived 100 days ago, opened 14 days ago on the route "welcome package", now in the
+    /// goal agreement without what the documentation standard asks for it, 10 language goals agreed today (5 achieved,
     /// 5 not achieved) over the 6 cases, each case left the intake today, 5 referrals answered after 3 days, 5 level-2
     /// reports (jurisdiction interplay, internal), 5 clients informed in the naturalisation campaign; Hattingen — 2 work
     /// goals achieved in one case, agreed the day it opened; the district's ABH — 5 § 25a applications received 10 days
@@ -30,7 +31,8 @@ import Testing
             campaign uuid := gen_random_uuid();
             service record;
         BEGIN
-            UPDATE cases SET opened_on = current_date - 14, route = 'welcome_package' WHERE tenant_id = w;
+            UPDATE cases SET opened_on = current_date - 14, route = 'welcome_package', phase = 'goal_agreement' WHERE tenant_id = w;
+            UPDATE clients SET arrival_date = current_date - 100 WHERE tenant_id = w;
             INSERT INTO goals (tenant_id, id, case_id, area, text, agreed_on, review_on, outcome, reviewed_on)
             SELECT w, gen_random_uuid(), k.id, 'language', 'Deutschkurs B1', current_date, current_date,
                    CASE WHEN g <= 5 THEN 'achieved' ELSE 'not_achieved' END, current_date
@@ -131,6 +133,14 @@ import Testing
 
             #expect(try Self.table(report, "witten", "routes")["welcome_package"]?.counts == ["6"])
             #expect(try Self.table(report, "total", "routes")["welcome_package"]?.counts == ["6"])
+            // All 6 of Witten's clients arrived 100 days ago; their cases are in the goal agreement without the country of
+            // origin, the residence status and the German level that the standard asks for it.
+            #expect(try Self.table(report, "witten", "new-arrivals")["open"]?.counts == ["6"])
+            #expect(try Self.table(report, "witten", "new-arrivals")["opened"]?.counts == ["6"])
+            #expect(try Self.table(report, "hattingen", "new-arrivals")["open"]?.counts == ["0"])
+            #expect(try Self.table(report, "witten", "documentation-gaps")["goal_agreement"]?.counts == ["6"])
+            #expect(try Self.table(report, "hattingen", "documentation-gaps")["intake"]?.counts == ["0"])
+            #expect(try Self.table(report, "total", "documentation-gaps")["goal_agreement"]?.counts == ["6"])
             #expect(try Self.table(report, "witten", "level2-reports")["jurisdiction_interplay"]?.counts == ["5", "0", "5"])
             let answers = try Self.table(report, "witten", "referral-answer-time")
             #expect(answers["mbe-awo"]?.counts == ["5"])
