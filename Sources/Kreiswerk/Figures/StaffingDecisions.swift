@@ -83,11 +83,11 @@ public struct StaffingDecisionRequest: Sendable, Decodable {
         self.reason = reason
     }
 
-    /// A share may come as a JSON number (1.24) or a string ("1.24", "1,24").
+    /// A share may come as a JSON number (1.24) or a string ("1.24", "1,24"); a third decimal is refused, never rounded.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         func share(_ key: CodingKeys) -> String? {
-            if let number = try? container.decode(Double.self, forKey: key) { return String(format: "%.2f", number) }
+            if let number = try? container.decode(Double.self, forKey: key) { return "\(number)" }
             return try? container.decode(String.self, forKey: key)
         }
         programme = try? container.decode(String.self, forKey: .programme)

@@ -65,6 +65,8 @@ struct StaffingDecisionsPages {
                 return try await page(context, year: year, form: form, errors: errors, status: .unprocessableContent)
             } catch DomainError.stale(let message) {
                 return try await page(context, year: year, message: message, status: .preconditionFailed)
+            } catch DomainError.versionRequired(let message) {
+                return try await page(context, year: year, message: message, status: .preconditionRequired)
             }
         }
     }

@@ -190,6 +190,15 @@ import Testing
             #expect(Set(errors.keys) == ["programme", "year", "proposed_fte", "decided_fte", "reason"], "\(errors)")
             #expect(errors["decided_fte"]?.contains("zwei Nachkommastellen") == true)
             #expect(try await Self.decide(client, token, "witten", version: "0", "[").status == .badRequest)
+            // A third decimal is refused, not rounded.
+            let rounded = try await Self.decide(
+                client,
+                token,
+                "witten",
+                version: "0",
+                #"{"programme":"case_management","year":2023,"decided_fte":1.245,"reason":"Test"}"#
+            )
+            #expect(rounded.status == .unprocessableContent && (rounded.object["errors"] as? [String: String])?["decided_fte"] != nil)
 
             let good = #"{"programme":"case_management","year":2023,"decided_fte":"1","reason":"Test"}"#
             #expect(try await Self.decide(client, token, "bochum", version: "0", good).status == .notFound)
