@@ -28,6 +28,7 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
     case standIn = "stand_in"
     case precheckAsked = "precheck_asked"
     case precheckAnswered = "precheck_answered"
+    case documentationRequest = "documentation_request"
 
     /// The e-mail's sentence: what kind of thing waits in Kreiswerk, nothing about whom.
     public var mailSentence: String {
@@ -55,6 +56,7 @@ public enum NotificationKind: String, Sendable, CaseIterable, Codable {
         case .standIn: "Sie wurden als Vertretung einer Kollegin oder eines Kollegen eingetragen."
         case .precheckAsked: "Eine Anfrage zur Vorprüfung wartet auf die Antwort Ihrer Ausländerbehörde."
         case .precheckAnswered: "Die Ausländerbehörde hat eine Ihrer Vorprüfungen beantwortet."
+        case .documentationRequest: "Es gibt Neues zu einem Änderungsvorschlag zum Dokumentationsstandard des Kreises."
         }
     }
 }

@@ -13,7 +13,7 @@ import PostgresNIO
 struct WorkQueue: Sendable {
     /// One thing to do.
     struct Item: Sendable, Equatable {
-        /// What kind of thing: `problem`, `poll`, `conference`, `steering`, `papers`, `referrals` (coordinators);
+        /// What kind of thing: `problem`, `poll`, `conference`, `steering`, `papers`, `referrals`, `documentation` (coordinators);
         /// `review`, `goal`, `action_item`, `referral`, `report`, `poll`, `conference` (case work and counselling).
         var kind: String
         var title: String
@@ -134,6 +134,13 @@ struct WorkQueue: Sendable {
                        || ' seit über \(unescaped: "\(referralWaitDays)") Tagen auf Rückmeldung',
                    '/mandanten/' || w.tenant_slug, w.waiting, NULL
             FROM district_referrals_waiting(\(referralWaitDays)::integer) w
+            UNION ALL
+            SELECT 6, 'documentation', 'Änderungsvorschläge zum Dokumentationsstandard',
+                   count(*) || CASE WHEN count(*) = 1 THEN ' Vorschlag wartet' ELSE ' Vorschläge warten' END || ' auf Ihre Entscheidung',
+                   '/dokumentationsstandard', count(*)::integer, NULL
+            FROM documentation_standard_requests r
+            WHERE r.tenant_id = app_current_tenant() AND r.decision IS NULL
+            HAVING count(*) > 0
         ) queue
         ORDER BY section, at NULLS LAST, title
         """

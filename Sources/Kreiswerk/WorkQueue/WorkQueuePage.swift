@@ -11,6 +11,7 @@ enum WorkQueuePage {
         case "conference" where coordinator: "Fallkonferenzen zu planen, vorzubereiten oder zu moderieren"
         case "conference": "Fallkonferenzen der nächsten 7 Tage"
         case "steering", "papers": "Lenkungsgruppe"
+        case "documentation": "Dokumentationsstandard"
         case "referrals": "Verweisungen ohne Rückmeldung seit über \(WorkQueue.referralWaitDays) Tagen, je Stelle"
         case "review", "goal", "action_item": "Heute fällig"
         case "referral": "Neue Verweisungen an Ihre Dienste"
