@@ -46,11 +46,12 @@ new_password() { head -c 18 /dev/urandom | base64 | tr -d '/+='; }
 now() { date +%s.%N | cut -c1-14; }
 elapsed() { python3 -c "print(f'{$(now) - $1:.1f}')"; }
 
-# stop_within PID SECONDS WHAT [LOG]: SIGTERM, then sets stopped to the seconds until the process was gone (and status to
-# its exit status); fails past SECONDS + 2, and when the process had already ended with a failure before SIGTERM (the
-# tail of LOG says why).
+# stop_within PID SECONDS WHAT [LOG]: SIGTERM to PID (a child of this shell), then sets stopped to the seconds until it
+# had exited (and status to its exit status); fails past SECONDS + 2 (then it is killed), and when the process had
+# already ended with a failure before SIGTERM (the tail of LOG says why). It waits for the child itself, not for its pid
+# to vanish from /proc: pids are reused within seconds here (pid_max 32768), and an exited worker's pid once looked alive.
 stop_within() {
-    local pid="$1" limit="$2" what="$3" log="${4:-}" started
+    local pid="$1" limit="$2" what="$3" log="${4:-}" started watchdog
     started="$(now)"
     if ! kill -TERM "$pid" 2>/dev/null; then
         status=0
@@ -60,15 +61,15 @@ stop_within() {
         echo "(note: $what had already ended by itself, exit status 0${log:+; its log: $(tail -n 3 "$log" | tr '\n' ' ')})"
         return
     fi
-    for _ in $(seq $((limit * 10 + 20))); do
-        [ -d "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null || break
-        sleep 0.1
-    done
-    if [ -d "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null; then
-        kill -9 "$pid"
-        fail "$what did not stop within $((limit + 2)) s of SIGTERM${log:+: $(tail -n 20 "$log")}"
-    fi
+    (sleep "$((limit + 2))" && kill -KILL "$pid" 2>/dev/null && echo killed >"/tmp/kreiswerk-stop-within.$pid") &
+    watchdog=$!
     status=0
     wait "$pid" 2>/dev/null || status=$?
     stopped="$(elapsed "$started")"
+    kill "$watchdog" 2>/dev/null || true
+    wait "$watchdog" 2>/dev/null || true
+    if [ -f "/tmp/kreiswerk-stop-within.$pid" ]; then
+        rm -f "/tmp/kreiswerk-stop-within.$pid"
+        fail "$what did not stop within $((limit + 2)) s of SIGTERM (killed)${log:+: $(tail -n 20 "$log")}"
+    fi
 }

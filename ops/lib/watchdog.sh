@@ -1,20 +1,41 @@
 # run_watched QUIET_SECONDS LOG COMMAND...: runs COMMAND with its output in LOG and on standard output; if LOG stays
 # unchanged for QUIET_SECONDS, the command is taken to hang: prints what is needed to find out why (the Swift tests
-# that started and never finished, the process's database connections and threads), stops it and fails. Sourced.
+# that started and never finished, the process's database connections and threads), stops it and returns 124. Sourced.
+# The shell itself waits for COMMAND (pids are reused within seconds here: a pid is no proof that a process still runs).
 run_watched() {
     local quiet="$1" log="$2"; shift 2
+    local marker="$log.hung"
+    rm -f "$marker"
     "$@" >"$log" 2>&1 &
-    local pid=$! last_size=-1 last_change size
-    last_change="$(date +%s)"
-    tail -n +1 -f --pid="$pid" "$log" &
+    local pid=$!
+    tail -n +1 -f "$log" &
     local follower=$!
-    while kill -0 "$pid" 2>/dev/null; do
-        sleep 5
+    watch_quiet "$pid" "$quiet" "$log" "$marker" "$*" &
+    local monitor=$!
+    local status=0
+    wait "$pid" || status=$?
+    kill "$monitor" 2>/dev/null || true
+    wait "$monitor" 2>/dev/null || true
+    sleep 1  # the follower prints the last lines
+    kill "$follower" 2>/dev/null || true
+    wait "$follower" 2>/dev/null || true
+    if [ -f "$marker" ]; then
+        rm -f "$marker"
+        return 124
+    fi
+    return "$status"
+}
+
+# watch_quiet PID QUIET_SECONDS LOG MARKER WHAT: the monitor of run_watched (killed by it when PID ends).
+watch_quiet() {
+    local pid="$1" quiet="$2" log="$3" marker="$4" what="$5" last_size=-1 last_change size
+    last_change="$(date +%s)"
+    while sleep 5; do
         size="$(stat -c %s "$log")"
         if [ "$size" != "$last_size" ]; then last_size="$size"; last_change="$(date +%s)"; continue; fi
         [ $(($(date +%s) - last_change)) -lt "$quiet" ] && continue
-        kill "$follower" 2>/dev/null || true
-        echo "HANG: no output for $quiet s from: $*" >&2
+        touch "$marker"
+        echo "HANG: no output for $quiet s from: $what" >&2
         python3 - "$log" >&2 <<'PY' || true
 import re, sys
 started, ended = [], set()
@@ -26,7 +47,8 @@ print("tests started and never finished:", [t for t in started if t not in ended
 PY
         local child descendants="$pid" next="$pid"
         while next="$(pgrep -P "$(tr ' ' ',' <<<"$next")" | tr '\n' ' ')"; [ -n "${next// /}" ]; do
-            next="${next% }"; descendants="$descendants $next"
+            next="${next% }"
+            descendants="$descendants $next"
         done
         for child in $descendants; do
             echo "--- process $child: $(tr '\0' ' ' </proc/"$child"/cmdline 2>/dev/null | cut -c1-200)" >&2
@@ -37,11 +59,6 @@ PY
             fi
         done
         kill -KILL $descendants 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-        return 124
+        return
     done
-    local status=0
-    wait "$pid" || status=$?
-    wait "$follower" 2>/dev/null || true
-    return "$status"
 }
