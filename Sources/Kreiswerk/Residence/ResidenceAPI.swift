@@ -189,6 +189,12 @@ struct ResidenceAPI {
         }
     }
 
+    /// A participating town's view of a campaign: its own clients informed (its own count, exact).
+    struct TownCampaignJSON: Encodable, Sendable {
+        var campaign: CampaignJSON
+        var informed: Int
+    }
+
     struct Listed<Item: Encodable & Sendable>: Encodable, Sendable { var items: [Item] }
 
     // MARK: - What the API takes
@@ -226,6 +232,12 @@ struct ResidenceAPI {
     struct AnswerBody: Decodable {
         var verdict: String?
         var note: String?
+    }
+
+    struct InformedBody: Decodable {
+        var caseNumber: String?
+        var informedOn: String?
+        var how: String?
     }
 
     struct NewCampaignBody: Decodable {
@@ -443,6 +455,32 @@ struct ResidenceAPI {
         routes.get("/api/v1/campaigns/{id}", .coordinateDistrict) { _, context in
             let found = try await campaigns.campaign(try context.id(), by: context.identity, clientAddress: context.clientAddress)
             return JSONResponse(CampaignJSON(found.campaign, counts: found.counts), snakeCase: true)
+        }
+        // The participating towns' case workers: the campaigns their town takes part in, and clients informed.
+        routes.get("/api/v1/town-campaigns", .workCases) { _, context in
+            let found = try await campaigns.ofTown(by: context.identity, clientAddress: context.clientAddress)
+            return JSONResponse(Listed(items: found.map { CampaignJSON($0) }), snakeCase: true)
+        }
+        routes.get("/api/v1/town-campaigns/{id}", .workCases) { _, context in
+            let found = try await campaigns.forTown(try context.id(), by: context.identity, clientAddress: context.clientAddress)
+            return JSONResponse(TownCampaignJSON(campaign: CampaignJSON(found.campaign), informed: found.informed), snakeCase: true)
+        }
+        routes.on(.post, "/api/v1/town-campaigns/{id}/informed", .workCases) { request, context -> Response in
+            let id = try context.id()
+            let body = try await request.json(InformedBody.self, context: context, snakeCase: true)
+            var errors: [String: String] = [:]
+            let day = Self.day(body.informedOn, field: "informed_on", into: &errors)
+            if !errors.isEmpty { throw InvalidInput(errors: errors) }
+            try await campaigns.inform(
+                id,
+                caseNumber: body.caseNumber ?? "",
+                on: day,
+                how: body.how ?? "",
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
+            // Recorded; the town's count is in GET /api/v1/town-campaigns/{id}.
+            return Response(status: .noContent)
         }
     }
 }

@@ -188,6 +188,52 @@ import Testing
             let counts = try #require(read.object["counts"] as? [[String: Any]], "\(read.text)")
             #expect(counts.first?["town"] as? String == "Stadt Witten" && counts.first?["informed"] as? Int == 0)
             #expect(try await client.api(.get, "/api/v1/campaigns/\(id)", token: people["wittenCM"].token).status == .forbidden)
+
+            // Witten's case workers see the campaign their town takes part in and record a client informed by case number;
+            // Hattingen does not take part: 404.
+            let caseManager = people["wittenCM"].token
+            let (caseID, _) = try await CaseWorkflowTests.openCase(client, caseManager, try await CaseWorkflowTests.register(client, caseManager))
+            let caseNumber = try await db.owner.withTransaction { connection in
+                try await connection.query("SELECT case_number FROM cases WHERE id = \(UUID(uuidString: caseID)!)", logger: TestDatabase.logger)
+                    .collect().first!.decode(String.self)
+            }
+            let ofTown = try await client.api(.get, "/api/v1/town-campaigns", token: caseManager)
+            #expect((ofTown.object["items"] as? [[String: Any]])?.map { $0["id"] as? String } == [id], "\(ofTown.text)")
+            let informed = "/api/v1/town-campaigns/\(id)/informed"
+            let badHow = try await client.api(
+                .post,
+                informed,
+                token: caseManager,
+                json: #"{"case_number":"\#(caseNumber)","informed_on":"gestern","how":"per Brieftaube"}"#
+            )
+            #expect(Self.errors(badHow)["informed_on"] != nil, "\(badHow.text)")
+            let badCase = try await client.api(
+                .post,
+                informed,
+                token: caseManager,
+                json: #"{"case_number":"WIT-0000-999","informed_on":"\#(Day.today.iso)","how":"pigeon"}"#
+            )
+            #expect(badCase.status == .unprocessableContent && Self.errors(badCase)["how"] != nil, "\(badCase.text)")
+            let recorded = try await client.api(
+                .post,
+                informed,
+                token: caseManager,
+                json: #"{"case_number":"\#(caseNumber)","informed_on":"\#(Day.today.iso)","how":"handed"}"#
+            )
+            #expect(recorded.status == .noContent, "\(recorded.text)")
+            #expect(try await client.api(.get, "/api/v1/town-campaigns/\(id)", token: caseManager).object["informed"] as? Int == 1)
+            let twice = try await client.api(
+                .post,
+                informed,
+                token: caseManager,
+                json: #"{"case_number":"\#(caseNumber)","informed_on":"\#(Day.today.iso)","how":"sent"}"#
+            )
+            #expect(twice.status == .unprocessableContent && Self.errors(twice)["case_number"] != nil)
+            #expect(try await client.api(.get, "/api/v1/town-campaigns/\(id)", token: people["hattingenCM"].token).status == .notFound)
+            // The district's view stays counts only, suppressed: Witten's 1 is "<5".
+            let district = try await client.api(.get, "/api/v1/campaigns/\(id)", token: coordinator)
+            #expect((district.object["counts"] as? [[String: Any]])?.first?["informed"] as? String == "<5", "\(district.text)")
+            #expect(!district.text.contains(caseNumber))
         }
     }
 }
