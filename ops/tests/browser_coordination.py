@@ -61,6 +61,7 @@ def case_manager_asks(driver, case_id):
     b.fill_date(form, "conference-when", f"{date.today() + timedelta(days=10)}T09:00")
     b.fill(form, "conference-summary", SUMMARY)
     form.find_element(By.ID, "conference-consent").click()
+    b.choose(form, "conference_consent_given_how", "in_writing")
     b.submit(driver, form)
     b.check(b.path_of(driver).startswith("/konferenzen/"), f"after asking expected the conference page, got {driver.current_url}")
     text = b.page_text(driver)

@@ -112,6 +112,8 @@ def case_manager_finds_and_refers(driver):
         b.fill(refer, "referral_reason", "Familiennachzug, Unterlagen übersetzen")
         b.check(not refer.find_element(By.ID, "referral_consent").is_selected(), "the consent is never ticked for the user")
         refer.find_element(By.ID, "referral_consent").click()
+        b.choose(refer, "referral_consent_given_how", "with_interpreter")
+        b.fill(refer, "referral_consent_interpreter_language", "Arabisch")
         b.submit(driver, refer)
         b.check(b.path_of(driver) == case_path, f"after referring expected the case page, got {driver.current_url}")
         b.check("gesendet, noch keine Antwort" in b.page_text(driver), "the referral shows on the case page")

@@ -492,6 +492,9 @@ def case_manager_intake(driver):
         choose_by_text(refer, "service_id", "Migrationsberatung für erwachsene Zuwanderer (MBE) – AWO")
         fill(refer, "referral_reason", "Begleitung bei der Anerkennung des Berufsabschlusses")
         refer.find_element(By.ID, "referral_consent").click()
+        check(refer.find_element(By.ID, "referral_consent_given_how").get_attribute("value") == "",
+              "how the hand-over consent was given is not preselected")
+        choose(refer, "referral_consent_given_how", "orally")
         submit(driver, refer)
         check("gesendet, noch keine Antwort" in page_text(driver), "the referral shows on the case page")
         plan = action_form(driver, "form#plan-conference")
@@ -500,6 +503,8 @@ def case_manager_intake(driver):
         plan.find_element(By.ID, "invite-awo-en").click()
         fill(plan, "conference-summary", "Berufsabschluss aus der Türkei, Anerkennung läuft.")
         plan.find_element(By.ID, "conference-consent").click()
+        choose(plan, "conference_consent_given_how", "with_interpreter")
+        fill(plan, "conference_consent_interpreter_language", "Türkisch")
         submit(driver, plan)
         check(path_of(driver).startswith("/konferenzen/"), f"after planning expected the conference page, got {driver.current_url}")
         run_axe(driver, "conference page")

@@ -50,6 +50,7 @@ enum CaseAction: Sendable, Equatable {
             [
                 "kind": "conference-kind", "title": "conference-title", "scheduled_at": "conference-when", "participants": "conference-participants",
                 "invitees": "conference-invitees", "summary": "conference-summary", "consent": "conference-consent",
+                "consent_given_how": "conference_consent_given_how", "consent_interpreter_language": "conference_consent_interpreter_language",
             ]
         case .review(let goal): ["outcome": "outcome-\(goal.uuidString.lowercased())"]
         case .postpone(let goal): ["review_on": "postpone-\(goal.uuidString.lowercased())"]

@@ -609,6 +609,20 @@ struct CasePages {
             data["referralConsent"] = referralForm["consent"] == "1"
             data["referralConsentDate"] = referralForm["consent_given_on"]
         }
+        data["referralConsentManner"] = Self.consentMannerValues(
+            referralForm,
+            name: "consent_",
+            id: "referral_consent_",
+            errors: errors?.errors ?? [:]
+        )
+        let conferenceErrors =
+            action == .conference ? Dictionary(uniqueKeysWithValues: (errors?.errors ?? [:]).map { ("conference_" + $0.key, $0.value) }) : [:]
+        data["conferenceConsentManner"] = Self.consentMannerValues(
+            action == .conference ? context.form : nil,
+            name: "consent_",
+            id: "conference_consent_",
+            errors: conferenceErrors
+        )
         data["referrals"] = page.referrals.map(ReferralPages.values)
         if let errors { data.merge(Self.caseErrorValues(errors, action: action)) { $1 } }
         if let message { data["message"] = message }

@@ -216,6 +216,21 @@ public struct ConsentGiven: Sendable, Equatable {
     static let languageMissing =
         "Bei einer Einwilligung mit Dolmetschung bitte die Sprache angeben, in die gedolmetscht wurde (z. B. Arabisch)."
 
+    /// A consent another form requires (a referral's hand-over, a conference, a level-2 report), its fields named consent_…:
+    /// checked, or its problems added to `errors` — `missing` (under `consent`) when none was given and the form's own
+    /// consent fields (`alsoWrong`) did not already say what is wrong with it.
+    static func required(_ consent: ConsentGiven?, alsoWrong: [String: String], missing: String, errors: inout [String: String]) -> ConsentGiven? {
+        errors.merge(alsoWrong) { first, _ in first }
+        guard let consent else {
+            if !alsoWrong.keys.contains(where: { $0.hasPrefix("consent_") }) { errors["consent"] = missing }
+            return nil
+        }
+        do { return try consent.validated(prefix: "consent_") } catch {
+            errors.merge(error.errors) { first, _ in first }
+            return nil
+        }
+    }
+
     /// Checks the dates and the manner, all problems at once; `requireHow` (the pages) refuses a consent that does not say
     /// how it was given. The language is kept only for a consent given with an interpreter, which must name it.
     func validated(prefix: String = "", requireHow: Bool = false, today: Day = .today) throws(InvalidInput) -> ConsentGiven {

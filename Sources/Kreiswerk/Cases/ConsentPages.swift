@@ -72,6 +72,27 @@ extension CasePages {
         return values
     }
 
+    /// The consent a form records along with something else (its checkbox `consent`, its fields consent_…): nil when not
+    /// ticked; when ticked, how it was given must be said. The problems come back to be reported with the rest of the form's.
+    static func tickedConsent(_ form: Form) -> (consent: ConsentGiven?, problems: [String: String]) {
+        guard form["consent"] == "1" else { return (nil, [:]) }
+        do { return (try consentGiven(form, prefix: "consent_"), [:]) } catch { return (nil, error.errors) }
+    }
+
+    /// The values of the partial `consent-manner`: how a consent recorded as part of another form (a referral, a conference,
+    /// a level-2 report) was given, the same fields as the intake's. Field names start with `name`, element ids with `id`;
+    /// `errors` are keyed by id (`<id>given_how`, `<id>interpreter_language`). Nothing is preselected; after a refusal the
+    /// choice and the language typed are kept. Pass the result as one object, `{{#key}}{{>consent-manner}}{{/key}}`.
+    static func consentMannerValues(_ form: Form?, name: String, id: String, errors: [String: String] = [:]) -> [String: Any] {
+        let how = form?[name + "given_how"]
+        return [
+            "mannerID": id, "mannerName": name,
+            "manners": Consent.Manner.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0.rawValue == how] },
+            "mannerLanguage": form.map { $0[name + "interpreter_language"] }?.nonEmpty as Any,
+            "mannerHowError": errors[id + "given_how"] as Any, "mannerLanguageError": errors[id + "interpreter_language"] as Any,
+        ]
+    }
+
     /// How a consent was given, as the client page shows it beside its state.
     static func consentHow(_ consent: Consent) -> String {
         consent.howInWords ?? "wie gegeben: nicht erfasst"

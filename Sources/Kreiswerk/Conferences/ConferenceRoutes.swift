@@ -119,6 +119,8 @@ struct ConferenceRoutes {
                 guard let scheduled = try Day.enteredInstant(form["scheduled_at"], field: "scheduled_at") else {
                     throw InvalidInput(field: "scheduled_at", "Bitte Datum und Uhrzeit der Fallkonferenz angeben.")
                 }
+                // The client's consent to sharing the summary, never assumed: ticked, and said how it was given.
+                let (consent, wrong) = CasePages.tickedConsent(form)
                 let new = NewConference(
                     kind: form["kind"],
                     title: form["title"],
@@ -128,10 +130,18 @@ struct ConferenceRoutes {
                     participants: form.all("participants"),
                     externalParticipants: form["external"].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
                     invitees: form["invitees"].split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init),
-                    consentGivenOn: form["consent"] == "1" ? .today : nil,
-                    requestModerator: form["moderator"] == "1"
+                    consentGivenOn: consent?.givenOn,
+                    requestModerator: form["moderator"] == "1",
+                    consentGivenHow: consent?.how,
+                    consentInterpreterLanguage: consent?.interpreterLanguage
                 )
-                let conference = try await conferences.plan(case: id, new, by: context.identity, clientAddress: context.clientAddress)
+                let conference = try await conferences.plan(
+                    case: id,
+                    new,
+                    alsoWrong: wrong,
+                    by: context.identity,
+                    clientAddress: context.clientAddress
+                )
                 return .redirect(to: "/konferenzen/\(conference.id.uuidString.lowercased())", type: .normal)
             } catch let error as InvalidInput {
                 return try await casePages.casePage(context, id: id, errors: error, status: .unprocessableContent)
@@ -168,13 +178,16 @@ struct ConferenceRoutes {
             )
         }
         formAction("teilnehmende", on: routes) { id, form, context in
+            let (consent, wrong) = CasePages.tickedConsent(form)
             let more = MoreParticipants(
                 participants: form.all("participants"),
                 externalParticipants: form["external"].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
                 invitees: form["invitees"].split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init),
-                consentGivenOn: form["consent"] == "1" ? .today : nil
+                consentGivenOn: consent?.givenOn,
+                consentGivenHow: consent?.how,
+                consentInterpreterLanguage: consent?.interpreterLanguage
             )
-            _ = try await conferences.invite(id, more, by: context.identity, clientAddress: context.clientAddress)
+            _ = try await conferences.invite(id, more, alsoWrong: wrong, by: context.identity, clientAddress: context.clientAddress)
         }
         formAction("planung", permission: .coordinateDistrict, on: routes) { id, form, context in
             guard let scheduled = try Day.enteredInstant(form["scheduled_at"], field: "scheduled_at") else {
@@ -310,6 +323,12 @@ struct ConferenceRoutes {
         let runs = ["organiser", "lead"].contains(conference.part)
         let open = conference.cancelledAt == nil
         data["isOrganiser"] = conference.part == "organiser"
+        data["consentManner"] = CasePages.consentMannerValues(
+            errors == nil ? nil : context.form,
+            name: "consent_",
+            id: "consent_",
+            errors: errors?.errors ?? [:]
+        )
         data["isLead"] = conference.part == "lead"
         data["runs"] = runs
         data["canChange"] = runs && open && !(conference.lead != nil && conference.plannedAt == nil)

@@ -65,6 +65,13 @@ public struct NewConference: Sendable, Decodable {
     /// A district conference is asked of the district's coordinators, who plan and lead it: `town` (default) asks for one,
     /// `coordination` shares the case with them and leaves it to them to call one.
     public var initiative: String?
+    /// How the client's consent of `consentGivenOn` was given (in writing, orally, with an interpreter and in which language).
+    public var consentGivenHow: Consent.Manner? = nil
+    public var consentInterpreterLanguage: String? = nil
+
+    var consent: ConsentGiven? {
+        consentGivenOn.map { ConsentGiven(givenOn: $0, how: consentGivenHow, interpreterLanguage: consentInterpreterLanguage) }
+    }
 }
 
 /// The coordinators plan a district conference a town asked for: the time (the town's wish until then), title, agenda,
@@ -84,6 +91,12 @@ public struct MoreParticipants: Sendable, Decodable {
     public var externalParticipants: [String]?
     public var invitees: [String]?
     public var consentGivenOn: Day?
+    public var consentGivenHow: Consent.Manner? = nil
+    public var consentInterpreterLanguage: String? = nil
+
+    var consent: ConsentGiven? {
+        consentGivenOn.map { ConsentGiven(givenOn: $0, how: consentGivenHow, interpreterLanguage: consentInterpreterLanguage) }
+    }
 }
 
 /// Case conferences (Fallkonferenz): planned by the case manager, shared with the invited tenants by grants.
@@ -186,8 +199,15 @@ public struct Conferences: Sendable {
     }
 
     /// Plans a conference on an open case; the invited tenants (and, for a district conference, the district's
-    /// coordinators) get grants that rest on the client's consent of `consentGivenOn`.
-    public func plan(case id: UUID, _ new: NewConference, by identity: Identity, clientAddress: String?) async throws -> CaseConference {
+    /// coordinators) get grants that rest on the client's consent (when and how it was given). `alsoWrong` are the
+    /// problems the caller found before (a form's consent fields), reported with these in one answer.
+    public func plan(
+        case id: UUID,
+        _ new: NewConference,
+        alsoWrong: [String: String] = [:],
+        by identity: Identity,
+        clientAddress: String?
+    ) async throws -> CaseConference {
         var errors: [String: String] = [:]
         let title = new.title.trimmingCharacters(in: .whitespaces)
         let summary = new.summary.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -198,7 +218,12 @@ public struct Conferences: Sendable {
         if summary.isEmpty || summary.count > 5000 {
             errors["summary"] = "Bitte eine Zusammenfassung des Falls für die Teilnehmenden schreiben (1 bis 5000 Zeichen)."
         }
-        if new.consentGivenOn == nil { errors["consent"] = "Ohne Einwilligung des Klienten darf die Zusammenfassung nicht geteilt werden." }
+        let consent = ConsentGiven.required(
+            new.consent,
+            alsoWrong: alsoWrong,
+            missing: "Ohne Einwilligung des Klienten darf die Zusammenfassung nicht geteilt werden.",
+            errors: &errors
+        )
         let led = new.kind == "district"
         if led, !["town", "coordination"].contains(new.initiative ?? "town") {
             errors["initiative"] =
@@ -212,7 +237,7 @@ public struct Conferences: Sendable {
         if new.participants.isEmpty && (new.externalParticipants ?? []).isEmpty && addresses.isEmpty && new.kind == "municipal" {
             errors["participants"] = "Bitte mindestens eine teilnehmende Stelle einladen."
         }
-        guard errors.isEmpty else { throw InvalidInput(errors: errors) }
+        guard errors.isEmpty, let given = consent else { throw InvalidInput(errors: errors) }
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let file = try await work.workable(id, on: connection)
             let districtID = identity.tenant.ownDistrictID
@@ -228,7 +253,9 @@ public struct Conferences: Sendable {
                 scope: .handover,
                 recipient: led
                     ? "Fallkonferenz auf Kreisebene „\(title)“ (Koordinierungsstelle und die von ihr Eingeladenen)" : "Fallkonferenz „\(title)“",
-                givenOn: new.consentGivenOn!,
+                givenOn: given.givenOn,
+                givenHow: given.how,
+                interpreterLanguage: given.interpreterLanguage,
                 by: identity.userID,
                 on: connection,
                 logger: logger
@@ -405,7 +432,13 @@ public struct Conferences: Sendable {
     /// More participants for a conference the identity's tenant organises (the client's consent to sharing the summary
     /// with them is recorded anew) or the district's coordinators lead (resting on the hand-over consent the town recorded
     /// with its request). Those already invited are left as they are.
-    public func invite(_ id: UUID, _ more: MoreParticipants, by identity: Identity, clientAddress: String?) async throws -> CaseConference {
+    public func invite(
+        _ id: UUID,
+        _ more: MoreParticipants,
+        alsoWrong: [String: String] = [:],
+        by identity: Identity,
+        clientAddress: String?
+    ) async throws -> CaseConference {
         let addresses = Self.addresses(more.invitees)
         let external = (more.externalParticipants ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var errors: [String: String] = [:]
@@ -414,9 +447,13 @@ public struct Conferences: Sendable {
             errors["participants"] = "Bitte mindestens eine Stelle oder Person einladen."
         }
         // The coordinators who lead a conference invite on the town's hand-over consent; everyone else records the client's.
-        if more.consentGivenOn == nil && !identity.has(.districtCoordinator) {
-            errors["consent"] = "Ohne Einwilligung des Klienten darf die Zusammenfassung nicht mit weiteren Teilnehmenden geteilt werden."
-        }
+        let consent = ConsentGiven.required(
+            more.consent,
+            alsoWrong: alsoWrong,
+            missing: "Ohne Einwilligung des Klienten darf die Zusammenfassung nicht mit weiteren Teilnehmenden geteilt werden.",
+            errors: &errors
+        )
+        if consent == nil && identity.has(.districtCoordinator) { errors["consent"] = nil }
         guard errors.isEmpty else { throw InvalidInput(errors: errors) }
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             // Locked so that two invitations at once do not invite anyone twice.
@@ -435,7 +472,7 @@ public struct Conferences: Sendable {
             guard !tenants.isEmpty || !persons.isEmpty || !external.isEmpty else {
                 throw InvalidInput(field: "participants", "Alle Genannten sind zu dieser Fallkonferenz bereits eingeladen.")
             }
-            let consent = try await consentForMore(locked, more.consentGivenOn, by: identity, on: connection)
+            let consent = try await consentForMore(locked, consent, by: identity, on: connection)
             try await addParticipants(
                 to: id,
                 of: locked.owner,
@@ -473,9 +510,9 @@ public struct Conferences: Sendable {
 
     /// The consent more participants rest on: the town records the client's consent anew; the coordinators who lead the
     /// conference invite on the hand-over consent the town recorded with its request.
-    func consentForMore(_ locked: Locked, _ givenOn: Day?, by identity: Identity, on connection: PostgresConnection) async throws -> UUID {
+    func consentForMore(_ locked: Locked, _ given: ConsentGiven?, by identity: Identity, on connection: PostgresConnection) async throws -> UUID {
         if locked.part == .lead, let consent = locked.handoverConsent { return consent }
-        guard let givenOn else {
+        guard let given else {
             throw InvalidInput(
                 field: "consent",
                 "Ohne Einwilligung des Klienten darf die Zusammenfassung nicht mit weiteren Teilnehmenden geteilt werden."
@@ -487,7 +524,9 @@ public struct Conferences: Sendable {
             tenant: identity.tenant.id,
             scope: .handover,
             recipient: "Fallkonferenz „\(locked.title)“ (weitere Teilnehmende)",
-            givenOn: givenOn,
+            givenOn: given.givenOn,
+            givenHow: given.how,
+            interpreterLanguage: given.interpreterLanguage,
             by: identity.userID,
             on: connection,
             logger: logger

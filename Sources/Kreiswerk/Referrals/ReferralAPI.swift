@@ -9,6 +9,13 @@ struct ReferralAPI {
         var serviceId: UUID
         var reason: String
         var consentGivenOn: Day?
+        var consentGivenHow: Consent.Manner?
+        var consentInterpreterLanguage: String?
+
+        /// The hand-over consent given with the referral, if any.
+        var consent: ConsentGiven? {
+            consentGivenOn.map { ConsentGiven(givenOn: $0, how: consentGivenHow, interpreterLanguage: consentInterpreterLanguage) }
+        }
     }
 
     struct Answer: Decodable {
@@ -29,7 +36,7 @@ struct ReferralAPI {
                 case: try context.id(),
                 service: body.serviceId,
                 reason: body.reason,
-                consentGivenOn: body.consentGivenOn,
+                consent: body.consent,
                 by: context.identity,
                 clientAddress: context.clientAddress
             )

@@ -87,14 +87,14 @@ struct ReferralPages {
                 guard let service = UUID(uuidString: form["service_id"]) else {
                     throw InvalidInput(field: "service_id", "Bitte eine Beratungsstelle wählen.")
                 }
-                let consent =
-                    form["consent"] == "1"
-                    ? try Day.parse(form["consent_given_on"], field: "consent_given_on", label: "Einwilligung vom") ?? .today : nil
+                // The hand-over consent, never assumed: ticked, and said when and how it was given.
+                let (consent, wrong) = CasePages.tickedConsent(form)
                 let sent = try await referrals.send(
                     case: id,
                     service: service,
                     reason: form["reason"],
-                    consentGivenOn: consent,
+                    consent: consent,
+                    alsoWrong: wrong,
                     by: context.identity,
                     clientAddress: context.clientAddress
                 )
@@ -102,7 +102,10 @@ struct ReferralPages {
                 return .redirect(to: "/faelle/\(id.uuidString.lowercased())?\(done)", type: .normal)
             } catch let error as InvalidInput {
                 // The referral form's fields are named apart from the other forms' on the case page (its reason, its consent).
-                let names = ["reason": "referral_reason", "consent": "referral_consent", "consent_given_on": "referral_consent_date"]
+                let names = [
+                    "reason": "referral_reason", "consent": "referral_consent", "consent_given_on": "referral_consent_date",
+                    "consent_given_how": "referral_consent_given_how", "consent_interpreter_language": "referral_consent_interpreter_language",
+                ]
                 let errors = InvalidInput(errors: Dictionary(error.errors.map { (names[$0.key] ?? $0.key, $0.value) }) { first, _ in first })
                 return try await casePages.casePage(context, id: id, errors: errors, referralForm: form, status: .unprocessableContent)
             }

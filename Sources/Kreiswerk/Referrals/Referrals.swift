@@ -131,24 +131,30 @@ public struct Referrals: Sendable {
         return referrals
     }
 
-    /// Refers the case's client to a service, recording the client's hand-over consent of `consentGivenOn`,
-    /// and grants the service's carrier the minimal data set.
+    /// Refers the case's client to a service, recording the client's hand-over consent (when and how it was given), and
+    /// grants the service's carrier the minimal data set. `alsoWrong` are the problems the caller found before (a form's
+    /// consent fields), reported with these in one answer.
     public func send(
         case id: UUID,
         service serviceID: UUID,
         reason: String,
-        consentGivenOn: Day?,
+        consent: ConsentGiven?,
+        alsoWrong: [String: String] = [:],
         by identity: Identity,
         clientAddress: String?
     ) async throws -> Referral {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !reason.isEmpty, reason.count <= 2000 else {
-            throw InvalidInput(field: "reason", "Bitte den Anlass der Verweisung in 1 bis 2000 Zeichen nennen; die Beratungsstelle sieht ihn.")
+        var problems: [String: String] = [:]
+        if reason.isEmpty || reason.count > 2000 {
+            problems["reason"] = "Bitte den Anlass der Verweisung in 1 bis 2000 Zeichen nennen; die Beratungsstelle sieht ihn."
         }
-        guard let consentDay = consentGivenOn else {
-            throw InvalidInput(field: "consent", "Ohne Einwilligung des Klienten in die Übergabe kann nicht verwiesen werden.")
-        }
-        guard consentDay <= .today else { throw InvalidInput(field: "consent_given_on", "Das Datum der Einwilligung liegt in der Zukunft.") }
+        let given = ConsentGiven.required(
+            consent,
+            alsoWrong: alsoWrong,
+            missing: "Ohne Einwilligung des Klienten in die Übergabe kann nicht verwiesen werden.",
+            errors: &problems
+        )
+        guard problems.isEmpty, let given else { throw InvalidInput(errors: problems) }
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let file = try await work.workable(id, on: connection)
             let client = try await ClientRecords.find(file.clientID, on: connection, logger: logger)!
@@ -167,12 +173,22 @@ public struct Referrals: Sendable {
                 )
             }
             let receiver = try await TenantDirectory.find(slug: service.carrier, on: connection, logger: logger)!
+            // A service of the sender's own tenant is received by its counsellors (a carrier's or an office's); a town's own
+            // tenant has none: its offices (Jugendamt, Sozialamt) receive referrals as tenants of their own.
+            if receiver.id == identity.tenant.id && !Policy.rolesOffered(by: identity.tenant.kind).contains(.counsellor) {
+                throw InvalidInput(
+                    field: "service_id",
+                    "„\(service.name)“ ist ein Angebot von \(identity.tenant.name) selbst; dort nimmt niemand Verweisungen entgegen. Bitte die Arbeit im Fall selbst vermerken oder ein Angebot eines Amtes oder Trägers wählen."
+                )
+            }
             let consent = try await ClientRecords.recordConsent(
                 client: client.id,
                 tenant: identity.tenant.id,
                 scope: .handover,
                 recipient: service.name,
-                givenOn: consentDay,
+                givenOn: given.givenOn,
+                givenHow: given.how,
+                interpreterLanguage: given.interpreterLanguage,
                 by: identity.userID,
                 on: connection,
                 logger: logger
@@ -239,12 +255,22 @@ public struct Referrals: Sendable {
         )
     }
 
-    /// Referrals to the identity's tenant whose grant is live (an audited read).
+    /// Whether the identity receives `referral` for its tenant: every referral from another tenant, and one its own
+    /// colleagues sent to its own service only as a counsellor (the sender does not answer their own referral).
+    static func receives(_ referral: Referral, _ identity: Identity) -> Bool {
+        referral.receiver == identity.tenant.slug && (referral.sender != identity.tenant.slug || identity.has(.counsellor))
+    }
+
+    /// Referrals to the identity's tenant whose grant is live, and for its counsellors those of their own tenant's case
+    /// workers (an audited read).
     public func incoming(by identity: Identity, clientAddress: String?) async throws -> [Referral] {
         try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let referrals = try await decode(
                 connection.query(
-                    "\(unescaped: Self.select) WHERE r.receiver_tenant_id = \(identity.tenant.id) AND r.tenant_id <> \(identity.tenant.id) ORDER BY r.sent_at DESC LIMIT 500",
+                    """
+                    \(unescaped: Self.select) WHERE r.receiver_tenant_id = \(identity.tenant.id)
+                        AND (r.tenant_id <> \(identity.tenant.id) OR \(identity.has(.counsellor))) ORDER BY r.sent_at DESC LIMIT 500
+                    """,
                     logger: logger
                 ),
                 actingFor: identity.tenant.id,
@@ -295,7 +321,7 @@ public struct Referrals: Sendable {
                     connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger),
                     actingFor: identity.tenant.id,
                     on: connection
-                ).first, referral.receiver == identity.tenant.slug
+                ).first, Self.receives(referral, identity)
             else { throw Self.noReferral }
             let allowed: [String: [String]] = ["sent": ["accepted", "declined"], "accepted": ["feedback"], "feedback": ["feedback"], "declined": []]
             guard allowed[referral.state, default: []].contains(kind) else {

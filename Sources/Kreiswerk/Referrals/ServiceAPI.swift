@@ -110,10 +110,19 @@ struct ServiceAPI {
         }
 
         routes.on(.post, "/api/v1/services/{id}/retire", .maintainServices) { request, context in
-            let id = try context.id()
-            let version = try request.ifMatchVersion(of: "/api/v1/services/\(id.uuidString.lowercased())")
-            let service = try await upkeep.retire(id, version: version, by: context.identity, clientAddress: context.clientAddress)
-            return JSONResponse(service, headers: [.eTag: "\"\(service.version)\""], snakeCase: true)
+            try await offer(request, context, active: false)
         }
+
+        routes.on(.post, "/api/v1/services/{id}/reactivate", .maintainServices) { request, context in
+            try await offer(request, context, active: true)
+        }
+    }
+
+    /// Retires or reactivates the service at the version `If-Match` names.
+    func offer(_ request: Request, _ context: SignedInContext, active: Bool) async throws -> JSONResponse<ServiceDirectory.Entry> {
+        let id = try context.id()
+        let version = try request.ifMatchVersion(of: "/api/v1/services/\(id.uuidString.lowercased())")
+        let service = try await upkeep.offer(id, version: version, active: active, by: context.identity, clientAddress: context.clientAddress)
+        return JSONResponse(service, headers: [.eTag: "\"\(service.version)\""], snakeCase: true)
     }
 }

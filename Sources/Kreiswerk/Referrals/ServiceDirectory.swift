@@ -513,7 +513,10 @@ public enum ServiceDirectory {
         logger: Logger
     ) async throws -> [Entry] {
         let town = try await town(of: identity, placeOfResidence: client.data.placeOfResidence, on: connection, logger: logger)
+        // Not the town's own services: nobody in its tenant receives them (`Referrals.send` refuses them).
+        let ownTaken = Policy.rolesOffered(by: identity.tenant.kind).contains(.counsellor)
         return try await list(district: identity.tenant.ownDistrictID ?? identity.tenant.id, town: town, on: connection, logger: logger)
+            .filter { ownTaken || $0.carrier != identity.tenant.slug }
     }
 
     /// The district's towns, by name.

@@ -44,6 +44,7 @@ struct ServicePages {
         routes.get("/angebote/{id}/bearbeiten", .maintainServices) { _, context in try await formPage(context, id: try context.id()) }
         routes.post("/angebote/{id}", .maintainServices, use: change)
         routes.post("/angebote/{id}/beenden", .maintainServices, use: retire)
+        routes.post("/angebote/{id}/wieder-anbieten", .maintainServices, use: reactivate)
     }
 
     // MARK: - Finding
@@ -99,11 +100,13 @@ struct ServicePages {
         data["answered"] = detail.answers.answered
         data["answeredInTime"] = detail.answers.answeredInTime
         data["mayMaintain"] = detail.mayMaintain && detail.service.active
+        data["mayReactivate"] = detail.mayMaintain && !detail.service.active
         if let caseID = query["fall"].flatMap({ UUID(uuidString: String($0)) }), detail.service.active,
             context.identity.has(.caseManager)
                 || context.identity.has(.teamLead)
         {
             data["referFromCase"] = caseID.uuidString.lowercased()
+            data["referralConsentManner"] = CasePages.consentMannerValues(nil, name: "consent_", id: "referral_consent_")
             data["today"] = Day.today.iso
         }
         data["notice"] =
@@ -111,7 +114,9 @@ struct ServicePages {
             ? "Angebot veröffentlicht; es steht jetzt im Versorgungssystem des Kreises."
             : query["gespeichert"] != nil
                 ? "Änderungen gespeichert."
-                : query["beendet"] != nil ? "Angebot beendet; es wird nicht mehr angeboten, frühere Verweisungen bleiben." : nil
+                : query["beendet"] != nil
+                    ? "Angebot beendet; es wird nicht mehr angeboten, frühere Verweisungen bleiben."
+                    : query["wieder-angeboten"] != nil ? "Angebot wird wieder angeboten; es steht wieder im Versorgungssystem des Kreises." : nil
         return pages.render("service", data, identity: context.identity, path: "/angebote")
     }
 
@@ -230,13 +235,22 @@ struct ServicePages {
     }
 
     @Sendable func retire(_ request: Request, _ context: SignedInContext) async throws -> Response {
+        try await offer(context, active: false)
+    }
+
+    @Sendable func reactivate(_ request: Request, _ context: SignedInContext) async throws -> Response {
+        try await offer(context, active: true)
+    }
+
+    /// Retires or reactivates the service at the form's version, and says so on its page.
+    func offer(_ context: SignedInContext, active: Bool) async throws -> Response {
         let id = try context.id()
         do {
             guard let version = Int(context.form["version"]) else {
                 throw DomainError.versionRequired("Das Formular ist unvollständig (Version fehlt); bitte die Seite neu laden.")
             }
-            _ = try await upkeep.retire(id, version: version, by: context.identity, clientAddress: context.clientAddress)
-            return .redirect(to: "/angebote/\(id.uuidString.lowercased())?beendet=1", type: .normal)
+            _ = try await upkeep.offer(id, version: version, active: active, by: context.identity, clientAddress: context.clientAddress)
+            return .redirect(to: "/angebote/\(id.uuidString.lowercased())?\(active ? "wieder-angeboten" : "beendet")=1", type: .normal)
         } catch DomainError.stale(let message), DomainError.versionRequired(let message), DomainError.conflict(let message) {
             return try await formPage(context, id: id, message: message, status: .conflict)
         }

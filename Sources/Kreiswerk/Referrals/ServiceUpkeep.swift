@@ -231,18 +231,33 @@ public struct ServiceUpkeep: Sendable {
 
     /// Retires a service at `version`: it is no longer offered; its referrals stay as they are.
     public func retire(_ id: UUID, version: Int, by identity: Identity, clientAddress: String?) async throws -> ServiceDirectory.Entry {
+        try await offer(id, version: version, active: false, by: identity, clientAddress: clientAddress)
+    }
+
+    /// Offers a retired service again at `version` (its carrier's administrators and counsellors, the district's
+    /// coordinators); the referrals it had stay as they were.
+    public func reactivate(_ id: UUID, version: Int, by identity: Identity, clientAddress: String?) async throws -> ServiceDirectory.Entry {
+        try await offer(id, version: version, active: true, by: identity, clientAddress: clientAddress)
+    }
+
+    /// Retires (`active` false) or reactivates a service, as one versioned, audited change.
+    func offer(_ id: UUID, version: Int, active: Bool, by identity: Identity, clientAddress: String?) async throws -> ServiceDirectory.Entry {
         let district = try district(of: identity)
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let current = try await maintained(id, version: version, by: identity, district: district, on: connection)
-            guard current.active else { throw DomainError.conflict("Das Angebot „\(current.name)“ ist bereits beendet.") }
+            guard current.active != active else {
+                throw DomainError.conflict(
+                    active ? "Das Angebot „\(current.name)“ wird bereits angeboten." : "Das Angebot „\(current.name)“ ist bereits beendet."
+                )
+            }
             try await connection.query(
                 """
-                UPDATE services SET active = false, managed_by = 'api', version = version + 1, changed_at = now(), changed_by = \(identity.userID)
+                UPDATE services SET active = \(active), managed_by = 'api', version = version + 1, changed_at = now(), changed_by = \(identity.userID)
                 WHERE id = \(id) AND version = \(version)
                 """,
                 logger: logger
             )
-            audit.append(work.event("service.retired", identity, "service", id, ["key": current.key]))
+            audit.append(work.event(active ? "service.reactivated" : "service.retired", identity, "service", id, ["key": current.key]))
             return try await ServiceDirectory.find(id, district: district, on: connection, logger: logger)!
         }
     }

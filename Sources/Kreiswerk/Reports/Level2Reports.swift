@@ -38,6 +38,10 @@ public struct CaseReport: Sendable, Codable, Equatable {
     public var contact: String?
     public var description: String
     public var consentGivenOn: Day
+    /// How the person's consent was given; nil on reports that did not say (the API does not require it, the page does).
+    public var consentGivenHow: Consent.Manner?
+    /// The language interpreted into, for a consent given with an interpreter.
+    public var consentInterpreterLanguage: String?
     public var reportedAt: Date
     /// open, accepted or declined.
     public var state: String
@@ -45,6 +49,12 @@ public struct CaseReport: Sendable, Codable, Equatable {
     public var deciderName: String?
     /// Only for the receiving team: the case it opened.
     public var caseID: UUID?
+
+    /// How the consent was given, in the client page's words; nil when the report did not say.
+    var consentHowInWords: String? {
+        Consent(id: id, scope: .caseManagement, givenOn: consentGivenOn, givenHow: consentGivenHow, interpreterLanguage: consentInterpreterLanguage)
+            .howInWords
+    }
 }
 
 /// The report a partner fills in.
@@ -58,6 +68,13 @@ public struct NewCaseReport: Sendable, Decodable {
     public var contact: String?
     public var description: String
     public var consentGivenOn: Day?
+    public var consentGivenHow: Consent.Manner? = nil
+    public var consentInterpreterLanguage: String? = nil
+
+    /// The person's consent as reported, if any.
+    var consent: ConsentGiven? {
+        consentGivenOn.map { ConsentGiven(givenOn: $0, how: consentGivenHow, interpreterLanguage: consentInterpreterLanguage) }
+    }
 }
 
 /// The Meldeverfahren: reporting, the team's inbox, accepting (opens a level-2 case) or declining.
@@ -72,7 +89,7 @@ public struct Level2Reports: Sendable {
     static let select = """
         SELECT r.id, rt.slug, rt.name, r.reporter_name, ct.slug, tt.name, r.channel, r.complexity, r.first_name, r.last_name,
                to_char(r.date_of_birth, 'YYYY-MM-DD'), r.languages, r.contact, r.description, to_char(r.consent_given_on, 'YYYY-MM-DD'), r.reported_at,
-               d.decision, d.reason, d.decider_name, d.case_id, r.recipient_tenant_id, tt.slug
+               d.decision, d.reason, d.decider_name, d.case_id, r.recipient_tenant_id, tt.slug, r.consent_given_how, r.consent_interpreter_language
         FROM case_reports r JOIN tenants rt ON rt.id = r.tenant_id JOIN tenants ct ON ct.id = r.recipient_tenant_id JOIN tenants tt ON tt.id = r.town_id
         LEFT JOIN case_report_decisions d ON d.report_id = r.id
         """
@@ -100,6 +117,8 @@ public struct Level2Reports: Sendable {
                     contact: try r[12].decode(String?.self),
                     description: try r[13].decode(String.self),
                     consentGivenOn: Day(try r[14].decode(String.self))!,
+                    consentGivenHow: try r[22].decode(String?.self).flatMap(Consent.Manner.init(rawValue:)),
+                    consentInterpreterLanguage: try r[23].decode(String?.self),
                     reportedAt: try r[15].decode(Date.self),
                     state: try r[16].decode(String?.self) ?? "open",
                     decisionReason: try r[17].decode(String?.self),
@@ -118,21 +137,33 @@ public struct Level2Reports: Sendable {
         }
     }
 
-    /// A partner reports a complex case to a town's case-management team (or the carrier that carries it out).
-    public func report(_ new: NewCaseReport, by identity: Identity, clientAddress: String?) async throws -> CaseReport {
+    /// A partner reports a complex case to a town's case-management team (or the carrier that carries it out), with the
+    /// person's consent: when and how it was given. `alsoWrong` are the problems the caller found before (a form's).
+    public func report(
+        _ new: NewCaseReport,
+        alsoWrong: [String: String] = [:],
+        by identity: Identity,
+        clientAddress: String?
+    ) async throws
+        -> CaseReport
+    {
         var errors: [String: String] = [:]
         if new.firstName.trimmingCharacters(in: .whitespaces).isEmpty { errors["first_name"] = "Bitte den Vornamen angeben." }
         if new.lastName.trimmingCharacters(in: .whitespaces).isEmpty { errors["last_name"] = "Bitte den Nachnamen angeben." }
         if new.dateOfBirth > .today { errors["date_of_birth"] = "Das Geburtsdatum liegt in der Zukunft." }
         let description = new.description.trimmingCharacters(in: .whitespacesAndNewlines)
         if description.isEmpty || description.count > 5000 { errors["description"] = "Bitte den Fall in 1 bis 5000 Zeichen beschreiben." }
-        if new.consentGivenOn == nil { errors["consent"] = "Melden Sie nur mit Einverständnis der Person; bitte bestätigen Sie es." }
-        if let day = new.consentGivenOn, day > .today { errors["consent_given_on"] = "Das Datum des Einverständnisses liegt in der Zukunft." }
+        let consent = ConsentGiven.required(
+            new.consent,
+            alsoWrong: alsoWrong,
+            missing: "Melden Sie nur mit Einverständnis der Person; bitte bestätigen Sie es.",
+            errors: &errors
+        )
         guard let town = try await towns(for: identity).first(where: { $0.slug == new.town }) else {
             errors["town"] = "Bitte eine Stadt Ihres Kreises wählen."
             throw InvalidInput(errors: errors)
         }
-        guard errors.isEmpty else { throw InvalidInput(errors: errors) }
+        guard errors.isEmpty, let consent else { throw InvalidInput(errors: errors) }
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             // A town whose case management a carrier carries out (Breckerfeld: VHS EN Süd) receives through it.
             let delegate = try await connection.query("SELECT case_management_by FROM tenants WHERE id = \(town.id)", logger: logger).collect().first?
@@ -149,10 +180,11 @@ public struct Level2Reports: Sendable {
             try await connection.query(
                 """
                 INSERT INTO case_reports (tenant_id, id, recipient_tenant_id, town_id, channel, complexity, first_name, last_name, date_of_birth,
-                    languages, contact, description, consent_given_on, reporter_name, reported_by)
+                    languages, contact, description, consent_given_on, consent_given_how, consent_interpreter_language, reporter_name, reported_by)
                 VALUES (\(identity.tenant.id), \(id), \(recipient), \(town.id), \(channel.rawValue), \(new.complexity.rawValue),
                     \(new.firstName.trimmingCharacters(in: .whitespaces)), \(new.lastName.trimmingCharacters(in: .whitespaces)), \(new.dateOfBirth.iso)::date,
-                    \(new.languages ?? []), \(new.contact), \(description), \(new.consentGivenOn!.iso)::date, \(identity.displayName), \(identity.userID))
+                    \(new.languages ?? []), \(new.contact), \(description), \(consent.givenOn.iso)::date, \(consent.how?.rawValue),
+                    \(consent.interpreterLanguage), \(identity.displayName), \(identity.userID))
                 """,
                 logger: logger
             )
@@ -222,6 +254,8 @@ public struct Level2Reports: Sendable {
                     scope: .caseManagement,
                     recipient: nil,
                     givenOn: report.consentGivenOn,
+                    givenHow: report.consentGivenHow,
+                    interpreterLanguage: report.consentInterpreterLanguage,
                     by: identity.userID,
                     on: connection,
                     logger: logger

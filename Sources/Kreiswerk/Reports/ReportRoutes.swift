@@ -55,6 +55,8 @@ struct ReportRoutes {
                 guard let complexity = Complexity(rawValue: form["complexity"]) else {
                     throw InvalidInput(field: "complexity", "Bitte die Art der Komplexität wählen.")
                 }
+                // The person's consent, never assumed: ticked, and said when and how it was given.
+                let (consent, wrong) = CasePages.tickedConsent(form)
                 let report = NewCaseReport(
                     town: form["town"],
                     complexity: complexity,
@@ -64,9 +66,11 @@ struct ReportRoutes {
                     languages: form["languages"].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
                     contact: form["contact"].isEmpty ? nil : form["contact"],
                     description: form.raw("description"),
-                    consentGivenOn: form["consent"] == "1" ? .today : nil
+                    consentGivenOn: consent?.givenOn,
+                    consentGivenHow: consent?.how,
+                    consentInterpreterLanguage: consent?.interpreterLanguage
                 )
-                _ = try await reports.report(report, by: context.identity, clientAddress: context.clientAddress)
+                _ = try await reports.report(report, alsoWrong: wrong, by: context.identity, clientAddress: context.clientAddress)
             } catch let error as InvalidInput {
                 return try await page(context, form: form, errors: error, status: .unprocessableContent)
             }
@@ -99,6 +103,7 @@ struct ReportRoutes {
             "state": report.state == "open" ? "offen" : report.state == "accepted" ? "angenommen" : "abgelehnt",
             "reason": report.decisionReason?.nonEmpty as Any,
             "decider": report.deciderName as Any, "caseID": report.caseID?.uuidString.lowercased() as Any,
+            "consent": "Einverständnis vom \(report.consentGivenOn.german), \(report.consentHowInWords ?? "wie gegeben: nicht erfasst")",
         ]
     }
 
@@ -121,6 +126,9 @@ struct ReportRoutes {
                 "first_name": form?["first_name"] ?? "", "last_name": form?["last_name"] ?? "", "date_of_birth": form?["date_of_birth"] ?? "",
                 "languages": form?["languages"] ?? "", "contact": form?["contact"] ?? "", "description": form?["description"] ?? "",
             ]
+            data["consentTicked"] = form?["consent"] == "1"
+            data["consentGivenOn"] = form.map { $0["consent_given_on"] }?.nonEmpty ?? Day.today.iso
+            data["consentManner"] = CasePages.consentMannerValues(form, name: "consent_", id: "consent_", errors: errors?.errors ?? [:])
         }
         if canReceive { data["inbox"] = try await reports.list(received: true, by: identity, clientAddress: context.clientAddress).map(Self.values) }
         if let errors { data.merge(CasePages.errorValues(errors)) { $1 } }

@@ -133,7 +133,7 @@ import Testing
                 [
                     ("kind", "municipal"), ("title", "Wohnung"), ("scheduled_at", "0000-01-01T10:00"), ("summary", "Wohnung zu klein."),
                     ("participants", "awo-en"),
-                    ("consent", "1"),
+                    ("consent", "1"), ("consent_given_how", "orally"),
                 ]
             )
         }

@@ -402,7 +402,7 @@ import Testing
                 "\(casePath)/konferenzen",
                 [
                     ("kind", "municipal"), ("title", "Übergang Schule"), ("scheduled_at", "2026-12-01T10:00"), ("participants", "awo-en"),
-                    ("summary", "Schulanmeldung für zwei Kinder offen."), ("consent", "1"),
+                    ("summary", "Schulanmeldung für zwei Kinder offen."), ("consent", "1"), ("consent_given_how", "orally"),
                 ],
                 client
             )
@@ -423,7 +423,13 @@ import Testing
                 return String(text.split(separator: "<dt>Teilnehmende</dt><dd>").last?.split(separator: "</dd>").first ?? "")
             }
             #expect(!(try await participants()).contains("Ausländerbehörde"))
-            #expect(try await browser.post("\(page)/teilnehmende", [("participants", "en-kreis-abh"), ("consent", "1")], client).status == .seeOther)
+            #expect(
+                try await browser.post(
+                    "\(page)/teilnehmende",
+                    [("participants", "en-kreis-abh"), ("consent", "1"), ("consent_given_how", "orally")],
+                    client
+                ).status == .seeOther
+            )
             #expect((try await participants()).contains("Ausländerbehörde"), "the ABH is among the participants now")
             // Moved, then called off, through the forms (the version comes with the page).
             func version() async throws -> String {

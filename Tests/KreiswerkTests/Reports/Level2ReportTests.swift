@@ -137,7 +137,7 @@ import Testing
                 [
                     ("town", "witten"), ("complexity", "structural_gap"), ("first_name", "Nadia"), ("last_name", "Petrova"),
                     ("date_of_birth", "1979-05-20"),
-                    ("description", "Kein Sprachkurs mit Kinderbetreuung erreichbar."), ("consent", "1"),
+                    ("description", "Kein Sprachkurs mit Kinderbetreuung erreichbar."), ("consent", "1"), ("consent_given_how", "orally"),
                 ],
                 client
             )

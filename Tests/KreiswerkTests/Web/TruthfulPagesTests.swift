@@ -45,7 +45,7 @@ import Testing
                 "\(casePath)/konferenzen",
                 [
                     ("kind", "municipal"), ("title", "Übergang Schule"), ("scheduled_at", "2026-12-01T10:00"), ("participants", "awo-en"),
-                    ("summary", "Schulanmeldung offen."), ("consent", "1"),
+                    ("summary", "Schulanmeldung offen."), ("consent", "1"), ("consent_given_how", "orally"),
                 ],
                 client
             )
@@ -124,7 +124,10 @@ extension WebBrowser {
         let service = try #require(page.firstMatch(of: /<option value="([0-9a-f-]{36})">[^<]*AWO/)?.1)
         return try await post(
             "\(casePath)/verweisungen",
-            [("service_id", String(service)), ("reason", "Beratung zur Anerkennung"), ("consent", "1"), ("consent_given_on", "2026-01-10")],
+            [
+                ("service_id", String(service)), ("reason", "Beratung zur Anerkennung"), ("consent", "1"), ("consent_given_on", "2026-01-10"),
+                ("consent_given_how", "in_writing"),
+            ],
             client
         )
     }
