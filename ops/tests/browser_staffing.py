@@ -3,7 +3,8 @@
 
 Usage: KW_ADMIN_PASSWORD=... KW_BIN=... browser_staffing.py BASE_URL [SCREENSHOT_DIR]
 
-The coordinator goes from the allocation key to the decisions page: 2022 shows the seed's
+The coordinator computes the allocation key for 2023 and carries a town's proposal into the
+decision form (nothing decided for her); on the decisions page 2022 shows the seed's
 table (11,79 posts to the towns, 2,21 to carriers, 3,50 + 0,50 for the district) and Witten's
 waiver with its reason; she records for Sprockhövel a decision other than the proposal (1,30
 proposed, 1,24 decided) with a reason, the page says what it did and the history shows it.
@@ -19,9 +20,29 @@ import browser_test as b
 STEERING_EMAIL = "lenkung@witten.test"
 
 
+def proposal_to_decision(driver):
+    b.step("the coordinator computes the allocation key for 2023 and carries one town's proposal into the decision form")
+    b.open_page(driver, "/kennzahlen/personal")
+    form = b.element(driver, "form#allocation")
+    b.fill(form, "total_fte", "14")
+    b.fill(form, "year", "2023")
+    for town, refugees in [("witten", "1800"), ("hattingen", "950"), ("sprockhoevel", "420")]:
+        b.fill(form, f"refugees_{town}", refugees)
+    b.submit(driver, form)
+    b.check("Entscheidung 2023" in b.page_text(driver), "the proposal offers the decision for 2023")
+    b.axe_both_widths(driver, "verteilschluessel-vorschlag")
+    b.element(driver, "#allocation-result a[href*='eintrag=sprockhoevel']", "Sprockhövel's link to the decision").click()
+    form = b.wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, "form#decision"), "the decision form")
+    b.check(form.find_element(By.ID, "subject").get_attribute("value") == "sprockhoevel|case_management|0",
+            "the town whose proposal was taken is chosen")
+    b.check(form.find_element(By.ID, "proposed_fte").get_attribute("value") not in ("", None), "the proposal is carried over")
+    b.check(form.find_element(By.ID, "decided_fte").get_attribute("value") == "", "nothing is decided for the coordinator")
+
+
 def coordinator_decides(driver):
     b.step("the coordinator reads 2022 and records a decision that differs from the proposal")
     b.sign_in(driver, b.COORDINATOR_EMAIL, b.CM_PASSWORD)
+    proposal_to_decision(driver)
     b.open_page(driver, "/kennzahlen/personal")
     b.element(driver, "a[href='/kennzahlen/personal/entscheidungen']", "the link to the decisions").click()
     b.wait_for(driver, lambda d: d.find_elements(By.ID, "staffing-history"), "the decisions page")

@@ -20,6 +20,7 @@ struct StaffingDecisionsPages {
                 context,
                 year: query["jahr"].flatMap { Int(String($0)) },
                 chosen: query["eintrag"].map(String.init),
+                proposal: query["vorschlag"].map(String.init),
                 saved: query["gespeichert"].map(String.init)
             )
         }
@@ -101,6 +102,7 @@ struct StaffingDecisionsPages {
         _ context: SignedInContext,
         year requested: Int?,
         chosen: String? = nil,
+        proposal: String? = nil,
         saved: String? = nil,
         form: Form? = nil,
         message: String? = nil,
@@ -152,7 +154,8 @@ struct StaffingDecisionsPages {
             }
             let chosenEntry = entries.first { "\($0.tenant):\($0.programme)" == chosen }
             data["options"] = options
-            data["proposedValue"] = form?["proposed_fte"] ?? Self.german(chosenEntry?.proposedFte) ?? ""
+            let carried = chosen == nil ? nil : proposal.flatMap { FullTimeEquivalent($0) }.map { Self.german(Staffing.format($0)) }
+            data["proposedValue"] = form?["proposed_fte"] ?? carried ?? Self.german(chosenEntry?.proposedFte) ?? ""
             data["decidedValue"] = form?["decided_fte"] ?? Self.german(chosenEntry?.decidedFte) ?? ""
             data["reasonValue"] = form?["reason"] ?? chosenEntry?.reason ?? ""
         }

@@ -24,6 +24,10 @@ struct StaffingPages {
                 }
                 entries.append(.init(town: town.town, refugees: count))
             }
+            let yearText = form["year"].trimmingCharacters(in: .whitespaces)
+            if !yearText.isEmpty, Int(yearText).map({ (2000...2100).contains($0) }) != true {
+                errors["year"] = "Bitte das Jahr als vierstellige Zahl von 2000 bis 2100 angeben oder leer lassen (dann das nächste Jahr)."
+            }
             do {
                 guard errors.isEmpty else { throw InvalidInput(errors: errors) }
                 let result = try await staffing.allocate(AllocationRequest(totalFte: form["total_fte"], towns: entries), for: context.identity)
@@ -46,8 +50,9 @@ struct StaffingPages {
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let towns = try await staffing.towns(for: context.identity)
+        let year = form.flatMap { Int($0["year"].trimmingCharacters(in: .whitespaces)) } ?? HalfYear(containing: .today).year + 1
         var data: [String: Any] = [
-            "total": form?["total_fte"] ?? "",
+            "total": form?["total_fte"] ?? "", "year": form?["year"] ?? "", "nextYear": HalfYear(containing: .today).year + 1,
             "towns": towns.map { town in
                 [
                     "slug": town.town, "name": town.name, "refugees": form?["refugees_\(town.town)"] ?? "",
@@ -61,19 +66,21 @@ struct StaffingPages {
         if let result {
             data["result"] =
                 [
-                    "total": Self.german(result.totalFte), "refugees": result.refugees,
+                    "total": Self.german(result.totalFte), "refugees": result.refugees, "year": year,
                     "lines": result.towns.map { line in
                         [
                             "name": line.name, "refugees": line.refugees, "proposed": Self.german(line.proposedFte),
                             "funded": line.fundedFte.map(Self.german) ?? "–", "year": line.fundedYear.map { "\($0)" } ?? "",
                             "difference": line.difference.map(Self.german) ?? "–", "entitled": Self.yesNo(line.entitledToCoordinationPost),
+                            "decide":
+                                "\(StaffingDecisionsPages.path)?jahr=\(year)&eintrag=\(line.town):case_management&vorschlag=\(line.proposedFte)#entscheidung",
                         ] as [String: Any]
                     },
                 ] as [String: Any]
         }
         if let errors {
             let labels = Dictionary(uniqueKeysWithValues: towns.map { ("refugees_\($0.town)", "Geflüchtete \($0.name)") })
-                .merging(["total_fte": "Geförderte Stellen insgesamt", "towns": "Städte"]) { $1 }
+                .merging(["total_fte": "Geförderte Stellen insgesamt", "towns": "Städte", "year": "Jahr des Vorschlags"]) { $1 }
             data.merge(FormErrors.values(errors.errors, labels: labels)) { $1 }
         }
         return pages.render("staffing", data, identity: context.identity, path: "/kennzahlen", status: status)

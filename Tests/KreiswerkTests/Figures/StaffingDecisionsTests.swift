@@ -276,6 +276,23 @@ import Testing
             )
             #expect(stale.status == .preconditionFailed && stale.text.contains("neu laden"))
 
+            // From the allocation key to the decision: the proposal is carried into the form, not decided.
+            _ = try await browser.get("/kennzahlen/personal", client)
+            let proposed = try await browser.post(
+                "/kennzahlen/personal",
+                [("total_fte", "14"), ("year", "2023"), ("refugees_witten", "1800"), ("refugees_hattingen", "950")],
+                client
+            )
+            #expect(proposed.status == .ok && proposed.text.contains("Entscheidung 2023"))
+            let link = "/kennzahlen/personal/entscheidungen?jahr=2023&eintrag=witten:case_management&vorschlag=9.16#entscheidung"
+            #expect(proposed.text.contains(link.replacingOccurrences(of: "&", with: "&amp;")), "\(proposed.text)")
+            page = try await browser.get(String(link.prefix { $0 != "#" }), client)
+            #expect(page.text.contains(#"<option value="witten|case_management|0" selected>"#))
+            #expect(page.text.contains(#"name="proposed_fte" type="text" inputmode="decimal" value="9,16""#))
+            #expect(page.text.contains("Für 2023 sind weder Stellenanteile noch Entscheidungen eingetragen."))
+            let badYear = try await browser.post("/kennzahlen/personal", [("total_fte", "14"), ("year", "nächstes")], client)
+            #expect(badYear.status == .unprocessableContent && badYear.text.contains("Jahr des Vorschlags"))
+
             // Steering members read, without the form.
             var steering = WebBrowser()
             _ = try await steering.signIn(people["steering"].email, client)
