@@ -423,7 +423,7 @@ struct CasePages {
             data["duplicate"] = ["id": duplicate.existing.uuidString.lowercased()]
         }
         data["consent"] = form?["consent"] == "1"  // never ticked for the user: consent is the client's explicit act
-        data.merge(Self.consentFormValues(form, prefix: "consent_")) { $1 }
+        data.merge(Self.consentFormValues(form, prefix: "consent_", errors: errors?.errors ?? [:])) { $1 }
         data["reason"] = form?["reason"] ?? ""
         let channel = form?["channel"] ?? "level1"
         data["channels"] = AccessChannel.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0.rawValue == channel] }
@@ -453,7 +453,7 @@ struct CasePages {
         if let errors { data.merge(Self.errorValues(errors)) { $1 } }
         if let message { data["message"] = message }
         if let notice { data["notice"] = notice }
-        data.merge(Self.consentFormValues(consentForm, prefix: "")) { $1 }
+        data.merge(Self.consentFormValues(consentForm, prefix: "", errors: consentForm == nil ? [:] : errors?.errors ?? [:])) { $1 }
         let hasOpenCase = cases.contains { $0.closedOn == nil }
         data.merge([
             "id": client.id.uuidString.lowercased(), "clientID": client.id.uuidString.lowercased(), "name": client.fullName,

@@ -53,14 +53,13 @@ extension CasePages {
         throw InvalidInput(errors: errors)
     }
 
-    /// The consent form's values, as entered (after a refusal) or empty: no scope and no manner chosen, the date today.
-    static func consentFormValues(_ form: Form?, prefix: String) -> [String: Any] {
-        let how = form?[prefix + "given_how"]
+    /// The consent form's values, as entered (after a refusal) or empty: no scope and no manner chosen, the date today. How
+    /// it was given is the partial `consent-manner` (`consentManner`), as on every form that records a consent.
+    static func consentFormValues(_ form: Form?, prefix: String, errors: [String: String] = [:]) -> [String: Any] {
         var values: [String: Any] = [
             prefix + "given_on": form.map { $0[prefix + "given_on"] }?.nonEmpty ?? Day.today.iso,
             prefix + "expires_on": form.map { $0[prefix + "expires_on"] }?.nonEmpty as Any,
-            prefix + "interpreter_language": form.map { $0[prefix + "interpreter_language"] }?.nonEmpty as Any,
-            prefix + "manners": Consent.Manner.allCases.map { ["value": $0.rawValue, "label": $0.label, "selected": $0.rawValue == how] },
+            "consentManner": consentMannerValues(form, name: prefix, id: prefix, errors: errors),
         ]
         if prefix.isEmpty {
             let scope = form?["scope"]
