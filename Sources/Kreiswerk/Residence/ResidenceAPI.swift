@@ -174,8 +174,11 @@ struct ResidenceAPI {
         var letters: [Letter]
         /// The district's view: counts per town, suppressed; absent in a list.
         var counts: [TownCounts]?
+        /// The version a change names in If-Match (the coordinators' view of one campaign).
+        var version: Int?
 
-        init(_ campaign: NaturalisationCampaign, counts: [NaturalisationCampaign.TownCounts]? = nil) {
+        init(_ campaign: NaturalisationCampaign, counts: [NaturalisationCampaign.TownCounts]? = nil, version: Int? = nil) {
+            self.version = version
             id = campaign.id
             title = campaign.title
             startsOn = campaign.startsOn.iso
@@ -272,6 +275,22 @@ struct ResidenceAPI {
             return nil
         }
         return value
+    }
+
+    /// A campaign's plan from the body; a date that is none is a 422 naming its field.
+    static func plan(_ body: NewCampaignBody) throws -> NewCampaign {
+        var errors: [String: String] = [:]
+        let starts = day(body.startsOn, field: "starts_on", into: &errors)
+        let ends = day(body.endsOn, field: "ends_on", into: &errors)
+        if !errors.isEmpty { throw InvalidInput(errors: errors) }
+        return NewCampaign(
+            title: body.title ?? "",
+            startsOn: starts,
+            endsOn: ends,
+            description: body.description,
+            towns: body.towns ?? [],
+            services: body.services ?? []
+        )
     }
 
     /// A stale version in the API is a 412 (the pages answer a 409 that keeps the form's input).
@@ -429,22 +448,7 @@ struct ResidenceAPI {
         }
         routes.on(.post, "/api/v1/campaigns", .coordinateDistrict) { request, context in
             let body = try await request.json(NewCampaignBody.self, context: context, snakeCase: true)
-            var errors: [String: String] = [:]
-            let starts = Self.day(body.startsOn, field: "starts_on", into: &errors)
-            let ends = Self.day(body.endsOn, field: "ends_on", into: &errors)
-            if !errors.isEmpty { throw InvalidInput(errors: errors) }
-            let created = try await campaigns.create(
-                NewCampaign(
-                    title: body.title ?? "",
-                    startsOn: starts,
-                    endsOn: ends,
-                    description: body.description,
-                    towns: body.towns ?? [],
-                    services: body.services ?? []
-                ),
-                by: context.identity,
-                clientAddress: context.clientAddress
-            )
+            let created = try await campaigns.create(try Self.plan(body), by: context.identity, clientAddress: context.clientAddress)
             return JSONResponse(
                 CampaignJSON(created),
                 status: .created,
@@ -453,8 +457,29 @@ struct ResidenceAPI {
             )
         }
         routes.get("/api/v1/campaigns/{id}", .coordinateDistrict) { _, context in
-            let found = try await campaigns.campaign(try context.id(), by: context.identity, clientAddress: context.clientAddress)
-            return JSONResponse(CampaignJSON(found.campaign, counts: found.counts), snakeCase: true)
+            let found = try await campaigns.versioned(try context.id(), by: context.identity, clientAddress: context.clientAddress)
+            return JSONResponse(
+                CampaignJSON(found.campaign, counts: found.counts, version: found.version),
+                headers: [.eTag: "\"\(found.version)\""],
+                snakeCase: true
+            )
+        }
+        routes.on(.put, "/api/v1/campaigns/{id}", .coordinateDistrict) { request, context in
+            let id = try context.id()
+            let version = try request.ifMatchVersion(of: Self.location("/api/v1/campaigns", id))
+            let body = try await request.json(NewCampaignBody.self, context: context, snakeCase: true)
+            let changed = try await campaigns.change(
+                id,
+                version: version,
+                to: try Self.plan(body),
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
+            return JSONResponse(
+                CampaignJSON(changed.campaign, version: changed.version),
+                headers: [.eTag: "\"\(changed.version)\""],
+                snakeCase: true
+            )
         }
         // The participating towns' case workers: the campaigns their town takes part in, and clients informed.
         routes.get("/api/v1/town-campaigns", .workCases) { _, context in

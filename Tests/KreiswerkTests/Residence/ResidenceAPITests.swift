@@ -185,9 +185,32 @@ import Testing
             #expect((list.object["items"] as? [[String: Any]])?.map { $0["id"] as? String } == [id])
             let read = try await client.api(.get, "/api/v1/campaigns/\(id)", token: coordinator)
             #expect(read.status == .ok)
+            #expect(read.headers[.eTag] == "\"1\"")
             let counts = try #require(read.object["counts"] as? [[String: Any]], "\(read.text)")
             #expect(counts.first?["town"] as? String == "Stadt Witten" && counts.first?["informed"] as? Int == 0)
             #expect(try await client.api(.get, "/api/v1/campaigns/\(id)", token: people["wittenCM"].token).status == .forbidden)
+
+            // The plan changes on the version read: none is a 428, a stale one a 412, bad input a 422 naming the field.
+            let plan = #"{"title":"Einbürgerung lohnt sich","starts_on":"2026-03-01","ends_on":"2026-09-30","towns":["\#(witten)"]}"#
+            let campaignPath = "/api/v1/campaigns/\(id)"
+            #expect(try await client.api(.put, campaignPath, token: coordinator, json: plan).status == .preconditionRequired)
+            let badPlan = try await client.api(
+                .put,
+                campaignPath,
+                token: coordinator,
+                json: #"{"title":"Einbürgerung","starts_on":"2026-03-01","ends_on":"2026-09-30","towns":["\#(UUID())"]}"#,
+                headers: [.ifMatch: "\"1\""]
+            )
+            #expect(badPlan.status == .unprocessableContent && Self.errors(badPlan)["towns"] != nil, "\(badPlan.text)")
+            let replanned = try await client.api(.put, campaignPath, token: coordinator, json: plan, headers: [.ifMatch: "\"1\""])
+            #expect(replanned.status == .ok, "\(replanned.text)")
+            #expect(replanned.headers[.eTag] == "\"2\"" && replanned.object["ends_on"] as? String == "2026-09-30")
+            let stalePlan = try await client.api(.put, campaignPath, token: coordinator, json: plan, headers: [.ifMatch: "\"1\""])
+            #expect(stalePlan.status == .preconditionFailed, "\(stalePlan.text)")
+            #expect(
+                try await client.api(.put, "/api/v1/campaigns/\(UUID())", token: coordinator, json: plan, headers: [.ifMatch: "\"1\""]).status
+                    == .notFound
+            )
 
             // Witten's case workers see the campaign their town takes part in and record a client informed by case number;
             // Hattingen does not take part: 404.
