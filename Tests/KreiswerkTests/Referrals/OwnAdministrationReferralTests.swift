@@ -88,6 +88,12 @@ import Testing
             // Before: `incoming` left out the own tenant, so nobody ever received it.
             #expect(try await client.api(.get, "/api/v1/referrals/incoming", token: vhsCounsellor).array.map { $0["id"] as? String } == [referral])
             #expect(try await client.api(.get, "/api/v1/referrals/incoming", token: vhsCM).array.isEmpty)
+            // The counsellor's work queue on the start page lists it; the case worker who sent it does not get it there.
+            let queue = { (token: String) in
+                try await WorkQueue(database: db.app, policy: Policy()).start(for: try await WorkQueueTests.identity(db, token)).items.map(\.kind)
+            }
+            #expect(try await queue(vhsCounsellor).contains("referral"))
+            #expect(try await !queue(vhsCM).contains("referral"))
             let selfAnswer = try await client.api(.post, "/api/v1/referrals/\(referral)/responses", token: vhsCM, json: #"{"kind":"accepted"}"#)
             #expect(selfAnswer.status == .notFound)
             for other in [people["wittenCM"].token, people["hattingenCM"].token] {
