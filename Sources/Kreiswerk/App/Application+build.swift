@@ -157,7 +157,15 @@ public func buildRoutes(
     ApplicationPages(applications: ResidenceApplications(database: database, policy: policy), pages: pages).register(on: routes)
     PrecheckPages(prechecks: AbhPrechecks(database: database, policy: policy), pages: pages).register(on: routes)
     CampaignPages(campaigns: Campaigns(database: database, policy: policy), pages: pages).register(on: routes)
+    ResidenceAPI(
+        applications: ResidenceApplications(database: database, policy: policy),
+        prechecks: AbhPrechecks(database: database, policy: policy),
+        campaigns: Campaigns(database: database, policy: policy)
+    ).register(on: routes)
     HandbookPages(handbook: Handbook(database: database, policy: policy), pages: pages).register(on: routes)
+    let documentationRequests = DocumentationRequests(database: database, policy: policy)
+    DocumentationRequestsAPI(requests: documentationRequests).register(on: routes)
+    DocumentationRequestsPages(requests: documentationRequests, pages: pages).register(on: routes)
     let staffingDecisions = StaffingDecisions(database: database, policy: policy)
     StaffingDecisionsAPI(decisions: staffingDecisions).register(on: routes)
     StaffingDecisionsPages(decisions: staffingDecisions, pages: pages).register(on: routes)

@@ -39,13 +39,13 @@ public struct Pages: Sendable {
         var values = Self.chrome(identity: identity, path: path)
         values.merge(data.compactMapValues(Self.present)) { _, page in page }
         var html = library.render(values, withTemplate: template) ?? "Die Seite konnte nicht erzeugt werden."
-        // The error summary lists the errors in the order of the form's fields: where each field's element is on the page.
-        if let errors = values["errorList"] as? [[String: Any]], errors.count > 1 {
-            func position(_ error: [String: Any]) -> String.Index {
-                (error["field"] as? String).flatMap { html.range(of: "id=\"\($0)\"")?.lowerBound } ?? html.endIndex
+        // The error summary lists the errors in the order of the form's fields and links each to its field.
+        if let errors = values["errorList"] as? [[String: Any]], !errors.isEmpty {
+            let located = Self.locate(errors, in: html)
+            if located.map({ $0["field"] as? String }) != errors.map({ $0["field"] as? String }) {
+                values["errorList"] = located
+                html = library.render(values, withTemplate: template) ?? html
             }
-            values["errorList"] = errors.sorted { position($0) < position($1) }
-            html = library.render(values, withTemplate: template) ?? html
         }
         var response = Response(
             status: status,
@@ -54,6 +54,36 @@ public struct Pages: Sendable {
         )
         for cookie in cookies { response.setCookie(cookie) }
         return response
+    }
+
+    /// The errors in the order their fields stand on the page, each linked to its field's id. A field is the element named
+    /// like the error that the page marks invalid (forms name their fields by the error's key but may give them other ids,
+    /// `plan-title` for `title`, and a page may hold several forms with the same names), else the element with the error's
+    /// key as id; one that is on the page nowhere goes last.
+    static func locate(_ errors: [[String: Any]], in html: String) -> [[String: Any]] {
+        var invalid: [String: (at: String.Index, id: String?)] = [:]
+        for match in html.matches(of: Self.formControl) where match.output.contains(#"aria-invalid="true""#) {
+            guard let name = Self.attribute("name", in: match.output), invalid[name] == nil else { continue }
+            invalid[name] = (match.range.lowerBound, Self.attribute("id", in: match.output))
+        }
+        let placed = errors.map { error -> (at: String.Index, error: [String: Any]) in
+            guard let field = error["field"] as? String else { return (html.endIndex, error) }
+            if let control = invalid[field], let id = control.id {
+                var linked = error
+                linked["field"] = id
+                return (control.at, linked)
+            }
+            return (html.range(of: "id=\"\(field)\"")?.lowerBound ?? html.endIndex, error)
+        }
+        return placed.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element.error)
+    }
+
+    nonisolated(unsafe) static let formControl = /<(?:input|select|textarea)\b[^>]*>/
+
+    /// The value of `name`="…" in an HTML tag.
+    static func attribute(_ name: String, in tag: Substring) -> String? {
+        guard let start = tag.range(of: " \(name)=\"")?.upperBound, let end = tag[start...].firstIndex(of: "\"") else { return nil }
+        return String(tag[start..<end])
     }
 
     /// Absent is absent: a `nil` (an optional passed as `Any`) is dropped with its key, in nested dictionaries and lists too, so
@@ -81,6 +111,9 @@ public struct Pages: Sendable {
         if policy.allows(identity, .coordinateDistrict) { nav.append(("/kampagnen", "Kampagne")) }
         if policy.allows(identity, .workCases) { nav.append(("/kampagne", "Kampagne")) }
         if identity.tenant.kind != "platform" && policy.allows(identity, .viewDocumentationStandard) { nav.append(("/handbuch", "Handbuch")) }
+        if identity.tenant.kind != "platform" && policy.allows(identity, .viewDocumentationStandard) {
+            nav.append(("/dokumentationsstandard", "Dokumentationsstandard"))
+        }
         if policy.allows(identity, .raiseProblems) || policy.allows(identity, .coordinateDistrict) { nav.append(("/probleme", "Systemprobleme")) }
         if policy.allows(identity, .raiseProblems) {
             nav.append(("/umfragen", openPolls.map { $0 > 0 ? "Umfragen (\($0) offen)" : "Umfragen" } ?? "Umfragen"))

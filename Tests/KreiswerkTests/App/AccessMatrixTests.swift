@@ -62,6 +62,8 @@ import Testing
         "stand-ins": (.standIn, "standIn"), "antraege": (.abhApplication, "application"),
         "vorpruefungen": (.precheck, "precheck"), "kampagnen": (.campaign, "campaign"), "kampagne": (.campaign, "campaign"),
         "services": (.service, "service"), "angebote": (.service, "service"), "handbuch": (.handbookSection, "section"),
+        "applications": (.abhApplication, "application"), "prechecks": (.precheck, "precheck"), "campaigns": (.campaign, "campaign"),
+        "town-campaigns": (.campaign, "campaign"),
     ]
 
     static func target(_ path: String) -> Target? {
@@ -151,6 +153,13 @@ import Testing
         Rule("platform administrators see each tenant's page, the district's coordinators those of their district (issue 20)") { a, _, r, o in
             o.kind == .tenant && r.contains("/mandanten/") && (a.has(.platformAdmin) || (a.coordinates && a.tenant == o.ownerDistrict))
         },
+        Rule("everyone of a district lists the change requests it may see: coordinators all, towns their own (issue 19)") {
+            a,
+            m,
+            r,
+            o in
+            o.kind == .district && m == "GET" && r.hasSuffix("/documentation-standard/requests") && (a.has(.platformAdmin) || a.district == o.owner)
+        },
         Rule("everyone of a district (and the platform) reads its minimum documentation standard") { a, m, _, o in
             o.kind == .district && m == "GET" && (a.has(.platformAdmin) || a.district == o.owner)
         },
@@ -173,10 +182,11 @@ import Testing
             o.kind == .service && ((a.tenant == o.owner && a.has(.tenantAdmin, .counsellor)) || (a.coordinates && a.tenant == o.ownerDistrict))
         },
         Rule("the district's coordinators run its naturalisation campaign and read its counts per town (issue 21)") { a, _, r, o in
-            o.kind == .campaign && r.hasPrefix("/kampagnen/") && a.coordinates && a.tenant == o.owner
+            o.kind == .campaign && (r.hasPrefix("/kampagnen/") || r.hasPrefix("/api/v1/campaigns/")) && a.coordinates && a.tenant == o.owner
         },
         Rule("a participating town's case workers read the campaign and record clients informed (issue 21)") { a, _, r, o in
-            o.kind == .campaign && r.hasPrefix("/kampagne/") && o.grantedTenants.contains(a.tenant) && a.worksCases
+            o.kind == .campaign && (r.hasPrefix("/kampagne/") || r.hasPrefix("/api/v1/town-campaigns/")) && o.grantedTenants.contains(a.tenant)
+                && a.worksCases
         },
         Rule("everyone of the district reads the released sections of its quality handbook (issue 21)") { a, m, _, o in
             o.kind == .handbookSection && m == "GET" && a.district == o.ownerDistrict
