@@ -27,31 +27,14 @@ extension Campaigns {
         by identity: Identity,
         clientAddress: String?
     ) async throws -> (campaign: NaturalisationCampaign, version: Int) {
-        let title = new.title.trimmingCharacters(in: .whitespacesAndNewlines)
-        let description = NewPrecheck.trimmed(new.description)
-        var errors: [String: String] = [:]
-        if title.isEmpty || title.count > 200 { errors["title"] = "Bitte der Kampagne einen Titel von 1 bis 200 Zeichen geben." }
-        if new.startsOn == nil { errors["starts_on"] = "Bitte angeben, ab wann die Kampagne läuft." }
-        if new.endsOn == nil { errors["ends_on"] = "Bitte angeben, bis wann die Kampagne läuft." }
-        if let starts = new.startsOn, let ends = new.endsOn, ends < starts {
-            errors["ends_on"] = "Das Ende liegt vor dem Beginn (\(starts.german)): bitte ein Datum ab dann angeben."
-        }
-        if (description?.count ?? 0) > 4000 { errors["description"] = "Die Beschreibung: höchstens 4000 Zeichen." }
-        if new.towns.isEmpty { errors["towns"] = "Bitte mindestens eine teilnehmende Stadt wählen." }
-        guard errors.isEmpty, let starts = new.startsOn, let ends = new.endsOn else { throw InvalidInput(errors: errors) }
+        let (title, description, starts, ends) = try new.validated()
         return try await district.work(identity, clientAddress: clientAddress) { connection, audit in
             guard try await Self.version(of: id, district: identity.tenant.id, on: connection, logger: logger) == version else {
                 throw DomainError.stale(
                     "Die Kampagne wurde inzwischen von jemand anderem geändert. Bitte neu laden, den aktuellen Stand prüfen und die Änderung erneut senden."
                 )
             }
-            let choices = try await Self.choices(district: identity.tenant.id, on: connection, logger: logger)
-            guard Set(new.towns).isSubset(of: choices.towns.map(\.id)) else {
-                throw InvalidInput(field: "towns", "Bitte nur Städte des eigenen Kreises wählen.")
-            }
-            guard Set(new.services).isSubset(of: choices.services.map(\.id)) else {
-                throw InvalidInput(field: "services", "Bitte nur Beratungsstellen aus dem Versorgungssystem des Kreises wählen.")
-            }
+            try await Self.checkChoices(of: new, district: identity.tenant.id, on: connection, logger: logger)
             let changed = try await connection.query(
                 """
                 UPDATE naturalisation_campaigns SET title = \(title), starts_on = \(starts.iso)::date, ends_on = \(ends.iso)::date,

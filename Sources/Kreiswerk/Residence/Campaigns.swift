@@ -54,6 +54,23 @@ public struct NewCampaign: Sendable {
         self.towns = towns
         self.services = services
     }
+
+    /// The plan as it may be stored (title and description trimmed), or every problem at once.
+    func validated() throws -> (title: String, description: String?, starts: Day, ends: Day) {
+        let title = title.trimmingCharacters(in: .whitespacesAndNewlines)
+        let description = NewPrecheck.trimmed(description)
+        var errors: [String: String] = [:]
+        if title.isEmpty || title.count > 200 { errors["title"] = "Bitte der Kampagne einen Titel von 1 bis 200 Zeichen geben." }
+        if startsOn == nil { errors["starts_on"] = "Bitte angeben, ab wann die Kampagne läuft." }
+        if endsOn == nil { errors["ends_on"] = "Bitte angeben, bis wann die Kampagne läuft." }
+        if let starts = startsOn, let ends = endsOn, ends < starts {
+            errors["ends_on"] = "Das Ende liegt vor dem Beginn (\(starts.german)): bitte ein Datum ab dann angeben."
+        }
+        if (description?.count ?? 0) > 4000 { errors["description"] = "Die Beschreibung: höchstens 4000 Zeichen." }
+        if towns.isEmpty { errors["towns"] = "Bitte mindestens eine teilnehmende Stadt wählen." }
+        guard errors.isEmpty, let starts = startsOn, let ends = endsOn else { throw InvalidInput(errors: errors) }
+        return (title, description, starts, ends)
+    }
 }
 
 enum CampaignRecords {
@@ -161,6 +178,17 @@ public struct Campaigns: Sendable {
         return Choices(towns: towns, services: services)
     }
 
+    /// Refuses towns and services that are not the district's own choices.
+    static func checkChoices(of new: NewCampaign, district: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        let choices = try await Self.choices(district: district, on: connection, logger: logger)
+        guard Set(new.towns).isSubset(of: choices.towns.map(\.id)) else {
+            throw InvalidInput(field: "towns", "Bitte nur Städte des eigenen Kreises wählen.")
+        }
+        guard Set(new.services).isSubset(of: choices.services.map(\.id)) else {
+            throw InvalidInput(field: "services", "Bitte nur Beratungsstellen aus dem Versorgungssystem des Kreises wählen.")
+        }
+    }
+
     // MARK: - The coordinators
 
     public func overview(by identity: Identity, clientAddress: String?) async throws -> (campaigns: [NaturalisationCampaign], choices: Choices) {
@@ -172,26 +200,9 @@ public struct Campaigns: Sendable {
 
     /// Starts a campaign; every problem at once.
     public func create(_ new: NewCampaign, by identity: Identity, clientAddress: String?) async throws -> NaturalisationCampaign {
-        let title = new.title.trimmingCharacters(in: .whitespacesAndNewlines)
-        let description = NewPrecheck.trimmed(new.description)
-        var errors: [String: String] = [:]
-        if title.isEmpty || title.count > 200 { errors["title"] = "Bitte der Kampagne einen Titel von 1 bis 200 Zeichen geben." }
-        if new.startsOn == nil { errors["starts_on"] = "Bitte angeben, ab wann die Kampagne läuft." }
-        if new.endsOn == nil { errors["ends_on"] = "Bitte angeben, bis wann die Kampagne läuft." }
-        if let starts = new.startsOn, let ends = new.endsOn, ends < starts {
-            errors["ends_on"] = "Das Ende liegt vor dem Beginn (\(starts.german)): bitte ein Datum ab dann angeben."
-        }
-        if (description?.count ?? 0) > 4000 { errors["description"] = "Die Beschreibung: höchstens 4000 Zeichen." }
-        if new.towns.isEmpty { errors["towns"] = "Bitte mindestens eine teilnehmende Stadt wählen." }
-        guard errors.isEmpty, let starts = new.startsOn, let ends = new.endsOn else { throw InvalidInput(errors: errors) }
+        let (title, description, starts, ends) = try new.validated()
         return try await district.work(identity, clientAddress: clientAddress) { connection, audit in
-            let choices = try await Self.choices(district: identity.tenant.id, on: connection, logger: logger)
-            guard Set(new.towns).isSubset(of: choices.towns.map(\.id)) else {
-                throw InvalidInput(field: "towns", "Bitte nur Städte des eigenen Kreises wählen.")
-            }
-            guard Set(new.services).isSubset(of: choices.services.map(\.id)) else {
-                throw InvalidInput(field: "services", "Bitte nur Beratungsstellen aus dem Versorgungssystem des Kreises wählen.")
-            }
+            try await Self.checkChoices(of: new, district: identity.tenant.id, on: connection, logger: logger)
             let id = UUID()
             try await connection.query(
                 """
