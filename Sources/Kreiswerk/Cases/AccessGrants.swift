@@ -38,7 +38,8 @@ public enum AccessGrants {
     /// Revokes the grants that rest on a withdrawn consent — or, when the consent to case management
     /// itself is withdrawn, every grant on the client's referrals and conferences. Returns how many.
     /// What `revoke` would end, for the confirmation before it: each referral and conference with the stelle that loses its
-    /// access, e.g. ("Verweisung an MBE – AWO (AWO Ennepe-Ruhr)", sent at), ("Fallkonferenz „Schule“ (AWO Ennepe-Ruhr)", at).
+    /// access, e.g. ("Verweisung an MBE – AWO (AWO Ennepe-Ruhr)", sent at), ("Fallkonferenz „Schule“ (AWO Ennepe-Ruhr)", at);
+    /// a referral to the own tenant's counselling says so ("… (Beratung im eigenen Haus, VHS EN Süd)").
     static func ending(
         consent: UUID,
         client: UUID,
@@ -48,7 +49,8 @@ public enum AccessGrants {
     ) async throws -> [(what: String, at: Date)] {
         let rows = try await connection.query(
             """
-            SELECT 'Verweisung an ' || s.name || ' (' || t.name || ')', r.sent_at
+            SELECT 'Verweisung an ' || s.name || ' (' || CASE WHEN g.grantee_tenant_id = g.tenant_id THEN 'Beratung im eigenen Haus, ' ELSE '' END
+                       || t.name || ')', r.sent_at
             FROM access_grants g JOIN referrals r ON r.id = g.object_id JOIN services s ON s.id = r.service_id
                 JOIN tenants t ON t.id = g.grantee_tenant_id
             WHERE g.object_type = 'referral' AND g.revoked_at IS NULL AND (g.consent_id = \(consent) OR (\(everything) AND r.client_id = \(client)))

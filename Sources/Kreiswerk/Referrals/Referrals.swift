@@ -67,8 +67,7 @@ public struct Referrals: Sendable {
     static let select = """
         SELECT r.id, r.case_id, r.tenant_id, r.case_number, s.name, s.programme, st.slug, r.sender_name, rt.slug, rt.name, r.first_name, r.last_name,
                to_char(r.date_of_birth, 'YYYY-MM-DD'), r.languages, r.german_level, r.place_of_residence, r.reason, r.sent_at,
-               EXISTS (SELECT 1 FROM access_grants g WHERE g.object_type = 'referral' AND g.object_id = r.id AND g.revoked_at IS NULL)
-                   OR r.receiver_tenant_id = r.tenant_id,
+               EXISTS (SELECT 1 FROM access_grants g WHERE g.object_type = 'referral' AND g.object_id = r.id AND g.revoked_at IS NULL),
                st.name
         FROM referrals r JOIN services s ON s.id = r.service_id JOIN tenants st ON st.id = r.tenant_id JOIN tenants rt ON rt.id = r.receiver_tenant_id
         """
@@ -204,19 +203,18 @@ public struct Referrals: Sendable {
                 """,
                 logger: logger
             )
-            // After the referral: a tenant grants sight only of objects it holds (0017).
-            if receiver.id != identity.tenant.id {
-                let grant = try await AccessGrants.grant(
-                    .referral,
-                    object: referralID,
-                    to: receiver.id,
-                    consent: consent,
-                    by: identity,
-                    on: connection,
-                    logger: logger
-                )
-                audit.append(work.event("grant.created", identity, "grant", grant, ["grantee": receiver.slug, "referral": referralID.uuidString]))
-            }
+            // After the referral: a tenant grants sight only of objects it holds (0017). A referral within the own tenant
+            // is granted to it too (0046), so that withdrawing the consent ends its counsellors' sight of it as well.
+            let grant = try await AccessGrants.grant(
+                .referral,
+                object: referralID,
+                to: receiver.id,
+                consent: consent,
+                by: identity,
+                on: connection,
+                logger: logger
+            )
+            audit.append(work.event("grant.created", identity, "grant", grant, ["grantee": receiver.slug, "referral": referralID.uuidString]))
             try await CaseRecords.addEvent(
                 "referral_sent",
                 text: "Verwiesen an \(service.name) (\(service.carrierName)).",
@@ -255,22 +253,30 @@ public struct Referrals: Sendable {
         )
     }
 
-    /// Whether the identity receives `referral` for its tenant: every referral from another tenant, and one its own
-    /// colleagues sent to its own service only as a counsellor (the sender does not answer their own referral).
-    static func receives(_ referral: Referral, _ identity: Identity) -> Bool {
-        referral.receiver == identity.tenant.slug && (referral.sender != identity.tenant.slug || identity.has(.counsellor))
+    /// The condition on `referrals r` under which the acting person (a `counsellor` or not) receives a referral for their tenant: the tenant holds a
+    /// live grant on it (revoked when the client withdraws the hand-over consent, within the own tenant too, 0046), the
+    /// person did not send it, and one of their own tenant's case workers sent it to their own service only if they are a
+    /// counsellor (case workers do not answer their own colleagues' referrals).
+    static func received(counsellor: Bool) -> String {
+        """
+        (r.receiver_tenant_id = app_current_tenant() AND app_holds_grant('referral', r.id) AND r.sent_by IS DISTINCT FROM app_current_user()
+            AND (r.tenant_id <> app_current_tenant() OR \(counsellor)))
+        """
+    }
+
+    /// The condition on `referrals r` under which the acting person reads a referral as its sender: one of their own
+    /// tenant's cases referred it, and they work its cases (a counsellor of the same house sees it only as receiver).
+    func sent(by identity: Identity) -> String {
+        "(r.tenant_id = app_current_tenant() AND \(work.policy.allows(identity, .workCases)))"
     }
 
     /// Referrals to the identity's tenant whose grant is live, and for its counsellors those of their own tenant's case
-    /// workers (an audited read).
+    /// workers — never one the person sent themselves (an audited read).
     public func incoming(by identity: Identity, clientAddress: String?) async throws -> [Referral] {
         try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             let referrals = try await decode(
                 connection.query(
-                    """
-                    \(unescaped: Self.select) WHERE r.receiver_tenant_id = \(identity.tenant.id)
-                        AND (r.tenant_id <> \(identity.tenant.id) OR \(identity.has(.counsellor))) ORDER BY r.sent_at DESC LIMIT 500
-                    """,
+                    "\(unescaped: Self.select) WHERE \(unescaped: Self.received(counsellor: identity.has(.counsellor))) ORDER BY r.sent_at DESC LIMIT 500",
                     logger: logger
                 ),
                 actingFor: identity.tenant.id,
@@ -281,12 +287,18 @@ public struct Referrals: Sendable {
         }
     }
 
-    /// One referral, for the sender or the granted receiver (an audited read).
+    /// One referral, for the sender or the receiver while its grant is live (an audited read).
     public func referral(_ id: UUID, by identity: Identity, clientAddress: String?) async throws -> Referral {
         try await work.work(identity, clientAddress: clientAddress) { connection, audit in
             guard
                 let referral = try await decode(
-                    connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger),
+                    connection.query(
+                        """
+                        \(unescaped: Self.select)
+                        WHERE r.id = \(id) AND (\(unescaped: sent(by: identity)) OR \(unescaped: Self.received(counsellor: identity.has(.counsellor))))
+                        """,
+                        logger: logger
+                    ),
                     actingFor: identity.tenant.id,
                     on: connection
                 ).first
@@ -316,12 +328,22 @@ public struct Referrals: Sendable {
             throw InvalidInput(field: "outcome", "Bitte das Ergebnis angeben: \(Referral.outcomes.keys.sorted().joined(separator: ", ")).")
         }
         return try await work.work(identity, clientAddress: clientAddress) { connection, audit in
+            // A counsellor who sent the referral themselves (holding a case worker's role too) is told why they may not
+            // answer it; anyone else who does not receive it learns nothing of it.
+            let sentItThemselves = try await connection.query(
+                "SELECT 1 FROM referrals r WHERE r.id = \(id) AND r.sent_by = \(identity.userID) AND r.receiver_tenant_id = r.tenant_id",
+                logger: logger
+            ).collect()
+            if !sentItThemselves.isEmpty && identity.has(.counsellor) { throw Self.ownReferral }
             guard
                 let referral = try await decode(
-                    connection.query("\(unescaped: Self.select) WHERE r.id = \(id)", logger: logger),
+                    connection.query(
+                        "\(unescaped: Self.select) WHERE r.id = \(id) AND \(unescaped: Self.received(counsellor: identity.has(.counsellor)))",
+                        logger: logger
+                    ),
                     actingFor: identity.tenant.id,
                     on: connection
-                ).first, Self.receives(referral, identity)
+                ).first
             else { throw Self.noReferral }
             let allowed: [String: [String]] = ["sent": ["accepted", "declined"], "accepted": ["feedback"], "feedback": ["feedback"], "declined": []]
             guard allowed[referral.state, default: []].contains(kind) else {
@@ -367,6 +389,10 @@ public struct Referrals: Sendable {
             }
         return "Verweisung an \(referral.serviceName) (Fall \(referral.caseNumber)): \(what) von \(receiver)"
     }
+
+    static let ownReferral = DomainError.forbidden(
+        "Diese Verweisung haben Sie selbst gesendet; annehmen, ablehnen und zurückmelden kann sie nur eine Kollegin oder ein Kollege der Beratung."
+    )
 
     static let noReferral = DomainError.notFound("Diese Verweisung gibt es nicht – oder die Einwilligung des Klienten wurde widerrufen.")
 }

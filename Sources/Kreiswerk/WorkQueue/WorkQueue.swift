@@ -151,7 +151,8 @@ struct WorkQueue: Sendable {
         """
     }
 
-    /// `receivesOwn`: a counsellor, who also receives the referrals of their own tenant's case workers (`Referrals.receives`).
+    /// `receivesOwn`: a counsellor, who also receives the referrals of their own tenant's case workers; each referral
+    /// only while its grant is live and never to the person who sent it (`Referrals.received`).
     static func caseWork(_ now: Date, worksCases: Bool, answersPolls: Bool, receivesOwn: Bool) -> PostgresQuery {
         """
         WITH asof AS (SELECT \(now)::timestamptz AS at, (\(now)::timestamptz AT TIME ZONE 'Europe/Berlin')::date AS day)
@@ -180,7 +181,7 @@ struct WorkQueue: Sendable {
                    'von ' || t.name || ' am ' || to_char(r.sent_at AT TIME ZONE 'Europe/Berlin', 'DD.MM.YYYY'),
                    '/verweisungen', NULL, r.sent_at
             FROM referrals r JOIN services s ON s.id = r.service_id JOIN tenants t ON t.id = r.tenant_id
-            WHERE r.receiver_tenant_id = app_current_tenant() AND (r.tenant_id <> app_current_tenant() OR \(receivesOwn))
+            WHERE \(unescaped: Referrals.received(counsellor: receivesOwn))
               AND NOT EXISTS (SELECT 1 FROM referral_responses x WHERE x.referral_id = r.id)
             UNION ALL
             SELECT 3, 'report', 'Meldung wartet auf Entscheidung',

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import PostgresNIO
 import Testing
 
 @testable import Kreiswerk
@@ -36,6 +37,33 @@ import Testing
             token: token,
             json: #"{"service_id":"\#(service)","reason":"Familie braucht Unterstützung","consent_given_on":"2026-02-01"}"#
         )
+    }
+
+    /// A client named `name` living in Breckerfeld, with a case, referred to `service` with her hand-over consent: the
+    /// client's id and the answer to the referral.
+    static func referClient(
+        named name: String,
+        _ client: some TestClientProtocol,
+        _ token: String,
+        to service: String
+    ) async throws -> (client: String, sent: TestResponse) {
+        let json = CaseWorkflowTests.amira.replacingOccurrences(of: "Amira", with: name) + #","place_of_residence":"Breckerfeld""#
+        let clientID = try await CaseWorkflowTests.register(client, token, json: json)
+        let caseID = try await CaseWorkflowTests.openCase(client, token, clientID).id
+        let sent = try await client.api(
+            .post,
+            "/api/v1/cases/\(caseID)/referrals",
+            token: token,
+            json: #"{"service_id":"\#(service)","reason":"Sucht eine Wohnung","consent_given_on":"2026-02-01"}"#
+        )
+        #expect(sent.status == .created, "\(sent.text)")
+        return (clientID, sent)
+    }
+
+    /// The id of the client's hand-over consent.
+    static func handoverConsent(of clientID: String, _ client: some TestClientProtocol, _ token: String) async throws -> String {
+        let consents = try await client.api(.get, "/api/v1/clients/\(clientID)", token: token).object["consents"] as? [[String: Any]]
+        return try #require(consents?.first { $0["scope"] as? String == "handover" }?["id"] as? String)
     }
 
     @Test func wittensJugendamtReceivesWittensReferralAloneAndReportsToWittensTeam() async throws {
@@ -106,6 +134,105 @@ import Testing
                 json: #"{"kind":"accepted"}"#
             )
             #expect(accepted.status == .created, "\(accepted.text)")
+        }
+    }
+
+    /// A referral within the own house ends with the client's hand-over consent like one to another carrier (it carries a
+    /// grant to the own tenant now): the withdrawal's confirmation names it, and afterwards the counsellors get 404 and no
+    /// longer list it. A person holding both roles never answers a referral they sent themselves.
+    @Test func anOwnTenantReferralEndsWithTheClientsConsentAndItsSenderNeverAnswersIt() async throws {
+        try await TestApp.with { db, _, client in
+            let vhsCM = try await Self.account(db, "cm@vhs.test", "vhs-en-sued", [.caseManager])
+            let vhsCounsellor = try await Self.account(db, "beratung@vhs.test", "vhs-en-sued", [.counsellor])
+            let both = try await Self.account(db, "beides@vhs.test", "vhs-en-sued", [.caseManager, .counsellor])
+            let service = try await Self.serviceID(client, vhsCM, named: "Beratung bei der Wohnungssuche")
+            let incoming = { (token: String) in
+                try await client.api(.get, "/api/v1/referrals/incoming", token: token).array.compactMap { $0["id"] as? String }
+            }
+            let answer = { (referral: String, token: String) in
+                try await client.api(.post, "/api/v1/referrals/\(referral)/responses", token: token, json: #"{"kind":"accepted"}"#)
+            }
+
+            // Someone who is case worker and counsellor at once refers: a colleague answers it, never they themselves.
+            let ownSent = try await Self.refer(client, both, town: "Breckerfeld", to: service)
+            #expect(ownSent.status == .created, "\(ownSent.text)")
+            let own = try #require(ownSent.object["id"] as? String)
+            #expect(try await !incoming(both).contains(own), "their own referral is not among those they receive")
+            let selfAnswer = try await answer(own, both)
+            // Before: 201, the sender accepted their own referral.
+            #expect(selfAnswer.status == .forbidden, "\(selfAnswer.text)")
+            #expect(selfAnswer.text.contains("selbst gesendet"))
+            #expect(try await incoming(vhsCounsellor).contains(own))
+
+            // A case worker refers Samira to the house's own counselling service, with her hand-over consent.
+            let (clientID, sent) = try await Self.referClient(named: "Samira", client, vhsCM, to: service)
+            let referral = try #require(sent.object["id"] as? String)
+            let house = try #require(sent.object["receiver_name"] as? String)
+            #expect(try await incoming(vhsCounsellor).contains(referral))
+            #expect(try await client.api(.get, "/api/v1/referrals/\(referral)", token: vhsCounsellor).status == .ok)
+
+            // The confirmation of withdrawing the hand-over consent names the referral among what the withdrawal ends.
+            let consent = try await Self.handoverConsent(of: clientID, client, vhsCM)
+            var browser = WebBrowser()
+            _ = try await browser.signIn("cm@vhs.test", client)
+            let confirm = try await browser.get("/klienten/\(clientID)/einwilligungen/\(consent)/widerruf", client)
+            #expect(confirm.status == .ok)
+            let losing = try #require(confirm.text.firstMatch(of: /<ul id="withdrawal-losing"[\s\S]*?<\/ul>/)?.0)
+            // Before: "keine: Zurzeit hat keine Stelle Zugriff auf Grund dieser Einwilligung."
+            #expect(
+                losing.contains("Verweisung an Beratung bei der Wohnungssuche (Beratung im eigenen Haus, \(house)), vom "),
+                "the own house's counselling loses access: \(losing)"
+            )
+
+            let withdrawn = try await client.api(.post, "/api/v1/clients/\(clientID)/consents/\(consent)/withdraw", token: vhsCM, json: "{}")
+            #expect(withdrawn.status == .noContent, "\(withdrawn.text)")
+            // Before: still 200, still listed, still answerable.
+            #expect(try await client.api(.get, "/api/v1/referrals/\(referral)", token: vhsCounsellor).status == .notFound)
+            #expect(try await !incoming(vhsCounsellor).contains(referral))
+            #expect(try await answer(referral, vhsCounsellor).status == .notFound)
+            #expect(try await incoming(vhsCounsellor).contains(own), "the other client's referral stays")
+            let queue = try await WorkQueue(database: db.app, policy: Policy()).start(for: try await WorkQueueTests.identity(db, vhsCounsellor))
+            #expect(queue.items.filter { $0.kind == "referral" }.count == 1, "only the referral still shared waits: \(queue.items)")
+            // The case worker who sent it still reads it, with the receiver's access ended.
+            let mine = try await client.api(.get, "/api/v1/referrals/\(referral)", token: vhsCM)
+            #expect(mine.status == .ok)
+            #expect(mine.object["grant_active"] as? Bool == false)
+        }
+    }
+
+    /// Migration 0046: the own-tenant referrals of a database from before, which carried no grant, get one resting on the
+    /// hand-over consent they were sent on while it holds; one whose consent was withdrawn stays ended.
+    @Test func ownTenantReferralsSentBeforeGetTheirGrantWhileTheirConsentHolds() async throws {
+        try await TestApp.with { db, _, client in
+            let vhsCM = try await Self.account(db, "cm@vhs.test", "vhs-en-sued", [.caseManager])
+            let vhsCounsellor = try await Self.account(db, "beratung@vhs.test", "vhs-en-sued", [.counsellor])
+            let service = try await Self.serviceID(client, vhsCM, named: "Beratung bei der Wohnungssuche")
+            let (holdingClient, sent) = try await Self.referClient(named: "Amira", client, vhsCM, to: service)
+            let holding = try #require(sent.object["id"] as? String)
+            let (withdrawing, _) = try await Self.referClient(named: "Samira", client, vhsCM, to: service)
+            let consent = try await Self.handoverConsent(of: withdrawing, client, vhsCM)
+            let withdrawn = try await client.api(.post, "/api/v1/clients/\(withdrawing)/consents/\(consent)/withdraw", token: vhsCM, json: "{}")
+            #expect(withdrawn.status == .noContent, "\(withdrawn.text)")
+
+            // As before 0046: no grant at all on a referral within the own tenant.
+            let owner = db.owner.client
+            try await owner.query("DELETE FROM access_grants WHERE object_type = 'referral'", logger: TestDatabase.logger)
+            #expect(try await client.api(.get, "/api/v1/referrals/incoming", token: vhsCounsellor).array.isEmpty)
+            let migration = try String(
+                contentsOf: TestDatabase.migrationsDirectory.appendingPathComponent("0046_own_tenant_referral_grants.sql"),
+                encoding: .utf8
+            )
+            let backfill = try #require(migration.range(of: "INSERT INTO access_grants")).lowerBound
+            try await owner.query(PostgresQuery(unsafeSQL: String(migration[backfill...])), logger: TestDatabase.logger)
+
+            let granted = try await owner.query(
+                "SELECT object_id, consent_id FROM access_grants WHERE revoked_at IS NULL AND grantee_tenant_id = tenant_id",
+                logger: TestDatabase.logger
+            ).collect().map { try $0.decode((UUID, UUID).self) }
+            #expect(granted.map(\.0) == [UUID(uuidString: holding)!])
+            #expect(try await client.api(.get, "/api/v1/referrals/incoming", token: vhsCounsellor).array.map { $0["id"] as? String } == [holding])
+            // The grant rests on the consent it was sent on, so that withdrawing that ends it as for any referral.
+            #expect(granted.map(\.1) == [UUID(uuidString: try await Self.handoverConsent(of: holdingClient, client, vhsCM))!])
         }
     }
 
