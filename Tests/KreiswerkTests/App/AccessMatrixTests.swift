@@ -47,6 +47,7 @@ import Testing
         (["/steering-group/members/{id}"], Target(kinds: [.steeringMember], parameters: ["id": "member"])),
         (["/vorlagen/{paper}"], Target(kinds: [.paper], parameters: ["paper": "paper"])),
         (["/papers/{id}"], Target(kinds: [.paper], parameters: ["id": "paper"])),
+        (["/steering-group/meetings/{id}"], Target(kinds: [.steeringMeeting], parameters: ["id": "meeting"])),
         (["/meetings/{id}"], Target(kinds: [.groupMeeting, .steeringMeeting], parameters: ["id": "meeting"])),
         (["/tenants/{slug}", "/mandanten/{slug}"], Target(kinds: [.tenant], parameters: ["slug": "slug"])),
         (["/districts/{slug}"], Target(kinds: [.district], parameters: ["slug": "slug"])),
@@ -135,9 +136,11 @@ import Testing
         Rule("the case workers of every town of the district asked in the poll (towns by default, not the raiser) answer it") { a, _, _, o in
             o.kind == .poll && a.district == o.ownerDistrict && a.kind == "municipality" && a.tenant != "witten" && a.has(.caseManager, .teamLead)
         },
-        Rule("the district's coordinators and assistants run its committees") { a, _, _, o in
+        Rule("the district's coordinators and assistants run its committees") { a, m, r, o in
             [.projectGroup, .groupMember, .groupTask, .groupMeeting, .steeringMember, .steeringMeeting, .paper].contains(o.kind)
                 && a.runsCommittees && a.tenant == o.owner
+                // Advisors are invited to a steering meeting by the coordinators alone (issue 19).
+                && (m == "GET" || a.coordinates || !(r.contains("/advisors") || r.contains("/beratende")))
         },
         Rule("a project group's members with an account read their group") { a, m, _, o in
             o.kind == .projectGroup && m == "GET" && o.grantedAccounts.contains(a.name)
