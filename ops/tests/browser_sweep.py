@@ -47,7 +47,7 @@ PAGES = [
     "/benachrichtigungen", "/konto",
     "/abh/antraege", "/abh/antraege/{application}", "/abh/neuer-antrag", "/abh/rueckstand", "/abh/vorpruefungen",
     "/abh/vorpruefungen/{precheck}", "/kampagnen", "/kampagnen/{campaign}", "/kampagne", "/kampagne/{campaign}", "/handbuch",
-    "/handbuch/{section}", "/dokumentationsstandard",
+    "/handbuch/{section}", "/dokumentationsstandard", "/gremien/lenkungsgruppe/sitzungen/{meeting}",
 ]
 # Pages without a session.
 ANONYMOUS_PAGES = ["/anmelden", "/einladung/{invitation}"]
@@ -178,7 +178,7 @@ def make_objects(accounts):
     coordinator, officer = find(accounts, "en-kreis", "district_coordinator"), find(accounts, "en-kreis-abh", "abh_officer")
     partner, witten_admin = find(accounts, "witten", "partner"), find(accounts, "witten", "tenant_admin")
     objects = {kind: [] for kind in ("client", "consent", "case", "service", "conference", "problem", "group", "slug", "application",
-                                     "precheck", "invitation", "campaign", "section")}
+                                     "precheck", "invitation", "campaign", "section", "meeting")}
     client = api(cm.token, "POST", "/api/v1/clients", {
         "first_name": "Mira", "last_name": "Haddad", "date_of_birth": "1990-04-02", "gender": "female", "arrival_date": "2025-09-01",
         "languages": ["ar"], "consent_given_on": iso(-40), "consent_given_how": "in_writing"})["id"]
@@ -218,6 +218,7 @@ def make_objects(accounts):
     api(coordinator.token, "POST", "/api/v1/steering-group/members", {"name": "Dezernentin", "body": "Stadt", "body_kind": "municipality"})
     meeting = api(coordinator.token, "POST", "/api/v1/steering-group/meetings",
                   {"scheduled_at": f"{iso(60)}T09:00:00Z", "agenda_deadline": iso(50)})["meetings"][0]["id"]
+    objects["meeting"].append({"meeting": meeting})
     api(coordinator.token, "POST", "/api/v1/steering-group/papers", {
         "title": "Kurse mit Betreuung", "proposal": "Der Kreis finanziert Kinderbetreuung.", "group_id": group, "meeting_id": meeting})
     if partner:
