@@ -106,10 +106,22 @@ def open_page(driver, path):
 
 
 def wait_for(driver, condition, what):
+    """Waits until condition holds. A page being replaced answers probes with errors (a stale body, a
+    detached node): such a probe counts as "not yet" and is tried again, and only the last one is reported."""
+    failed_probes = []
+
+    def probe(d):
+        try:
+            return condition(d)
+        except WebDriverException as error:
+            failed_probes[:] = [error]
+            return False
+
     try:
-        return WebDriverWait(driver, WAIT_SECONDS).until(condition)
+        return WebDriverWait(driver, WAIT_SECONDS).until(probe)
     except WebDriverException as error:
-        raise CheckFailed(f"timed out waiting for {what} (at {driver.current_url})") from error
+        last = f"; the last probe failed with {type(failed_probes[0]).__name__}" if failed_probes else ""
+        raise CheckFailed(f"timed out after {WAIT_SECONDS} s waiting for {what} (at {driver.current_url}){last}") from error
 
 
 def element(driver, css, what=None):
