@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 
 /// The consent forms of the intake and the client page: how a consent was given (in writing, orally, with an interpreter
 /// and in which language), its scope and, if limited, its end. Nothing is preselected; a form that does not say how the
@@ -102,5 +103,97 @@ extension CasePages {
         let scope = consent.scope == .caseManagement ? "in das Case Management" : "in die \(consentScope(consent))"
         let until = consent.expiresOn.map { ", gültig bis \($0.german)" } ?? ", unbefristet"
         return "Einwilligung \(scope) erfasst: gegeben am \(consent.givenOn.german), \(consentHow(consent))\(until)."
+    }
+
+    // MARK: - Consent handlers
+
+    /// `POST /klienten/{id}/einwilligungen`: a consent the client gave, with how.
+    @Sendable func recordConsent(_ request: Request, _ context: SignedInContext) async throws -> Response {
+        let id = try context.id()
+        do {
+            let (scope, given) = try Self.consentInput(context.form)
+            let consent = try await work.recordConsent(
+                client: id,
+                scope: scope,
+                recipient: context.form["recipient"],
+                given: given,
+                by: context.identity,
+                clientAddress: context.clientAddress
+            )
+            return .redirect(to: "/klienten/\(id.uuidString.lowercased())?erfasst=\(consent.id.uuidString.lowercased())", type: .normal)
+        } catch let error as InvalidInput {
+            return try await clientPage(context, id: id, consentForm: context.form, errors: error, status: .unprocessableContent)
+        }
+    }
+
+    /// `GET /klienten/{id}/einwilligungsformular`: the printable consent form for the client to sign.
+    @Sendable func consentForm(_ request: Request, _ context: SignedInContext) async throws -> Response {
+        let (client, _, _) = try await work.client(try context.id(), by: context.identity, clientAddress: context.clientAddress)
+        let data: [String: Any] = [
+            "clientID": client.id.uuidString.lowercased(), "name": client.fullName, "birth": client.data.dateOfBirth.german,
+            "tenantName": context.identity.tenant.name, "manners": Consent.Manner.allCases.map(\.label),
+        ]
+        return pages.render("consent-form", data, identity: context.identity, path: "/klienten")
+    }
+
+    /// `POST /klienten/{id}/einwilligungen/{consent}/widerruf`: the withdrawal, confirmed on its own page.
+    @Sendable func withdrawConsent(_ request: Request, _ context: SignedInContext) async throws -> Response {
+        let id = try context.id()
+        let consent = try context.id("consent")
+        let ended = try await work.withdrawConsent(consent, client: id, on: .today, by: context.identity, clientAddress: context.clientAddress)
+        let query = "widerrufen=\(consent.uuidString.lowercased())&zugriffe=\(ended)"
+        return .redirect(to: "/klienten/\(id.uuidString.lowercased())?\(query)", type: .normal)
+    }
+
+    /// A consent's state in words, as the client page shows it.
+    static func consentState(_ consent: Consent) -> String {
+        if let withdrawn = consent.withdrawnOn, withdrawn <= .today { return "widerrufen" }
+        if let expires = consent.expiresOn, expires < .today { return "abgelaufen" }
+        if consent.withdrawnOn != nil { return "in Kraft, Widerruf erfasst" }
+        return consent.expiresOn == nil ? "in Kraft, unbefristet" : "in Kraft, befristet"
+    }
+
+    static func consentScope(_ consent: Consent) -> String {
+        consent.scope == .caseManagement ? "Case Management" : "Übergabe an \(consent.recipient ?? "eine Stelle")"
+    }
+
+    /// What withdrawing `consent` ends, in the words the confirmation page uses.
+    static func withdrawalEnds(_ consent: Consent) -> [String] {
+        switch consent.scope {
+        case .caseManagement:
+            [
+                "die Arbeit an den Fällen dieses Klienten: Ziele, Vermerke, Verweisungen und Fallkonferenzen sind nicht mehr möglich, "
+                    + "ein offener Fall kann nur noch abgeschlossen werden",
+                "jeden Zugriff von Beratungsstellen, an die verwiesen wurde (auch wenn dafür eine eigene Einwilligung vorliegt)",
+            ]
+        case .handover:
+            ["den Zugriff von \(consent.recipient ?? "der Stelle, an die übergeben wurde,") auf die übermittelten Angaben"]
+        }
+    }
+
+    /// The message after a withdrawal: what it ended.
+    static func withdrawalDone(_ consent: Consent, on day: Day, ended: Int) -> String {
+        let grants = ended == 1 ? "1 Zugriff einer Beratungsstelle beendet" : "\(ended) Zugriffe von Beratungsstellen beendet"
+        return switch consent.scope {
+        case .caseManagement: "Einwilligung in das Case Management zum \(day.german) widerrufen; die Fallarbeit ist beendet, \(grants)."
+        case .handover: "Einwilligung in die \(consentScope(consent)) zum \(day.german) widerrufen; \(grants)."
+        }
+    }
+
+    /// The confirmation step of a withdrawal: what it ends and from when, before anything happens.
+    func withdrawalPage(_ context: SignedInContext, client id: UUID, consent consentID: UUID) async throws -> Response {
+        let (client, consent, ending) = try await work.withdrawal(
+            of: consentID,
+            client: id,
+            by: context.identity,
+            clientAddress: context.clientAddress
+        )
+        let data: [String: Any] = [
+            "losing": ending.map { ["what": $0.what, "when": GermanFormat.date($0.at)] }, "losesNone": ending.isEmpty,
+            "clientID": client.id.uuidString.lowercased(), "name": client.fullName, "consentID": consent.id.uuidString.lowercased(),
+            "scope": Self.consentScope(consent), "given": consent.givenOn.german, "how": Self.consentHow(consent), "day": Day.today.german,
+            "ends": Self.withdrawalEnds(consent),
+        ]
+        return pages.render("consent-withdrawal", data, identity: context.identity, path: "/klienten")
     }
 }
