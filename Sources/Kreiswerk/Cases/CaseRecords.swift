@@ -115,6 +115,8 @@ public enum CaseRecords {
         to_char(k.next_review_on, 'YYYY-MM-DD'), to_char(k.opened_on, 'YYYY-MM-DD'), to_char(k.closed_on, 'YYYY-MM-DD'), k.closure_reason, k.version,
         (SELECT count(*)::integer FROM goals g WHERE g.tenant_id = k.tenant_id AND g.case_id = k.id AND g.outcome IS NULL AND g.review_on <= current_date)
         """
+    /// How many `columns` there are: what follows them in a longer row starts here.
+    static let columnCount = 16
     // Joins on the full composite keys, so every lookup is an index lookup whatever the tenant's size.
     static let from = """
         FROM cases k JOIN clients c ON c.tenant_id = k.tenant_id AND c.id = k.client_id
@@ -171,6 +173,28 @@ public enum CaseRecords {
         static let sql = "SELECT \(CaseRecords.columns) \(CaseRecords.from) WHERE k.id = $1"
         var id: UUID
         func decodeRow(_ row: PostgresRow) throws -> CaseFile { try CaseRecords.caseFile(row) }
+    }
+
+    /// The case page's data in one statement: the case, its client, goals and timeline (`CaseWork.caseView`).
+    static func view(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> CaseWork.CaseView? {
+        try await connection.rows(CaseViewByID(id: id), logger: logger).first
+    }
+
+    struct CaseViewByID: PreparedByID {
+        static let sql = """
+            SELECT \(CaseRecords.columns), \(ClientRecords.columns), \(CaseRecords.goalsJSON), \(CaseRecords.timelineJSON)
+            \(CaseRecords.from) JOIN tenants t ON t.id = c.tenant_id WHERE k.id = $1
+            """
+        var id: UUID
+        func decodeRow(_ row: PostgresRow) throws -> CaseWork.CaseView {
+            let r = row.makeRandomAccess()
+            return CaseWork.CaseView(
+                file: try CaseRecords.caseFile(row),
+                client: try ClientRecords.client(row, today: .today, from: CaseRecords.columnCount),
+                goals: try CaseRecords.goals(json: try r[r.count - 2].decode(String.self)),
+                timeline: try CaseRecords.timeline(json: try r[r.count - 1].decode(String.self))
+            )
+        }
     }
 
     /// Open cases of one case manager (nil: of the whole tenant), what is due first.
@@ -259,51 +283,88 @@ public enum CaseRecords {
     }
 
     public static func timeline(of id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [CaseEvent] {
-        try await connection.rows(TimelineOfCase(id: id), logger: logger)
+        try await connection.rows(TimelineOfCase(id: id), logger: logger).first ?? []
     }
 
-    struct TimelineOfCase: PreparedByID {
-        static let sql = """
-            SELECT e.id, e.occurred_at, u.display_name, e.kind, e.text, a.display_name FROM case_events e LEFT JOIN users u ON u.id = e.actor_id
-            LEFT JOIN users a ON a.id = e.stand_in_for
-            WHERE e.case_id = $1 ORDER BY e.id DESC
-            """
-        var id: UUID
+    /// The case's timeline, newest first, as one JSON array (`CaseViewByID` reads it in the same statement as the case).
+    static let timelineJSON = """
+        (SELECT coalesce(json_agg(json_build_object('id', e.id, 'at', extract(epoch FROM e.occurred_at), 'actor', u.display_name, 'kind', e.kind,
+                                                    'text', e.text, 'standInFor', a.display_name) ORDER BY e.id DESC), '[]')
+         FROM case_events e LEFT JOIN users u ON u.id = e.actor_id LEFT JOIN users a ON a.id = e.stand_in_for
+         WHERE e.case_id = k.id)::text
+        """
 
-        func decodeRow(_ row: PostgresRow) throws -> CaseEvent {
-            let (id, at, actor, kind, text, standInFor) = try row.decode((Int, Date, String?, String, String, String?).self)
-            return CaseEvent(id: id, occurredAt: at, actorName: actor, kind: kind, text: text, standInFor: standInFor)
+    struct TimelineOfCase: PreparedByID {
+        static let sql = "SELECT \(CaseRecords.timelineJSON) FROM cases k WHERE k.id = $1"
+        var id: UUID
+        func decodeRow(_ row: PostgresRow) throws -> [CaseEvent] { try CaseRecords.timeline(json: try row.decode(String.self)) }
+    }
+
+    static func timeline(json: String) throws -> [CaseEvent] {
+        struct Event: Decodable {
+            var id: Int
+            var at: Double
+            var actor: String?
+            var kind: String
+            var text: String
+            var standInFor: String?
+        }
+        return try JSONDecoder().decode([Event].self, from: Data(json.utf8)).map {
+            CaseEvent(
+                id: $0.id,
+                occurredAt: Date(timeIntervalSince1970: $0.at),
+                actorName: $0.actor,
+                kind: $0.kind,
+                text: $0.text,
+                standInFor: $0.standInFor
+            )
         }
     }
 
     // MARK: - Goals
 
     public static func goals(of id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [Goal] {
-        try await connection.rows(GoalsOfCase(id: id), logger: logger)
+        try await connection.rows(GoalsOfCase(id: id), logger: logger).first ?? []
     }
 
-    struct GoalsOfCase: PreparedByID {
-        static let sql = """
-            SELECT id, area, text, to_char(agreed_on, 'YYYY-MM-DD'), to_char(review_on, 'YYYY-MM-DD'), outcome, outcome_note,
-                   to_char(reviewed_on, 'YYYY-MM-DD'), version
-            FROM goals WHERE case_id = $1 ORDER BY review_on, created_at
-            """
-        var id: UUID
+    /// The case's goals, next review first, as one JSON array (`CaseViewByID` reads it in the same statement as the case).
+    static let goalsJSON = """
+        (SELECT coalesce(json_agg(json_build_object('id', g.id, 'area', g.area, 'text', g.text, 'agreedOn', to_char(g.agreed_on, 'YYYY-MM-DD'),
+                                                    'reviewOn', to_char(g.review_on, 'YYYY-MM-DD'), 'outcome', g.outcome, 'outcomeNote', g.outcome_note,
+                                                    'reviewedOn', to_char(g.reviewed_on, 'YYYY-MM-DD'), 'version', g.version)
+                                  ORDER BY g.review_on, g.created_at), '[]')
+         FROM goals g WHERE g.tenant_id = k.tenant_id AND g.case_id = k.id)::text
+        """
 
-        func decodeRow(_ row: PostgresRow) throws -> Goal {
-            let (id, area, text, agreed, review, outcome, note, reviewed, version) = try row.decode(
-                (UUID, String, String, String, String, String?, String?, String?, Int).self
-            )
-            return Goal(
-                id: id,
-                area: GoalArea(rawValue: area) ?? .social,
-                text: text,
-                agreedOn: Day(agreed)!,
-                reviewOn: Day(review)!,
-                outcome: outcome.flatMap(GoalOutcome.init),
-                outcomeNote: note,
-                reviewedOn: reviewed.flatMap(Day.init),
-                version: version
+    struct GoalsOfCase: PreparedByID {
+        static let sql = "SELECT \(CaseRecords.goalsJSON) FROM cases k WHERE k.id = $1"
+        var id: UUID
+        func decodeRow(_ row: PostgresRow) throws -> [Goal] { try CaseRecords.goals(json: try row.decode(String.self)) }
+    }
+
+    static func goals(json: String) throws -> [Goal] {
+        struct Stored: Decodable {
+            var id: UUID
+            var area: String
+            var text: String
+            var agreedOn: String
+            var reviewOn: String
+            var outcome: String?
+            var outcomeNote: String?
+            var reviewedOn: String?
+            var version: Int
+        }
+        return try JSONDecoder().decode([Stored].self, from: Data(json.utf8)).map {
+            Goal(
+                id: $0.id,
+                area: GoalArea(rawValue: $0.area) ?? .social,
+                text: $0.text,
+                agreedOn: Day($0.agreedOn)!,
+                reviewOn: Day($0.reviewOn)!,
+                outcome: $0.outcome.flatMap(GoalOutcome.init),
+                outcomeNote: $0.outcomeNote,
+                reviewedOn: $0.reviewedOn.flatMap(Day.init),
+                version: $0.version
             )
         }
     }

@@ -277,14 +277,9 @@ public struct CaseWork: Sendable {
     }
 
     private func read(_ id: UUID, by identity: Identity, on connection: PostgresConnection, audit: inout [AuditEvent]) async throws -> CaseView {
-        guard let file = try await CaseRecords.find(id, on: connection, logger: logger) else { throw Self.noCase }
+        guard let view = try await CaseRecords.view(id, on: connection, logger: logger) else { throw Self.noCase }
         audit.append(event("case.read", identity, "case", id))
-        return CaseView(
-            file: file,
-            client: try await ClientRecords.find(file.clientID, on: connection, logger: logger)!,
-            goals: try await CaseRecords.goals(of: id, on: connection, logger: logger),
-            timeline: try await CaseRecords.timeline(of: id, on: connection, logger: logger)
-        )
+        return view
     }
 
     /// Everything the case page shows and offers, in one transaction: the case, its referrals, the district's services

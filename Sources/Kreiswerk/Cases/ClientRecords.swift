@@ -21,43 +21,43 @@ public enum ClientRecords {
         return clients
     }
 
-    /// One row of `columns`.
-    static func client(_ row: PostgresRow, today: Day) throws -> Client {
+    /// One row of `columns`, or the `columns` of a longer row that start at `first`.
+    static func client(_ row: PostgresRow, today: Day, from first: Int = 0) throws -> Client {
         let r = row.makeRandomAccess()
         var data = ClientData(
-            firstName: try r[2].decode(String.self),
-            lastName: try r[3].decode(String.self),
-            dateOfBirth: Day(try r[4].decode(String.self))!
+            firstName: try r[first + 2].decode(String.self),
+            lastName: try r[first + 3].decode(String.self),
+            dateOfBirth: Day(try r[first + 4].decode(String.self))!
         )
-        data.gender = try r[5].decode(String?.self)
-        data.placeOfResidence = try r[6].decode(String?.self)
-        data.socialArea = try r[7].decode(String?.self)
-        data.residenceStatus = try r[8].decode(String?.self)
-        data.residenceTitle = try r[25].decode(String?.self)
-        data.residenceParagraph = try r[26].decode(String?.self)
-        data.residenceValidUntil = try r[27].decode(String?.self).flatMap(Day.init)
-        data.countryOfOrigin = try r[9].decode(String?.self)
-        data.languages = try r[10].decode([String].self)
-        data.germanLevel = try r[11].decode(String?.self)
-        data.healthSituation = try r[12].decode(String?.self)
-        data.household = try r[13].decode(String?.self)
-        data.youthOfficeMeasures = try r[14].decode(String?.self)
-        data.jobcenterMeasures = try r[15].decode(String?.self)
-        data.clubMemberships = try r[16].decode(String?.self)
-        data.arrivalDate = try r[17].decode(String?.self).flatMap(Day.init)
-        data.singleParent = try r[18].decode(Bool.self)
-        data.unaccompaniedMinor = try r[19].decode(Bool.self)
-        data.familyWithBarriers = try r[20].decode(Bool.self)
-        let extra = try r[21].decode(String.self)
+        data.gender = try r[first + 5].decode(String?.self)
+        data.placeOfResidence = try r[first + 6].decode(String?.self)
+        data.socialArea = try r[first + 7].decode(String?.self)
+        data.residenceStatus = try r[first + 8].decode(String?.self)
+        data.residenceTitle = try r[first + 25].decode(String?.self)
+        data.residenceParagraph = try r[first + 26].decode(String?.self)
+        data.residenceValidUntil = try r[first + 27].decode(String?.self).flatMap(Day.init)
+        data.countryOfOrigin = try r[first + 9].decode(String?.self)
+        data.languages = try r[first + 10].decode([String].self)
+        data.germanLevel = try r[first + 11].decode(String?.self)
+        data.healthSituation = try r[first + 12].decode(String?.self)
+        data.household = try r[first + 13].decode(String?.self)
+        data.youthOfficeMeasures = try r[first + 14].decode(String?.self)
+        data.jobcenterMeasures = try r[first + 15].decode(String?.self)
+        data.clubMemberships = try r[first + 16].decode(String?.self)
+        data.arrivalDate = try r[first + 17].decode(String?.self).flatMap(Day.init)
+        data.singleParent = try r[first + 18].decode(Bool.self)
+        data.unaccompaniedMinor = try r[first + 19].decode(Bool.self)
+        data.familyWithBarriers = try r[first + 20].decode(Bool.self)
+        let extra = try r[first + 21].decode(String.self)
         data.extra = extra == "{}" ? [:] : try JSONDecoder().decode([String: ExtraValue].self, from: Data(extra.utf8))
         return Client(
-            id: try r[0].decode(UUID.self),
-            tenant: try r[1].decode(String.self),
+            id: try r[first + 0].decode(UUID.self),
+            tenant: try r[first + 1].decode(String.self),
             data: data,
             arrivedRecently: data.arrivedRecently(today: today),
-            hasCaseManagementConsent: try r[24].decode(Bool.self),
-            version: try r[22].decode(Int.self),
-            createdAt: try r[23].decode(Date.self)
+            hasCaseManagementConsent: try r[first + 24].decode(Bool.self),
+            version: try r[first + 22].decode(Int.self),
+            createdAt: try r[first + 23].decode(Date.self)
         )
     }
 
