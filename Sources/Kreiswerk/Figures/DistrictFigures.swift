@@ -89,59 +89,71 @@ public struct DistrictFigures: Sendable {
 
     private func report(for identity: Identity, months: [Month], halfYear: HalfYear?, audit: AuditEvent?) async throws -> FiguresReport? {
         try await database.withTenant(identity.tenant.id, user: identity.userID) { connection in
-            var (district, computedAt) = try await FigureSnapshots.stamp(on: connection, logger: logger)
-            guard let districtID = district else {
-                throw DomainError.forbidden("Die Kennzahlen des Kreises sehen die Koordinierungsstelle, ihre Assistenz und die Lenkungsgruppe.")
-            }
-            if computedAt == nil, districtID == identity.tenant.id {
-                // The district's first visit before the scheduler's first run: compute it now, once.
-                try await FigureSnapshots.refresh(on: connection, logger: logger)
-                computedAt = try await FigureSnapshots.stamp(on: connection, logger: logger).computedAt
-            }
-            guard let computedAt else { return nil }
-            if var audit {
-                audit.purpose = Self.purpose
-                try await AuditLog.record(audit, on: connection, logger: logger)
-            }
-            let since = months.first!.firstDay
-            let until = months.last!.firstDay
-            let key = FiguresCache.key(district: districtID, computedAt: computedAt, since: since, until: until)
-            if let cached = cache.report(key) { return cached }
-            let snapshot = try await FigureSnapshots.read(
-                district: districtID,
-                computedAt: computedAt,
-                since: since,
-                until: until,
-                on: connection,
-                logger: logger
-            )
-            let units = try await connection.query(
-                """
-                SELECT t.id, t.slug, t.name, t.kind, c.name FROM tenants t LEFT JOIN tenants c ON c.id = t.case_management_by
-                WHERE t.id = \(districtID) OR t.district_id = \(districtID)
-                """,
-                logger: logger
-            ).collect().map { row in
-                let (id, slug, name, kind, carrier) = try row.decode((UUID, String, String, String, String?).self)
-                return FiguresReport.Unit(id: id, slug: slug, name: name, kind: kind, caseManagementBy: carrier)
-            }
-            let services = try await connection.query(
-                "SELECT key, name FROM services WHERE district_id = \(districtID) ORDER BY name",
-                logger: logger
-            ).collect().map { try $0.decode((String, String).self) }.map { (key: $0.0, name: $0.1) }
-            let rules = try await ReminderSweep.rules(for: districtID, on: connection, logger: logger)
-            guard let district = units.first(where: { $0.id == districtID }) else { return nil }
-            let report = FiguresReport.build(
-                snapshot: snapshot,
-                district: district,
-                units: units,
-                services: services,
-                months: months,
-                halfYear: halfYear,
-                suppression: Suppression(threshold: rules.suppressCountsBelow)
-            )
-            cache.store(report, key: key)
-            return report
+            try await report(on: connection, identity: identity, months: months, halfYear: halfYear, audit: audit)
         }
+    }
+
+    /// The figures of `months` in a transaction the caller runs acting for `identity` (the experience report's service,
+    /// which reads them in its own transaction); nil when the district has no snapshot yet.
+    func report(
+        on connection: PostgresConnection,
+        identity: Identity,
+        months: [Month],
+        halfYear: HalfYear?,
+        audit: AuditEvent?
+    ) async throws -> FiguresReport? {
+        var (district, computedAt) = try await FigureSnapshots.stamp(on: connection, logger: logger)
+        guard let districtID = district else {
+            throw DomainError.forbidden("Die Kennzahlen des Kreises sehen die Koordinierungsstelle, ihre Assistenz und die Lenkungsgruppe.")
+        }
+        if computedAt == nil, districtID == identity.tenant.id {
+            // The district's first visit before the scheduler's first run: compute it now, once.
+            try await FigureSnapshots.refresh(on: connection, logger: logger)
+            computedAt = try await FigureSnapshots.stamp(on: connection, logger: logger).computedAt
+        }
+        guard let computedAt else { return nil }
+        if var audit {
+            audit.purpose = Self.purpose
+            try await AuditLog.record(audit, on: connection, logger: logger)
+        }
+        let since = months.first!.firstDay
+        let until = months.last!.firstDay
+        let key = FiguresCache.key(district: districtID, computedAt: computedAt, since: since, until: until)
+        if let cached = cache.report(key) { return cached }
+        let snapshot = try await FigureSnapshots.read(
+            district: districtID,
+            computedAt: computedAt,
+            since: since,
+            until: until,
+            on: connection,
+            logger: logger
+        )
+        let units = try await connection.query(
+            """
+            SELECT t.id, t.slug, t.name, t.kind, c.name FROM tenants t LEFT JOIN tenants c ON c.id = t.case_management_by
+            WHERE t.id = \(districtID) OR t.district_id = \(districtID)
+            """,
+            logger: logger
+        ).collect().map { row in
+            let (id, slug, name, kind, carrier) = try row.decode((UUID, String, String, String, String?).self)
+            return FiguresReport.Unit(id: id, slug: slug, name: name, kind: kind, caseManagementBy: carrier)
+        }
+        let services = try await connection.query(
+            "SELECT key, name FROM services WHERE district_id = \(districtID) ORDER BY name",
+            logger: logger
+        ).collect().map { try $0.decode((String, String).self) }.map { (key: $0.0, name: $0.1) }
+        let rules = try await ReminderSweep.rules(for: districtID, on: connection, logger: logger)
+        guard let district = units.first(where: { $0.id == districtID }) else { return nil }
+        let report = FiguresReport.build(
+            snapshot: snapshot,
+            district: district,
+            units: units,
+            services: services,
+            months: months,
+            halfYear: halfYear,
+            suppression: Suppression(threshold: rules.suppressCountsBelow)
+        )
+        cache.store(report, key: key)
+        return report
     }
 }
