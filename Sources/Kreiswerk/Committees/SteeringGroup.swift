@@ -374,6 +374,31 @@ public struct Steering: Sendable {
         }
     }
 
+    /// A vote that fits the group and its decision: no more votes than the members who could vote (when the group's
+    /// members are recorded), an acceptance with more votes for than against, a rejection without (a tie rejects).
+    static func checkVote(_ new: NewDecision, voters: Int) throws(InvalidInput) {
+        let cast = new.votesFor + new.votesAgainst + new.abstentions
+        if voters > 0 && cast > voters {
+            throw InvalidInput(
+                field: "votes_for",
+                "Die Lenkungsgruppe hatte in dieser Sitzung \(voters) stimmberechtigte Mitglieder (beratende zählen nicht), angegeben sind \(cast) Stimmen. Bitte die Stimmen prüfen oder fehlende Mitglieder zuerst unter „Mitglieder“ erfassen."
+            )
+        }
+        guard new.votesFor + new.votesAgainst > 0 else { return }
+        if new.decision == "accepted" && new.votesFor <= new.votesAgainst {
+            throw InvalidInput(
+                field: "votes_for",
+                "Mit \(new.votesFor) Stimmen dafür und \(new.votesAgainst) dagegen ist die Vorlage nicht angenommen (bei Gleichstand gilt sie als abgelehnt)."
+            )
+        }
+        if new.decision == "rejected" && new.votesFor > new.votesAgainst {
+            throw InvalidInput(
+                field: "votes_for",
+                "Mit \(new.votesFor) Stimmen dafür und \(new.votesAgainst) dagegen ist die Vorlage angenommen, nicht abgelehnt."
+            )
+        }
+    }
+
     /// Records the steering group's decision on a paper in a meeting, with the vote.
     public func decide(_ paper: UUID, _ new: NewDecision, by identity: Identity, clientAddress: String?) async throws -> SteeringGroup {
         var errors: [String: String] = [:]
@@ -412,10 +437,18 @@ public struct Steering: Sendable {
                         : "Über eine Vorlage zur Entscheidung wird abgestimmt: angenommen, abgelehnt oder vertagt."
                 )
             }
+            // The meeting, and how many standing members could vote in it (advisory members do not).
             guard
-                try await connection.query("SELECT 1 FROM committee_meetings WHERE id = \(new.meetingID) AND group_id IS NULL", logger: logger)
-                    .collect().count == 1
+                let voters = try await connection.query(
+                    """
+                    SELECT (SELECT count(*)::integer FROM steering_members s
+                            WHERE s.tenant_id = m.tenant_id AND NOT s.advisory AND (s.left_on IS NULL OR s.left_on > m.scheduled_at::date))
+                    FROM committee_meetings m WHERE m.id = \(new.meetingID) AND m.group_id IS NULL
+                    """,
+                    logger: logger
+                ).collect().first?.decode(Int.self)
             else { throw InvalidInput(field: "meeting_id", "Bitte die Sitzung der Lenkungsgruppe wählen, in der entschieden wurde.") }
+            try Self.checkVote(new, voters: voters)
             try await connection.query(
                 """
                 INSERT INTO paper_decisions (tenant_id, id, paper_id, meeting_id, decision, votes_for, votes_against, abstentions, note, recorded_by_name)

@@ -110,4 +110,55 @@ import Testing
             #expect(after.text.contains("Lagebericht 2026") && after.text.contains("eingebracht von Koordinierungsstelle"))
         }
     }
+
+    @Test func aVoteCountsNoMoreThanTheVotingMembersAndMatchesTheDecision() async throws {
+        try await TestApp.with { _, people, client in
+            let coordinator = people["coordinator"].token
+            for (name, advisory) in [
+                ("Landrat", false), ("Sozialdezernentin Witten", false), ("Leitung Jobcenter", false), ("Integrationsrat", true),
+            ] {
+                let added = try await client.api(
+                    .post,
+                    "/api/v1/steering-group/members",
+                    token: coordinator,
+                    json: #"{"name":"\#(name)","body":"\#(name)","body_kind":"other","advisory":\#(advisory)}"#
+                )
+                #expect(added.status == .created, "\(added.text)")
+            }
+            let planned = try await client.api(
+                .post,
+                "/api/v1/steering-group/meetings",
+                token: coordinator,
+                json: #"{"scheduled_at":"2027-03-10T09:00:00Z","location":"Kreishaus Schwelm","agenda":"1. Terminportal"}"#
+            )
+            let meeting = try #require((planned.object["meetings"] as? [[String: Any]])?.first?["id"] as? String)
+            let submitted = try await client.api(
+                .post,
+                "/api/v1/steering-group/papers",
+                token: coordinator,
+                json: #"{"title":"Gemeinsames Terminportal","proposal":"Die ABH vergibt Termine über ein Portal.","purpose":"decision"}"#
+            )
+            let paper = try #require((submitted.object["papers"] as? [[String: Any]])?.first?["id"] as? String)
+            func decide(_ decision: String, _ yes: Int, _ no: Int, _ abstaining: Int) async throws -> TestResponse {
+                try await client.api(
+                    .post,
+                    "/api/v1/steering-group/papers/\(paper)/decision",
+                    token: coordinator,
+                    json:
+                        #"{"meeting_id":"\#(meeting)","decision":"\#(decision)","votes_for":\#(yes),"votes_against":\#(no),"abstentions":\#(abstaining)}"#
+                )
+            }
+            // Three members vote; the advisory one does not.
+            let tooMany = try await decide("accepted", 3, 1, 0)
+            #expect(tooMany.status == .unprocessableContent)
+            #expect(tooMany.text.contains("3 stimmberechtigte Mitglieder"), "\(tooMany.text)")
+            let outvoted = try await decide("accepted", 1, 2, 0)
+            #expect(outvoted.status == .unprocessableContent)
+            #expect(outvoted.text.contains("nicht angenommen"), "\(outvoted.text)")
+            #expect(try await decide("rejected", 2, 1, 0).status == .unprocessableContent)
+            let accepted = try await decide("accepted", 2, 1, 0)
+            #expect(accepted.status == .ok, "\(accepted.text)")
+            #expect((accepted.object["papers"] as? [[String: Any]])?.first?["status"] as? String == "accepted")
+        }
+    }
 }
