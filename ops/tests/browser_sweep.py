@@ -47,7 +47,7 @@ PAGES = [
     "/benachrichtigungen", "/konto",
     "/abh/antraege", "/abh/antraege/{application}", "/abh/neuer-antrag", "/abh/rueckstand", "/abh/vorpruefungen",
     "/abh/vorpruefungen/{precheck}", "/kampagnen", "/kampagnen/{campaign}", "/kampagne", "/kampagne/{campaign}", "/handbuch",
-    "/handbuch/{section}", "/dokumentationsstandard", "/gremien/lenkungsgruppe/sitzungen/{meeting}",
+    "/handbuch/{section}", "/dokumentationsstandard", "/gremien/lenkungsgruppe/sitzungen/{meeting}", "/meilensteine",
 ]
 # Pages without a session.
 ANONYMOUS_PAGES = ["/anmelden", "/einladung/{invitation}"]

@@ -594,8 +594,14 @@ public enum TenantsFolder {
         deactivateMissing: Bool = false
     ) async throws -> (plan: TenantPlan, services: String) {
         let (tenants, services) = try load(directory)
+        let milestones = try MilestoneFiles.load(from: directory, tenants: tenants)
         let plan = try await TenantCatalogue(database: database).apply(tenants, deactivateMissing: deactivateMissing)
-        let summary = try await database.withTransaction { try await ServiceDirectory.apply(services, on: $0, logger: database.logger) }
+        let summary = try await database.withTransaction { connection in
+            let services = try await ServiceDirectory.apply(services, on: connection, logger: database.logger)
+            // The milestone plans (tenants/DISTRICT/milestones.yaml) are said only when they changed.
+            let plans = try await MilestoneFiles.apply(milestones, on: connection, logger: database.logger)
+            return plans.map { "\(services)\n\($0)" } ?? services
+        }
         return (plan, summary)
     }
 }

@@ -87,8 +87,10 @@ public enum TenantFiles {
         let enumerator = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)
         var files: [URL] = []
         while let url = enumerator?.nextObject() as? URL {
-            // services.yaml is the district's service directory (ServiceFiles), not a tenant.
-            if (url.pathExtension == "yaml" || url.pathExtension == "yml") && url.deletingPathExtension().lastPathComponent != "services" {
+            // services.yaml is the district's service directory (ServiceFiles), milestones.yaml its plan (MilestoneFiles), not tenants.
+            if (url.pathExtension == "yaml" || url.pathExtension == "yml")
+                && !["services", "milestones"].contains(url.deletingPathExtension().lastPathComponent)
+            {
                 files.append(url.standardizedFileURL)
             }
         }
