@@ -12,9 +12,7 @@ struct MilestonesPages {
     static let labels: [String: String] = [
         "status": "Stand", "responsible": "Zuständig", "responsible_tenant": "Zuständiger Mandant", "note": "Notiz",
         "building_block": "Baustein", "heading": "Überschrift", "title": "Aufgabe", "half_years": "Halbjahre",
-    ]
-    static let fieldLabels: [String: String] = [
-        "status": "Stand", "responsible": "Zuständig", "responsible_tenant": "zuständiger Mandant", "note": "Notiz",
+        "new_responsible": "Zuständig", "new_responsible_tenant": "Zuständiger Mandant", "new_note": "Notiz",
     ]
 
     func register(on routes: GuardedRouter) {
@@ -86,7 +84,13 @@ struct MilestonesPages {
             )
             return .redirect(to: "\(Self.path)?hinzugefuegt=\(task.id)#aufgabe-\(task.id)", type: .normal)
         } catch let error as InvalidInput {
-            return try await page(context, newForm: form, errors: error.errors, status: .unprocessableContent)
+            // The add form's own fields for who and note (the task form on the same page has fields of these names).
+            let errors = Dictionary(
+                uniqueKeysWithValues: error.errors.map { field, message in
+                    (["responsible", "responsible_tenant", "note"].contains(field) ? "new_\(field)" : field, message)
+                }
+            )
+            return try await page(context, newForm: form, errors: errors, status: .unprocessableContent)
         }
     }
 

@@ -315,6 +315,13 @@ import Testing
             )
             #expect(form.status == .unprocessableContent)
             #expect(form.text.contains("Bitte den Baustein angeben") && form.text.contains("mindestens ein Halbjahr"), "\(form.text)")
+            let long = try await browser.post(
+                "/meilensteine/neu",
+                [("building_block", "I"), ("title", "Lang"), ("half_years", "2027-1"), ("responsible", String(repeating: "x", count: 201))],
+                client
+            )
+            #expect(long.status == .unprocessableContent)
+            #expect(long.text.contains("id=\"new_responsible-error\"") && long.text.contains("höchstens 200 Zeichen"), "\(long.text)")
             let page = try await browser.post(
                 "/meilensteine/neu",
                 [("building_block", "III"), ("title", "Sprechstunde der ABH in Witten"), ("half_years", "2027-1")],
