@@ -48,6 +48,7 @@ PAGES = [
     "/abh/antraege", "/abh/antraege/{application}", "/abh/neuer-antrag", "/abh/rueckstand", "/abh/vorpruefungen",
     "/abh/vorpruefungen/{precheck}", "/kampagnen", "/kampagnen/{campaign}", "/kampagne", "/kampagne/{campaign}", "/handbuch",
     "/handbuch/{section}", "/dokumentationsstandard", "/gremien/lenkungsgruppe/sitzungen/{meeting}", "/meilensteine",
+    "/erfahrungsberichte", "/erfahrungsberichte/{period}", "/erfahrungsberichte/{period}/druck",
 ]
 # Pages without a session.
 ANONYMOUS_PAGES = ["/anmelden", "/einladung/{invitation}"]
@@ -57,6 +58,7 @@ NOT_PAGES = {
     "/benachrichtigungen/{notification}": "marks the notification read and leads on to its page (303)",
     "/kennzahlen/export.csv": "a CSV download",
     "/klienten/{client}/auskunft": "the client's data as a JSON download (Art. 15 DSGVO)",
+    "/erfahrungsberichte/{period}/download": "the released experience report as a Markdown download",
     "/healthz": "health check", "/readyz": "health check", "/metrics": "Prometheus text", "/static/{file}": "style sheet",
 }
 
@@ -121,10 +123,10 @@ class WebSession:
         return self
 
 
-def api(token, method, path, body=None):
+def api(token, method, path, body=None, headers=None):
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(b.BASE + path, data=data, method=method,
-                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             text = response.read().decode()
@@ -178,7 +180,7 @@ def make_objects(accounts):
     coordinator, officer = find(accounts, "en-kreis", "district_coordinator"), find(accounts, "en-kreis-abh", "abh_officer")
     partner, witten_admin = find(accounts, "witten", "partner"), find(accounts, "witten", "tenant_admin")
     objects = {kind: [] for kind in ("client", "consent", "case", "service", "conference", "problem", "group", "slug", "application",
-                                     "precheck", "invitation", "campaign", "section", "meeting")}
+                                     "precheck", "invitation", "campaign", "section", "meeting", "period")}
     client = api(cm.token, "POST", "/api/v1/clients", {
         "first_name": "Mira", "last_name": "Haddad", "date_of_birth": "1990-04-02", "gender": "female", "arrival_date": "2025-09-01",
         "languages": ["ar"], "consent_given_on": iso(-40), "consent_given_how": "in_writing"})["id"]
@@ -272,6 +274,18 @@ def make_objects(accounts):
         b.check(status == 303, f"releasing a handbook section: {status} {body[:300]}")
         coordinator.web.request(f"/handbuch/{section}")
         coordinator.web.request(f"/handbuch/{section}", [("version", "2"), ("title", "Mindestdokumentationsstandard"), ("body", "Neu.")])
+    # Experience reports (issue 21): a draft and a released one (print page), of half-years before the last completed one.
+    half = (TODAY.year * 2 + (TODAY.month - 1) // 6) - 1
+    for back, release in [(1, False), (2, True)]:  # the last completed one is browser_experience_report.py's
+        period = f"{(half - back) // 2}-{(half - back) % 2 + 1}"
+        sections = {key: f"Text zu {key}." for key in
+                    ("starting_point", "coordination", "case_management", "residence", "structural_problems", "outlook")}
+        report = api(coordinator.token, "PUT", f"/api/v1/districts/en-kreis/experience-reports/{period}", {"sections": sections},
+                     headers={"If-Match": '"0"'})
+        if release:
+            api(coordinator.token, "POST", f"/api/v1/districts/en-kreis/experience-reports/{period}/release", None,
+                headers={"If-Match": f'"{report["version"]}"'})
+        objects["period"].append({"period": period})
     if witten_admin:
         invited = api(witten_admin.token, "POST", "/api/v1/users",
                       {"email": "sweep.neu@witten.test", "display_name": "Nina Neu", "roles": ["case_manager"]})

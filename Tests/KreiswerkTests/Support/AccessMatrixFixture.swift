@@ -475,7 +475,19 @@ struct AccessMatrixFixture: Sendable {
         for (slug, tenant) in tenants where seenTenants.contains(slug) || slug.hasPrefix("mx-") {
             add(.tenant, ["slug": slug], owner: slug, district: tenant.kind.rawValue == "district" ? slug : tenant.district ?? "")
         }
-        for district in ["en-kreis", "mx-kreis"] { add(.district, ["slug": district], owner: district, district: district) }
+        // A draft experience report of a past half-year in each district (issue 21).
+        let period = ExperienceReports.recent(.today)[1].description
+        for (district, coordinator) in [("en-kreis", "coordinator"), ("mx-kreis", "mxCoordinator")] {
+            let draft = try await client.api(
+                .put,
+                "/api/v1/districts/\(district)/experience-reports/\(period)",
+                token: self[coordinator].token,
+                json: #"{"sections":{"outlook":"Ausblick"}}"#,
+                headers: [.ifMatch: "\"0\""]
+            )
+            #expect(draft.status == .ok, "fixture: experience report: \(draft.text)")
+            add(.district, ["slug": district, "period": period], owner: district, district: district)
+        }
         // Two services of the district's directory (issue 20), each its carrier's.
         for service in try await client.api(.get, "/api/v1/services", token: self["coordinator"].token).array
         where ["mbe-awo", "mbe-caritas"].contains(service["key"] as? String ?? "") {
