@@ -126,8 +126,8 @@ echo "api-schema: every operation but logout and token revocation" >&2
 st -H "Authorization: Bearer $token" --exclude-operation-id logout --exclude-operation-id revokeToken || status=1
 echo "api-schema: case work, as a case manager of Witten (the platform administrator gets 403 there)" >&2
 st -H "Authorization: Bearer $token_cm" --include-path-regex '^/api/v1/(clients|client-fields|cases|services|referrals|conferences|reports/inbox|reports/[^/]+/decision)' || status=1
-echo "api-schema: the coordination layer, as the district coordinator and as the case manager" >&2
-st -H "Authorization: Bearer $token_ks" --include-path-regex '^/api/v1/(problems|polls|project-groups|steering-group|meetings|districts/[^/]+/milestones)' || status=1
+echo "api-schema: the coordination layer (and the experience reports), as the district coordinator and as the case manager" >&2
+st -H "Authorization: Bearer $token_ks" --include-path-regex '^/api/v1/(problems|polls|project-groups|steering-group|meetings|districts/[^/]+/(milestones|experience-reports))' || status=1
 st -H "Authorization: Bearer $token_cm" --include-path-regex '^/api/v1/(problems|polls)' || status=1
 echo "api-schema: token revocation, then logout, with a token of their own" >&2
 st -H "Authorization: Bearer $token_last" --include-operation-id revokeToken || status=1
