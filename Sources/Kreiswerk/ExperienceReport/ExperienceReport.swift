@@ -37,9 +37,9 @@ public enum ReportSection: String, Sendable, CaseIterable, Codable {
     var figureIDs: [String] {
         switch self {
         case .startingPoint: ["overview", "goal-outcomes", "new-arrivals", "target-group", "phase", "channel"]
-        case .coordination: ["conferences", "level2-reports", "overdue"]
-        case .caseManagement: ["months", "routes", "referrals", "referral-answer-time", "durations", "documentation-gaps"]
-        case .residence: ["abh-backlog", "abh-months", "abh-decisions", "campaign"]
+        case .coordination: ["conferences", "level2-reports", "overdue", "milestones-I"]
+        case .caseManagement: ["months", "routes", "referrals", "referral-answer-time", "durations", "documentation-gaps", "milestones-II"]
+        case .residence: ["abh-backlog", "abh-months", "abh-decisions", "campaign", "milestones-III"]
         case .structuralProblems: ["problem-level", "problem-category", "problem-age"]
         case .outlook: []
         }
@@ -88,6 +88,25 @@ public struct ReportFigures: Sendable, Codable, Equatable {
                 columns: table.columns,
                 rows: table.rows.map { Row(label: $0.label, cells: $0.cells) },
                 note: table.note?.nonEmpty
+            )
+        }
+    }
+
+    /// The milestone plan's tasks of each building block by status, as of `day` (tasks, not people: nothing to suppress).
+    mutating func addMilestones(_ summary: MilestoneSummary, asOf day: Day) {
+        guard summary.total > 0 else { return }
+        let date = day.iso.split(separator: "-").reversed().joined(separator: ".")
+        for block in BuildingBlock.allCases {
+            let counts = summary.byBuildingBlock[block.rawValue] ?? [:]
+            tables.append(
+                Table(
+                    id: "milestones-\(block.rawValue)",
+                    heading: "Meilensteinplan, \(block.label): Aufgaben nach Stand (\(date))",
+                    keyHeader: "Stand",
+                    columns: ["Aufgaben"],
+                    rows: MilestoneStatus.allCases.map { Row(label: $0.label, cells: ["\(counts[$0.rawValue] ?? 0)"]) },
+                    note: "Im ganzen Plan \(summary.total) Aufgaben, davon \(summary.open) offen und \(summary.overdue) überfällig."
+                )
             )
         }
     }

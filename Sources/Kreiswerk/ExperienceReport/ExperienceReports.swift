@@ -460,9 +460,14 @@ public struct ExperienceReports: Sendable {
 
     func liveFigures(_ halfYear: HalfYear, _ identity: Identity, on connection: PostgresConnection) async throws -> ReportFigures? {
         let months = halfYear.months.compactMap(Day.init).map(Month.init)
-        return try await figures.report(on: connection, identity: identity, months: months, halfYear: halfYear, audit: nil).map {
-            ReportFigures($0, halfYear: halfYear)
-        }
+        guard let report = try await figures.report(on: connection, identity: identity, months: months, halfYear: halfYear, audit: nil)
+        else { return nil }
+        var figures = ReportFigures(report, halfYear: halfYear)
+        // The milestone plan as of the half-year's last day (or today, while it runs).
+        let end = Day(halfYear.half == 1 ? "\(halfYear.year)-06-30" : "\(halfYear.year)-12-31")!
+        let day = min(end, Day.today)
+        figures.addMilestones(try await MilestonePlan.summary(asOf: day, on: connection, logger: logger), asOf: day)
+        return figures
     }
 
     func read(_ halfYear: HalfYear, _ slug: String?, _ identity: Identity, on connection: PostgresConnection) async throws -> ExperienceReport {

@@ -71,6 +71,9 @@ import Testing
             let released = try await Self.release(client, ks, version: try #require(started.object["version"] as? Int))
             #expect(released.status == .ok, "\(released.text)")
             #expect(released.object["state"] as? String == "released" && released.object["figures_frozen"] as? Bool == true)
+            // The milestone plan's tasks of each building block stand beside the Bausteine (engineer A's summary).
+            let ids = ((released.object["figures"] as? [String: Any])?["tables"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            #expect(["milestones-I", "milestones-II", "milestones-III"].allSatisfy(ids.contains), "\(ids)")
             let frozen = try #require(Self.overview(released.object))
             let witten = frozen.first { $0["label"] as? String == "Stadt Witten" }?["cells"] as? [String]
             #expect(witten?.prefix(2) == ["6", "6"], "\(frozen)")
