@@ -158,6 +158,7 @@ public func buildRoutes(
     MeetingAdvisorsAPI(advisors: meetingAdvisors).register(on: routes)
     MeetingAdvisorsPages(advisors: meetingAdvisors, pages: pages, policy: policy).register(on: routes)
     try FiguresRoutes(database: database, pages: pages).register(on: routes)
+    try ExperienceReportRoutes(database: database, policy: policy, pages: pages).register(on: routes)
     ApplicationPages(applications: ResidenceApplications(database: database, policy: policy), pages: pages).register(on: routes)
     PrecheckPages(prechecks: AbhPrechecks(database: database, policy: policy), pages: pages).register(on: routes)
     CampaignPages(campaigns: Campaigns(database: database, policy: policy), pages: pages).register(on: routes)
@@ -173,6 +174,9 @@ public func buildRoutes(
     let staffingDecisions = StaffingDecisions(database: database, policy: policy)
     StaffingDecisionsAPI(decisions: staffingDecisions).register(on: routes)
     StaffingDecisionsPages(decisions: staffingDecisions, pages: pages).register(on: routes)
+    let milestonePlan = MilestonePlan(database: database, policy: policy)
+    MilestonesAPI(plan: milestonePlan).register(on: routes)
+    MilestonesPages(plan: milestonePlan, pages: pages).register(on: routes)
     JobRoutes(
         database: database,
         pages: pages,

@@ -120,6 +120,8 @@ public struct Pages: Sendable {
         }
         if policy.allows(identity, .runCommittees) || policy.allows(identity, .viewSteeringGroup) { nav.append(("/gremien", "Gremien")) }
         if policy.allows(identity, .viewDistrictFigures) { nav.append(("/kennzahlen", "Kennzahlen")) }
+        if policy.allows(identity, .viewDistrictFigures) { nav.append(("/erfahrungsberichte", "Erfahrungsberichte")) }
+        if identity.tenant.kind != "platform" && policy.allows(identity, .viewDocumentationStandard) { nav.append(("/meilensteine", "Meilensteine")) }
         if policy.allows(identity, .viewUsers) { nav.append(("/benutzer", "Benutzer")) }
         if policy.allows(identity, .readAudit) { nav.append(("/protokoll", "Protokoll")) }
         if policy.allows(identity, .operateJobs) { nav.append(("/betrieb/jobs", "Jobs")) }

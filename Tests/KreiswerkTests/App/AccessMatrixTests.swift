@@ -50,6 +50,8 @@ import Testing
         (["/steering-group/meetings/{id}"], Target(kinds: [.steeringMeeting], parameters: ["id": "meeting"])),
         (["/meetings/{id}"], Target(kinds: [.groupMeeting, .steeringMeeting], parameters: ["id": "meeting"])),
         (["/tenants/{slug}", "/mandanten/{slug}"], Target(kinds: [.tenant], parameters: ["slug": "slug"])),
+        (["/experience-reports/{period}"], Target(kinds: [.district], parameters: ["slug": "slug", "period": "period"])),
+        (["/erfahrungsberichte/{period}"], Target(kinds: [.district], parameters: ["period": "period"])),
         (["/districts/{slug}"], Target(kinds: [.district], parameters: ["slug": "slug"])),
     ]
     static let collections: [String: (Kind, String)] = [
@@ -163,11 +165,23 @@ import Testing
             o in
             o.kind == .district && m == "GET" && r.hasSuffix("/documentation-standard/requests") && (a.has(.platformAdmin) || a.district == o.owner)
         },
-        Rule("everyone of a district (and the platform) reads its minimum documentation standard") { a, m, _, o in
-            o.kind == .district && m == "GET" && (a.has(.platformAdmin) || a.district == o.owner)
+        Rule("everyone of a district reads its milestone plan, its coordinators keep it; not the platform (issue 21)") { a, m, r, o in
+            o.kind == .district && r.contains("/milestones") && a.district == o.owner && (m == "GET" || (a.coordinates && a.tenant == o.owner))
         },
-        Rule("the district's coordinators (and the platform) set its documentation standard") { a, _, _, o in
-            o.kind == .district && (a.has(.platformAdmin) || (a.coordinates && a.tenant == o.owner))
+        Rule("the district's coordinators write and release its experience reports; its assistants read drafts too (issue 21)") { a, m, r, o in
+            o.kind == .district && Self.experienceReport(r) && a.kind == "district" && (r.hasPrefix("/erfahrungsberichte/") || a.tenant == o.owner)
+                && (a.coordinates || (m == "GET" && a.has(.districtAssistant))) && !r.hasSuffix("/druck") && !r.hasSuffix("/download")
+        },
+        Rule("the district's steering group lists its released experience reports (issue 21)") { a, m, r, o in
+            o.kind == .district && m == "GET" && r.hasSuffix("/experience-reports") && a.has(.steeringMember) && a.district == o.owner
+        },
+        Rule("everyone of a district (and the platform) reads its minimum documentation standard") { a, m, r, o in
+            o.kind == .district && m == "GET" && !r.contains("/milestones") && !Self.experienceReport(r)
+                && (a.has(.platformAdmin) || a.district == o.owner)
+        },
+        Rule("the district's coordinators (and the platform) set its documentation standard") { a, _, r, o in
+            o.kind == .district && !r.contains("/milestones") && !Self.experienceReport(r)
+                && (a.has(.platformAdmin) || (a.coordinates && a.tenant == o.owner))
         },
         Rule("everyone reads and marks their own notifications") { a, _, _, o in o.kind == .notification && o.ownerAccount == a.name },
         Rule("everyone revokes their own personal access tokens") { a, _, _, o in o.kind == .token && o.ownerAccount == a.name },
@@ -205,6 +219,10 @@ import Testing
             o.kind == .standIn && a.tenant == o.owner && (o.ownerAccount == a.name || a.has(.teamLead))
         },
     ]
+
+    /// The experience reports' routes (issue 21): a page's `{period}` is of the reader's own district (the fixture drafts
+    /// one per district), the print page and the download exist for released reports only.
+    static func experienceReport(_ route: String) -> Bool { route.contains("/experience-reports") || route.hasPrefix("/erfahrungsberichte") }
 
     static func reason(_ account: Account, _ method: String, _ route: String, _ object: Object) -> String? {
         intended.first { $0.applies(account, method, route, object) }?.reason
