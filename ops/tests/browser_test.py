@@ -461,6 +461,19 @@ def no_sideways_scrolling(driver, page):
     check(scroll_width <= inner_width, f"{page} scrolls sideways at {inner_width}px: scrollWidth {scroll_width}")
 
 
+def phone_menu_opens(driver):
+    """On a phone the navigation waits behind "Menü": hidden at first, shown by it, and its links lead on."""
+    links = driver.find_elements(By.CSS_SELECTOR, "nav#menue ul a")
+    check(links and not any(link.is_displayed() for link in links), "on a phone the navigation is folded behind 'Menü'")
+    element(driver, "nav#menue a.menu-open", "the 'Menü' link").click()
+    wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, "nav#menue ul a[href='/faelle']").is_displayed(), "the opened menu")
+    run_axe(driver, "menu opened (390 px)")
+    screenshot(driver, "menue-telefon")
+    driver.find_element(By.CSS_SELECTOR, "nav#menue ul a[href='/faelle']").click()
+    wait_for(driver, lambda d: path_of(d) == "/faelle", "my cases, from the menu")
+    check(not driver.find_element(By.CSS_SELECTOR, "nav#menue ul a[href='/faelle']").is_displayed(), "the next page starts with the menu folded")
+
+
 def case_manager_intake(driver):
     """A case manager does a whole intake on a phone: no sideways scrolling, no serious axe findings."""
     step("a case manager's intake on a phone")
@@ -468,6 +481,7 @@ def case_manager_intake(driver):
     try:
         sign_in(driver, CM_EMAIL, CM_PASSWORD)
         expect_start_page(driver, "case manager")
+        phone_menu_opens(driver)
         open_page(driver, "/aufnahme")
         form = element(driver, "form#intake")
         run_axe(driver, "intake page")
