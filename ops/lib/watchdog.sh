@@ -62,3 +62,16 @@ PY
         return
     done
 }
+
+# unfinished_tests LOG LIVE: reads `swift test list` on standard input and prints a --filter expression for the
+# tests that LOG shows no end of (started and never finished, or never started), leaving out those LIVE matches.
+unfinished_tests() {
+    python3 -c '
+import re, sys
+log, live = open(sys.argv[1], errors="replace").read(), re.compile(sys.argv[2])
+ended = set(re.findall(r"[✔✘] Test (\w+)\(", log))
+todo = [name.strip() for name in sys.stdin if "/" in name and not live.search(name)]
+todo = [name for name in todo if name.split("/")[-1].split("(")[0] not in ended]
+print("|".join(re.escape(name) for name in todo))
+' "$1" "$2"
+}
